@@ -1,0 +1,114 @@
+"""Reading and writing audio files: decode to mono at a target rate, streamed.
+
+Every decoding problem becomes an AudioError naming the file, so a caller can report
+it and carry on with the next file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from spectrogenre.errors import AudioError
+
+# Formats libsndfile decodes by itself (no ffmpeg needed).
+AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})
+# Formats whose header states the exact frame count, so a short read means truncation.
+_EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
+# An MP3's frame count is an estimate (Xing header or bitrate): allow this much shortfall.
+_ESTIMATED_LENGTH_TOLERANCE = 0.02
+# libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch.
+_SHORT_CHUNK = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+
+BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
+
+
+def is_audio_file(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def iter_mono_blocks(path: Path, *, sample_rate: int, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """Decode `path` to mono float32 at `sample_rate`, yielding 1-D blocks.
+
+    Peak memory is a few blocks whatever the file's length. Raises AudioError for an
+    unreadable, corrupt, truncated, empty or non-finite file.
+    """
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes)")
+    try:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file ({_short(err)})") from None
+    with handle:
+        _check_chunk_sizes(path, handle)
+        resampler = None
+        if handle.samplerate != sample_rate:
+            resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, dtype="float32", quality="HQ")
+        decoded = 0
+        while True:
+            try:
+                block = handle.read(block_frames, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as err:
+                raise AudioError(path, f"decoding failed after {decoded} frames ({_short(err)})") from None
+            last = len(block) < block_frames
+            decoded += len(block)
+            mono = block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
+            if not np.isfinite(mono).all():
+                raise AudioError(path, "contains NaN or infinite samples")
+            out = mono if resampler is None else resampler.resample_chunk(mono, last=last)
+            if len(out):
+                yield np.ascontiguousarray(out, dtype=np.float32)
+            if last:
+                break
+        if decoded == 0:
+            raise AudioError(path, "contains no audio samples (zero length)")
+        exact = handle.format in _EXACT_LENGTH_FORMATS
+        expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
+        if decoded < expected:
+            raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+
+
+def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
+    for declared, present in _SHORT_CHUNK.findall(handle.extra_info):
+        declared, present = int(declared), int(present)
+        if present < declared < 0xFFFFFFFF:  # 0xFFFFFFFF: a streamed file with no final size
+            raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
+
+
+def read_mono(path: Path, *, sample_rate: int) -> np.ndarray:
+    """The whole file as mono float32 at `sample_rate`, shape (n,)."""
+    blocks = list(iter_mono_blocks(path, sample_rate=sample_rate))
+    return np.concatenate(blocks)
+
+
+def read_segment(handle: sf.SoundFile, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of an open mono file as float32 (stop - start,)."""
+    handle.seek(start)
+    data = handle.read(stop - start, dtype="float32", always_2d=False)
+    if len(data) != stop - start:
+        raise AudioError(handle.name, f"expected {stop - start} samples at {start}, read {len(data)}")
+    return data
+
+
+@contextlib.contextmanager
+def atomic_flac_writer(path: Path, *, sample_rate: int) -> Iterator[sf.SoundFile]:
+    """A mono 16-bit FLAC writer that only appears at `path` once fully written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, format="FLAC", subtype="PCM_16") as out:
+            yield out
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _short(err: Exception) -> str:
+    return str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__

@@ -1,0 +1,100 @@
+"""Stage `clip`: cut clips of the trimmed audio, within each album, with provenance.
+
+A clip is made of one or more source segments of its genre's concatenated track (more
+than one where a silence was cut out of it). Clips never cross an album boundary, so
+splitting by album keeps every clip in one set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectrogenre.files import fresh_dir, write_csv, write_json
+
+# track: the track holding most of the clip; track_offset_s: where the clip starts in it.
+CLIP_COLUMNS = ["clip_id", "genre", "genre_file", "album", "track", "track_offset_s", "segments"]
+
+
+def intersect(intervals: np.ndarray, start: int, end: int) -> np.ndarray:
+    """The parts of sorted intervals (k, 2) that lie within [start, end): (m, 2)."""
+    clipped = np.clip(intervals, start, end)
+    return clipped[clipped[:, 1] > clipped[:, 0]]
+
+
+def cut_clips(segments: np.ndarray, *, clip_samples: int, hop_samples: int) -> list[np.ndarray]:
+    """Cut clips of `clip_samples` every `hop_samples` from the concatenation of `segments`.
+
+    segments: (k, 2) sorted [start, end) sample intervals that together form the trimmed
+    audio. Returns one (m, 2) array of source intervals per clip; a remainder shorter
+    than a clip is not used.
+    """
+    lengths = segments[:, 1] - segments[:, 0]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])  # trimmed position of each segment start
+    total = int(offsets[-1])
+    clips = []
+    for clip_start in range(0, total - clip_samples + 1, hop_samples):
+        clip_end = clip_start + clip_samples
+        first = np.searchsorted(offsets, clip_start, side="right") - 1
+        last = np.searchsorted(offsets, clip_end, side="left") - 1
+        parts = segments[first: last + 1].copy()
+        parts[0, 0] += clip_start - offsets[first]
+        parts[-1, 1] = segments[last, 0] + (clip_end - offsets[last])
+        clips.append(parts)
+    return clips
+
+
+def majority_track(parts: np.ndarray, tracks: pd.DataFrame) -> int:
+    """Row position in `tracks` (columns start, end) of the track holding most of the clip's samples."""
+    overlap = np.zeros(len(tracks), dtype=np.int64)
+    starts, ends = tracks["start"].to_numpy(), tracks["end"].to_numpy()
+    for s, e in parts:
+        overlap += np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None)
+    return int(np.argmax(overlap))
+
+
+def format_segments(parts: np.ndarray) -> str:
+    """'start-end;start-end' source sample ranges, the inverse of parse_segments."""
+    return ";".join(f"{s}-{e}" for s, e in parts)
+
+
+def parse_segments(text: str) -> np.ndarray:
+    return np.array([[int(v) for v in part.split("-")] for part in text.split(";")], dtype=np.int64)
+
+
+def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate: int,
+                 clip_seconds: float, hop_seconds: float) -> pd.DataFrame:
+    """Run the clip stage: write clips.csv (one row per clip) and summary.json."""
+    out_dir = fresh_dir(out_dir)
+    index = pd.read_csv(concat_dir / "index.csv")
+    kept = pd.read_csv(trim_dir / "kept.csv")
+    clip_samples = int(round(clip_seconds * sample_rate))
+    hop_samples = int(round(hop_seconds * sample_rate))
+    rows, summary = [], {}
+    for (genre_file, album), tracks in index.groupby(["genre_file", "album"], sort=False):
+        genre = tracks["genre"].iloc[0]
+        intervals = kept.loc[kept["genre_file"] == genre_file, ["start", "end"]].to_numpy()
+        segments = intersect(intervals, int(tracks["start"].min()), int(tracks["end"].max()))
+        clips = cut_clips(segments, clip_samples=clip_samples, hop_samples=hop_samples)
+        for parts in clips:
+            track = tracks.iloc[majority_track(parts, tracks)]
+            inside = intersect(parts, int(track["start"]), int(track["end"]))
+            rows.append({
+                "clip_id": len(rows), "genre": genre, "genre_file": genre_file, "album": album,
+                "track": track["track"], "track_offset_s": round((inside[0, 0] - track["start"]) / sample_rate, 3),
+                "segments": format_segments(parts),
+            })
+        trimmed = int((segments[:, 1] - segments[:, 0]).sum())
+        used = (len(clips) - 1) * hop_samples + clip_samples if clips else 0
+        stats = summary.setdefault(genre, {"albums": 0, "clips": 0, "unused_seconds": 0.0, "albums_without_clips": []})
+        stats["albums"] += 1
+        stats["clips"] += len(clips)
+        stats["unused_seconds"] = round(stats["unused_seconds"] + max(0, trimmed - used) / sample_rate, 3)
+        if not clips:
+            stats["albums_without_clips"].append(album)
+    table = pd.DataFrame(rows, columns=CLIP_COLUMNS)
+    write_csv(table, out_dir / "clips.csv")
+    write_json(summary, out_dir / "summary.json")
+    return table

@@ -1,0 +1,25 @@
+"""The exceptions spectrogenre raises; each message says what to fix."""
+
+
+class SpectrogenreError(Exception):
+    """Base class: a problem the user can act on (bad params, bad library, bad audio)."""
+
+
+class ParamsError(SpectrogenreError):
+    """params.yaml is missing a key, has an unknown key, or a value out of range."""
+
+
+class LibraryError(SpectrogenreError):
+    """The music library cannot train a model (missing, empty genre, too few albums)."""
+
+
+class AudioError(SpectrogenreError):
+    """One audio file cannot be used (unreadable, corrupt, truncated, empty, non-finite).
+
+    The message starts with the file's path so that a skip report can quote it as is.
+    """
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

@@ -1,0 +1,76 @@
+"""Stage `evaluate`: clip- and track-level metrics per split, per genre, and plots data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from spectrogenre.chunks import iter_batches
+from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
+from spectrogenre.split import SPLITS
+
+BATCH = 64
+
+
+def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probabilities (n, genres), true labels (n,), clip ids (n,)) over chunk files, streamed."""
+    probs, labels, ids = [], [], []
+    for x, y, clip_id in iter_batches(paths, batch_size=BATCH):
+        probs.append(model.predict_on_batch(x))
+        labels.append(y)
+        ids.append(clip_id)
+    return np.concatenate(probs), np.concatenate(labels), np.concatenate(ids)
+
+
+def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average the clip probabilities of each track: (true label, predicted label) per track."""
+    frame = pd.DataFrame(probs).assign(track=tracks, label=labels)
+    mean = frame.groupby("track").mean()
+    return mean.pop("label").to_numpy(int), mean.to_numpy().argmax(axis=1)
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
+    return {
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, average="macro", labels=range(n_labels),
+                                         zero_division=0)), 4),
+    }
+
+
+def evaluate_model(model_path: Path, split_dir: Path, out_dir: Path) -> dict:
+    """Write metrics.json, predictions.csv and confusion.csv (test clips: actual, predicted)."""
+    out_dir = fresh_dir(out_dir)
+    dataset = read_json(split_dir / "dataset.json")
+    labels = dataset["labels"]
+    clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
+    model = keras.models.load_model(model_path)
+    metrics: dict = {"clip": {}, "track": {}}
+    predictions = []
+    for split in SPLITS:
+        probs, y, ids = predict_chunks(model, [split_dir / name for name in dataset["chunks"][split]])
+        predicted = probs.argmax(axis=1)
+        metrics["clip"][split] = scores(y, predicted, len(labels)) | {"clips": len(y)}
+        track_true, track_pred = track_votes(probs, y, clips.loc[ids, "track"].to_numpy())
+        metrics["track"][split] = scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)}
+        predictions.append(pd.DataFrame({
+            "clip_id": ids, "split": split, "actual": [labels[i] for i in y],
+            "predicted": [labels[i] for i in predicted], "confidence": probs.max(axis=1).round(4),
+            "track": clips.loc[ids, "track"].to_numpy(),
+        }))
+        if split == "test":
+            precision, recall, f1, support = precision_recall_fscore_support(
+                y, predicted, labels=range(len(labels)), zero_division=0)
+            metrics["test_per_genre"] = {
+                genre: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
+                        "clips": int(s)}
+                for genre, p, r, f, s in zip(labels, precision, recall, f1, support)
+            }
+    predictions = pd.concat(predictions, ignore_index=True)
+    write_csv(predictions, out_dir / "predictions.csv")
+    write_csv(predictions.loc[predictions["split"] == "test", ["actual", "predicted"]], out_dir / "confusion.csv")
+    write_json(metrics, out_dir / "metrics.json")
+    return metrics

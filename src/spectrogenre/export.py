@@ -1,0 +1,76 @@
+"""Stage `export`: TFLite models (float and dynamic-range quantised) and the spec inference reads.
+
+spec.json holds the labels, the front end and the silence rule: everything an
+inference path (predict, the server, a phone) needs besides the model file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from spectrogenre.chunks import iter_batches
+from spectrogenre.errors import SpectrogenreError
+from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
+from spectrogenre.frontend import Frontend
+from spectrogenre.litert import TFLiteModel
+from spectrogenre.params import TrimParams
+
+FLOAT_MODEL = "model.tflite"
+QUANTISED_MODEL = "model_dynamic_range.tflite"
+SPEC = "spec.json"
+
+
+def to_tflite(model: keras.Model, *, quantise: bool) -> bytes:
+    """The Keras model as a TFLite flatbuffer; `quantise` stores weights as int8 (dynamic range)."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantise:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_clips: int = 256) -> dict:
+    """Max absolute difference of probabilities and argmax agreement, Keras vs TFLite, on up to max_clips."""
+    worst, agree, seen = 0.0, 0, 0
+    for x, _, _ in iter_batches(paths, batch_size=32):
+        x = x[: max_clips - seen]
+        expected, actual = model.predict_on_batch(x), tflite.predict(x)
+        worst = max(worst, float(np.abs(expected - actual).max()))
+        agree += int((expected.argmax(axis=1) == actual.argmax(axis=1)).sum())
+        seen += len(x)
+        if seen >= max_clips:
+            break
+    return {"clips": seen, "max_abs_diff": worst, "argmax_agreement": agree / max(seen, 1)}
+
+
+def export_model(model_path: Path, split_dir: Path, out_dir: Path, *, frontend: Frontend, trim: TrimParams,
+                 tolerance: float) -> dict:
+    """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance."""
+    out_dir = fresh_dir(out_dir)
+    dataset = read_json(split_dir / "dataset.json")
+    model = keras.models.load_model(model_path)
+    for name, quantise in ((FLOAT_MODEL, False), (QUANTISED_MODEL, True)):
+        with atomic_path(out_dir / name) as tmp:
+            tmp.write_bytes(to_tflite(model, quantise=quantise))
+    test_paths = [split_dir / name for name in dataset["chunks"]["test"]]
+    report = {name: parity(model, TFLiteModel(out_dir / name), test_paths) for name in (FLOAT_MODEL, QUANTISED_MODEL)}
+    report["tolerance"] = tolerance
+    report["bytes"] = {name: (out_dir / name).stat().st_size for name in (FLOAT_MODEL, QUANTISED_MODEL)}
+    write_json(report, out_dir / "report.json")
+    if report[FLOAT_MODEL]["max_abs_diff"] > tolerance:
+        raise SpectrogenreError(
+            f"float TFLite model differs from Keras by {report[FLOAT_MODEL]['max_abs_diff']:.2e} > {tolerance:.0e}")
+    spec = {
+        "labels": dataset["labels"],
+        "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
+        "silence": asdict(trim),
+        "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32", "unit": "dB"},
+        "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
+        "models": {"float": FLOAT_MODEL, "dynamic_range": QUANTISED_MODEL},
+    }
+    write_json(spec, out_dir / SPEC)
+    return report

@@ -1,0 +1,104 @@
+"""The front end: one definition of how audio becomes the model's input.
+
+Training, `predict`, the server and the phone all read this definition (the export
+stage writes it next to the model), so the spectrogram is never re-implemented with
+different settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import librosa
+import numpy as np
+import soxr
+
+from spectrogenre.errors import ParamsError
+
+KINDS = ("stft", "mel")
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """Sample rate, clip length and spectrogram settings.
+
+    The default is the seed's 279 x 271 log spectrogram: a 15 s clip at 22050 Hz,
+    STFT with n_fft 556 and hop 1221 (Hann window, centred, zero padded), magnitude
+    in dB re 1.0 with a floor of `amin`. The seed's other candidate is n_fft 1114,
+    hop 610 (558 x 543). kind "mel" maps the power spectrum to `n_mels` bands (dB).
+    """
+
+    sample_rate: int = 22050
+    clip_seconds: float = 15.0
+    kind: str = "stft"
+    n_fft: int = 556
+    hop_length: int = 1221
+    n_mels: int = 128
+    amin: float = 1e-5
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ParamsError(f"frontend.kind must be one of {KINDS}, got {self.kind!r}")
+        for name in ("sample_rate", "n_fft", "hop_length", "n_mels"):
+            if getattr(self, name) <= 0:
+                raise ParamsError(f"frontend.{name} must be positive, got {getattr(self, name)}")
+        if self.clip_seconds * self.sample_rate < self.n_fft:
+            raise ParamsError("frontend.clip_seconds is shorter than one FFT window")
+        if not 0 < self.amin < 1:
+            raise ParamsError(f"frontend.amin must be in (0, 1), got {self.amin}")
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sample_rate))
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1 if self.kind == "stft" else self.n_mels
+
+    @property
+    def n_frames(self) -> int:
+        return 1 + self.clip_samples // self.hop_length
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(frequency bins, time frames) of one clip's spectrogram."""
+        return (self.n_bins, self.n_frames)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Frontend":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ParamsError(f"unknown front-end keys: {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+
+def resample(audio: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample mono audio (n,) with soxr HQ; returns float32 (round(n * target/orig),)."""
+    if orig_sr == target_sr:
+        return audio.astype(np.float32, copy=False)
+    return soxr.resample(audio, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+
+
+def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
+    """Log spectrogram in dB of one clip (clip_samples,) or a batch (n, clip_samples).
+
+    Returns float32 of shape frontend.shape, or (n, *frontend.shape) for a batch.
+    """
+    clips = np.asarray(clips, dtype=np.float32)
+    if clips.shape[-1] != frontend.clip_samples:
+        raise ValueError(f"expected clips of {frontend.clip_samples} samples, got shape {clips.shape}")
+    magnitude = np.abs(
+        librosa.stft(clips, n_fft=frontend.n_fft, hop_length=frontend.hop_length, window="hann", center=True)
+    )
+    if frontend.kind == "stft":
+        db = librosa.amplitude_to_db(magnitude, ref=1.0, amin=frontend.amin, top_db=None)
+    else:
+        mel = librosa.feature.melspectrogram(
+            S=magnitude**2, sr=frontend.sample_rate, n_fft=frontend.n_fft, n_mels=frontend.n_mels
+        )
+        db = librosa.power_to_db(mel, ref=1.0, amin=frontend.amin**2, top_db=None)
+    return db.astype(np.float32, copy=False)

@@ -1,0 +1,32 @@
+"""The seed CNN, in Keras."""
+
+from __future__ import annotations
+
+import keras
+
+
+def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, std: float) -> keras.Model:
+    """The seed's CNN over one log spectrogram (bins, frames) in dB -> genre probabilities (n_genres,).
+
+    conv 32 3x3 / maxpool 6 stride 6 / batch norm; conv 32 3x3 / maxpool 3 stride 3 /
+    batch norm; conv 32 2x2 stride 2 / maxpool 2 stride 2 / batch norm; flatten;
+    dense 64; dropout 0.5; dense n_genres softmax. The input is standardised with the
+    training set's mean and std inside the model, so every inference path feeds raw dB.
+    """
+    inputs = keras.Input(shape=input_shape, name="log_spectrogram")
+    x = keras.layers.Normalization(axis=None, mean=mean, variance=std**2, name="standardise")(inputs)
+    x = keras.layers.Reshape((*input_shape, 1))(x)
+    x = keras.layers.Conv2D(32, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(pool_size=6, strides=6)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv2D(32, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(pool_size=3, strides=3)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv2D(32, 2, strides=2, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(pool_size=2, strides=2)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(64, activation="relu")(x)
+    x = keras.layers.Dropout(0.5)(x)
+    outputs = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
+    return keras.Model(inputs, outputs, name="seed_cnn")

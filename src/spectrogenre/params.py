@@ -1,0 +1,164 @@
+"""params.yaml as frozen, typed dataclasses: one section per stage, unknown keys fail early."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from spectrogenre.errors import ParamsError
+from spectrogenre.frontend import Frontend
+
+
+@dataclass(frozen=True)
+class DemoParams:
+    """The generated demo library: `size` multiplies the albums per genre."""
+
+    size: float = 1.0
+    seed: int = 0
+    albums_per_genre: int = 5
+    tracks_per_album: int = 3
+
+
+@dataclass(frozen=True)
+class TrimParams:
+    """Silence removal: runs quieter than `threshold_db` (RMS dBFS) longer than `min_silence_s` go."""
+
+    enabled: bool = True
+    min_silence_s: float = 1.0
+    threshold_db: float = -50.0
+    frame_seconds: float = 0.02
+
+    def __post_init__(self):
+        if self.min_silence_s < 0 or self.frame_seconds <= 0:
+            raise ParamsError("trim.min_silence_s must be >= 0 and trim.frame_seconds > 0")
+
+
+@dataclass(frozen=True)
+class ClipParams:
+    """Clips of frontend.clip_seconds start every `hop_seconds` of trimmed audio, within an album."""
+
+    hop_seconds: float = 15.0
+
+    def __post_init__(self):
+        if self.hop_seconds <= 0:
+            raise ParamsError(f"clip.hop_seconds must be positive, got {self.hop_seconds}")
+
+
+@dataclass(frozen=True)
+class FeaturesParams:
+    """Spectrograms are stored as float16 in shard files of at most `shard_mb` MiB."""
+
+    shard_mb: float = 64.0
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """Album-disjoint split ratios, its seed, and the size bound of each chunk file."""
+
+    train: float = 0.7
+    val: float = 0.15
+    test: float = 0.15
+    seed: int = 0
+    chunk_mb: float = 64.0
+
+    def __post_init__(self):
+        ratios = (self.train, self.val, self.test)
+        if min(ratios) <= 0 or abs(sum(ratios) - 1) > 1e-6:
+            raise ParamsError(f"split ratios must be positive and sum to 1, got {ratios}")
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """The seed CNN's training: early stopping on validation accuracy after a warm-up."""
+
+    seed: int = 0
+    epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    patience: int = 8
+    start_from_epoch: int = 8
+    shuffle_chunks: int = 2
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    """The float TFLite model must match Keras within `tolerance` on the test clips."""
+
+    tolerance: float = 1e-5
+
+
+@dataclass(frozen=True)
+class Params:
+    library: str
+    demo: DemoParams
+    frontend: Frontend
+    trim: TrimParams
+    clip: ClipParams
+    features: FeaturesParams
+    split: SplitParams
+    train: TrainParams
+    export: ExportParams
+
+
+def load_params(path: Path = Path("params.yaml")) -> Params:
+    """Read and validate params.yaml; raises ParamsError naming any bad or unknown key."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found (run from the project root)") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML ({err})") from None
+    return parse_params(raw, source=str(path))
+
+
+SECTIONS = {
+    "demo": DemoParams, "frontend": Frontend, "trim": TrimParams, "clip": ClipParams,
+    "features": FeaturesParams, "split": SplitParams, "train": TrainParams, "export": ExportParams,
+}
+
+
+def parse_params(raw: dict, *, source: str = "params") -> Params:
+    unknown = set(raw) - set(SECTIONS) - {"library"}
+    if unknown:
+        raise ParamsError(f"{source}: unknown top-level keys {sorted(unknown)}; known: {sorted(SECTIONS) + ['library']}")
+    if "library" not in raw:
+        raise ParamsError(f"{source}: missing 'library' (path of the <genre>/<album>/<track> folders)")
+    sections = {name: _section(cls, raw.get(name) or {}, name=name, source=source) for name, cls in SECTIONS.items()}
+    return Params(library=str(raw["library"]), **sections)
+
+
+def _section(cls, values: dict, *, name: str, source: str):
+    if not isinstance(values, dict):
+        raise ParamsError(f"{source}: section '{name}' must be a mapping")
+    declared = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(declared)
+    if unknown:
+        raise ParamsError(f"{source}: unknown keys in '{name}': {sorted(unknown)}; known: {sorted(declared)}")
+    converted = {}
+    for key, value in values.items():
+        default = declared[key].default
+        converted[key] = _coerce(value, type(default), f"{name}.{key}", source)
+    return cls(**converted)
+
+
+def _coerce(value, kind: type, key: str, source: str):
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{source}: {key} must be true or false, got {value!r}")
+        return value
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{source}: {key} must be a number, got {value!r}")
+        if kind is int and value != int(value):
+            raise ParamsError(f"{source}: {key} must be a whole number, got {value!r}")
+        return kind(value)
+    if not isinstance(value, kind):
+        raise ParamsError(f"{source}: {key} must be a {kind.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,79 @@
+"""Stage `train`: the seed CNN, streamed from the split's chunks, best-by-validation kept."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from dvclive import Live
+from dvclive.keras import DVCLiveCallback
+
+from spectrogenre.chunks import count_rows, iter_batches, standardisation
+from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
+from spectrogenre.model import build_seed_cnn
+from spectrogenre.params import TrainParams
+
+
+def chunk_dataset(paths: list[Path], input_shape: tuple[int, int], *, batch_size: int,
+                  rng: np.random.Generator | None, shuffle_chunks: int) -> tf.data.Dataset:
+    """A tf.data pipeline over chunk files; each pass (epoch) draws a new shuffle from `rng`."""
+    def batches():
+        for x, y, _ in iter_batches(paths, batch_size=batch_size, rng=rng, shuffle_chunks=shuffle_chunks):
+            yield x, y
+
+    signature = (tf.TensorSpec((None, *input_shape), tf.float32), tf.TensorSpec((None,), tf.int32))
+    n_batches = -(-count_rows(paths) // batch_size)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
+
+
+def split_paths(split_dir: Path, dataset: dict, split: str) -> list[Path]:
+    return [split_dir / name for name in dataset["chunks"][split]]
+
+
+def train_model(split_dir: Path, out_dir: Path, params: TrainParams) -> dict:
+    """Train, keep the epoch with the best validation accuracy; writes model.keras, summary.json, live/."""
+    out_dir = fresh_dir(out_dir)
+    dataset = read_json(split_dir / "dataset.json")
+    input_shape = tuple(dataset["input_shape"])
+    train_paths, val_paths = split_paths(split_dir, dataset, "train"), split_paths(split_dir, dataset, "val")
+    keras.utils.set_random_seed(params.seed)
+    mean, std = standardisation(train_paths)
+    model = build_seed_cnn(input_shape, len(dataset["labels"]), mean=mean, std=std)
+    model.compile(optimizer=keras.optimizers.Adam(params.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(params.seed)
+    train_data = chunk_dataset(train_paths, input_shape, batch_size=params.batch_size, rng=rng,
+                               shuffle_chunks=params.shuffle_chunks)
+    val_data = chunk_dataset(val_paths, input_shape, batch_size=params.batch_size, rng=None, shuffle_chunks=1)
+    best = out_dir / ".best.keras"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=params.patience,
+                                      start_from_epoch=params.start_from_epoch),
+        DVCLiveCallback(live=Live(dir=str(out_dir / "live"), save_dvc_exp=False, dvcyaml=None)),
+    ]
+    started = time.perf_counter()
+    history = model.fit(train_data, validation_data=val_data, epochs=params.epochs, callbacks=callbacks, shuffle=False,
+                        verbose=2 if os.environ.get("CI") else 1)
+    seconds = time.perf_counter() - started
+    with atomic_path(out_dir / "model.keras") as tmp:
+        os.replace(best, tmp)
+    val_accuracy = history.history["val_accuracy"]
+    train_clips = count_rows(train_paths)
+    summary = {
+        "best_epoch": int(np.argmax(val_accuracy)) + 1,
+        "best_val_accuracy": round(float(max(val_accuracy)), 4),
+        "epochs_run": len(val_accuracy),
+        "train_seconds": round(seconds, 1),
+        "train_samples_per_second": round(train_clips * len(val_accuracy) / seconds, 1),
+        "parameters": int(model.count_params()),
+        "input_mean_db": round(mean, 3),
+        "input_std_db": round(std, 3),
+    }
+    write_json(summary, out_dir / "summary.json")
+    return summary

@@ -1,0 +1,91 @@
+"""Stage `trim`: find silences longer than min_silence_s and keep everything else.
+
+The audio is not rewritten: the output is the list of kept sample intervals of each
+concatenated genre track (the map of what survived), which `clip` cuts from.
+Shorter silences stay, since a pause can be a genre cue (classical).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from spectrogenre.files import fresh_dir, write_csv, write_json
+from spectrogenre.params import TrimParams
+
+BLOCK_FRAMES = 4096  # level frames decoded per read
+
+
+def frame_levels_db(audio: np.ndarray, *, frame_length: int) -> np.ndarray:
+    """RMS level in dBFS of consecutive, non-overlapping frames of mono audio (n,).
+
+    Returns (ceil(n / frame_length),); the last frame may be shorter. Digital silence
+    is -inf dB, so it is below any threshold.
+    """
+    n_full = len(audio) // frame_length
+    power = np.square(audio[: n_full * frame_length], dtype=np.float64).reshape(n_full, frame_length).mean(axis=1)
+    if len(audio) % frame_length:
+        power = np.append(power, np.mean(np.square(audio[n_full * frame_length:], dtype=np.float64)))
+    with np.errstate(divide="ignore"):
+        return 10 * np.log10(power)
+
+
+def silent_runs(levels_db: np.ndarray, *, threshold_db: float) -> np.ndarray:
+    """[start, stop) frame indices of each maximal run of frames below `threshold_db`: (k, 2)."""
+    silent = np.concatenate([[False], levels_db < threshold_db, [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    return edges.reshape(-1, 2)
+
+
+def kept_intervals(levels_db: np.ndarray, *, n_samples: int, frame_length: int,
+                   threshold_db: float, min_silence_samples: int) -> np.ndarray:
+    """Sample intervals [start, end) left after removing silences longer than min_silence_samples.
+
+    levels_db holds one level per frame of `frame_length` samples (see frame_levels_db).
+    Returns (k, 2) int64, in order, non-empty, non-overlapping.
+    """
+    runs = silent_runs(levels_db, threshold_db=threshold_db) * frame_length
+    runs = np.minimum(runs, n_samples)
+    long_runs = runs[(runs[:, 1] - runs[:, 0]) > min_silence_samples]
+    bounds = np.concatenate([[0], long_runs.ravel(), [n_samples]]).reshape(-1, 2)
+    return bounds[bounds[:, 1] > bounds[:, 0]].astype(np.int64)
+
+
+def trim_genre_file(path: Path, params: TrimParams) -> tuple[np.ndarray, int, int]:
+    """Kept intervals of one concatenated genre file, streamed; returns (intervals, n_samples, sample_rate)."""
+    with sf.SoundFile(str(path)) as handle:
+        n_samples, sample_rate = handle.frames, handle.samplerate
+        if not params.enabled:
+            return np.array([[0, n_samples]], dtype=np.int64), n_samples, sample_rate
+        frame_length = max(1, int(round(params.frame_seconds * sample_rate)))
+        levels = [frame_levels_db(block, frame_length=frame_length)
+                  for block in handle.blocks(blocksize=frame_length * BLOCK_FRAMES, dtype="float32")]
+    intervals = kept_intervals(
+        np.concatenate(levels), n_samples=n_samples, frame_length=frame_length,
+        threshold_db=params.threshold_db, min_silence_samples=int(round(params.min_silence_s * sample_rate)),
+    )
+    return intervals, n_samples, sample_rate
+
+
+def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams) -> pd.DataFrame:
+    """Run the trim stage: write kept.csv (genre_file, start, end) and summary.json."""
+    out_dir = fresh_dir(out_dir)
+    index = pd.read_csv(concat_dir / "index.csv")
+    rows, summary = [], {}
+    for genre, genre_file in index[["genre", "genre_file"]].drop_duplicates().itertuples(index=False):
+        intervals, n_samples, sample_rate = trim_genre_file(concat_dir / genre_file, params)
+        kept = int((intervals[:, 1] - intervals[:, 0]).sum())
+        summary[genre] = {
+            "seconds": round(n_samples / sample_rate, 3),
+            "kept_seconds": round(kept / sample_rate, 3),
+            "removed_seconds": round((n_samples - kept) / sample_rate, 3),
+            "kept_intervals": len(intervals),
+        }
+        rows += [{"genre_file": genre_file, "start": s, "end": e} for s, e in intervals]
+    kept = pd.DataFrame(rows, columns=["genre_file", "start", "end"])
+    write_csv(kept, out_dir / "kept.csv")
+    write_json(summary, out_dir / "summary.json")
+    return kept

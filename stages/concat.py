@@ -1,0 +1,21 @@
+"""DVC stage `concat`: one long mono track per genre at the front end's rate, with provenance."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import available_cores, run_stage
+from spectrogenre.concat import concat_library
+from spectrogenre.params import load_params
+
+
+def main(library: Annotated[Path, typer.Option(help="Library folder: <genre>/<album>/<track>.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")],
+         jobs: Annotated[int, typer.Option(help="Genres decoded in parallel.")] = available_cores()):
+    index = concat_library(library, out, sample_rate=load_params().frontend.sample_rate, jobs=jobs)
+    print(f"concat: {index['genre'].nunique()} genres, {len(index.groupby(['genre', 'album']))} albums, {len(index)} tracks")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,22 @@
+"""DVC stage `demo`: write the built-in synthetic demo library (the default `library`)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.demo import generate_demo_library
+from spectrogenre.files import fresh_dir
+from spectrogenre.params import load_params
+
+
+def main(out: Annotated[Path, typer.Option(help="Folder to write <genre>/<album>/<track> into.")]):
+    demo = load_params().demo
+    paths = generate_demo_library(fresh_dir(out), size=demo.size, seed=demo.seed,
+                                  albums_per_genre=demo.albums_per_genre, tracks_per_album=demo.tracks_per_album)
+    print(f"demo: wrote {len(paths)} tracks to {out}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,22 @@
+"""DVC stage `evaluate`: metrics.json (clip and track level, per genre) and plot data."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+
+
+def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    from spectrogenre.evaluate import evaluate_model
+
+    metrics = evaluate_model(model, split, out)
+    print(f"evaluate: test clip accuracy {metrics['clip']['test']['accuracy']}, "
+          f"track accuracy {metrics['track']['test']['accuracy']}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

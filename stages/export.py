@@ -1,0 +1,24 @@
+"""DVC stage `export`: TFLite models (float, dynamic range) and the spec inference reads."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.params import load_params
+
+
+def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    from spectrogenre.export import export_model
+
+    params = load_params()
+    report = export_model(model, split, out, frontend=params.frontend, trim=params.trim,
+                          tolerance=params.export.tolerance)
+    print(f"export: float TFLite max |diff| vs Keras {report['model.tflite']['max_abs_diff']:.1e}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,22 @@
+"""DVC stage `split`: album-disjoint train/val/test chunks and a leak report."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.params import load_params
+from spectrogenre.split import split_dataset
+
+
+def main(clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
+         features: Annotated[Path, typer.Option(help="The features stage's folder.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    split = load_params().split
+    report = split_dataset(clips, features, out, ratios=split.ratios, seed=split.seed, chunk_mb=split.chunk_mb)
+    print(f"split: clips per set {report['clips']}, album-disjoint: {report['disjoint']}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,20 @@
+"""DVC stage `trim`: the kept intervals of each genre track once long silences are cut."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.params import load_params
+from spectrogenre.trim import trim_library
+
+
+def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    kept = trim_library(concat, out, load_params().trim)
+    print(f"trim: {len(kept)} kept intervals")
+
+
+if __name__ == "__main__":
+    run_stage(main)

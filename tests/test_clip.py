@@ -1,0 +1,52 @@
+import numpy as np
+
+from spectrogenre.clip import clip_library, cut_clips, format_segments, intersect, parse_segments
+from spectrogenre.concat import concat_library
+from spectrogenre.params import TrimParams
+from spectrogenre.trim import trim_library
+
+
+def _as_lists(clips):
+    return [c.tolist() for c in clips]
+
+
+def test_clips_follow_the_trimmed_audio_across_a_removed_silence():
+    segments = np.array([[0, 100], [200, 260]])
+    assert _as_lists(cut_clips(segments, clip_samples=50, hop_samples=50)) == [
+        [[0, 50]], [[50, 100]], [[200, 250]]]
+    assert _as_lists(cut_clips(segments, clip_samples=80, hop_samples=80)) == [
+        [[0, 80]], [[80, 100], [200, 260]]]
+
+
+def test_overlapping_clips_and_a_too_short_remainder():
+    segments = np.array([[0, 100]])
+    clips = cut_clips(segments, clip_samples=40, hop_samples=20)
+    assert _as_lists(clips) == [[[0, 40]], [[20, 60]], [[40, 80]], [[60, 100]]]
+    assert cut_clips(np.array([[0, 39]]), clip_samples=40, hop_samples=40) == []
+
+
+def test_intersect_and_segment_text_round_trip():
+    intervals = np.array([[0, 10], [20, 30], [40, 50]])
+    np.testing.assert_array_equal(intersect(intervals, 5, 45), [[5, 10], [20, 30], [40, 45]])
+    parts = np.array([[1, 5], [9, 12]])
+    assert format_segments(parts) == "1-5;9-12"
+    np.testing.assert_array_equal(parse_segments("1-5;9-12"), parts)
+
+
+def test_clip_stage_counts_and_provenance(tiny_library, tmp_path):
+    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams(min_silence_s=1.0))
+    clips = clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
+                         clip_seconds=2.5, hop_seconds=2.5)
+    # Drone: per album 2 tracks x 6 s of tone = 12 s once the gaps go -> 4 clips of 2.5 s
+    drone = clips[clips["genre"] == "Drone"]
+    assert drone.groupby("album").size().tolist() == [4, 4, 4]
+    album = drone[drone["album"] == "Album 1"]
+    # the 3rd clip, [5 s, 7.5 s) of trimmed audio, joins the end of track 1 and the start of track 2
+    assert album["segments"].str.count(";").tolist() == [0, 0, 1, 0]
+    assert album["track"].tolist() == ["Drone/Album 1/01 Track.wav"] * 2 + ["Drone/Album 1/02 Track.flac"] * 2
+    # offsets within the majority track: its 1.5 s lead-in went with the gap
+    assert album["track_offset_s"].tolist() == [1.5, 4.0, 1.5, 3.0]
+    # Clicks: the click-free tail of each track joins the gap and goes, leaving < 12 s -> 4 clips too
+    assert clips.groupby("genre").size().to_dict() == {"Clicks": 12, "Drone": 12, "Noise": 12}
+    assert clips["clip_id"].tolist() == list(range(36))

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from spectrogenre.errors import ParamsError
+from spectrogenre.frontend import Frontend, log_spectrogram, resample
+from tests.synth import silence, sine
+
+
+def test_default_is_the_seeds_279_by_271_spectrogram():
+    frontend = Frontend()
+    assert frontend.clip_samples == 330750
+    assert frontend.shape == (279, 271)
+    clip = sine(15.0, freq=1000.0, sr=22050)
+    assert log_spectrogram(clip, frontend).shape == (279, 271)
+
+
+def test_seeds_other_resolution_is_558_by_543():
+    assert Frontend(n_fft=1114, hop_length=610).shape == (558, 543)
+
+
+def test_mel_kind_has_one_row_per_band():
+    frontend = Frontend(kind="mel", n_fft=2048, hop_length=1221, n_mels=96)
+    assert log_spectrogram(sine(15.0, sr=22050), frontend).shape == (96, 271)
+
+
+def test_sine_peaks_in_its_bin_at_the_expected_level():
+    frontend = Frontend()
+    spec = log_spectrogram(sine(15.0, freq=1000.0, sr=22050, amp=0.5), frontend)
+    middle = spec[:, 135]
+    # 1000 Hz with bins of 22050/556 = 39.66 Hz -> bin 25.2, so bin 25.
+    assert int(np.argmax(middle)) == 25
+    # A Hann-windowed sine of amplitude A peaks near A * n_fft / 4 (here 69.5, 36.8 dB);
+    # being 0.2 bin off centre costs under 1 dB.
+    assert 35.5 < middle.max() < 37.0
+
+
+def test_silence_sits_at_the_amin_floor():
+    spec = log_spectrogram(silence(15.0, sr=22050), Frontend())
+    assert np.allclose(spec, -100.0)
+
+
+def test_a_batch_gives_the_same_rows_as_single_clips():
+    frontend = Frontend()
+    clips = np.stack([sine(15.0, freq=f, sr=22050) for f in (220.0, 880.0)])
+    batch = log_spectrogram(clips, frontend)
+    assert batch.shape == (2, 279, 271)
+    np.testing.assert_allclose(batch[1], log_spectrogram(clips[1], frontend), atol=1e-4)
+
+
+def test_wrong_clip_length_is_refused():
+    with pytest.raises(ValueError, match="expected clips of 330750 samples"):
+        log_spectrogram(np.zeros(1000), Frontend())
+
+
+def test_resample_halves_44100_to_22050_and_keeps_the_tone():
+    out = resample(sine(1.0, freq=440.0, sr=44100), orig_sr=44100, target_sr=22050)
+    assert len(out) == 22050
+    spectrum = np.abs(np.fft.rfft(out))
+    assert int(np.argmax(spectrum)) == 440  # 1 s of audio: 1 Hz per bin
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"kind": "cqt"}, "frontend.kind must be one of"),
+    ({"n_fft": 0}, "frontend.n_fft must be positive"),
+    ({"clip_seconds": 0.01}, "shorter than one FFT window"),
+])
+def test_bad_frontend_values_fail_early(values, message):
+    with pytest.raises(ParamsError, match=message):
+        Frontend(**values)
+
+
+def test_round_trips_through_a_dict():
+    frontend = Frontend(kind="mel", n_mels=64)
+    assert Frontend.from_dict(frontend.to_dict()) == frontend
+    with pytest.raises(ParamsError, match="unknown front-end keys"):
+        Frontend.from_dict({"sample_rate": 22050, "window": "hann"})

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from spectrogenre.errors import ParamsError
+from spectrogenre.params import load_params, parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_projects_params_load_with_the_seed_defaults():
+    params = load_params(ROOT / "params.yaml")
+    assert params.library == "data/demo_library"
+    assert params.frontend.shape == (279, 271)
+    assert params.trim.min_silence_s == 1.0
+    assert params.split.ratios == {"train": 0.7, "val": 0.15, "test": 0.15}
+
+
+def test_missing_sections_take_defaults_and_ints_become_floats():
+    params = parse_params({"library": "lib", "trim": {"min_silence_s": 2}})
+    assert params.trim.min_silence_s == 2.0 and isinstance(params.trim.min_silence_s, float)
+    assert params.train.epochs == 40
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"library": "x", "trim": {"min_silence": 1}}, r"unknown keys in 'trim': \['min_silence'\]"),
+    ({"library": "x", "model": {}}, r"unknown top-level keys \['model'\]"),
+    ({"trim": {}}, "missing 'library'"),
+    ({"library": "x", "split": {"train": 0.9}}, "split ratios must be positive and sum to 1"),
+    ({"library": "x", "train": {"epochs": 2.5}}, "train.epochs must be a whole number"),
+    ({"library": "x", "trim": {"enabled": "yes"}}, "trim.enabled must be true or false"),
+    ({"library": "x", "frontend": {"kind": "mfcc"}}, "frontend.kind must be one of"),
+])
+def test_bad_params_fail_early_naming_the_key(raw, message):
+    with pytest.raises(ParamsError, match=message):
+        parse_params(raw)
+
+
+def test_a_missing_params_file_says_where_to_run(tmp_path):
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "params.yaml")

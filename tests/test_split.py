@@ -1,0 +1,110 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from spectrogenre.chunks import count_rows, iter_batches
+from spectrogenre.clip import clip_library
+from spectrogenre.concat import concat_library
+from spectrogenre.errors import LibraryError
+from spectrogenre.features import compute_features
+from spectrogenre.files import read_json
+from spectrogenre.frontend import Frontend
+from spectrogenre.params import TrimParams
+from spectrogenre.split import assign_albums, leak_report, split_dataset
+from spectrogenre.trim import trim_library
+
+RATIOS = {"train": 0.7, "val": 0.15, "test": 0.15}
+
+
+def test_every_split_gets_an_album_and_train_the_rest():
+    counts = {f"A{i}": 10 for i in range(5)}
+    assignment = assign_albums(counts, RATIOS, rng=np.random.default_rng(0), genre="Jazz")
+    assert sorted(assignment) == sorted(counts)
+    assert sorted(assignment.values()) == ["test", "train", "train", "train", "val"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_large_albums_fill_train_first_and_every_split_gets_one(seed):
+    counts = {"big": 70, "a": 10, "b": 10, "c": 10}
+    assignment = assign_albums(counts, RATIOS, rng=np.random.default_rng(seed), genre="Jazz")
+    # big -> train (70 of 100 = its share); the small ones go where the deficit is largest:
+    # val (15 short), test (15 short), then val again (5 short, ties go to the first split)
+    assert assignment["big"] == "train"
+    assert sorted(assignment[a] for a in "abc") == ["test", "val", "val"]
+
+
+def test_too_few_albums_is_an_error_naming_the_genre():
+    with pytest.raises(LibraryError, match="genre 'Metal' has 2 album.*needs at least 3"):
+        assign_albums({"a": 5, "b": 5}, RATIOS, rng=np.random.default_rng(0), genre="Metal")
+
+
+def test_leak_report_finds_a_shared_album():
+    clips = pd.DataFrame({
+        "genre": ["Jazz"] * 4, "album": ["A", "A", "B", "C"], "track": ["A/1", "A/2", "B/1", "C/1"],
+        "split": ["train", "test", "val", "test"],
+    })
+    report = leak_report(clips)
+    assert report["disjoint"] is False
+    assert report["overlaps"]["train&test"] == {"albums": ["Jazz/A"], "tracks": []}
+    assert report["clips"] == {"train": 1, "val": 1, "test": 2}
+
+
+@pytest.fixture
+def features_dirs(tiny_library, tmp_path):
+    frontend = Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256, hop_length=128)
+    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams())
+    clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
+                 clip_seconds=2.0, hop_seconds=1.0)
+    index = compute_features(tmp_path / "concat", tmp_path / "clips", tmp_path / "features", frontend=frontend,
+                             shard_mb=0.5, jobs=2)
+    return tmp_path, frontend, index
+
+
+def test_features_are_float16_spectrograms_in_bounded_shards(features_dirs):
+    tmp_path, frontend, index = features_dirs
+    shards = sorted((tmp_path / "features").glob("*.npy"))
+    assert frontend.shape == (129, 126)
+    rows_per_shard = int(0.5 * 2**20 // (129 * 126 * 2))  # 16 rows fit in 0.5 MiB
+    for shard in shards:
+        array = np.load(shard, mmap_mode="r")
+        assert array.dtype == np.float16 and array.shape[1:] == (129, 126) and len(array) <= rows_per_shard
+    assert sorted(index["clip_id"]) == list(range(len(index)))
+
+
+def test_split_is_album_disjoint_with_bounded_mixed_chunks(features_dirs):
+    tmp_path, frontend, index = features_dirs
+    report = split_dataset(tmp_path / "clips", tmp_path / "features", tmp_path / "split", ratios=RATIOS, seed=0,
+                           chunk_mb=0.25)
+    assert report["disjoint"] is True
+    for split in ("train", "val", "test"):  # 3 albums per genre: one per split
+        assert [a.split("/")[0] for a in report["albums"][split]] == ["Clicks", "Drone", "Noise"]
+    dataset = read_json(tmp_path / "split" / "dataset.json")
+    assert dataset["labels"] == ["Clicks", "Drone", "Noise"]
+    clips = pd.read_csv(tmp_path / "split" / "clips.csv")
+    for split in ("train", "val", "test"):
+        paths = [tmp_path / "split" / name for name in dataset["chunks"][split]]
+        assert count_rows(paths) == report["clips"][split]
+        ids = np.concatenate([np.load(p)["clip_id"] for p in paths])
+        assert set(clips.loc[clips["clip_id"].isin(ids), "split"]) == {split}
+        for path in paths:
+            with np.load(path) as chunk:
+                assert len(chunk["y"]) <= int(0.25 * 2**20 // (129 * 126 * 2))
+    first = np.load(tmp_path / "split" / dataset["chunks"]["train"][0])
+    assert len(set(first["y"].tolist())) == 3  # a shuffled chunk mixes the genres
+
+
+def test_batches_cover_every_row_once_full_but_the_last(features_dirs):
+    tmp_path, _, _ = features_dirs
+    split_dataset(tmp_path / "clips", tmp_path / "features", tmp_path / "split", ratios=RATIOS, seed=0,
+                  chunk_mb=0.25)
+    dataset = read_json(tmp_path / "split" / "dataset.json")
+    paths = [tmp_path / "split" / name for name in dataset["chunks"]["train"]]
+    n = count_rows(paths)
+    batches = list(iter_batches(paths, batch_size=5, rng=np.random.default_rng(0), shuffle_chunks=2))
+    assert len(batches) == -(-n // 5)
+    assert [len(b[1]) for b in batches[:-1]] == [5] * (len(batches) - 1)
+    ids = np.concatenate([b[2] for b in batches])
+    assert sorted(ids.tolist()) == sorted(np.concatenate([np.load(p)["clip_id"] for p in paths]).tolist())
+    in_order = np.concatenate([b[2] for b in iter_batches(paths, batch_size=5)])
+    assert not np.array_equal(ids, in_order)
