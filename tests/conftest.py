@@ -13,3 +13,11 @@ def tiny_library(tmp_path):
     root = tmp_path / "library"
     write_tiny_library(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory):
+    """The pipeline reproduced on the tiny library (see tests/tiny_project.py); its export is data/export."""
+    from tests.tiny_project import make_tiny_project
+
+    return make_tiny_project(tmp_path_factory.mktemp("project"))

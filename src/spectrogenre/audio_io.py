@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from spectrogenre.errors import AudioError
+from spectrogenre.frontend import resample
 
 # Formats libsndfile decodes by itself (no ffmpeg needed).
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})
@@ -34,11 +34,11 @@ def is_audio_file(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_EXTENSIONS
 
 
-def iter_mono_blocks(path: Path, *, sample_rate: int, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
-    """Decode `path` to mono float32 at `sample_rate`, yielding 1-D blocks.
+def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """Decode `path` to mono float32 at its own rate, yielding 1-D blocks (rate: sf.info).
 
-    Peak memory is a few blocks whatever the file's length. Raises AudioError for an
-    unreadable, corrupt, truncated, empty or non-finite file.
+    Raises AudioError for an unreadable, corrupt, truncated, empty or non-finite file,
+    possibly after some blocks were yielded.
     """
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
@@ -48,9 +48,6 @@ def iter_mono_blocks(path: Path, *, sample_rate: int, block_frames: int = BLOCK_
         raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file ({_short(err)})") from None
     with handle:
         _check_chunk_sizes(path, handle)
-        resampler = None
-        if handle.samplerate != sample_rate:
-            resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, dtype="float32", quality="HQ")
         decoded = 0
         while True:
             try:
@@ -62,9 +59,8 @@ def iter_mono_blocks(path: Path, *, sample_rate: int, block_frames: int = BLOCK_
             mono = block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
             if not np.isfinite(mono).all():
                 raise AudioError(path, "contains NaN or infinite samples")
-            out = mono if resampler is None else resampler.resample_chunk(mono, last=last)
-            if len(out):
-                yield np.ascontiguousarray(out, dtype=np.float32)
+            if len(mono):
+                yield np.ascontiguousarray(mono, dtype=np.float32)
             if last:
                 break
         if decoded == 0:
@@ -83,9 +79,12 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
 
 
 def read_mono(path: Path, *, sample_rate: int) -> np.ndarray:
-    """The whole file as mono float32 at `sample_rate`, shape (n,)."""
-    blocks = list(iter_mono_blocks(path, sample_rate=sample_rate))
-    return np.concatenate(blocks)
+    """The whole file as mono float32 at `sample_rate` (the front end's resampler), shape (n,).
+
+    Channels are averaged block by block, so memory holds the mono track, not the stereo one.
+    """
+    blocks = list(iter_mono_blocks(path))
+    return resample(np.concatenate(blocks), orig_sr=sf.info(str(path)).samplerate, target_sr=sample_rate)
 
 
 def read_segment(handle: sf.SoundFile, start: int, stop: int) -> np.ndarray:

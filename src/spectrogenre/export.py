@@ -16,7 +16,7 @@ import tensorflow as tf
 from spectrogenre.chunks import iter_batches
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
-from spectrogenre.frontend import Frontend
+from spectrogenre.frontend import RESAMPLER, Frontend
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.params import TrimParams
 
@@ -47,8 +47,8 @@ def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_cl
     return {"clips": seen, "max_abs_diff": worst, "argmax_agreement": agree / max(seen, 1)}
 
 
-def export_model(model_path: Path, split_dir: Path, out_dir: Path, *, frontend: Frontend, trim: TrimParams,
-                 tolerance: float) -> dict:
+def export_model(model_path: Path, split_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
+                 trim: TrimParams, tolerance: float) -> dict:
     """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance."""
     out_dir = fresh_dir(out_dir)
     dataset = read_json(split_dir / "dataset.json")
@@ -67,10 +67,12 @@ def export_model(model_path: Path, split_dir: Path, out_dir: Path, *, frontend: 
     spec = {
         "labels": dataset["labels"],
         "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
+        "resampler": RESAMPLER,
         "silence": asdict(trim),
         "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32", "unit": "dB"},
         "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
         "models": {"float": FLOAT_MODEL, "dynamic_range": QUANTISED_MODEL},
+        "evaluation": read_json(metrics_path),
     }
     write_json(spec, out_dir / SPEC)
     return report

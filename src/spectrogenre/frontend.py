@@ -7,11 +7,12 @@ different settings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import librosa
 import numpy as np
-import soxr
+from scipy.signal import resample_poly
 
 from spectrogenre.errors import ParamsError
 
@@ -76,11 +77,32 @@ class Frontend:
         return cls(**values)
 
 
+# The resampler is part of the front end: a polyphase FIR (scipy's resample_poly, Kaiser
+# window beta 5, half length 10 x max(up, down) taps), simple enough to implement
+# identically in the browser, so that every inference path sees the same samples.
+RESAMPLER = {"method": "resample_poly", "window": ["kaiser", 5.0], "half_length_per_rate": 10,
+             "then": "quantise_16bit"}
+
+
+def quantise_16bit(audio: np.ndarray) -> np.ndarray:
+    """Round float audio (n,) to 16-bit steps exactly as libsndfile's PCM_16 write-then-read does.
+
+    Training reads the concatenated genre tracks back from 16-bit FLAC, so every inference
+    path quantises the same way; otherwise empty spectrogram bins sit at the -100 dB
+    floor at inference but at the ~-80 dB quantisation noise in training.
+    """
+    steps = np.clip(np.rint(np.clip(audio, -1.0, 1.0) * 32768.0), -32768, 32767)
+    return (steps / 32768.0).astype(np.float32)
+
+
 def resample(audio: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample mono audio (n,) with soxr HQ; returns float32 (round(n * target/orig),)."""
+    """Resample mono audio (n,) with the front end's polyphase filter; float32 (ceil(n * target/orig),)."""
+    audio = np.asarray(audio, dtype=np.float32)
     if orig_sr == target_sr:
-        return audio.astype(np.float32, copy=False)
-    return soxr.resample(audio, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+        return audio
+    divisor = math.gcd(orig_sr, target_sr)
+    up, down = target_sr // divisor, orig_sr // divisor
+    return resample_poly(audio, up, down, window=tuple(RESAMPLER["window"])).astype(np.float32, copy=False)
 
 
 def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -58,8 +59,8 @@ def train_model(split_dir: Path, out_dir: Path, params: TrainParams) -> dict:
         DVCLiveCallback(live=Live(dir=str(out_dir / "live"), save_dvc_exp=False, dvcyaml=None)),
     ]
     started = time.perf_counter()
-    history = model.fit(train_data, validation_data=val_data, epochs=params.epochs, callbacks=callbacks, shuffle=False,
-                        verbose=2 if os.environ.get("CI") else 1)
+    history = model.fit(train_data, validation_data=val_data, epochs=params.epochs, callbacks=callbacks,
+                        shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # 2: one line per epoch in logs
     seconds = time.perf_counter() - started
     with atomic_path(out_dir / "model.keras") as tmp:
         os.replace(best, tmp)

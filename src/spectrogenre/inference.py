@@ -1,0 +1,152 @@
+"""Classifying songs with an exported model: windows over the whole song, one verdict per track.
+
+Uses only the export folder (model.tflite + spec.json) and the LiteRT interpreter, so
+it never imports TensorFlow. The silence rule and front end come from spec.json: the
+same as in training.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spectrogenre.audio_io import is_audio_file, read_mono
+from spectrogenre.clip import cut_clips
+from spectrogenre.errors import AudioError, SpectrogenreError
+from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
+from spectrogenre.litert import TFLiteModel
+from spectrogenre.params import TrimParams
+from spectrogenre.trim import frame_levels_db, kept_intervals
+
+# Formats decoded through ffmpeg, where it is installed (libsndfile does not read them).
+FFMPEG_EXTENSIONS = frozenset({".webm", ".opus", ".m4a", ".mp4", ".aac", ".wma", ".weba"})
+PREDICT_BATCH = 16
+# A recording this much shorter than a clip is padded with silence rather than refused
+# (a phone's 15 s recording often comes out a few hundred ms short).
+SHORT_TOLERANCE_S = 1.0
+
+
+def can_predict(path: Path) -> bool:
+    return is_audio_file(path) or path.suffix.lower() in FFMPEG_EXTENSIONS
+
+
+def decode(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
+    """Mono float32 (n,) at sample_rate, in 16-bit steps as training sees it (see quantise_16bit).
+
+    Reads any format the pipeline reads, and webm/opus/m4a through ffmpeg.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FFMPEG_EXTENSIONS:
+        return quantise_16bit(read_mono(path, sample_rate=sample_rate))
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise AudioError(path, f"{path.suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes)")
+    with tempfile.TemporaryDirectory(prefix="spectrogenre-ffmpeg-") as folder:
+        wav = Path(folder) / "decoded.wav"
+        try:  # to a float WAV at the file's own rate: the front end's resampler does the rest
+            result = subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-c:a", "pcm_f32le",
+                                     str(wav)], capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise AudioError(path, f"decoding took longer than {timeout_s:g} s") from None
+        if result.returncode != 0 or not wav.exists():
+            message = result.stderr.decode(errors="replace").strip().splitlines()
+            raise AudioError(path, f"cannot be decoded: {message[-1] if message else 'ffmpeg failed'}")
+        try:
+            return quantise_16bit(read_mono(wav, sample_rate=sample_rate))
+        except AudioError as err:
+            raise AudioError(path, err.problem) from None
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """An export folder's model and spec."""
+
+    labels: tuple[str, ...]
+    frontend: Frontend
+    silence: TrimParams
+    model: TFLiteModel = field(compare=False, repr=False)
+    model_path: Path = Path()
+
+    @classmethod
+    def load(cls, path: Path) -> "ExportedModel":
+        """From an export folder (spec.json + model.tflite) or a .tflite file with spec.json beside it."""
+        path = Path(path)
+        folder, model_file = (path, None) if path.is_dir() else (path.parent, path)
+        spec_path = folder / "spec.json"
+        if not spec_path.exists():
+            raise SpectrogenreError(f"no spec.json in {folder}: run `dvc repro` first, or point --model at an export")
+        spec = json.loads(spec_path.read_text())
+        model_file = model_file or folder / spec["models"]["float"]
+        if not model_file.exists():
+            raise SpectrogenreError(f"model file {model_file} not found")
+        frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
+        return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
+                   model=TFLiteModel(model_file), model_path=model_file)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One track's result: mean window probabilities, and each window's own."""
+
+    genre: str
+    confidence: float
+    probabilities: dict[str, float]
+    windows: list[dict]  # start_s, end_s, genre, confidence
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
+
+
+def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_seconds: float):
+    """Clip-length windows of a song after the training silence rule.
+
+    Returns (bounds (n, 2): each window's first and last second in the song, clips
+    (n, clip_samples)); a window can span a cut silence. Raises ValueError when the
+    song is too short for one window even with padding.
+    """
+    sr, clip = frontend.sample_rate, frontend.clip_samples
+    segments = np.array([[0, len(audio)]], dtype=np.int64)
+    if silence.enabled:
+        frame = max(1, int(round(silence.frame_seconds * sr)))
+        segments = kept_intervals(frame_levels_db(audio, frame_length=frame), n_samples=len(audio),
+                                  frame_length=frame, threshold_db=silence.threshold_db,
+                                  min_silence_samples=int(round(silence.min_silence_s * sr)))
+    kept = int((segments[:, 1] - segments[:, 0]).sum())
+    if kept < clip:
+        # Too little non-silent audio for one window: use the song as it is, padded if just short.
+        if len(audio) < clip - SHORT_TOLERANCE_S * sr:
+            raise ValueError(f"too short: {len(audio) / sr:.1f} s of audio "
+                             f"({kept / sr:.1f} s once silences are cut), needs {frontend.clip_seconds:g} s")
+        audio = np.pad(audio, (0, max(0, clip - len(audio))))
+        segments = np.array([[0, len(audio)]], dtype=np.int64)
+    parts = cut_clips(segments, clip_samples=clip, hop_samples=max(1, int(round(hop_seconds * sr))))
+    bounds = np.array([[p[0, 0], p[-1, 1]] for p in parts]) / sr
+    clips = np.stack([np.concatenate([audio[s:e] for s, e in p]) for p in parts])
+    return bounds, clips
+
+
+def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float) -> Verdict:
+    """Verdict for one song (mono float32 at the front end's rate)."""
+    frontend = exported.frontend
+    bounds, clips = windows(audio, frontend=frontend, silence=exported.silence, hop_seconds=hop_seconds)
+    probs = np.concatenate([
+        exported.model.predict(log_spectrogram(clips[i: i + PREDICT_BATCH], frontend))
+        for i in range(0, len(clips), PREDICT_BATCH)
+    ])
+    mean = probs.mean(axis=0)
+    best = int(mean.argmax())
+    timeline = [
+        {"start_s": round(float(start), 2), "end_s": round(float(end), 2),
+         "genre": exported.labels[int(p.argmax())], "confidence": round(float(p.max()), 4)}
+        for (start, end), p in zip(bounds, probs)
+    ]
+    return Verdict(genre=exported.labels[best], confidence=float(mean[best]),
+                   probabilities={g: float(v) for g, v in zip(exported.labels, mean)}, windows=timeline)

@@ -1,0 +1,91 @@
+"""`spectrogenre predict`: verdicts for files and folders, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from spectrogenre.errors import AudioError, SpectrogenreError
+from spectrogenre.inference import ExportedModel, can_predict, classify, decode
+
+UNSURE = "unsure"
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, folders searched recursively for audio, in a stable order."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and can_predict(p))
+        else:
+            found.append(path)
+    return found
+
+
+def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, threshold: float, top_k: int) -> dict:
+    """One result row; a problem with the file goes in 'error' instead of raising."""
+    row = {"path": str(path), "genre": None, "confidence": None, "top": [], "windows": [], "error": None}
+    try:
+        if not path.exists():
+            raise AudioError(path, "no such file")
+        if not can_predict(path):
+            raise AudioError(path, f"unsupported file type {path.suffix or '(none)'}")
+        audio = decode(path, sample_rate=exported.frontend.sample_rate)
+        try:
+            verdict = classify(audio, exported, hop_seconds=hop_seconds)
+        except ValueError as err:
+            raise AudioError(path, str(err)) from None
+    except AudioError as err:
+        row["error"] = err.problem
+        return row
+    row.update(genre=verdict.genre if verdict.confidence >= threshold else UNSURE,
+               confidence=round(verdict.confidence, 4),
+               top=[{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(top_k)],
+               windows=verdict.windows)
+    return row
+
+
+def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float, threshold: float, top_k: int) -> list[dict]:
+    files = expand(paths)
+    if not files:
+        raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
+    exported = ExportedModel.load(model)
+    return [predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
+            for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False)]
+
+
+def render(results: list[dict], *, output: str, timeline: bool) -> str:
+    if output == "json":
+        rows = results if timeline else [{k: v for k, v in r.items() if k != "windows"} for r in results]
+        return json.dumps(rows, indent=2) + "\n"
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["path", "genre", "confidence", "top", "error"] + (["window_start_s", "window_genre",
+                                                                           "window_confidence"] if timeline else []))
+        for r in results:
+            top = ";".join(f"{t['genre']}:{t['probability']}" for t in r["top"])
+            base = [r["path"], r["genre"] or "", r["confidence"] if r["confidence"] is not None else "", top,
+                    r["error"] or ""]
+            if timeline and r["windows"]:
+                for w in r["windows"]:
+                    writer.writerow(base + [w["start_s"], w["genre"], w["confidence"]])
+            else:
+                writer.writerow(base + ([""] * 3 if timeline else []))
+        return buffer.getvalue()
+    lines = []
+    width = max(len(r["path"]) for r in results)
+    for r in results:
+        if r["error"]:
+            lines.append(f"{r['path']:<{width}}  ERROR  {r['error']}")
+            continue
+        top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
+        lines.append(f"{r['path']:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
+        if timeline:
+            lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} {w['confidence']:.0%}"
+                      for w in r["windows"]]
+    return "\n".join(lines) + "\n"

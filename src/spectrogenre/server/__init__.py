@@ -1,0 +1,1 @@
+"""The web server: the classification API and the phone app."""

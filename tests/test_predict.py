@@ -1,0 +1,79 @@
+import csv
+import io
+import json
+
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from spectrogenre.cli import app
+from tests.synth import sine
+
+runner = CliRunner()
+
+
+def predict(project, *args):
+    return runner.invoke(app, ["predict", "--model", str(project / "data/export"), *args])
+
+
+def test_a_folder_gets_one_verdict_per_track(tiny_project):
+    result = predict(tiny_project, str(tiny_project / "library"), "--format", "json", "--threshold", "0")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 18
+    # the folder names the genre; the tiny genres are easy, so nearly every track is right
+    right = sum(row["genre"] == row["path"].split("/")[-3] for row in rows)
+    assert right >= 16
+    assert all(len(row["top"]) == 3 and row["error"] is None and "windows" not in row for row in rows)
+    assert "18 classified, 0 failed" in result.stderr
+
+
+def test_timeline_lists_each_window(tiny_project):
+    track = tiny_project / "library" / "Drone" / "Album 0" / "01 Track.wav"
+    result = predict(tiny_project, str(track), "--timeline", "--hop", "1", "--format", "json")
+    windows = json.loads(result.stdout)[0]["windows"]
+    # 9 s track: 1.5 s of silence, 6 s of tone, 1.5 s of silence -> 2 s windows every 1 s from 1.5 s
+    assert [w["start_s"] for w in windows] == [1.5, 2.5, 3.5, 4.5, 5.5]
+    assert all(w["end_s"] - w["start_s"] == 2.0 for w in windows)
+
+
+def test_bad_files_are_reported_and_the_rest_still_classified(tiny_project, tmp_path):
+    good = tiny_project / "library" / "Noise" / "Album 2" / "01 Track.wav"
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(b"\xff\xfb" + bytes(300))
+    short = tmp_path / "short.wav"
+    sf.write(short, sine(0.5, sr=8000), 8000)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio")
+    result = predict(tiny_project, str(good), str(corrupt), str(short), str(notes), "--format", "csv")
+    assert result.exit_code == 1
+    rows = {row["path"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows[str(good)]["genre"] in {"Clicks", "Drone", "Noise"} and rows[str(good)]["error"] == ""
+    assert rows[str(corrupt)]["error"].startswith("cannot be decoded")
+    assert rows[str(short)]["error"] == "too short: 0.5 s of audio (0.5 s once silences are cut), needs 2 s"
+    assert rows[str(notes)]["error"] == "unsupported file type .txt"
+    assert "1 classified, 3 failed" in result.stderr
+
+
+def test_table_output_and_unsure_verdicts(tiny_project):
+    track = tiny_project / "library" / "Clicks" / "Album 1" / "02 Track.flac"
+    table = predict(tiny_project, str(track))
+    assert table.exit_code == 0
+    assert table.stdout.startswith(str(track)) and "%" in table.stdout
+    unsure = predict(tiny_project, str(track), "--threshold", "1.0", "--format", "json")
+    assert json.loads(unsure.stdout)[0]["genre"] == "unsure"
+
+
+def test_a_missing_export_is_one_clear_error(tmp_path, tiny_library):
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path), str(tiny_library)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: no spec.json in {tmp_path}")
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".m4a"])
+def test_ffmpeg_formats_say_what_is_missing_or_decode(tiny_project, tmp_path, suffix, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    path = tmp_path / f"clip{suffix}"
+    path.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(100))
+    result = predict(tiny_project, str(path), "--format", "json")
+    assert json.loads(result.stdout)[0]["error"] == f"{suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)"

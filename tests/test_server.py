@@ -1,0 +1,86 @@
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from spectrogenre.server.app import create_app
+from spectrogenre.server.settings import ServerSettings
+from tests.synth import clicks
+
+
+@pytest.fixture
+def client(tiny_project):
+    settings = ServerSettings(export_dir=tiny_project / "data/export", max_upload_mb=1)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def wav_bytes(audio, sr=8000) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, sr, format="WAV")
+    return buffer.getvalue()
+
+
+def test_health_and_model_description(client):
+    assert client.get("/api/health").json() == {"status": "ok", "genres": 3}
+    model = client.get("/api/model").json()
+    assert model["labels"] == ["Clicks", "Drone", "Noise"]
+    assert model["frontend"]["shape"] == [129, 126]
+    assert set(model["metrics"]["clip"]) == {"train", "val", "test"}
+    assert client.get("/openapi.json").json()["paths"].keys() >= {"/api/classify", "/api/model", "/api/health"}
+
+
+def test_classify_an_uploaded_recording(client, tiny_project):
+    track = (tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav").read_bytes()
+    response = client.post("/api/classify", files={"file": ("track.wav", track, "audio/wav")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["genre"] == "Noise"
+    assert abs(sum(body["probabilities"].values()) - 1) < 1e-3
+    assert [w["start_s"] for w in body["windows"]] == [1.5, 2.5, 3.5, 4.5, 5.5][: len(body["windows"])]
+
+
+def test_a_blob_named_upload_is_recognised_by_its_type(client):
+    response = client.post("/api/classify", files={"file": ("blob", wav_bytes(clicks(5.0)), "audio/wav")})
+    assert response.status_code == 200 and response.json()["genre"] in {"Clicks", "Drone", "Noise"}
+
+
+@pytest.mark.parametrize("name, content, kind, status, message", [
+    ("empty.wav", b"", "audio/wav", 400, "empty upload: no bytes received"),
+    ("notes.txt", b"hello", "text/plain", 415, "unsupported file type .txt"),
+    ("junk.mp3", b"\xff\xfb" + bytes(500), "audio/mpeg", 422, "junk.mp3: cannot be decoded"),
+    ("short.wav", wav_bytes(clicks(0.5)), "audio/wav", 422, "short.wav: too short: 0.5 s of audio"),
+])
+def test_bad_uploads_get_a_clear_json_error(client, name, content, kind, status, message):
+    response = client.post("/api/classify", files={"file": (name, content, kind)})
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(message)
+
+
+def test_a_truncated_upload_is_refused(client):
+    data = wav_bytes(clicks(5.0))
+    response = client.post("/api/classify", files={"file": ("cut.wav", data[: len(data) // 2], "audio/wav")})
+    assert response.status_code == 422
+    assert "truncated" in response.json()["detail"]
+
+
+def test_uploads_over_the_limit_get_413(client):
+    big = wav_bytes(np.zeros(8000 * 70, dtype=np.float32))  # 1.1 MB of 16-bit audio > 1 MB
+    response = client.post("/api/classify", files={"file": ("big.wav", big, "audio/wav")})
+    assert response.status_code == 413
+    assert response.json()["detail"] == "upload larger than 1 MB"
+
+
+def test_model_files_are_served_and_nothing_else(client):
+    assert client.get("/model/spec.json").json()["labels"] == ["Clicks", "Drone", "Noise"]
+    assert client.get("/model/model.tflite").content[4:8] == b"TFL3"
+    assert client.get("/model/report.json").status_code == 404
+
+
+def test_uploads_are_not_kept(client, tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    client.post("/api/classify", files={"file": ("c.wav", wav_bytes(clicks(5.0)), "audio/wav")})
+    assert list(tmp_path.iterdir()) == []
