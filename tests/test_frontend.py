@@ -74,3 +74,16 @@ def test_round_trips_through_a_dict():
     assert Frontend.from_dict(frontend.to_dict()) == frontend
     with pytest.raises(ParamsError, match="unknown front-end keys"):
         Frontend.from_dict({"sample_rate": 22050, "window": "hann"})
+
+
+def test_quantise_16bit_matches_a_pcm16_round_trip(tmp_path):
+    import soundfile as sf
+
+    from spectrogenre.frontend import quantise_16bit
+
+    audio = np.random.default_rng(0).uniform(-1.2, 1.2, 10000).astype(np.float32)
+    audio[:4] = [0.4 / 32768, 0.6 / 32768, -1.0, 1.0]
+    sf.write(tmp_path / "q.flac", np.clip(audio, -1, 1), 8000, subtype="PCM_16")
+    stored = sf.read(tmp_path / "q.flac", dtype="float32")[0]
+    np.testing.assert_array_equal(quantise_16bit(audio), stored)
+    assert quantise_16bit(audio[:4]).tolist() == [0.0, 1 / 32768, -1.0, 32767 / 32768]
