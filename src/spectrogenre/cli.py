@@ -153,5 +153,18 @@ def serve(
     uvicorn.run(app_, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key, log_level="info")
 
 
+@app.command()
+@user_errors
+def report(
+    base: Annotated[str, typer.Option(metavar="REV",
+                                      help="Git revision or DVC experiment name to compare the workspace with.")],
+    out: Annotated[Path, typer.Option(help="Folder for report.md and the PNG plots it links.")] = Path("reports"),
+):
+    """Compare the workspace with REV: params changed, metrics with deltas, confusion matrix and curves as PNG."""
+    from spectrogenre.report import write_report
+
+    typer.echo(write_report(base, out))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
