@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from spectrogenre.errors import SpectrogenreError
@@ -28,10 +29,8 @@ MISSING = "—"
 
 
 def run_dvc(args: list[str], repo: Path) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise SpectrogenreError("`dvc` is not on PATH: install the project (pip install -e .)") from None
+    # This interpreter's DVC: the one installed with spectrogenre, whatever PATH says.
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, capture_output=True, text=True)
 
 
 def dvc_json(args: list[str], repo: Path):

@@ -1,0 +1,232 @@
+// The page: wires the buttons, the mode switch, the result view and the history to the
+// classifiers (on the device by default, or the server's /api/classify).
+
+import { DeviceClassifier } from './classifier.js';
+import { decodeAudio } from './decode.js';
+import { clearHistory, loadHistory, remember } from './history.js';
+import { record } from './recorder.js';
+import { classifyOnServer } from './server.js';
+import { encodeWav } from './wav.js';
+
+const $ = (id) => document.getElementById(id);
+const MODEL_BASE = new URL('model/', document.baseURI);
+const MODE_KEY = 'spectrogenre.mode';
+const percent = (p) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
+const duration = (seconds) => (seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`);
+
+let mode = localStorage.getItem(MODE_KEY) === 'server' ? 'server' : 'device';
+let clipSeconds = 15; // replaced by spec.json's once it is read
+let device = null; // Promise<DeviceClassifier>, started when first needed
+
+/**
+ * Resolves once the service worker controls the page, so that what the page fetches next
+ * (the runtime, the model) goes through it and is cached for offline use.
+ */
+async function serviceWorkerInControl() {
+  if (!('serviceWorker' in navigator)) return; // not a secure page: no offline use
+  try {
+    await navigator.serviceWorker.register('sw.js');
+  } catch (error) {
+    console.warn('no offline use: the service worker did not register', error);
+    return;
+  }
+  if (navigator.serviceWorker.controller) return;
+  await new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+    setTimeout(resolve, 5000); // never hold the app back for it
+  });
+}
+
+const spec = serviceWorkerInControl().then(async () => {
+  const response = await fetch(new URL('spec.json', MODEL_BASE)).catch(() => {
+    throw new Error('The server cannot be reached, and this device has no copy of the app yet.');
+  });
+  if (!response.ok) throw new Error(`no model on the server (spec.json: ${response.status})`);
+  return response.json();
+});
+
+function deviceClassifier() {
+  if (!device) {
+    device = spec.then((s) => DeviceClassifier.load(s, MODEL_BASE));
+    device.catch(() => { device = null; }); // a later attempt retries
+  }
+  return device;
+}
+
+function setStatus(text, isError = false) {
+  $('status').textContent = text;
+  $('status').classList.toggle('error', isError);
+}
+
+function setBusy(value) {
+  $('record').disabled = value;
+  $('pick').disabled = value;
+  $('server-mode').disabled = value;
+}
+
+/** Get the current mode's classifier ready and say so. */
+async function prepare() {
+  if (mode === 'server') {
+    setStatus('Songs are sent to the server to be classified.');
+    return;
+  }
+  setStatus('Loading the model…');
+  try {
+    const classifier = await deviceClassifier();
+    if (mode === 'device') setStatus(`Ready: ${classifier.spec.labels.length} genres, classified on this device.`);
+  } catch (error) {
+    if (mode === 'device') setStatus(`The model cannot run on this device (${error.message}). Try server mode.`, true);
+  }
+}
+
+/** Run one classification task with the buttons locked; errors end up in the status line. */
+async function run(task) {
+  setBusy(true);
+  try {
+    await task();
+  } catch (error) {
+    setStatus(error.name === 'NotAllowedError' ? 'The microphone was not allowed.' : error.message, true);
+  } finally {
+    setBusy(false);
+    $('record').classList.remove('recording');
+    $('countdown').textContent = '';
+    $('level').style.width = '0';
+  }
+}
+
+/** Verdict of the current mode, on the device from PCM (pcm()) or on the server from a file (upload()). */
+async function classify({ pcm, upload, source }) {
+  const started = performance.now();
+  let verdict;
+  if (mode === 'server') {
+    setStatus(`Sending ${source} to the server…`);
+    const { blob, name } = await upload();
+    verdict = await classifyOnServer(blob, name);
+  } else {
+    setStatus(`Analysing ${source}…`);
+    const classifier = await deviceClassifier();
+    const { samples, rate } = await pcm();
+    verdict = await classifier.classify(samples, rate, (done) => setStatus(`Analysing ${source}… ${percent(done)}`));
+  }
+  const entry = {
+    genre: verdict.genre,
+    confidence: verdict.confidence,
+    probabilities: verdict.probabilities,
+    windows: verdict.windows.length,
+    source,
+    mode,
+    seconds: (performance.now() - started) / 1000,
+    at: Date.now(),
+  };
+  showResult(entry);
+  showHistory(remember(entry));
+  setStatus('');
+}
+
+function onRecord() {
+  run(async () => {
+    $('record').classList.add('recording');
+    $('record-label').textContent = 'Listening';
+    const recording = await record(clipSeconds, (elapsed, level) => {
+      $('record').style.setProperty('--progress', Math.min(1, elapsed / clipSeconds));
+      $('countdown').textContent = Math.max(0, Math.ceil(clipSeconds - elapsed));
+      $('level').style.width = `${(100 * level).toFixed(0)}%`;
+    }).finally(() => {
+      $('record-label').textContent = `Record ${clipSeconds} s`;
+      $('record').style.setProperty('--progress', 0);
+    });
+    window.spectrogenre.lastRecording = recording;
+    await classify({
+      source: 'recording',
+      pcm: async () => recording,
+      upload: async () => ({ blob: encodeWav(recording.samples, recording.rate), name: 'recording.wav' }),
+    });
+  });
+}
+
+function onFile(file) {
+  run(() => classify({
+    source: file.name,
+    pcm: async () => decodeAudio(await file.arrayBuffer()),
+    upload: async () => ({ blob: file, name: file.name }),
+  }));
+}
+
+function showResult(entry) {
+  $('result').hidden = false;
+  $('genre').textContent = entry.genre;
+  $('confidence').textContent = `${percent(entry.confidence)} confidence`;
+  const ranked = Object.entries(entry.probabilities).sort((a, b) => b[1] - a[1]);
+  $('bars').replaceChildren(...ranked.map(([genre, p]) => {
+    const item = document.createElement('li');
+    item.classList.toggle('top', genre === entry.genre);
+    item.dataset.genre = genre;
+    item.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="value"></span>';
+    item.querySelector('.name').textContent = genre;
+    item.querySelector('.fill').style.width = `${(100 * p).toFixed(1)}%`;
+    item.querySelector('.value').textContent = percent(p);
+    return item;
+  }));
+  const where = entry.mode === 'server' ? 'on the server' : 'on this device';
+  const windows = entry.windows === 1 ? '1 window' : `${entry.windows} windows`;
+  $('result-meta').textContent = `${entry.source} · ${windows} · ${where} in ${duration(entry.seconds)}`;
+}
+
+function showHistory(history) {
+  $('history-empty').hidden = history.length > 0;
+  $('clear-history').hidden = history.length === 0;
+  const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+  $('history').replaceChildren(...history.map((entry) => {
+    const item = document.createElement('li');
+    item.innerHTML = '<span><span class="genre"></span> <span class="p"></span></span><span class="when"></span>';
+    item.querySelector('.genre').textContent = entry.genre;
+    item.querySelector('.p').textContent = percent(entry.confidence);
+    item.querySelector('.when').textContent = `${entry.source} · ${when.format(entry.at)}`;
+    item.addEventListener('click', () => showResult(entry));
+    return item;
+  }));
+}
+
+// For tests and debugging: the on-device path on an encoded file, and the last recording.
+window.spectrogenre = {
+  lastRecording: null,
+  async analyse(bytes) {
+    const classifier = await deviceClassifier();
+    const start = performance.now();
+    const { samples, rate } = await decodeAudio(bytes);
+    const decodeMs = performance.now() - start;
+    const verdict = await classifier.classify(samples, rate);
+    return {
+      ...verdict,
+      spectrogram: Array.from(verdict.spectrogram),
+      rate,
+      timings: { decode: decodeMs, ...verdict.timings },
+    };
+  },
+};
+
+$('server-mode').checked = mode === 'server';
+$('server-mode').addEventListener('change', (event) => {
+  mode = event.target.checked ? 'server' : 'device';
+  localStorage.setItem(MODE_KEY, mode);
+  prepare();
+});
+$('record').addEventListener('click', onRecord);
+$('pick').addEventListener('click', () => $('file').click());
+$('file').addEventListener('change', (event) => {
+  const [file] = event.target.files;
+  event.target.value = ''; // picking the same file again still fires "change"
+  if (file) onFile(file);
+});
+$('clear-history').addEventListener('click', () => showHistory(clearHistory()));
+showHistory(loadHistory());
+
+spec.then(
+  (s) => {
+    clipSeconds = s.frontend.clip_seconds;
+    $('record-label').textContent = `Record ${clipSeconds} s`;
+    setBusy(false);
+    prepare();
+  },
+  (error) => setStatus(error.message, true),
+);

@@ -1,0 +1,77 @@
+// Classification on the device: the export's spec.json and model, the front end ported to
+// JavaScript (resample.js, windows.js, spectrogram.js), and the verdict the server gives:
+// window probabilities averaged over the song.
+
+import { loadModel } from './model.js';
+import { resample } from './resample.js';
+import { logSpectrogram, spectrogramShape } from './spectrogram.js';
+import { cutWindows } from './windows.js';
+
+// The server's and `spectrogenre predict`'s default hop between windows.
+const HOP_SECONDS = 7.5;
+// spectrogenre.frontend.RESAMPLER, for exports written before spec.json carried it.
+const DEFAULT_RESAMPLER = { method: 'resample_poly', window: ['kaiser', 5.0], half_length_per_rate: 10, then: 'quantise_16bit' };
+
+/** Give the page a chance to paint between long computations. */
+const nextFrame = () => new Promise((resolve) => setTimeout(resolve));
+
+const argmax = (values) => values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
+
+export class DeviceClassifier {
+  constructor(spec, predict) {
+    this.spec = { ...spec, resampler: spec.resampler ?? DEFAULT_RESAMPLER };
+    this.predict = predict;
+  }
+
+  /** The model of `spec` (spec.json), served under `base` next to it. */
+  static async load(spec, base) {
+    if (spec.frontend.kind !== 'stft') {
+      throw new Error(`this model's front end ("${spec.frontend.kind}") runs only on the server: switch to server mode`);
+    }
+    const response = await fetch(new URL(spec.models.float, base));
+    if (!response.ok) throw new Error(`the model file: ${response.status} ${response.statusText}`);
+    return new DeviceClassifier(spec, await loadModel(new Uint8Array(await response.arrayBuffer())));
+  }
+
+  /**
+   * Verdict for mono float32 audio at `rate`: {genre, confidence, probabilities {label: p},
+   * windows [{start_s, end_s, genre, confidence}], spectrogram (the first window's, [bins, frames]
+   * row-major), shape, timings (ms)}.
+   */
+  async classify(samples, rate, onProgress = () => {}) {
+    const { frontend, labels } = this.spec;
+    let start = performance.now();
+    const audio = resample(samples, rate, frontend.sample_rate, this.spec.resampler);
+    const timings = { resample: performance.now() - start, spectrogram: 0, model: 0 };
+    const windows = cutWindows(audio, this.spec, HOP_SECONDS);
+    const shape = spectrogramShape(frontend, windows[0].clip.length);
+    const sums = new Float64Array(labels.length);
+    const timeline = [];
+    let first;
+    for (const [i, part] of windows.entries()) {
+      onProgress(i / windows.length);
+      await nextFrame();
+      start = performance.now();
+      const spectrogram = logSpectrogram(part.clip, frontend);
+      timings.spectrogram += performance.now() - start;
+      start = performance.now();
+      const probabilities = await this.predict(spectrogram, [1, ...shape]);
+      timings.model += performance.now() - start;
+      first ??= spectrogram;
+      probabilities.forEach((p, g) => { sums[g] += p; });
+      const best = argmax(probabilities);
+      timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: labels[best], confidence: probabilities[best] });
+    }
+    const mean = sums.map((sum) => sum / windows.length);
+    const best = argmax(mean);
+    return {
+      genre: labels[best],
+      confidence: mean[best],
+      probabilities: Object.fromEntries(labels.map((label, g) => [label, mean[g]])),
+      windows: timeline,
+      spectrogram: first,
+      shape,
+      timings,
+    };
+  }
+}

@@ -1,0 +1,111 @@
+// Decoding a picked audio file to mono float32 at the file's own sample rate, with the
+// sample values Python's decoder (libsndfile) gives.
+// decodeAudioData resamples to its context's rate with the browser's own filter, which the
+// model never saw; so the context is created at the rate the file's header states, and
+// resample.js (the front end's filter) is the only resampler the samples go through.
+
+// Opus always decodes at 48 kHz; it is also the best guess for containers not parsed here.
+const FALLBACK_RATE = 48000;
+const MP3_RATES = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
+
+const tag = (view, at) => String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, 4));
+
+/**
+ * {rate, bits} from a WAV, FLAC, Ogg, MP4 or MP3 header: the sample rate (null if not
+ * found) and, for integer PCM (WAV, FLAC), the bits per sample (else null).
+ */
+export function sniffFormat(view) {
+  if (view.byteLength < 12) return { rate: null, bits: null };
+  const head = tag(view, 0);
+  if (head === 'RIFF') {
+    for (let at = 12; at + 8 <= view.byteLength;) {
+      const size = view.getUint32(at + 4, true);
+      if (tag(view, at) === 'fmt ' && at + 24 <= view.byteLength) {
+        const format = view.getUint16(at + 8, true);
+        const extensible = format === 0xfffe && at + 34 <= view.byteLength; // then the sub-format GUID says
+        const integer = format === 1 || (extensible && view.getUint16(at + 32, true) === 1);
+        return { rate: view.getUint32(at + 12, true), bits: integer ? view.getUint16(at + 22, true) : null };
+      }
+      at += 8 + size + (size % 2);
+    }
+    return { rate: null, bits: null };
+  }
+  if (head === 'fLaC' && view.byteLength >= 22) { // STREAMINFO: rate 20 bits, channels 3, bits 5
+    const packed = view.getUint32(18);
+    return { rate: packed >>> 12, bits: ((packed >>> 4) & 31) + 1 };
+  }
+  return { rate: compressedRate(view), bits: null };
+}
+
+function compressedRate(view) {
+  if (tag(view, 0) === 'OggS') {
+    const packet = 27 + view.getUint8(26); // first page: 27-byte header, then the segment table
+    if (packet + 16 > view.byteLength) return null;
+    if (tag(view, packet) === 'Opus') return 48000;
+    return tag(view, packet + 1) === 'vorb' ? view.getUint32(packet + 12, true) : null;
+  }
+  if (view.getUint32(0) === 0x1a45dfa3) return null; // Matroska/WebM: not parsed
+  return tag(view, 4) === 'ftyp' ? mp4Rate(view) : mp3Rate(view);
+}
+
+function mp3Rate(view) {
+  let at = 0;
+  if (tag(view, 0).startsWith('ID3')) { // skip the ID3v2 tag (size in 7-bit bytes)
+    at = 10 + [6, 7, 8, 9].reduce((size, i) => (size << 7) | (view.getUint8(i) & 0x7f), 0);
+  }
+  for (const end = Math.min(view.byteLength - 3, at + 4096); at < end; at++) {
+    const b1 = view.getUint8(at + 1);
+    if (view.getUint8(at) === 0xff && (b1 & 0xe0) === 0xe0 && (b1 & 0x06) !== 0) { // frame sync, a layer
+      const rate = MP3_RATES[(b1 >> 3) & 3]?.[(view.getUint8(at + 2) >> 2) & 3];
+      if (rate) return rate;
+    }
+  }
+  return null;
+}
+
+function mp4Rate(view) {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  for (let at = 8; at + 32 <= bytes.length; at++) {
+    // AudioSampleEntry 'mp4a': the rate is a 16.16 fixed-point number 24 bytes after the type.
+    if (bytes[at] === 0x6d && tag(view, at) === 'mp4a') return view.getUint32(at + 28) >>> 16;
+  }
+  return null;
+}
+
+/**
+ * Chrome scales positive 8- and 16-bit samples by 1 / (2^(bits-1) - 1), libsndfile (and so
+ * the model's training data) by 1 / 2^(bits-1), negative ones alike. When the decoded values
+ * show the former, rescale the positive samples in place.
+ */
+function matchLibsndfile(channel, bits) {
+  const full = 2 ** (bits - 1);
+  const offGrid = (v) => v > 0 && Math.abs(v * full - Math.round(v * full)) > 1e-3;
+  if (bits > 16 || !channel.some(offGrid)) return;
+  for (let i = 0; i < channel.length; i++) {
+    if (channel[i] > 0) channel[i] = Math.round(channel[i] * (full - 1)) / full;
+  }
+}
+
+/** Decode an encoded file: {samples: mono Float32Array, rate}. Channels are averaged in float32, as Python does. */
+export async function decodeAudio(bytes) {
+  const format = sniffFormat(new DataView(bytes));
+  let rate = format.rate || FALLBACK_RATE;
+  let context;
+  try {
+    context = new OfflineAudioContext(1, 1, rate);
+  } catch { // a rate outside what this browser's contexts support
+    rate = FALLBACK_RATE;
+    context = new OfflineAudioContext(1, 1, rate);
+  }
+  const buffer = await context.decodeAudioData(bytes);
+  const channels = Array.from({ length: buffer.numberOfChannels }, (_, c) => buffer.getChannelData(c));
+  if (format.bits) channels.forEach((channel) => matchLibsndfile(channel, format.bits));
+  if (channels.length === 1) return { samples: channels[0], rate };
+  const samples = new Float32Array(buffer.length);
+  for (let i = 0; i < samples.length; i++) {
+    let sum = 0;
+    for (const channel of channels) sum = Math.fround(sum + channel[i]);
+    samples[i] = sum / channels.length;
+  }
+  return { samples, rate };
+}

@@ -1,0 +1,63 @@
+// The service worker: makes the app work offline after one visit.
+// - The app shell is cached at install.
+// - vendor/ (the runtime) and the rest of the app: served from the cache, refreshed in the
+//   background (stale-while-revalidate); the page waits for this worker before loading the
+//   runtime, so the first visit already caches it.
+// - model/ (spec.json and the model): from the network when it answers, so a new export is
+//   picked up at once and spec and model never mismatch; from the cache when offline.
+// - api/ is never cached.
+
+const CACHE = 'spectrogenre-v1';
+const SHELL = [
+  './', 'index.html', 'app.css', 'manifest.webmanifest',
+  'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
+  'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/history.js',
+  'js/flatbuffer.js', 'js/model.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
+  'js/wav.js', 'js/windows.js',
+];
+const ROOT = new URL('./', self.location).pathname;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const stale = (await caches.keys()).filter((key) => key !== CACHE);
+    await Promise.all(stale.map((key) => caches.delete(key)));
+    await self.clients.claim(); // control the page that registered us, without a reload
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  const path = url.pathname.slice(ROOT.length);
+  if (path.startsWith('api/')) return;
+  event.respondWith(path.startsWith('model/') ? networkFirst(event.request) : staleWhileRevalidate(event));
+});
+
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    const cached = await cache.match(request);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function staleWhileRevalidate(event) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(event.request, { ignoreSearch: true });
+  const fresh = fetch(event.request).then(async (response) => {
+    if (response.ok) await cache.put(event.request, response.clone());
+    return response;
+  });
+  if (!cached) return fresh;
+  event.waitUntil(fresh.catch(() => {})); // offline: the cached copy is all there is
+  return cached;
+}

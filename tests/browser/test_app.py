@@ -1,0 +1,76 @@
+"""The phone app end to end: a picked file, a recording, both modes, and offline use.
+
+Each shown genre must be the one Python's inference (spectrogenre.inference) gives for the
+same audio (the decoded file, or the very samples the page recorded), and the probabilities
+the app keeps in its history must be Python's within 1e-3.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from spectrogenre.frontend import quantise_16bit, resample
+from spectrogenre.inference import classify, decode
+from tests.browser.conftest import page_array, set_server_mode, shown_verdict, wait_ready
+
+HOP_SECONDS = 7.5  # the server's and the app's
+MAX_PROBABILITY_DIFF = 1e-3
+
+
+def assert_shown(page, shown, expected):
+    assert shown["genre"] == expected.genre
+    kept = page.evaluate("JSON.parse(localStorage.getItem('spectrogenre.history'))[0].probabilities")
+    assert kept.keys() == expected.probabilities.keys()
+    assert max(abs(kept[g] - p) for g, p in expected.probabilities.items()) <= MAX_PROBABILITY_DIFF
+
+
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_picked_file_shows_its_genre(phone, song, exported, mode):
+    set_server_mode(phone, mode == "server")
+    phone.set_input_files("#file", song)
+    shown = shown_verdict(phone)
+    expected = classify(decode(song, sample_rate=exported.frontend.sample_rate), exported, hop_seconds=HOP_SECONDS)
+    assert_shown(phone, shown, expected)
+    assert sorted(shown["bars"]) == sorted(exported.labels)
+    assert f"{len(expected.windows)} windows" in shown["meta"]
+    assert ("on the server" if mode == "server" else "on this device") in shown["meta"]
+    assert shown["history"] == 1
+
+
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_recording_shows_its_genre(phone, exported, mode):
+    set_server_mode(phone, mode == "server")
+    phone.click("#record")
+    phone.wait_for_function("() => Number(document.getElementById('countdown').textContent) > 0", timeout=10_000)
+    shown = shown_verdict(phone, timeout_ms=60_000)
+
+    samples = page_array(phone, "window.spectrogenre.lastRecording.samples")
+    rate = phone.evaluate("window.spectrogenre.lastRecording.rate")
+    assert len(samples) == round(exported.frontend.clip_seconds * rate)
+    audio = quantise_16bit(resample(samples, orig_sr=rate, target_sr=exported.frontend.sample_rate))
+    assert_shown(phone, shown, classify(audio, exported, hop_seconds=HOP_SECONDS))
+
+
+def test_classifies_offline_after_a_first_visit(phone, song):
+    phone.set_input_files("#file", song)
+    first = shown_verdict(phone)
+    phone.context.set_offline(True)
+    phone.reload()
+    wait_ready(phone)
+    assert phone.evaluate("navigator.serviceWorker.controller !== null")
+    phone.set_input_files("#file", song)
+    assert shown_verdict(phone)["genre"] == first["genre"]
+    assert phone.locator("#history li").count() == 2  # the history survived the reload
+
+    set_server_mode(phone, True)  # proof that the network is gone: the server cannot be reached
+    phone.set_input_files("#file", song)
+    phone.wait_for_selector("#status.error")
+    assert "cannot be reached" in phone.text_content("#status")
+
+
+def test_installable(phone):
+    cdp = phone.context.new_cdp_session(phone)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    errors = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    assert [e for e in errors if e != "in-incognito"] == []  # test profiles are incognito
+    assert phone.evaluate("navigator.serviceWorker.controller !== null")

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Vendor the browser runtime into the phone app: LiteRT.js (npm @litertjs/core, pinned by
+# package-lock.json) runs the exported model.tflite in WebAssembly. The app serves these
+# files itself (no CDN), so once its service worker has cached them it classifies offline.
+# usage: bash web/vendor.sh   (needs node >= 18 and npm; writes src/spectrogenre/server/static/vendor/)
+set -euo pipefail
+web=$(cd "$(dirname "$0")" && pwd)
+out="$web/../src/spectrogenre/server/static/vendor"
+(cd "$web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+modules="$web/node_modules/@litertjs"
+rm -rf "$out"
+mkdir -p "$out/litertjs-core/wasm" "$out/litertjs-wasm-utils"
+cp "$modules/core/dist/index.js" "$out/litertjs-core/"
+# Only the single-threaded builds (with and without relaxed SIMD): threads would need
+# cross-origin isolation, and JSPI serves WebNN/WebGPU, which the app does not use.
+cp "$modules"/core/wasm/litert_wasm{,_compat}_internal.{js,wasm} "$out/litertjs-core/wasm/"
+cp "$modules/wasm-utils/dist/index.js" "$out/litertjs-wasm-utils/"
+version=$(node -p "require('$modules/core/package.json').version")
+cat > "$out/NOTICE" <<NOTICE
+@litertjs/core and @litertjs/wasm-utils $version (LiteRT.js), Copyright Google LLC,
+Apache License 2.0: https://github.com/google-ai-edge/LiteRT/tree/main/litert/js
+Copied from npm by web/vendor.sh; do not edit.
+NOTICE
+echo "vendored LiteRT.js $version into $out ($(du -sh "$out" | cut -f1))"
