@@ -9,11 +9,12 @@ from spectrogenre.cli import run_stage
 
 
 def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
-         split: Annotated[Path, typer.Option(help="The split stage's folder.")],
+         features: Annotated[Path, typer.Option(help="The features stage's folder (chunks, dataset.json).")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder (clips.csv: each clip's track).")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     from spectrogenre.evaluate import evaluate_model
 
-    metrics = evaluate_model(model, split, out)
+    metrics = evaluate_model(model, features, split, out)
     print(f"evaluate: test clip accuracy {metrics['clip']['test']['accuracy']}, "
           f"track accuracy {metrics['track']['test']['accuracy']}")
 

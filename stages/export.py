@@ -10,13 +10,13 @@ from spectrogenre.params import load_params
 
 
 def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
-         split: Annotated[Path, typer.Option(help="The split stage's folder.")],
+         features: Annotated[Path, typer.Option(help="The features stage's folder (its test chunks check parity).")],
          metrics: Annotated[Path, typer.Option(help="The evaluate stage's metrics.json, shipped with the model.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     from spectrogenre.export import export_model
 
     params = load_params()
-    report = export_model(model, split, metrics, out, frontend=params.frontend, trim=params.trim,
+    report = export_model(model, features, metrics, out, frontend=params.frontend, trim=params.trim,
                           tolerance=params.export.tolerance)
     print(f"export: float TFLite max |diff| vs Keras {report['model.tflite']['max_abs_diff']:.1e}")
 

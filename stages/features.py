@@ -1,4 +1,4 @@
-"""DVC stage `features`: the front end's log spectrogram of every clip, in bounded shards."""
+"""DVC stage `features`: the front end's log spectrogram of every clip, as the split's bounded chunks."""
 
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +12,13 @@ from spectrogenre.params import load_params
 
 def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],
          clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")],
-         jobs: Annotated[int, typer.Option(help="Genres processed in parallel.")] = available_cores()):
+         jobs: Annotated[int, typer.Option(help="Chunks computed in parallel.")] = available_cores()):
     params = load_params()
-    index = compute_features(concat, clips, out, frontend=params.frontend, shard_mb=params.features.shard_mb,
-                             jobs=jobs)
-    print(f"features: {len(index)} spectrograms of {params.frontend.shape}")
+    dataset = compute_features(concat, clips, split, out, frontend=params.frontend,
+                               chunk_mb=params.features.chunk_mb, jobs=jobs)
+    print(f"features: {sum(map(len, dataset['chunks'].values()))} chunks of {params.frontend.shape} spectrograms")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""DVC stage `split`: album-disjoint train/val/test chunks and a leak report."""
+"""DVC stage `split`: album-disjoint train/val/test assignment and a leak report."""
 
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +11,9 @@ from spectrogenre.split import split_dataset
 
 
 def main(clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
-         features: Annotated[Path, typer.Option(help="The features stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     split = load_params().split
-    report = split_dataset(clips, features, out, ratios=split.ratios, seed=split.seed, chunk_mb=split.chunk_mb)
+    report = split_dataset(clips, out, ratios=split.ratios, seed=split.seed)
     print(f"split: clips per set {report['clips']}, album-disjoint: {report['disjoint']}")
 
 

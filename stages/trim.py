@@ -5,14 +5,15 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import run_stage
+from spectrogenre.cli import available_cores, run_stage
 from spectrogenre.params import load_params
 from spectrogenre.trim import trim_library
 
 
 def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],
-         out: Annotated[Path, typer.Option(help="Output folder.")]):
-    kept = trim_library(concat, out, load_params().trim)
+         out: Annotated[Path, typer.Option(help="Output folder.")],
+         jobs: Annotated[int, typer.Option(help="Genre files read in parallel.")] = available_cores()):
+    kept = trim_library(concat, out, load_params().trim, jobs=jobs)
     print(f"trim: {len(kept)} kept intervals")
 
 

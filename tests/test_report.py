@@ -50,7 +50,7 @@ def number(cell: str) -> float:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """(project, metrics at HEAD, metrics in the workspace): HEAD ran 10 epochs; the workspace holds the
+    """(project, metrics at HEAD, metrics in the workspace): HEAD ran 12 epochs; the workspace holds the
     DVC experiment `fewer-epochs` (train.epochs=6), run the way CI runs a pull request."""
     project = make_tiny_project(tmp_path_factory.mktemp("report"))
     old = read_metrics(project)
@@ -66,14 +66,14 @@ def report(two_runs, tmp_path_factory):
 
 def test_report_lists_the_changed_param_with_old_and_new_values(report):
     rows = table_rows(report.read_text())
-    assert rows["train.epochs"] == ["10", "6"]
+    assert rows["train.epochs"] == ["12", "6"]
     assert "train.seed" not in rows  # unchanged params stay out
 
 
 def test_report_metric_deltas_are_new_minus_old(two_runs, report):
     _, old, new = two_runs
     rows = table_rows(report.read_text())
-    assert any(old[key] != new[key] for key in CHECKED)  # 4 epochs fewer must move something
+    assert any(old[key] != new[key] for key in CHECKED)  # 6 epochs fewer must move something
     for key in CHECKED:
         old_cell, new_cell, delta_cell = rows[key]
         delta = new[key] - old[key]

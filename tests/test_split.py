@@ -1,14 +1,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from spectrogenre.chunks import count_rows, iter_batches
-from spectrogenre.clip import clip_library
+from spectrogenre.clip import clip_library, parse_segments
 from spectrogenre.concat import concat_library
 from spectrogenre.errors import LibraryError
-from spectrogenre.features import compute_features
-from spectrogenre.files import read_json
-from spectrogenre.frontend import Frontend
+from spectrogenre.features import clip_audio, compute_features
+from spectrogenre.frontend import Frontend, log_spectrogram
 from spectrogenre.params import TrimParams
 from spectrogenre.split import assign_albums, leak_report, split_dataset
 from spectrogenre.trim import trim_library
@@ -56,50 +56,59 @@ def features_dirs(tiny_library, tmp_path):
     trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams())
     clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
                  clip_seconds=2.0, hop_seconds=1.0)
-    index = compute_features(tmp_path / "concat", tmp_path / "clips", tmp_path / "features", frontend=frontend,
-                             shard_mb=0.5, jobs=2)
-    return tmp_path, frontend, index
+    report = split_dataset(tmp_path / "clips", tmp_path / "split", ratios=RATIOS, seed=0)
+    dataset = compute_features(tmp_path / "concat", tmp_path / "clips", tmp_path / "split", tmp_path / "features",
+                               frontend=frontend, chunk_mb=0.25, jobs=2)
+    return tmp_path, frontend, report, dataset
 
 
-def test_features_are_float16_spectrograms_in_bounded_shards(features_dirs):
-    tmp_path, frontend, index = features_dirs
-    shards = sorted((tmp_path / "features").glob("*.npy"))
-    assert frontend.shape == (129, 126)
-    rows_per_shard = int(0.5 * 2**20 // (129 * 126 * 2))  # 16 rows fit in 0.5 MiB
-    for shard in shards:
-        array = np.load(shard, mmap_mode="r")
-        assert array.dtype == np.float16 and array.shape[1:] == (129, 126) and len(array) <= rows_per_shard
-    assert sorted(index["clip_id"]) == list(range(len(index)))
-
-
-def test_split_is_album_disjoint_with_bounded_mixed_chunks(features_dirs):
-    tmp_path, frontend, index = features_dirs
-    report = split_dataset(tmp_path / "clips", tmp_path / "features", tmp_path / "split", ratios=RATIOS, seed=0,
-                           chunk_mb=0.25)
+def test_split_is_album_disjoint_with_a_shuffled_order_per_set(features_dirs):
+    tmp_path, _, report, _ = features_dirs
     assert report["disjoint"] is True
     for split in ("train", "val", "test"):  # 3 albums per genre: one per split
         assert [a.split("/")[0] for a in report["albums"][split]] == ["Clicks", "Drone", "Noise"]
-    dataset = read_json(tmp_path / "split" / "dataset.json")
-    assert dataset["labels"] == ["Clicks", "Drone", "Noise"]
     clips = pd.read_csv(tmp_path / "split" / "clips.csv")
+    for split, group in clips.groupby("split"):
+        assert sorted(group["order"]) == list(range(len(group)))
+        assert group.groupby(["genre", "album"]).ngroups == 3
+    assert clips.groupby("genre")["label"].first().to_dict() == {"Clicks": 0, "Drone": 1, "Noise": 2}
+
+
+def test_features_are_float16_spectrograms_in_bounded_mixed_chunks(features_dirs):
+    tmp_path, frontend, report, dataset = features_dirs
+    assert frontend.shape == (129, 126) and dataset["input_shape"] == [129, 126]
+    assert dataset["labels"] == ["Clicks", "Drone", "Noise"]
+    rows_per_chunk = int(0.25 * 2**20 // (129 * 126 * 2))  # 8 rows fit in 0.25 MiB
+    clips = pd.read_csv(tmp_path / "split" / "clips.csv").set_index("clip_id")
     for split in ("train", "val", "test"):
-        paths = [tmp_path / "split" / name for name in dataset["chunks"][split]]
+        paths = [tmp_path / "features" / name for name in dataset["chunks"][split]]
         assert count_rows(paths) == report["clips"][split]
         ids = np.concatenate([np.load(p)["clip_id"] for p in paths])
-        assert set(clips.loc[clips["clip_id"].isin(ids), "split"]) == {split}
+        # every clip of the split once, in the split's shuffled order
+        assert ids.tolist() == clips[clips["split"] == split].sort_values("order").index.tolist()
         for path in paths:
             with np.load(path) as chunk:
-                assert len(chunk["y"]) <= int(0.25 * 2**20 // (129 * 126 * 2))
-    first = np.load(tmp_path / "split" / dataset["chunks"]["train"][0])
-    assert len(set(first["y"].tolist())) == 3  # a shuffled chunk mixes the genres
+                assert chunk["x"].dtype == np.float16 and chunk["x"].shape[1:] == (129, 126)
+                assert len(chunk["y"]) <= rows_per_chunk
+                assert chunk["y"].tolist() == clips.loc[chunk["clip_id"], "label"].tolist()
+    first = np.load(tmp_path / "features" / dataset["chunks"]["train"][0])
+    assert len(set(first["y"].tolist())) >= 2  # a shuffled chunk mixes the genres
+
+
+def test_chunk_rows_are_the_spectrograms_of_their_clips(features_dirs):
+    tmp_path, frontend, _, dataset = features_dirs
+    clips = pd.read_csv(tmp_path / "clips" / "clips.csv").set_index("clip_id")
+    with np.load(tmp_path / "features" / dataset["chunks"]["val"][0]) as chunk:
+        clip_id, x = int(chunk["clip_id"][3]), chunk["x"][3]
+    row = clips.loc[clip_id]
+    with sf.SoundFile(tmp_path / "concat" / row["genre_file"]) as handle:
+        expected = log_spectrogram(clip_audio(handle, parse_segments(row["segments"])), frontend)
+    np.testing.assert_allclose(x.astype(np.float32), expected, atol=0.06)  # float16 steps at <= 64 dB
 
 
 def test_batches_cover_every_row_once_full_but_the_last(features_dirs):
-    tmp_path, _, _ = features_dirs
-    split_dataset(tmp_path / "clips", tmp_path / "features", tmp_path / "split", ratios=RATIOS, seed=0,
-                  chunk_mb=0.25)
-    dataset = read_json(tmp_path / "split" / "dataset.json")
-    paths = [tmp_path / "split" / name for name in dataset["chunks"]["train"]]
+    tmp_path, _, _, dataset = features_dirs
+    paths = [tmp_path / "features" / name for name in dataset["chunks"]["train"]]
     n = count_rows(paths)
     batches = list(iter_batches(paths, batch_size=5, rng=np.random.default_rng(0), shuffle_chunks=2))
     assert len(batches) == -(-n // 5)

@@ -41,17 +41,17 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
     }
 
 
-def evaluate_model(model_path: Path, split_dir: Path, out_dir: Path) -> dict:
+def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path) -> dict:
     """Write metrics.json, predictions.csv and confusion.csv (test clips: actual, predicted)."""
     out_dir = fresh_dir(out_dir)
-    dataset = read_json(split_dir / "dataset.json")
+    dataset = read_json(features_dir / "dataset.json")
     labels = dataset["labels"]
     clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
     model = keras.models.load_model(model_path)
     metrics: dict = {"clip": {}, "track": {}}
     predictions = []
     for split in SPLITS:
-        probs, y, ids = predict_chunks(model, [split_dir / name for name in dataset["chunks"][split]])
+        probs, y, ids = predict_chunks(model, [features_dir / name for name in dataset["chunks"][split]])
         predicted = probs.argmax(axis=1)
         metrics["clip"][split] = scores(y, predicted, len(labels)) | {"clips": len(y)}
         track_true, track_pred = track_votes(probs, y, clips.loc[ids, "track"].to_numpy())

@@ -47,16 +47,16 @@ def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_cl
     return {"clips": seen, "max_abs_diff": worst, "argmax_agreement": agree / max(seen, 1)}
 
 
-def export_model(model_path: Path, split_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
+def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
                  trim: TrimParams, tolerance: float) -> dict:
     """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance."""
     out_dir = fresh_dir(out_dir)
-    dataset = read_json(split_dir / "dataset.json")
+    dataset = read_json(features_dir / "dataset.json")
     model = keras.models.load_model(model_path)
     for name, quantise in ((FLOAT_MODEL, False), (QUANTISED_MODEL, True)):
         with atomic_path(out_dir / name) as tmp:
             tmp.write_bytes(to_tflite(model, quantise=quantise))
-    test_paths = [split_dir / name for name in dataset["chunks"]["test"]]
+    test_paths = [features_dir / name for name in dataset["chunks"]["test"]]
     report = {name: parity(model, TFLiteModel(out_dir / name), test_paths) for name in (FLOAT_MODEL, QUANTISED_MODEL)}
     report["tolerance"] = tolerance
     report["bytes"] = {name: (out_dir / name).stat().st_size for name in (FLOAT_MODEL, QUANTISED_MODEL)}

@@ -49,20 +49,19 @@ class ClipParams:
 
 @dataclass(frozen=True)
 class FeaturesParams:
-    """Spectrograms are stored as float16 in shard files of at most `shard_mb` MiB."""
+    """Spectrograms are stored as float16 in chunk files of at most `chunk_mb` MiB (training streams them)."""
 
-    shard_mb: float = 64.0
+    chunk_mb: float = 64.0
 
 
 @dataclass(frozen=True)
 class SplitParams:
-    """Album-disjoint split ratios, its seed, and the size bound of each chunk file."""
+    """Album-disjoint split ratios and the seed of the assignment and of the clips' order."""
 
     train: float = 0.7
     val: float = 0.15
     test: float = 0.15
     seed: int = 0
-    chunk_mb: float = 64.0
 
     def __post_init__(self):
         ratios = (self.train, self.val, self.test)

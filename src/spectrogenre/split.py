@@ -1,8 +1,9 @@
-"""Stage `split`: album-disjoint train/val/test sets, written as shuffled, bounded chunks.
+"""Stage `split`: album-disjoint train/val/test assignment of the clips, and a leak report.
 
 Every album goes to exactly one set, so no track (and no clip of it) is in two sets.
-Each chunk file mixes the genres and albums of its set, so that a model streaming
-chunk after chunk never trains on one album at a time (the seed's over-fitting).
+Each set's clips get a seeded random order, which the features stage follows when it
+writes them as chunks, so that every chunk mixes genres and albums (the seed trained
+on one album at a time and over-fitted to it).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
-from spectrogenre.features import rows_per_file
-from spectrogenre.files import fresh_dir, write_csv, write_json, write_npz
+from spectrogenre.files import fresh_dir, write_csv, write_json
 
 SPLITS = ("train", "val", "test")
+SPLIT_COLUMNS = ["clip_id", "genre", "album", "track", "split", "label", "order"]
 
 
 def assign_albums(album_clips: dict[str, int], ratios: dict[str, float], *, rng: np.random.Generator,
@@ -67,55 +68,32 @@ def leak_report(clips: pd.DataFrame) -> dict:
     }
 
 
-def write_chunks(clips: pd.DataFrame, features_dir: Path, out_dir: Path, *, split: str, chunk_rows: int,
-                 rng: np.random.Generator) -> list[str]:
-    """Write one split's clips, shuffled, as chunk files of at most chunk_rows rows.
-
-    Each chunk holds x (rows, bins, frames) float16, y (rows,) int16 genre numbers and
-    clip_id (rows,) int64. Rows are read from memory-mapped shards, so memory is one chunk.
-    """
-    order = clips.iloc[rng.permutation(len(clips))]
-    shards: dict[str, np.ndarray] = {}
-    names = []
-    for number, first in enumerate(range(0, len(order), chunk_rows)):
-        part = order.iloc[first: first + chunk_rows]
-        x = np.stack([
-            _shard(shards, features_dir, shard)[row] for shard, row in zip(part["shard"], part["row"])
-        ])
-        name = f"chunks/{split}-{number:05d}.npz"
-        write_npz(out_dir / name, x=x, y=part["label"].to_numpy(np.int16), clip_id=part["clip_id"].to_numpy(np.int64))
-        names.append(name)
-    return names
-
-
-def _shard(cache: dict, features_dir: Path, name: str) -> np.ndarray:
-    if name not in cache:
-        cache[name] = np.load(features_dir / name, mmap_mode="r")
-    return cache[name]
-
-
-def split_dataset(clip_dir: Path, features_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int,
-                  chunk_mb: float) -> dict:
-    """Run the split stage: chunks, clips.csv (with split and label), labels.json, leak_report.json."""
-    out_dir = fresh_dir(out_dir)
-    clips = pd.read_csv(clip_dir / "clips.csv").merge(pd.read_csv(features_dir / "index.csv"), on="clip_id")
+def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int) -> pd.DataFrame:
+    """clips (clip_id, genre, album, track, ...) with split, label (genre number) and order (shuffled position)."""
+    rng = np.random.default_rng(seed)
+    clips = clips.copy()
     labels = sorted(clips["genre"].unique())
     clips["label"] = clips["genre"].map({g: i for i, g in enumerate(labels)})
-    rng = np.random.default_rng(seed)
     assignment = {}
     for genre, group in clips.groupby("genre"):
         counts = group.groupby("album").size().to_dict()
         for album, split in assign_albums(counts, ratios, rng=rng, genre=genre).items():
             assignment[(genre, album)] = split
     clips["split"] = [assignment[key] for key in zip(clips["genre"], clips["album"])]
-    first = np.load(features_dir / clips["shard"].iloc[0], mmap_mode="r")
-    chunk_rows = rows_per_file(first.shape[1:], max_mb=chunk_mb)
-    chunks = {s: write_chunks(clips[clips["split"] == s], features_dir, out_dir, split=s, chunk_rows=chunk_rows,
-                              rng=rng) for s in SPLITS}
+    clips["order"] = 0
+    for split in SPLITS:
+        rows = clips.index[clips["split"] == split]
+        clips.loc[rows, "order"] = rng.permutation(len(rows))
+    return clips[SPLIT_COLUMNS]
+
+
+def split_dataset(clip_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int) -> dict:
+    """Run the split stage: clips.csv (with split, label, order) and leak_report.json."""
+    out_dir = fresh_dir(out_dir)
+    clips = split_clips(pd.read_csv(clip_dir / "clips.csv"), ratios=ratios, seed=seed)
     report = leak_report(clips)
     if not report["disjoint"]:  # cannot happen by construction; a guard against future edits
         raise LibraryError(f"album-disjoint split failed: {report['overlaps']}")
-    write_csv(clips[["clip_id", "genre", "album", "track", "split", "label"]], out_dir / "clips.csv")
-    write_json({"labels": labels, "chunks": chunks, "input_shape": list(first.shape[1:])}, out_dir / "dataset.json")
+    write_csv(clips, out_dir / "clips.csv")
     write_json(report, out_dir / "leak_report.json")
     return report

@@ -1,4 +1,4 @@
-"""Stage `train`: the seed CNN, streamed from the split's chunks, best-by-validation kept."""
+"""Stage `train`: the seed CNN, streamed from the feature chunks, best-by-validation kept."""
 
 from __future__ import annotations
 
@@ -32,16 +32,16 @@ def chunk_dataset(paths: list[Path], input_shape: tuple[int, int], *, batch_size
     return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
 
 
-def split_paths(split_dir: Path, dataset: dict, split: str) -> list[Path]:
-    return [split_dir / name for name in dataset["chunks"][split]]
+def split_paths(features_dir: Path, dataset: dict, split: str) -> list[Path]:
+    return [features_dir / name for name in dataset["chunks"][split]]
 
 
-def train_model(split_dir: Path, out_dir: Path, params: TrainParams) -> dict:
+def train_model(features_dir: Path, out_dir: Path, params: TrainParams) -> dict:
     """Train, keep the epoch with the best validation accuracy; writes model.keras, summary.json, live/."""
     out_dir = fresh_dir(out_dir)
-    dataset = read_json(split_dir / "dataset.json")
+    dataset = read_json(features_dir / "dataset.json")
     input_shape = tuple(dataset["input_shape"])
-    train_paths, val_paths = split_paths(split_dir, dataset, "train"), split_paths(split_dir, dataset, "val")
+    train_paths, val_paths = (split_paths(features_dir, dataset, s) for s in ("train", "val"))
     keras.utils.set_random_seed(params.seed)
     mean, std = standardisation(train_paths)
     model = build_seed_cnn(input_shape, len(dataset["labels"]), mean=mean, std=std)
