@@ -49,6 +49,9 @@ def test_trim_stage_on_the_tiny_library(tiny_library, tmp_path):
     assert ((drone["end"] - drone["start"]) / 8000).round(2).tolist() == [6.0] * 6
     off = trim_library(tmp_path / "concat", tmp_path / "trim-off", TrimParams(enabled=False))
     assert off.groupby("genre_file").size().tolist() == [1, 1, 1]
+    parallel = trim_library(tmp_path / "concat", tmp_path / "trim-2", TrimParams(min_silence_s=1.0), jobs=2)
+    pd.testing.assert_frame_equal(parallel, kept)
+    assert (tmp_path / "trim-2/summary.json").read_text() == (tmp_path / "trim/summary.json").read_text()
 
 
 @pytest.mark.parametrize("min_silence_s, expected_intervals", [(1.0, 6), (4.0, 1)])

@@ -7,6 +7,7 @@ Shorter silences stay, since a pause can be a genre cue (classical).
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -70,13 +71,16 @@ def trim_genre_file(path: Path, params: TrimParams) -> tuple[np.ndarray, int, in
     return intervals, n_samples, sample_rate
 
 
-def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams) -> pd.DataFrame:
-    """Run the trim stage: write kept.csv (genre_file, start, end) and summary.json."""
+def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams, *, jobs: int = 1) -> pd.DataFrame:
+    """Run the trim stage, `jobs` genre files at a time: write kept.csv (genre_file, start, end) and summary.json."""
     out_dir = fresh_dir(out_dir)
     index = pd.read_csv(concat_dir / "index.csv")
+    genres = list(index[["genre", "genre_file"]].drop_duplicates().itertuples(index=False))
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(genres)))) as pool:
+        results = list(pool.map(trim_genre_file, [concat_dir / genre_file for _, genre_file in genres],
+                                [params] * len(genres)))
     rows, summary = [], {}
-    for genre, genre_file in index[["genre", "genre_file"]].drop_duplicates().itertuples(index=False):
-        intervals, n_samples, sample_rate = trim_genre_file(concat_dir / genre_file, params)
+    for (genre, genre_file), (intervals, n_samples, sample_rate) in zip(genres, results):
         kept = int((intervals[:, 1] - intervals[:, 0]).sum())
         summary[genre] = {
             "seconds": round(n_samples / sample_rate, 3),
