@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from spectrogenre.audio_io import read_mono
+from spectrogenre.audio_io import mix_to_mono, read_mono
 from spectrogenre.errors import AudioError
 from tests.synth import sine
 
@@ -66,3 +66,12 @@ def test_non_finite_samples_are_an_error(tmp_path):
     sf.write(path, audio, 22050, subtype="FLOAT")
     with pytest.raises(AudioError, match="NaN or infinite"):
         read_mono(path, sample_rate=22050)
+
+
+@pytest.mark.parametrize("channels", range(1, 10))
+def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):
+    block = np.random.default_rng(channels).standard_normal((4096, channels)).astype(np.float32)
+    block[::7] = -0.0
+    block[::11, 0] = 1e-40
+    expected = block.mean(axis=1) if channels > 1 else block[:, 0]
+    np.testing.assert_array_equal(mix_to_mono(block).view(np.int32), expected.view(np.int32))

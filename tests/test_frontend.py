@@ -87,3 +87,22 @@ def test_quantise_16bit_matches_a_pcm16_round_trip(tmp_path):
     stored = sf.read(tmp_path / "q.flac", dtype="float32")[0]
     np.testing.assert_array_equal(quantise_16bit(audio), stored)
     assert quantise_16bit(audio[:4]).tolist() == [0.0, 1 / 32768, -1.0, 32767 / 32768]
+
+
+@pytest.mark.parametrize("values", [{}, {"n_fft": 1114, "hop_length": 610}, {"kind": "mel", "n_fft": 2048}])
+def test_spectrogram_is_librosas_bit_for_bit(values):
+    import librosa
+
+    frontend = Frontend(**values)
+    clips = np.random.default_rng(0).uniform(-1, 1, (3, frontend.clip_samples)).astype(np.float32)
+    clips[1] = sine(15.0, freq=440.0, sr=22050)
+    clips[2, : frontend.clip_samples // 2] = 0.0
+    magnitude = np.abs(librosa.stft(clips, n_fft=frontend.n_fft, hop_length=frontend.hop_length, window="hann",
+                                    center=True))
+    if frontend.kind == "stft":
+        expected = librosa.amplitude_to_db(magnitude, ref=1.0, amin=frontend.amin, top_db=None)
+    else:
+        mel = librosa.feature.melspectrogram(S=magnitude**2, sr=frontend.sample_rate, n_fft=frontend.n_fft,
+                                             n_mels=frontend.n_mels)
+        expected = librosa.power_to_db(mel, ref=1.0, amin=frontend.amin**2, top_db=None)
+    np.testing.assert_array_equal(log_spectrogram(clips, frontend), expected.astype(np.float32))
