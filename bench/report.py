@@ -1,0 +1,147 @@
+"""bench/results.md: the goals met or not, then every figure as a table, from results.json."""
+
+from __future__ import annotations
+
+GOALS = {
+    "audio_to_features": "pipeline >= 2x the naive recipe and >= 500x real time",
+    "scale": "time linear in library size (within 15 %), peak memory flat (within 10 %)",
+    "training": "streamed >= 0.9x in-memory samples/s, memory bounded",
+    "inference": "`predict` cold start < 2 s; folder >= 200x real time",
+    "disk": "(no goal: bytes relative to the library)",
+}
+
+
+def goal_rows(figures: dict) -> list[list[str]]:
+    """[figure, goal, measured, met] for each figure that ran."""
+    rows = []
+    if "audio_to_features" in figures:
+        f = figures["audio_to_features"]
+        speed = f["sides"]["pipeline"]["x_real_time"]
+        rows.append(["1 audio to features", GOALS["audio_to_features"],
+                     f"{f['speedup_vs_naive']}x naive (at most {f['speedup_bound_on_idle_cores']}x on idle cores), "
+                     f"{speed}x real time", _met(f["speedup_vs_naive"] >= 2 and speed >= 500)])
+    if "scale" in figures:
+        stages = figures["scale"]["stages"]
+        worst = {fit: max(stages.items(), key=lambda item: item[1][fit]["max_deviation"])
+                 for fit in ("wall_fit", "cpu_fit")}
+        memory_name, memory_stage = max(stages.items(), key=lambda item: item[1]["peak_pss_growth"])
+        rows.append(["2 scale", GOALS["scale"],
+                     "worst off its line: wall " + ", CPU ".join(
+                         f"{stage[fit]['max_deviation']:.0%} ({name})" for fit, (name, stage) in worst.items())
+                     + f"; worst memory growth {memory_stage['peak_pss_growth']:.0%} ({memory_name})",
+                     _met(all(s["wall_fit"]["linear"] and s["flat"] for s in stages.values()))])
+    if "training" in figures:
+        inputs = figures["training"]["inputs"]
+        default = next(name for name in inputs if name.startswith("streamed"))
+        ratio = inputs[default]["vs_in_memory"]
+        measured = f"{default}: {ratio}x in-memory"
+        train = figures.get("scale", {}).get("stages", {}).get("train")
+        if train:
+            measured += f"; train stage memory growth over the sizes {train['peak_pss_growth']:.0%}"
+        rows.append(["3 training", GOALS["training"], measured, _met(ratio >= 0.9 and (not train or train["flat"]))])
+    if "inference" in figures:
+        f = figures["inference"]
+        cold, speed = f["cold_start_s"]["litert"], f["folder"]["runs"]["litert"]["x_real_time"]
+        rows.append(["4 inference", GOALS["inference"], f"cold start {cold} s, folder {speed}x real time",
+                     _met(cold < 2 and speed >= 200)])
+    if "scale" in figures:
+        size, disk = list(figures["scale"]["disk"].items())[-1]
+        rows.append(["5 disk", GOALS["disk"], f"{size}: artifacts {disk['artifacts_over_library']}x, "
+                     f"DVC cache {disk['dvc_cache_over_library']}x the library", "-"])
+    return rows
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        "# spectrogenre benchmarks",
+        "",
+        f"{m['cpu']}, {m['cores_used']} of {m['cores_total']} cores, {m['memory_gb']} GB, {m['platform']}, "
+        f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        "Ratios compare sides measured in the same run. Memory is the peak PSS summed over a command's "
+        "processes (sampled every 50 ms or more). The 1-minute load average before and after each figure "
+        f"shows how busy the machine was: above {m['cores_used']}, other work shared the cores.",
+        "",
+        "## Goals",
+        "",
+        *_table(["figure", "goal", "measured", "met"], goal_rows(results["figures"])),
+    ]
+    for name, figure in results["figures"].items():
+        lines += ["", f"## {name.replace('_', ' ')}", "",
+                  f"`{figure['command']}` on {figure['date']}, code {figure['code']}; {figure['library']}; "
+                  f"load {figure['load'][0]} -> {figure['load'][1]}; took {figure['took_s']} s.", "",
+                  *RENDER[name](figure)]
+    return "\n".join(lines) + "\n"
+
+
+def _audio(f: dict) -> list[str]:
+    stages = list(dict.fromkeys(stage for side in f["sides"].values() for stage in side.get("stages", {})))
+    rows = [[name, s["seconds"], s["cpu_seconds"], f"{s['x_real_time']}x", s["peak_pss_mb"],
+             *(_wall_cpu(s["stages"][stage]) if stage in s.get("stages", {}) else "" for stage in stages)]
+            for name, s in f["sides"].items()]
+    before = f", {f['speedup_vs_before']}x the pipeline before (`{f['before']}`)" if "speedup_vs_before" in f else ""
+    return [
+        f"{f['tracks']} tracks, {f['audio_hours']} h of audio, best of {f['rounds']} round(s).", "",
+        *_table(["side", "seconds", "CPU s", "real time", "peak memory MB", *(f"{s} s (CPU)" for s in stages)], rows),
+        "", f"Pipeline speed-up: {f['speedup_vs_naive']}x the naive recipe{before}. With every core free it could "
+        f"be at most {f['speedup_bound_on_idle_cores']}x the naive recipe (cores x naive CPU s / pipeline CPU s).",
+    ]
+
+
+def _wall_cpu(times: dict) -> str:
+    return f"{times['seconds']} ({times['cpu_seconds']})"
+
+
+def _scale(f: dict) -> list[str]:
+    factors = f["factors"]
+    rows = [[name, *s["seconds"], _line(s["wall_fit"]), *s["cpu_seconds"], _line(s["cpu_fit"]), *s["peak_pss_mb"],
+             f"{s['peak_pss_growth']:.0%}"] for name, s in f["stages"].items()]
+    header = ["stage", *(f"s x{x}" for x in factors), "line (off by)", *(f"CPU s x{x}" for x in factors),
+              "CPU line (off by)", *(f"MB x{x}" for x in factors), "memory growth"]
+    commits = ", ".join(f"{s} s" for s in f["dvc_commit_seconds"])
+    return [f"Training runs {f['train_epochs']} epoch(s) at every size. `dvc commit` took {commits}.", "",
+            *_table(header, rows), "", "### disk", "", *_disk(f["disk"])]
+
+
+def _line(fit: dict) -> str:
+    return f"{fit['fixed']} + {fit['per_factor']}·x ({fit['max_deviation']:.0%})"
+
+
+def _disk(disk: dict) -> list[str]:
+    stages = list(next(iter(disk.values()))["artifact_bytes"])
+    rows = [[size, f"{d['library_bytes'] / 2**20:.0f}", *(f"{d['artifact_bytes'][s] / 2**20:.1f}" for s in stages),
+             d["artifacts_over_library"], d["dvc_cache_over_library"], d["artifacts_and_cache_on_disk_over_library"]]
+            for size, d in disk.items()]
+    return _table(["size", "library MiB", *(f"{s} MiB" for s in stages), "artifacts / library",
+                   "DVC cache / library", "artifacts + cache on disk / library"], rows)
+
+
+def _training(f: dict) -> list[str]:
+    rows = [[name, s["samples_per_second"], s["vs_in_memory"], s.get("peak_pss_mb", "")]
+            for name, s in f["inputs"].items()]
+    return [f"{f['clips']} clips (in memory: {f['in_memory_data_mb']} MB as float32), batch {f['batch_size']}, "
+            f"mean of {f['rounds']} interleaved epoch(s) per input.", "",
+            *_table(["input", "samples/s", "vs in-memory", "peak memory MB (1 epoch alone)"], rows)]
+
+
+def _inference(f: dict) -> list[str]:
+    rows = [[name, seconds, f["warm_latency_s"].get(name, ""), f["peak_pss_mb"].get(name, "")]
+            for name, seconds in f["cold_start_s"].items()]
+    folder = f["folder"]
+    runs = [[name, r["seconds"], f"{r['x_real_time']}x", r["peak_pss_mb"]] for name, r in folder["runs"].items()]
+    return [f"One {f['song_seconds']} s mp3; cold start: median of {f['repeats']} new process(es).", "",
+            *_table(["backend", "cold start s", "warm latency s", "peak memory MB (warm)"], rows), "",
+            f"`spectrogenre predict` on a folder of {folder['tracks']} tracks ({folder['audio_hours']} h):", "",
+            *_table(["predict", "seconds", "real time", "peak memory MB"], runs)]
+
+
+RENDER = {"audio_to_features": _audio, "scale": _scale, "training": _training, "inference": _inference}
