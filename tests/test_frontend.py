@@ -106,3 +106,19 @@ def test_spectrogram_is_librosas_bit_for_bit(values):
                                              n_mels=frontend.n_mels)
         expected = librosa.power_to_db(mel, ref=1.0, amin=frontend.amin**2, top_db=None)
     np.testing.assert_array_equal(log_spectrogram(clips, frontend), expected.astype(np.float32))
+
+
+def test_musicnn_kind_is_musicnns_own_log_mel_of_96_bands():
+    from spectrogenre.musicnn.frontend import log_mel
+
+    frontend = Frontend.musicnn()
+    assert frontend.shape == (96, 938)  # 1 + 240000 // 256 frames
+    audio = sine(15.0, freq=440.0, sr=16000, amp=0.5)
+    spec = log_spectrogram(audio, frontend)
+    np.testing.assert_allclose(spec, log_mel(audio).T, atol=1e-6)
+    assert spec.min() >= 0.0  # log10(10000 x + 1) of a power is never negative
+
+
+def test_musicnn_kind_refuses_other_settings():
+    with pytest.raises(ParamsError, match="musicnn needs"):
+        Frontend(kind="musicnn", sample_rate=22050, n_fft=512, hop_length=256, n_mels=96)

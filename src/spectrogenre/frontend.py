@@ -17,7 +17,9 @@ from scipy.signal import get_window, resample_poly
 
 from spectrogenre.errors import ParamsError
 
-KINDS = ("stft", "mel")
+KINDS = ("stft", "mel", "musicnn")
+# musicnn's input (Pons and Serra, 2019): its pretrained weights only fit these settings.
+MUSICNN = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96}
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Frontend:
     STFT with n_fft 556 and hop 1221 (Hann window, centred, zero padded), magnitude
     in dB re 1.0 with a floor of `amin`. The seed's other candidate is n_fft 1114,
     hop 610 (558 x 543). kind "mel" maps the power spectrum to `n_mels` bands (dB).
+    kind "musicnn" is musicnn's log-mel, log10(10000 mel + 1) of 96 bands at 16 kHz
+    (n_fft 512, hop 256): a 15 s clip is 96 x 938; it fixes the settings in MUSICNN.
     """
 
     sample_rate: int = 22050
@@ -41,6 +45,9 @@ class Frontend:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ParamsError(f"frontend.kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "musicnn" and any(getattr(self, k) != v for k, v in MUSICNN.items()):
+            raise ParamsError(f"frontend.kind musicnn needs {MUSICNN} (its pretrained weights' input), got "
+                              f"{ {k: getattr(self, k) for k in MUSICNN} }")
         for name in ("sample_rate", "n_fft", "hop_length", "n_mels"):
             if getattr(self, name) <= 0:
                 raise ParamsError(f"frontend.{name} must be positive, got {getattr(self, name)}")
@@ -48,6 +55,11 @@ class Frontend:
             raise ParamsError("frontend.clip_seconds is shorter than one FFT window")
         if not 0 < self.amin < 1:
             raise ParamsError(f"frontend.amin must be in (0, 1), got {self.amin}")
+
+    @classmethod
+    def musicnn(cls, *, clip_seconds: float = 15.0) -> "Frontend":
+        """musicnn's front end for clips of `clip_seconds`."""
+        return cls(kind="musicnn", clip_seconds=clip_seconds, **MUSICNN)
 
     @property
     def clip_samples(self) -> int:
@@ -133,9 +145,14 @@ def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
     if frontend.kind == "stft":
         # librosa.amplitude_to_db(magnitude, ref=1.0, amin=amin, top_db=None), the same operations
         db = 10.0 * np.log10(np.maximum(frontend.amin**2, np.square(magnitude)))
-    else:
+    elif frontend.kind == "mel":
         mel = librosa.feature.melspectrogram(
             S=magnitude**2, sr=frontend.sample_rate, n_fft=frontend.n_fft, n_mels=frontend.n_mels
         )
         db = librosa.power_to_db(mel, ref=1.0, amin=frontend.amin**2, top_db=None)
+    else:  # musicnn: librosa's Slaney mel of the power spectrum, compressed in float32 (not musicnn's float16)
+        mel = librosa.feature.melspectrogram(
+            S=magnitude**2, sr=frontend.sample_rate, n_fft=frontend.n_fft, n_mels=frontend.n_mels
+        )
+        db = np.log10(10000 * mel + 1, dtype=np.float32)
     return np.ascontiguousarray(db, dtype=np.float32)

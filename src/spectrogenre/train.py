@@ -9,27 +9,14 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from spectrogenre.chunks import count_rows, iter_batches, standardisation
+from spectrogenre.chunks import count_rows, standardisation
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.model import build_seed_cnn
 from spectrogenre.params import TrainParams
-
-
-def chunk_dataset(paths: list[Path], input_shape: tuple[int, int], *, batch_size: int,
-                  rng: np.random.Generator | None, shuffle_chunks: int) -> tf.data.Dataset:
-    """A tf.data pipeline over chunk files; each pass (epoch) draws a new shuffle from `rng`."""
-    def batches():
-        for x, y, _ in iter_batches(paths, batch_size=batch_size, rng=rng, shuffle_chunks=shuffle_chunks):
-            yield x, y
-
-    signature = (tf.TensorSpec((None, *input_shape), tf.float32), tf.TensorSpec((None,), tf.int32))
-    n_batches = -(-count_rows(paths) // batch_size)
-    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
+from spectrogenre.streaming import chunk_dataset
 
 
 def split_paths(features_dir: Path, dataset: dict, split: str) -> list[Path]:
