@@ -4,7 +4,8 @@
 
 import { loadModel } from './model.js';
 import { resample } from './resample.js';
-import { logSpectrogram, spectrogramShape } from './spectrogram.js';
+import { roundHalfEven } from './round.js';
+import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
 import { cutWindows } from './windows.js';
 
 // The server's and `spectrogenre predict`'s default hop between windows.
@@ -25,8 +26,13 @@ export class DeviceClassifier {
 
   /** The model of `spec` (spec.json), served under `base` next to it. */
   static async load(spec, base) {
-    if (spec.frontend.kind !== 'stft') {
+    if (!KINDS.includes(spec.frontend.kind)) {
       throw new Error(`this model's front end ("${spec.frontend.kind}") runs only on the server: switch to server mode`);
+    }
+    // The model's input must be what spectrogram.js computes for a clip of spec.json's length and rate.
+    const shape = spectrogramShape(spec.frontend, roundHalfEven(spec.frontend.clip_seconds * spec.frontend.sample_rate));
+    if (spec.frontend.shape && String(spec.frontend.shape) !== String(shape)) {
+      throw new Error(`spec.json's input shape ${spec.frontend.shape} is not its front end's (${shape})`);
     }
     const response = await fetch(new URL(spec.models.float, base));
     if (!response.ok) throw new Error(`the model file: ${response.status} ${response.statusText}`);
