@@ -8,6 +8,7 @@ Screenshots of result screens go to tests/browser/artifacts/.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import os
 import socket
@@ -53,9 +54,9 @@ def exported(export_dir):
     return ExportedModel.load(export_dir)
 
 
-@pytest.fixture(scope="package")  # stopped before the rest of the suite runs
-def base_url(export_dir) -> str:
-    """The app served by uvicorn in a thread, on a free port of 127.0.0.1."""
+@contextlib.contextmanager
+def serve(export_dir: Path):
+    """The app for export_dir served by uvicorn in a thread, on a free port of 127.0.0.1: yields its URL."""
     import uvicorn
 
     from spectrogenre.server.app import create_app
@@ -72,9 +73,17 @@ def base_url(export_dir) -> str:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="package")  # stopped before the rest of the suite runs
+def base_url(export_dir) -> str:
+    with serve(export_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -110,21 +119,28 @@ def browser(song):
         browser.close()
 
 
-@pytest.fixture
-def phone(browser, base_url, request):
-    """A fresh Pixel 7 (new profile: no cache, no service worker) with the app open and ready."""
+@contextlib.contextmanager
+def open_phone(browser, url: str, screenshot: Path):
+    """A fresh Pixel 7 (new profile: no cache, no service worker) with the app at url open and ready."""
     playwright, chromium = browser
     context = chromium.new_context(**playwright.devices["Pixel 7"], permissions=["microphone"])
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(error))
-    page.goto(base_url)
+    page.goto(url)
     wait_ready(page)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    page.screenshot(path=screenshot, full_page=True)
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def phone(browser, base_url, request):
+    """The phone with the app of the test export (export_dir)."""
+    with open_phone(browser, base_url, ARTIFACTS / f"{request.node.name}.png") as page:
+        yield page
 
 
 def wait_ready(page, timeout_ms: float = 30_000) -> None:

@@ -4,6 +4,10 @@ Python's side is what `spectrogenre predict` and the server run: inference.decod
 the front end's resampler, 16-bit rounding), inference.windows, frontend.log_spectrogram and
 the TFLite model. The browser's is window.spectrogenre.analyse, the app's on-device path.
 The measured figures are written to tests/browser/artifacts/parity.json.
+
+The front end's other kinds ("mel", "musicnn": the Slaney mel filterbank computed in
+JavaScript) are compared on Python's own clips (frontend_kinds.json), and a model with a
+musicnn front end runs on the device against Python's inference (parity_musicnn.json).
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import base64
 import dataclasses
 import json
 
+import librosa
 import numpy as np
+import pytest
 import soundfile as sf
 
 from spectrogenre.demo.library import plan_library, render_track
-from spectrogenre.frontend import log_spectrogram
-from spectrogenre.inference import classify, decode
+from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
+from spectrogenre.inference import ExportedModel, classify, decode
 from spectrogenre.inference import windows as song_windows
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.band_model import write_band_export
+from tests.browser.conftest import ARTIFACTS, open_phone, serve
 
 HOP_SECONDS = 7.5
 MAX_DB_DIFF = 0.1
@@ -35,6 +42,31 @@ def analyse_in_page(page, path) -> dict:
     }""", base64.b64encode(path.read_bytes()).decode())
 
 
+def compare_song(page, exported, path) -> dict:
+    """The app's on-device verdict for the file at path against Python's inference: a report entry."""
+    audio = decode(path, sample_rate=exported.frontend.sample_rate)
+    bounds, clips = song_windows(audio, frontend=exported.frontend, silence=exported.silence, hop_seconds=HOP_SECONDS)
+    expected = classify(audio, exported, hop_seconds=HOP_SECONDS)
+
+    browser = analyse_in_page(page, path)
+    spectrogram = np.asarray(browser["spectrogram"], dtype=np.float32).reshape(browser["shape"])
+    assert tuple(browser["shape"]) == exported.frontend.shape
+    assert browser["rate"] == sf.info(path).samplerate
+    assert [[w["start_s"], w["end_s"]] for w in browser["windows"]] == bounds.tolist()
+    n = len(browser["windows"])
+    return {
+        "file": path.name,
+        "windows": n,
+        "max_abs_db_diff": float(np.abs(spectrogram - log_spectrogram(clips[0], exported.frontend)).max()),
+        "max_abs_probability_diff": max(abs(browser["probabilities"][g] - p)
+                                        for g, p in expected.probabilities.items()),
+        "genre": [browser["genre"], expected.genre],
+        "ms_per_clip": {"spectrogram": round(browser["timings"]["spectrogram"] / n, 1),
+                        "model": round(browser["timings"]["model"] / n, 1)},
+        "ms": {k: round(v, 1) for k, v in browser["timings"].items()},
+    }
+
+
 def test_browser_matches_python(phone, exported, audio_dir):
     job = plan_library(albums_per_genre=3, tracks_per_album=1)[-1]
     report = []
@@ -42,29 +74,134 @@ def test_browser_matches_python(phone, exported, audio_dir):
         path = audio_dir / f"parity_{rate}_{channels}ch_{subtype}.wav"
         sf.write(path, render_track(dataclasses.replace(job, seconds=25.0, sr=rate, channels=channels)), rate,
                  subtype=subtype)
-        audio = decode(path, sample_rate=exported.frontend.sample_rate)
-        bounds, clips = song_windows(audio, frontend=exported.frontend, silence=exported.silence, hop_seconds=HOP_SECONDS)
-        expected = classify(audio, exported, hop_seconds=HOP_SECONDS)
-
-        browser = analyse_in_page(phone, path)
-        spectrogram = np.asarray(browser["spectrogram"], dtype=np.float32).reshape(browser["shape"])
-        n = len(browser["windows"])
-        report.append({
-            "file": path.name,
-            "windows": n,
-            "max_abs_db_diff": float(np.abs(spectrogram - log_spectrogram(clips[0], exported.frontend)).max()),
-            "max_abs_probability_diff": max(abs(browser["probabilities"][g] - p)
-                                            for g, p in expected.probabilities.items()),
-            "genre": [browser["genre"], expected.genre],
-            "ms_per_clip": {"spectrogram": round(browser["timings"]["spectrogram"] / n, 1),
-                            "model": round(browser["timings"]["model"] / n, 1)},
-            "ms": {k: round(v, 1) for k, v in browser["timings"].items()},
-        })
-        assert browser["rate"] == rate
-        assert [[w["start_s"], w["end_s"]] for w in browser["windows"]] == bounds.tolist()
+        report.append(compare_song(phone, exported, path))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "parity.json").write_text(json.dumps(report, indent=2))
     for case in report:
         assert case["max_abs_db_diff"] <= MAX_DB_DIFF, case
+        assert case["max_abs_probability_diff"] <= MAX_PROBABILITY_DIFF, case
+        assert case["genre"][0] == case["genre"][1], case
+
+
+# The front end's kinds, on clips Python makes. "stft-fft" is kind stft through the radix-2 FFT
+# (n_fft 512), "stft" through the exact DFT (n_fft 556).
+FRONTENDS = {
+    "stft": Frontend(),
+    "stft-fft": Frontend(sample_rate=16000, n_fft=512, hop_length=256),
+    "mel": Frontend(kind="mel", n_fft=2048, hop_length=1221, n_mels=128),
+    "musicnn": Frontend.musicnn(),
+}
+# The gaps are float32 roundings, not the transforms (the FFT and the DFT give the same
+# spectrogram here): numpy's float32 log10 differs from the correctly rounded one by 1 ulp in
+# about a quarter of the values, and librosa's mel product is a float32 BLAS sum (1 ulp from
+# the float64 sum rounded once in a fifth of the bands). dB values lie within +-100, where
+# a float32 ulp is 7.6e-6 dB: measured 7.6e-6 dB (stft, mel) and 1.5e-5 dB (stft-fft), so
+# 4 ulps. musicnn's values lie in [0, 8), ulp 4.8e-7: measured 4.8e-7, so 4 ulps.
+MAX_DIFF = {"stft": 3.1e-5, "stft-fft": 3.1e-5, "mel": 3.1e-5, "musicnn": 1.9e-6}
+ROUNDS = 3  # timed runs per clip (after one warm-up run), the median is kept
+
+
+def js_log_spectrogram(page, clip: np.ndarray, frontend: Frontend) -> tuple[np.ndarray, float]:
+    """spectrogram.js's logSpectrogram of clip (float32) in the page: (rows x frames, median ms)."""
+    result = page.evaluate("""async ([encoded, frontend, rounds]) => {
+        const { logSpectrogram } = await import(new URL('js/spectrogram.js', document.baseURI));
+        const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
+        let out = logSpectrogram(clip, frontend);
+        const ms = [];
+        for (let r = 0; r < rounds; r++) {
+            const start = performance.now();
+            out = logSpectrogram(clip, frontend);
+            ms.push(performance.now() - start);
+        }
+        const bytes = new Uint8Array(out.buffer);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return { data: btoa(text), ms: ms.sort((a, b) => a - b)[rounds >> 1] };
+    }""", [base64.b64encode(np.ascontiguousarray(clip, dtype=np.float32).tobytes()).decode(), frontend.to_dict(),
+           ROUNDS])
+    return np.frombuffer(base64.b64decode(result["data"]), dtype=np.float32).reshape(frontend.shape), result["ms"]
+
+
+def js_mel_filterbank(page, sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+    encoded = page.evaluate("""async (args) => {
+        const { melFilterbank } = await import(new URL('js/spectrogram.js', document.baseURI));
+        const bytes = new Uint8Array(melFilterbank(...args).buffer);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return btoa(text);
+    }""", [sample_rate, n_fft, n_mels])
+    return np.frombuffer(base64.b64decode(encoded), dtype=np.float32).reshape(n_mels, n_fft // 2 + 1)
+
+
+@pytest.mark.parametrize(("sample_rate", "n_fft", "n_mels"), [(16000, 512, 96), (22050, 2048, 128), (22050, 556, 128),
+                                                              (44100, 1024, 40)])
+def test_mel_filterbank_is_librosas(phone, sample_rate, n_fft, n_mels):
+    weights = js_mel_filterbank(phone, sample_rate, n_fft, n_mels)
+    expected = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels)
+    assert weights.dtype == expected.dtype == np.float32
+    np.testing.assert_array_equal(weights, expected)  # the same operations in the same order: bit for bit
+    # Slaney's norm gives each triangle an area of 1 (weight x Hz): exactly so for the log-spaced
+    # bands above 1 kHz, many bins wide, up to the error of sampling the triangle at the bins.
+    areas = weights.sum(axis=1) * sample_rate / n_fft
+    wide = librosa.mel_frequencies(n_mels + 2, fmax=sample_rate / 2)[:-2] >= 1000
+    np.testing.assert_allclose(areas[wide][-5:], 1.0, rtol=0.02)
+
+
+def test_spectrogram_kinds_match_python(phone):
+    job = plan_library(albums_per_genre=3, tracks_per_album=1)[-1]
+    report = {}
+    for name, frontend in FRONTENDS.items():
+        music = render_track(dataclasses.replace(job, seconds=16.0, sr=frontend.sample_rate, channels=1)).reshape(-1)
+        clip = quantise_16bit(music[: frontend.clip_samples])
+        spectrogram, ms = js_log_spectrogram(phone, clip, frontend)
+        gap = float(np.abs(spectrogram - log_spectrogram(clip, frontend)).max())
+        report[name] = {"shape": list(frontend.shape), "max_abs_diff": gap, "tolerance": MAX_DIFF[name],
+                        "ms_per_clip": round(ms, 1)}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "frontend_kinds.json").write_text(json.dumps(report, indent=2))
+    assert report["musicnn"]["shape"] == [96, 938]
+    for name, case in report.items():
+        assert case["max_abs_diff"] <= MAX_DIFF[name], (name, case)
+
+
+def test_fft_of_a_sine_by_hand(phone):
+    """1 kHz at 16 kHz is FFT bin 32 of 512: a Hann-windowed sine of amplitude 0.5 gives |X| = 0.5 x 512 / 4
+    = 64 there (36.12 dB) and half of it in bins 31 and 33 (30.10 dB), in every frame not touching the edges."""
+    frontend = FRONTENDS["stft-fft"]
+    clip = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(frontend.clip_samples) / frontend.sample_rate)
+    spectrogram, _ = js_log_spectrogram(phone, clip, frontend)
+    inner = spectrogram[:, 2:-2]
+    np.testing.assert_allclose(inner[32], 20 * np.log10(64), atol=1e-4)
+    np.testing.assert_allclose(inner[[31, 33]], 20 * np.log10(32), atol=1e-4)
+    assert inner[[30, 34]].max() < -100 + 1e-3  # a periodic Hann window leaks into one bin either side only
+
+
+@pytest.fixture(scope="module")
+def musicnn_export(tmp_path_factory) -> ExportedModel:
+    return ExportedModel.load(write_band_export(tmp_path_factory.mktemp("musicnn_export"), Frontend.musicnn()))
+
+
+@pytest.fixture(scope="module")
+def musicnn_phone(browser, musicnn_export):
+    """The phone with the app of a band model over musicnn's 96 x 938 input (16 kHz)."""
+    with (serve(musicnn_export.model_path.parent) as url,
+          open_phone(browser, url, ARTIFACTS / "musicnn_phone.png") as page):
+        yield page
+
+
+def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, audio_dir):
+    ready = musicnn_phone.text_content("#status")
+    assert ready.startswith("Ready: 3 genres"), ready
+    report = [compare_song(musicnn_phone, musicnn_export, song)]
+    for name, hz in [("bass", 150), ("treble", 5000)]:  # a tone in a band's range is that band's genre
+        path = audio_dir / f"tone_{hz}hz_16k.wav"
+        t = np.arange(20 * 16000) / 16000
+        sf.write(path, 0.3 * np.sin(2 * np.pi * hz * t), 16000, subtype="PCM_16")
+        report.append(compare_song(musicnn_phone, musicnn_export, path))
+        assert report[-1]["genre"] == [name, name]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "parity_musicnn.json").write_text(json.dumps(report, indent=2))
+    for case in report:
+        assert case["max_abs_db_diff"] <= MAX_DIFF["musicnn"], case
         assert case["max_abs_probability_diff"] <= MAX_PROBABILITY_DIFF, case
         assert case["genre"][0] == case["genre"][1], case
