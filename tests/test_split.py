@@ -117,3 +117,19 @@ def test_batches_cover_every_row_once_full_but_the_last(features_dirs):
     assert sorted(ids.tolist()) == sorted(np.concatenate([np.load(p)["clip_id"] for p in paths]).tolist())
     in_order = np.concatenate([b[2] for b in iter_batches(paths, batch_size=5)])
     assert not np.array_equal(ids, in_order)
+
+
+def test_training_input_is_the_float32_batches_cast_in_tensorflow(features_dirs):
+    from spectrogenre.streaming import chunk_dataset
+
+    tmp_path, frontend, _, dataset = features_dirs
+    paths = [tmp_path / "features" / name for name in dataset["chunks"]["train"]]
+    expected = list(iter_batches(paths, batch_size=5, rng=np.random.default_rng(0), shuffle_chunks=2))
+    stored = list(iter_batches(paths, batch_size=5, rng=np.random.default_rng(0), shuffle_chunks=2, dtype=np.float16))
+    assert all(x16.dtype == np.float16 and np.array_equal(x16.astype(np.float32), x) and np.array_equal(ids16, ids)
+               for (x16, _, ids16), (x, _, ids) in zip(stored, expected, strict=True))
+    streamed = chunk_dataset(paths, frontend.shape, batch_size=5, rng=np.random.default_rng(0), shuffle_chunks=2)
+    for (x, y), (x_expected, y_expected, _) in zip(streamed, expected, strict=True):
+        assert x.dtype.name == "float32"
+        np.testing.assert_array_equal(x.numpy(), x_expected)
+        np.testing.assert_array_equal(y.numpy(), y_expected)

@@ -7,54 +7,104 @@ from pathlib import Path
 
 import numpy as np
 
+STATS_ROWS = 64  # rows per float64 block in standardisation: its temporaries stay a few MiB
 
-def load_chunk(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x float32 (rows, bins, frames), y int32 (rows,), clip_id int64 (rows,)) of one chunk file."""
+
+def load_chunk(path: Path, *, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x `dtype` (rows, bins, frames), y int32 (rows,), clip_id int64 (rows,)) of one chunk file (x stored float16)."""
     with np.load(path) as chunk:
-        return chunk["x"].astype(np.float32), chunk["y"].astype(np.int32), chunk["clip_id"]
+        return chunk["x"].astype(dtype, copy=False), chunk["y"].astype(np.int32), chunk["clip_id"]
 
 
-def iter_batches(paths: list[Path], *, batch_size: int, rng: np.random.Generator | None = None,
-                 shuffle_chunks: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield (x, y, clip_id) batches from chunk files: all full but the last, ceil(rows / batch_size) in all.
-
-    With `rng`, chunks come in a random order and rows are shuffled across
-    `shuffle_chunks` chunks at a time (memory: that many chunks and one batch); without
-    it, in file and row order (for evaluation).
-    """
-    order = list(rng.permutation(len(paths))) if rng is not None else list(range(len(paths)))
-    group = shuffle_chunks if rng is not None else 1
-    carry: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for first in range(0, len(order), group):
-        parts = carry + [load_chunk(paths[i]) for i in order[first: first + group]]
-        x, y, ids = (np.concatenate(arrays) for arrays in zip(*parts))
-        rows = rng.permutation(len(y)) if rng is not None else np.arange(len(y))
-        n_full = len(rows) // batch_size * batch_size
-        for start in range(0, n_full, batch_size):
-            take = rows[start: start + batch_size]
-            yield x[take], y[take], ids[take]
-        rest = rows[n_full:]  # fewer than a batch: carried into the next group
-        carry = [(x[rest], y[rest], ids[rest])] if len(rest) else []
-    if carry:
-        yield carry[0]
+def chunk_rows(path: Path) -> int:
+    """Rows in one chunk file, reading only its label array."""
+    with np.load(path) as chunk:
+        return len(chunk["y"])
 
 
 def count_rows(paths: list[Path]) -> int:
     """Rows in the chunk files, reading only their label arrays."""
-    total = 0
-    for path in paths:
-        with np.load(path) as chunk:
-            total += len(chunk["y"])
-    return total
+    return sum(chunk_rows(path) for path in paths)
+
+
+def iter_groups(paths: list[Path], *, rng: np.random.Generator | None = None,
+                shuffle_chunks: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (x float16 (rows, bins, frames), y int32, clip_id int64) of groups of chunk files.
+
+    With `rng`: the chunks in a random order, `shuffle_chunks` at a time, each group's rows in
+    a random order (one permutation drawn per group). Without it: one chunk at a time, in file
+    and row order. Memory: one group, and one chunk while the group is filled (the chunks are
+    scattered straight to their shuffled rows, never concatenated then permuted). The caller
+    must drop a group before asking for the next one, or two groups are alive.
+    """
+    if rng is None:
+        for path in paths:
+            yield load_chunk(path, dtype=np.float16)
+        return
+    order = rng.permutation(len(paths))
+    for first in range(0, len(order), shuffle_chunks):
+        members = [paths[i] for i in order[first: first + shuffle_chunks]]
+        sizes = [chunk_rows(path) for path in members]
+        destination = rng.permutation(sum(sizes))  # row j of the chunks, one after another, goes to destination[j]
+        x = y = ids = None
+        start = 0
+        for path, size in zip(members, sizes, strict=True):
+            cx, cy, cids = load_chunk(path, dtype=np.float16)
+            if x is None:
+                x = np.empty((len(destination), *cx.shape[1:]), np.float16)
+                y, ids = np.empty(len(destination), np.int32), np.empty(len(destination), cids.dtype)
+            rows = destination[start: start + size]
+            x[rows], y[rows], ids[rows] = cx, cy, cids
+            start += size
+            del cx, cy, cids  # before the next chunk loads
+        yield x, y, ids
+        del x, y, ids  # before the next group fills: memory holds one group, not two
+
+
+def iter_batches(paths: list[Path], *, batch_size: int, rng: np.random.Generator | None = None, shuffle_chunks: int = 1,
+                 dtype: type = np.float32) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (x, y, clip_id) batches from chunk files: all full but the last, ceil(rows / batch_size) in all.
+
+    The rows of `iter_groups` one group after another, cut into batches (a batch may span two
+    groups); x converted to `dtype` batch by batch. With `rng`, shuffled across `shuffle_chunks`
+    chunks at a time; without it, in file and row order (for evaluation). The same rows in the
+    same order as `streaming.chunk_dataset` with the same `rng` state.
+    """
+    carry: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # fewer than a batch, from earlier groups
+    held = 0
+    for group in iter_groups(paths, rng=rng, shuffle_chunks=shuffle_chunks):
+        n, start = len(group[1]), 0
+        if carry:
+            start = min(batch_size - held, n)
+            carry.append(tuple(part[:start].copy() for part in group))
+            held += start
+            if held == batch_size:
+                x, y, ids = (np.concatenate(parts) for parts in zip(*carry))
+                yield x.astype(dtype, copy=False), y, ids
+                carry, held = [], 0
+        n_full = start + (n - start) // batch_size * batch_size
+        for first in range(start, n_full, batch_size):
+            x, y, ids = (part[first: first + batch_size] for part in group)
+            yield x.astype(dtype), y, ids  # a copy: a view would keep the group alive
+        if n_full < n:
+            carry.append(tuple(part[n_full:].copy() for part in group))
+            held += n - n_full
+        del group
+    if carry:
+        x, y, ids = (np.concatenate(parts) for parts in zip(*carry))
+        yield x.astype(dtype, copy=False), y, ids
 
 
 def standardisation(paths: list[Path]) -> tuple[float, float]:
     """Mean and standard deviation of every value in the chunks' x, computed in one streamed pass."""
     count, total, total_sq = 0, 0.0, 0.0
     for path in paths:
-        x, _, _ = load_chunk(path)
-        count += x.size
-        total += float(x.sum(dtype=np.float64))
-        total_sq += float(np.square(x, dtype=np.float64).sum())
+        x, _, _ = load_chunk(path, dtype=np.float16)
+        for first in range(0, len(x), STATS_ROWS):
+            block = x[first: first + STATS_ROWS].astype(np.float64)
+            count += block.size
+            total += float(block.sum())
+            total_sq += float(np.square(block).sum())
+        del x
     mean = total / count
     return mean, float(np.sqrt(max(total_sq / count - mean**2, 1e-12)))
