@@ -1,4 +1,4 @@
-"""DVC stage `train`: the seed CNN, streamed from chunks, best validation accuracy kept."""
+"""DVC stage `train`: the model kind of params.yaml, trained on the training clips, best by validation kept."""
 
 from pathlib import Path
 from typing import Annotated
@@ -10,11 +10,26 @@ from spectrogenre.params import load_params
 
 
 def main(features: Annotated[Path, typer.Option(help="The features stage's folder (chunks, dataset.json).")],
+         concat: Annotated[Path, typer.Option(help="The concat stage's folder (audio for train.random_offsets).")],
+         trim: Annotated[Path, typer.Option(help="The trim stage's folder (kept audio for train.random_offsets).")],
+         clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder (which clips train).")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
+    import pandas as pd
+
+    from spectrogenre.offsets import RandomOffsetClips
     from spectrogenre.train import train_model  # imports TensorFlow: after the options parse
 
-    summary = train_model(features, out, load_params().train)
-    print(f"train: best val accuracy {summary['best_val_accuracy']} at epoch {summary['best_epoch']}")
+    params = load_params()
+    offsets = None
+    if params.train.random_offsets:
+        assigned = pd.read_csv(split / "clips.csv")
+        training = assigned[assigned["split"] == "train"].merge(pd.read_csv(clips / "clips.csv")[["clip_id", "genre_file"]],
+                                                                 on="clip_id")
+        offsets = RandomOffsetClips(concat, trim, training, params.frontend)
+    summary = train_model(features, out, model=params.model, params=params.train, frontend=params.frontend,
+                          offsets=offsets)
+    print(f"train: {summary['kind']}, best val accuracy {summary['best_val_accuracy']}")
 
 
 if __name__ == "__main__":

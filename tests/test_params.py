@@ -24,7 +24,7 @@ def test_missing_sections_take_defaults_and_ints_become_floats():
 
 @pytest.mark.parametrize("raw, message", [
     ({"library": "x", "trim": {"min_silence": 1}}, r"unknown keys in 'trim': \['min_silence'\]"),
-    ({"library": "x", "model": {}}, r"unknown top-level keys \['model'\]"),
+    ({"library": "x", "models": {}}, r"unknown top-level keys \['models'\]"),
     ({"trim": {}}, "missing 'library'"),
     ({"library": "x", "split": {"train": 0.9}}, "split ratios must be positive and sum to 1"),
     ({"library": "x", "train": {"epochs": 2.5}}, "train.epochs must be a whole number"),
@@ -39,3 +39,22 @@ def test_bad_params_fail_early_naming_the_key(raw, message):
 def test_a_missing_params_file_says_where_to_run(tmp_path):
     with pytest.raises(ParamsError, match="not found"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_musicnn_model_brings_its_own_front_end_in_one_param():
+    params = parse_params({"library": "lib", "model": {"kind": "musicnn"}, "frontend": {"clip_seconds": 10.0}})
+    assert params.frontend.kind == "musicnn"
+    assert (params.frontend.sample_rate, params.frontend.n_fft, params.frontend.hop_length) == (16000, 512, 256)
+    assert params.frontend.shape == (96, 626)  # 1 + 160000 // 256 frames; clip length kept
+    assert parse_params({"library": "lib"}).frontend.shape == (279, 271)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"model": {"kind": "vgg"}}, "model.kind must be one of"),
+    ({"crossval": {"folds": 1}}, "crossval.folds must be 0"),
+    ({"crossval": {"group": "label"}}, "crossval.group must be one of"),
+    ({"train": {"mixup_alpha": -1}}, "train.mixup_alpha must be >= 0"),
+])
+def test_bad_model_crossval_and_augmentation_params_are_named(raw, message):
+    with pytest.raises(ParamsError, match=message):
+        parse_params({"library": "lib", **raw})

@@ -31,19 +31,36 @@ def cut_clips(segments: np.ndarray, *, clip_samples: int, hop_samples: int) -> l
     audio. Returns one (m, 2) array of source intervals per clip; a remainder shorter
     than a clip is not used.
     """
-    lengths = segments[:, 1] - segments[:, 0]
-    offsets = np.concatenate([[0], np.cumsum(lengths)])  # trimmed position of each segment start
-    total = int(offsets[-1])
-    clips = []
-    for clip_start in range(0, total - clip_samples + 1, hop_samples):
-        clip_end = clip_start + clip_samples
-        first = np.searchsorted(offsets, clip_start, side="right") - 1
-        last = np.searchsorted(offsets, clip_end, side="left") - 1
-        parts = segments[first: last + 1].copy()
-        parts[0, 0] += clip_start - offsets[first]
-        parts[-1, 1] = segments[last, 0] + (clip_end - offsets[last])
-        clips.append(parts)
-    return clips
+    total = int((segments[:, 1] - segments[:, 0]).sum())
+    return [clip_at(segments, start, clip_samples=clip_samples)
+            for start in range(0, total - clip_samples + 1, hop_samples)]
+
+
+def clip_at(segments: np.ndarray, start: int, *, clip_samples: int) -> np.ndarray:
+    """Source intervals (m, 2) of the clip of `clip_samples` that starts `start` samples into the
+    concatenation of `segments` (k, 2); start + clip_samples must not pass its end."""
+    offsets = np.concatenate([[0], np.cumsum(segments[:, 1] - segments[:, 0])])  # trimmed start of each segment
+    end = start + clip_samples
+    if start < 0 or end > offsets[-1]:
+        raise ValueError(f"clip [{start}, {end}) is outside the {int(offsets[-1])} trimmed samples")
+    first = np.searchsorted(offsets, start, side="right") - 1
+    last = np.searchsorted(offsets, end, side="left") - 1
+    parts = segments[first: last + 1].copy()
+    parts[0, 0] += start - offsets[first]
+    parts[-1, 1] = segments[last, 0] + (end - offsets[last])
+    return parts
+
+
+def album_segments(index: pd.DataFrame, kept: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """(genre_file, album) -> the album's trimmed audio as sorted source intervals (k, 2).
+
+    index: concat's index.csv (genre_file, album, start, end per track); kept: trim's kept.csv.
+    """
+    segments = {}
+    for (genre_file, album), tracks in index.groupby(["genre_file", "album"], sort=False):
+        intervals = kept.loc[kept["genre_file"] == genre_file, ["start", "end"]].to_numpy()
+        segments[(genre_file, album)] = intersect(intervals, int(tracks["start"].min()), int(tracks["end"].max()))
+    return segments
 
 
 def majority_track(parts: np.ndarray, tracks: pd.DataFrame) -> int:
@@ -73,10 +90,10 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
     clip_samples = int(round(clip_seconds * sample_rate))
     hop_samples = int(round(hop_seconds * sample_rate))
     rows, summary = [], {}
+    trimmed_albums = album_segments(index, kept)
     for (genre_file, album), tracks in index.groupby(["genre_file", "album"], sort=False):
         genre = tracks["genre"].iloc[0]
-        intervals = kept.loc[kept["genre_file"] == genre_file, ["start", "end"]].to_numpy()
-        segments = intersect(intervals, int(tracks["start"].min()), int(tracks["end"].max()))
+        segments = trimmed_albums[(genre_file, album)]
         clips = cut_clips(segments, clip_samples=clip_samples, hop_samples=hop_samples)
         for parts in clips:
             track = tracks.iloc[majority_track(parts, tracks)]

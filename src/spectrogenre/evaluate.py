@@ -11,9 +11,10 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from spectrogenre.chunks import iter_batches
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
+from spectrogenre.model import load_classifier
 from spectrogenre.split import SPLITS
 
-BATCH = 64
+BATCH = 8  # clips per forward pass: musicnn holds tens of MB of activations per 3 s patch
 
 
 def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,13 +42,17 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
     }
 
 
-def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path) -> dict:
-    """Write metrics.json, predictions.csv and confusion.csv (test clips: actual, predicted)."""
+def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path, *,
+                   crossval: Path | None = None) -> dict:
+    """Write metrics.json, predictions.csv and confusion.csv (test clips: actual, predicted).
+
+    metrics.json also holds the crossval stage's summary (without its per-fold detail) when given.
+    """
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
     labels = dataset["labels"]
     clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
-    model = keras.models.load_model(model_path)
+    model = load_classifier(model_path)
     metrics: dict = {"clip": {}, "track": {}}
     predictions = []
     for split in SPLITS:
@@ -69,6 +74,8 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
                         "clips": int(s)}
                 for genre, p, r, f, s in zip(labels, precision, recall, f1, support)
             }
+    if crossval is not None:
+        metrics["crossval"] = {k: v for k, v in read_json(crossval).items() if k != "per_fold"}
     predictions = pd.concat(predictions, ignore_index=True)
     write_csv(predictions, out_dir / "predictions.csv")
     write_csv(predictions.loc[predictions["split"] == "test", ["actual", "predicted"]], out_dir / "confusion.csv")

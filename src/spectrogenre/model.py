@@ -34,3 +34,10 @@ def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, 
     x = keras.layers.Dropout(0.5)(x)
     outputs = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
     return keras.Model(inputs, outputs, name="seed_cnn")
+
+
+def load_classifier(path) -> keras.Model:
+    """A trained classifier of any model kind, from its .keras file."""
+    import spectrogenre.mfcc  # noqa: F401  registers the MFCC baseline's layer with Keras
+
+    return keras.models.load_model(path)

@@ -73,9 +73,38 @@ class SplitParams:
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
+MODEL_KINDS = ("seed_cnn", "mfcc_logreg", "musicnn")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Which model: the seed CNN, the MFCC-statistics baseline or pretrained musicnn with a genre head.
+
+    musicnn brings its own front end (Frontend.musicnn); `fine_tune` also trains its top
+    layers; `head_c` is the inverse L2 strength of the logistic-regression heads.
+    """
+
+    kind: str = "seed_cnn"
+    fine_tune: bool = False
+    head_c: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ParamsError(f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
+        if self.head_c <= 0:
+            raise ParamsError(f"model.head_c must be positive, got {self.head_c}")
+
+
 @dataclass(frozen=True)
 class TrainParams:
-    """The seed CNN's training: early stopping on validation accuracy after a warm-up."""
+    """Training: early stopping on validation accuracy after a warm-up; augmentation (seed CNN).
+
+    Augmentation, each off at its default: `random_offsets` draws each epoch's clips at
+    random offsets of the trimmed audio instead of the fixed cuts; `gain_db` adds a
+    random gain in [-gain_db, gain_db] dB per clip; `time_masks` / `freq_masks` mask
+    that many bands of up to `time_mask_frames` frames / `freq_mask_bins` bins per clip;
+    `mixup_alpha` > 0 mixes pairs of clips and their labels with Beta(alpha, alpha) weights.
+    """
 
     seed: int = 0
     epochs: int = 40
@@ -84,6 +113,42 @@ class TrainParams:
     patience: int = 8
     start_from_epoch: int = 8
     shuffle_chunks: int = 2
+    random_offsets: bool = False
+    gain_db: float = 0.0
+    time_masks: int = 0
+    time_mask_frames: int = 20
+    freq_masks: int = 0
+    freq_mask_bins: int = 20
+    mixup_alpha: float = 0.0
+
+    def __post_init__(self):
+        for name in ("gain_db", "time_masks", "time_mask_frames", "freq_masks", "freq_mask_bins", "mixup_alpha"):
+            if getattr(self, name) < 0:
+                raise ParamsError(f"train.{name} must be >= 0, got {getattr(self, name)}")
+
+    @property
+    def augments(self) -> bool:
+        """Whether any augmentation of the spectrogram batches is on (random offsets aside)."""
+        return bool(self.gain_db or self.time_masks or self.freq_masks or self.mixup_alpha)
+
+
+CROSSVAL_GROUPS = ("auto", "album", "artist")
+
+
+@dataclass(frozen=True)
+class CrossvalParams:
+    """Grouped k-fold cross-validation (0 folds: off). Folds never share an album, nor an artist
+    with `group` artist (needs every track's artist tag); auto takes artists where every track has one."""
+
+    folds: int = 0
+    group: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.folds == 1 or self.folds < 0:
+            raise ParamsError(f"crossval.folds must be 0 (off) or at least 2, got {self.folds}")
+        if self.group not in CROSSVAL_GROUPS:
+            raise ParamsError(f"crossval.group must be one of {CROSSVAL_GROUPS}, got {self.group!r}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +167,9 @@ class Params:
     clip: ClipParams
     features: FeaturesParams
     split: SplitParams
+    model: ModelParams
     train: TrainParams
+    crossval: CrossvalParams
     export: ExportParams
 
 
@@ -119,7 +186,8 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
 
 SECTIONS = {
     "demo": DemoParams, "frontend": Frontend, "trim": TrimParams, "clip": ClipParams,
-    "features": FeaturesParams, "split": SplitParams, "train": TrainParams, "export": ExportParams,
+    "features": FeaturesParams, "split": SplitParams, "model": ModelParams, "train": TrainParams,
+    "crossval": CrossvalParams, "export": ExportParams,
 }
 
 
@@ -130,6 +198,8 @@ def parse_params(raw: dict, *, source: str = "params") -> Params:
     if "library" not in raw:
         raise ParamsError(f"{source}: missing 'library' (path of the <genre>/<album>/<track> folders)")
     sections = {name: _section(cls, raw.get(name) or {}, name=name, source=source) for name, cls in SECTIONS.items()}
+    if sections["model"].kind == "musicnn":  # its pretrained weights fix the front end: one param switches both
+        sections["frontend"] = Frontend.musicnn(clip_seconds=sections["frontend"].clip_seconds)
     return Params(library=str(raw["library"]), **sections)
 
 

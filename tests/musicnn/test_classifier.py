@@ -1,35 +1,57 @@
-"""The musicnn genre classifier plugs into train/evaluate/export like the seed CNN: untrained weights suffice here."""
+"""musicnn classifiers plug into train/evaluate/export like the seed CNN: untrained weights suffice here."""
 
 import keras
 import numpy as np
 import pytest
 
 from spectrogenre.export import to_tflite
+from spectrogenre.heads import LogisticHead, attach_head
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.musicnn.architecture import build_musicnn
-from spectrogenre.musicnn.classifier import build_musicnn_classifier
+from spectrogenre.musicnn.classifier import clip_embedder, pooled_patches, top_layers, write_top_weights
 from spectrogenre.musicnn.frontend import log_mel
 from tests.synth import sine
 
-INPUT_SHAPE = (96, 938)  # a 15 s clip at 16 kHz, as the front end lays it out: (bands, frames)
+INPUT_SHAPE = (96, 938)  # a 15 s clip at 16 kHz, as the front end lays it out: (bands, frames) -> 5 patches
 
 
 @pytest.fixture(scope="module")
-def classifier():
-    return build_musicnn_classifier(INPUT_SHAPE, 3, backbone=build_musicnn())
+def backbone():
+    keras.utils.set_random_seed(0)
+    return build_musicnn()
 
 
 def clips(n: int) -> np.ndarray:
     return np.stack([log_mel(sine(15.0, freq=220.0 * (i + 1), sr=16000)).T for i in range(n)])
 
 
-def test_only_the_head_trains_unless_fine_tuning(classifier):
-    assert sum(int(np.prod(w.shape)) for w in classifier.trainable_weights) == 200 * 3 + 3
-    fine_tuned = build_musicnn_classifier(INPUT_SHAPE, 3, backbone=build_musicnn(), fine_tune=True)
-    assert len(fine_tuned.trainable_weights) > 2
+def head(n_genres: int = 3) -> LogisticHead:
+    rng = np.random.default_rng(0)
+    return LogisticHead(mean=rng.standard_normal(200).astype(np.float32), scale=np.ones(200, np.float32),
+                        weights=rng.standard_normal((200, n_genres)).astype(np.float32) * 0.1,
+                        bias=np.zeros(n_genres, np.float32))
 
 
-def test_probabilities_survive_save_load_and_tflite(classifier, tmp_path):
+def test_the_embedder_is_frozen_and_the_top_layers_rebuild_its_embedding(backbone):
+    embedder = clip_embedder(INPUT_SHAPE, backbone)
+    assert not embedder.trainable_weights
+    x = clips(2)
+    pooled = pooled_patches(INPUT_SHAPE, backbone).predict_on_batch(x)
+    assert pooled.shape == (2, 5, 1506)  # 5 whole patches of 187 frames; 753 features, max and mean
+    top = top_layers(backbone, n_patches=5)
+    np.testing.assert_allclose(top.predict_on_batch(pooled), embedder.predict_on_batch(x), atol=1e-4)
+
+
+def test_fine_tuned_top_weights_go_back_into_the_backbone(backbone):
+    top = top_layers(backbone, n_patches=5)
+    kernel, bias = top.get_layer("penultimate").get_weights()
+    top.get_layer("penultimate").set_weights([kernel * 2, bias + 1])
+    write_top_weights(top, build := build_musicnn())
+    np.testing.assert_array_equal(build.get_layer("penultimate").get_weights()[0], kernel * 2)
+
+
+def test_probabilities_survive_save_load_and_tflite(backbone, tmp_path):
+    classifier = attach_head(clip_embedder(INPUT_SHAPE, backbone), head(), name="musicnn")
     x = clips(2)
     expected = classifier.predict_on_batch(x)
     assert expected.shape == (2, 3)
@@ -41,8 +63,8 @@ def test_probabilities_survive_save_load_and_tflite(classifier, tmp_path):
     assert np.abs(TFLiteModel(tmp_path / "model.tflite").predict(x) - expected).max() <= 1e-5
 
 
-def test_clips_shorter_than_a_patch_or_not_96_bands_are_refused():
+def test_clips_shorter_than_a_patch_or_not_96_bands_are_refused(backbone):
     with pytest.raises(ValueError, match="log-mel clips"):
-        build_musicnn_classifier((96, 100), 3, backbone=build_musicnn())
+        clip_embedder((96, 100), backbone)
     with pytest.raises(ValueError, match="log-mel clips"):
-        build_musicnn_classifier((128, 938), 3, backbone=build_musicnn())
+        pooled_patches((128, 938), backbone)

@@ -6,12 +6,11 @@ this test needs only the weights, from `pip install --no-deps musicnn`.
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
 from spectrogenre.musicnn.checkpoint import MusicnnWeightsError, installed_checkpoint, load_musicnn
-from spectrogenre.musicnn.classifier import build_musicnn_classifier
+from spectrogenre.musicnn.classifier import clip_embedder
 from spectrogenre.musicnn.embedding import clip_embedding, predict_patches
 from spectrogenre.musicnn.frontend import log_mel, patches
 from tests.musicnn.chirp import chirp_and_noise
@@ -54,6 +53,5 @@ def test_port_matches_the_original_musicnn(golden, port_outputs, output):
 def test_classifier_pools_the_clip_embedding(musicnn):
     audio = chirp_and_noise(15.0, seed=1)
     spectrogram = log_mel(audio).T[np.newaxis]
-    classifier = build_musicnn_classifier(spectrogram.shape[1:], 4, backbone=musicnn)
-    pooled = keras.Model(classifier.input, classifier.get_layer("clip_embedding").output)
+    pooled = clip_embedder(spectrogram.shape[1:], musicnn)
     assert np.abs(pooled.predict_on_batch(spectrogram)[0] - clip_embedding(audio, model=musicnn)).max() <= TOLERANCE

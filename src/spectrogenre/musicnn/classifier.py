@@ -1,9 +1,14 @@
-"""A genre classifier on pretrained musicnn: one clip's log-mel in, genre probabilities out.
+"""Genre classifiers on pretrained musicnn: one clip's log-mel (96, frames) in, genre probabilities out.
 
-It takes the clip as the project's front end lays out spectrograms, (bands, frames), so
-train, evaluate and export handle it like the seed CNN: its 3 s patches go through
-musicnn, their embeddings are averaged (as clip_embedding does) and a softmax layer
-names the genre.
+The clip's whole 3 s patches go through musicnn; their 200-d embeddings are averaged
+into the clip's embedding (as clip_embedding does), on which a genre head sits. The
+input is laid out as the project's front end lays out spectrograms (bands, frames), so
+train, evaluate and export handle these models like the seed CNN.
+
+Training never runs the frozen part more than once per clip: `pooled_patches` gives each
+patch's pooled mid-end features (the input of musicnn's back end), cached by the caller;
+`TopLayers` is the back end up to the embedding, whose weights can be fine-tuned on that
+cache and written back into the backbone.
 """
 
 from __future__ import annotations
@@ -13,26 +18,55 @@ from keras import layers
 
 from spectrogenre.musicnn.frontend import N_MELS, PATCH_FRAMES
 
+TOP = ("pooled_bn", "penultimate", "embedding")  # the back end's layers up to the embedding
 
-def build_musicnn_classifier(input_shape: tuple[int, int], n_genres: int, *, backbone: keras.Model,
-                             fine_tune: bool = False) -> keras.Model:
-    """Log-mel (96, frames) of one clip -> genre probabilities (n_genres,).
 
-    `backbone` is load_musicnn()'s model; frozen unless `fine_tune` (then its batch norms
-    train too). Frames past the last whole patch are dropped, like patches() does.
-    """
+def _patches(inputs, input_shape: tuple[int, int]):
+    """(batch, 96, frames) -> (batch, patches, 187, 96); frames past the last whole patch are dropped."""
     bands, frames = input_shape
     if bands != N_MELS or frames < PATCH_FRAMES:
         raise ValueError(f"musicnn takes ({N_MELS}, >= {PATCH_FRAMES}) log-mel clips, got {input_shape}")
     n_patches = frames // PATCH_FRAMES
-    embedder = keras.Model(backbone.input, backbone.output["embedding"], name="musicnn_embedding")
-    embedder.trainable = fine_tune
-    inputs = keras.Input(shape=input_shape, name="log_spectrogram")
     x = layers.Permute((2, 1), name="frames_first")(inputs)
     x = layers.Cropping1D((0, frames - n_patches * PATCH_FRAMES), name="whole_patches")(x)
-    x = layers.Reshape((n_patches, PATCH_FRAMES, N_MELS), name="patches")(x)
-    x = layers.TimeDistributed(embedder, name="patch_embeddings")(x)
-    x = layers.GlobalAveragePooling1D(name="clip_embedding")(x)
-    x = layers.Dropout(0.5)(x)  # as musicnn's own back end does before its output layer
-    outputs = layers.Dense(n_genres, activation="softmax", name="genre")(x)
-    return keras.Model(inputs, outputs, name="musicnn_classifier")
+    return layers.Reshape((n_patches, PATCH_FRAMES, N_MELS), name="patches")(x)
+
+
+def clip_embedder(input_shape: tuple[int, int], backbone: keras.Model) -> keras.Model:
+    """Log-mel (96, frames) -> the mean of its patches' embeddings (200,); the backbone frozen."""
+    embedder = keras.Model(backbone.input, backbone.output["embedding"], name="musicnn_embedding")
+    embedder.trainable = False
+    inputs = keras.Input(shape=input_shape, name="log_spectrogram")
+    x = layers.TimeDistributed(embedder, name="patch_embeddings")(_patches(inputs, input_shape))
+    return keras.Model(inputs, layers.GlobalAveragePooling1D(name="clip_embedding")(x), name="musicnn_clip")
+
+
+def pooled_patches(input_shape: tuple[int, int], backbone: keras.Model) -> keras.Model:
+    """Log-mel (96, frames) -> each patch's pooled mid-end features (patches, 1506): the frozen part."""
+    pooled = keras.Model(backbone.input, backbone.get_layer("pooled").output, name="musicnn_pooled")
+    pooled.trainable = False
+    inputs = keras.Input(shape=input_shape, name="log_spectrogram")
+    outputs = layers.TimeDistributed(pooled, name="patch_pooled")(_patches(inputs, input_shape))
+    return keras.Model(inputs, outputs, name="musicnn_pooled_patches")
+
+
+def top_layers(backbone: keras.Model, *, n_patches: int) -> keras.Model:
+    """Pooled features (patches, 1506) -> clip embedding (200,): musicnn's back end up to its embedding,
+    a copy with the backbone's current weights, trainable (its batch norms train too)."""
+    n_features = backbone.get_layer("pooled").output.shape[-1]
+    inputs = keras.Input(shape=(n_patches, n_features), name="pooled_patches")
+    x = inputs
+    for name in TOP:
+        source = backbone.get_layer(name)
+        layer = source.__class__.from_config(source.get_config())
+        x = layer(x)
+        layer.set_weights(source.get_weights())
+        if name == "pooled_bn":
+            x = layers.Dropout(0.5, name="pooled_dropout")(x)  # as in musicnn's back end
+    return keras.Model(inputs, layers.GlobalAveragePooling1D(name="clip_embedding")(x), name="musicnn_top")
+
+
+def write_top_weights(top: keras.Model, backbone: keras.Model) -> None:
+    """Copy fine-tuned top layers back into the backbone (by layer name)."""
+    for name in TOP:
+        backbone.get_layer(name).set_weights(top.get_layer(name).get_weights())

@@ -1,0 +1,81 @@
+"""A logistic-regression genre head on fixed clip features, fitted by scikit-learn, run as Keras layers.
+
+The MFCC baseline and frozen musicnn are a fixed feature model (log spectrogram ->
+vector) plus this head, so that the whole classifier is one Keras model that the
+evaluate and export stages and every inference path run like the seed CNN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+from spectrogenre.chunks import iter_batches
+
+BATCH = 8  # clips per forward pass: musicnn's activations are tens of MB per 3 s patch
+
+
+@dataclass(frozen=True)
+class LogisticHead:
+    """Standardise (mean, scale: (d,)) then softmax(x @ weights + bias); weights (d, genres), bias (genres,)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """(n, d) -> (n, genres), as the Keras layers of `attach_head` compute it."""
+        logits = (features - self.mean) / self.scale @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, c: float) -> LogisticHead:
+    """Multinomial logistic regression (L2, inverse strength `c`) on standardised features (n, d), labels (n,).
+
+    Every genre in range(n_genres) must occur in `labels`.
+    """
+    missing = sorted(set(range(n_genres)) - set(np.unique(labels).tolist()))
+    if missing:
+        raise ValueError(f"genres {missing} have no training clips")
+    scaler = StandardScaler().fit(features)
+    regression = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(features), labels)
+    weights, bias = regression.coef_.T, regression.intercept_
+    if n_genres == 2:  # scikit-learn keeps one logit z for two classes: softmax([-z/2, z/2]) is sigmoid(z)
+        weights, bias = np.hstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    return LogisticHead(mean=scaler.mean_.astype(np.float32), scale=scaler.scale_.astype(np.float32),
+                        weights=weights.astype(np.float32), bias=bias.astype(np.float32))
+
+
+def attach_head(features: keras.Model, head: LogisticHead, *, name: str) -> keras.Model:
+    """features' input -> features -> standardise -> dense softmax: one classifier model."""
+    x = keras.layers.Normalization(axis=-1, mean=head.mean, variance=np.square(head.scale),
+                                   name="standardise_features")(features.output)
+    dense = keras.layers.Dense(len(head.bias), activation="softmax", name="genre")
+    outputs = dense(x)
+    dense.set_weights([head.weights, head.bias])
+    return keras.Model(features.input, outputs, name=name)
+
+
+def extract(features: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features (n, ...), labels (n,), clip ids (n,)) of every clip in the chunk files, streamed in order."""
+    parts = [(features.predict_on_batch(x), y, ids) for x, y, ids in iter_batches(paths, batch_size=BATCH)]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
+
+
+def head_summary(head: LogisticHead, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Accuracy and log loss of the head per split {name: (features, labels)}."""
+    summary = {}
+    for name, (x, y) in splits.items():
+        probs = head.probabilities(x)
+        summary[f"{name}_accuracy"] = round(float((probs.argmax(axis=1) == y).mean()), 4)
+        summary[f"{name}_loss"] = round(float(log_loss(y, probs, labels=range(probs.shape[1]))), 4)
+    return summary

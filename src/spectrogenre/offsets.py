@@ -1,0 +1,62 @@
+"""Training clips cut at random offsets of the trimmed audio, new ones every epoch.
+
+Each album gives as many clips per epoch as the fixed cuts gave it, each starting at a
+uniformly random position of the album's trimmed audio (so clips still never cross an
+album, and the split stays album-disjoint), read from the concatenated genre files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from spectrogenre.clip import album_segments, clip_at
+from spectrogenre.features import clip_audio
+from spectrogenre.frontend import Frontend, log_spectrogram
+
+
+class RandomOffsetClips:
+    """The training albums' trimmed audio, from which each epoch draws clips at random offsets.
+
+    clips: the fixed training clips (columns genre_file, album, label): which albums, how
+    many clips each, and their genre numbers.
+    """
+
+    def __init__(self, concat_dir: Path, trim_dir: Path, clips: pd.DataFrame, frontend: Frontend):
+        self.concat_dir, self.frontend = Path(concat_dir), frontend
+        segments = album_segments(pd.read_csv(self.concat_dir / "index.csv"), pd.read_csv(Path(trim_dir) / "kept.csv"))
+        counts = clips.groupby(["genre_file", "album"], sort=True).agg(clips=("label", "size"), label=("label", "first"))
+        self.albums = [(key, segments[key], int(row.clips), int(row.label)) for key, row in counts.iterrows()]
+        self.n_clips = int(counts["clips"].sum())
+
+    def draw(self, rng: np.random.Generator) -> list[tuple[str, np.ndarray, int]]:
+        """One epoch's clips, shuffled: (genre_file, source intervals (m, 2), label)."""
+        drawn = []
+        samples = self.frontend.clip_samples
+        for (genre_file, _), segments, count, label in self.albums:
+            total = int((segments[:, 1] - segments[:, 0]).sum())
+            for start in rng.integers(0, total - samples + 1, size=count):
+                drawn.append((genre_file, clip_at(segments, int(start), clip_samples=samples), label))
+        return [drawn[i] for i in rng.permutation(len(drawn))]
+
+    def batches(self, rng: np.random.Generator, *, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """One epoch as (log spectrograms float32 (b, *shape), labels int32 (b,)) batches."""
+        drawn = self.draw(rng)
+        handles: dict[str, sf.SoundFile] = {}
+        try:
+            for first in range(0, len(drawn), batch_size):
+                batch = drawn[first: first + batch_size]
+                for genre_file, _, _ in batch:
+                    if genre_file not in handles:
+                        handles[genre_file] = sf.SoundFile(str(self.concat_dir / genre_file))
+                audio = np.stack([clip_audio(handles[g], parts) for g, parts, _ in batch])
+                # rounded through float16 as the stored features are, so both inputs have the same steps
+                x = log_spectrogram(audio, self.frontend).astype(np.float16).astype(np.float32)
+                yield x, np.array([label for _, _, label in batch], dtype=np.int32)
+        finally:
+            for handle in handles.values():
+                handle.close()
