@@ -4,6 +4,7 @@ import json
 import sys
 
 import numpy as np
+import pandas as pd
 
 import pytest
 
@@ -77,3 +78,51 @@ def test_a_missing_library_fails_with_a_clear_message(tiny_project, tmp_path):
                   str(tmp_path / "out")], tiny_project, check=False)
     assert result.returncode == 1
     assert f"error: library path {tmp_path / 'nowhere'} does not exist" in result.stderr
+
+
+def exp_metrics(project, name: str) -> dict:
+    """The metrics of the named experiment, as `dvc exp show --json` reports them."""
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    for row in shown:
+        for experiment in row.get("experiments") or []:
+            if experiment.get("name") == name:
+                return experiment["revs"][0]["data"]["metrics"]
+    raise AssertionError(f"no experiment {name} in dvc exp show")
+
+
+def test_mfcc_baseline_with_grouped_cross_validation(tiny_project, restore_after):
+    out = run(["dvc", "exp", "run", "-n", "mfcc-cv", *TARGETS, "-S", "model.kind=mfcc_logreg",
+               "-S", "crossval.folds=3"], tiny_project).stdout
+    assert "crossval: 3 folds by album" in out
+    metrics = json.loads((tiny_project / "data/evaluate/metrics.json").read_text())
+    crossval = metrics["crossval"]
+    assert (crossval["folds"], crossval["group"], crossval["kind"]) == (3, "album", "mfcc_logreg")
+    assert crossval["track"]["accuracy"]["mean"] >= 0.8  # drone vs clicks vs noise: MFCCs tell them apart
+    assert set(crossval["clip"]["accuracy"]) == {"mean", "std", "min", "max"}
+    per_fold = json.loads((tiny_project / "data/crossval/metrics.json").read_text())["per_fold"]
+    assert [fold["track"]["tracks"] for fold in per_fold] == [6, 6, 6]  # one album per genre per fold
+    folds = pd.read_csv(tiny_project / "data/crossval/folds.csv")
+    assert folds.groupby(["genre", "album"])["fold"].nunique().eq(1).all()  # albums whole
+    assert sorted(folds["fold"].unique()) == [0, 1, 2]
+    assert exp_metrics(tiny_project, "mfcc-cv")["data/evaluate/metrics.json"]["data"]["crossval"]["folds"] == 3
+    spec = json.loads((tiny_project / "data/export/spec.json").read_text())
+    assert spec["evaluation"]["crossval"]["folds"] == 3
+
+
+def test_musicnn_model_trains_evaluates_and_exports_in_one_param(tiny_project, restore_after):
+    from spectrogenre.musicnn.checkpoint import MusicnnWeightsError, installed_checkpoint
+
+    try:
+        installed_checkpoint()
+    except MusicnnWeightsError as err:
+        pytest.skip(str(err))
+    # musicnn reads 3 s patches: 3 s clips of the tiny library's 6 s tracks
+    out = run(["dvc", "exp", "run", *TARGETS, "-S", "model.kind=musicnn", "-S", "frontend.clip_seconds=3.0",
+               "-S", "clip.hop_seconds=1.5"], tiny_project).stdout
+    assert "Running stage 'concat'" in out  # 16 kHz now
+    spec = json.loads((tiny_project / "data/export/spec.json").read_text())
+    assert spec["frontend"]["kind"] == "musicnn" and spec["frontend"]["shape"] == [96, 188]
+    assert json.loads((tiny_project / "data/train/summary.json").read_text())["kind"] == "musicnn"
+    report = json.loads((tiny_project / "data/export/report.json").read_text())
+    assert report["model.tflite"]["max_abs_diff"] <= 1e-5
+    assert report["bytes"]["model.tflite"] > 3_000_000  # the pretrained backbone travels with the head

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import mutagen
 import numpy as np
 import soundfile as sf
 
@@ -69,6 +70,20 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
         if decoded < expected:
             raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+
+
+def artist_tag(path: Path) -> str:
+    """The track's artist tag (ID3, Vorbis comment, MP4...), "" when it has none or its tags cannot be read.
+
+    Tags only group tracks for cross-validation; a track whose tags are damaged still
+    trains, so a tag problem is not an audio problem.
+    """
+    try:
+        tags = mutagen.File(path, easy=True)
+    except (mutagen.MutagenError, OSError, ValueError):
+        return ""
+    values = (tags.get("artist") or tags.get("albumartist") or []) if tags is not None and tags.tags is not None else []
+    return str(values[0]).strip() if values else ""
 
 
 def mix_to_mono(block: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Stage `concat`: decode every track and join each genre's albums into one long track.
 
 Output: <out>/<genre index>.flac (mono, 16-bit, target rate) per genre, index.csv (which
-samples of it come from which album and track), skipped.csv (unusable audio and why)
+samples of it come from which album and track, and the track's artist tag or ""), skipped.csv (unusable audio and why)
 and ignored.csv (files that are not audio).
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrogenre.audio_io import atomic_flac_writer, read_mono
+from spectrogenre.audio_io import artist_tag, atomic_flac_writer, read_mono
 from spectrogenre.errors import AudioError, LibraryError
 from spectrogenre.files import fresh_dir, write_csv
 from spectrogenre.library import Album, scan_library
 
-INDEX_COLUMNS = ["genre", "genre_file", "album", "track", "start", "end"]
+INDEX_COLUMNS = ["genre", "genre_file", "album", "track", "artist", "start", "end"]
 
 
 def genre_file_name(genre_number: int) -> str:
@@ -46,7 +46,7 @@ def concat_genre(albums: tuple[Album, ...], out_path: Path, *, sample_rate: int,
                 writer.write(np.clip(audio, -1.0, 1.0))
                 rows.append({
                     "genre": album.genre, "genre_file": out_path.name, "album": album.name,
-                    "track": str(track.relative_to(library_root)), "start": position, "end": position + len(audio),
+                    "track": str(track.relative_to(library_root)), "artist": artist_tag(track), "start": position, "end": position + len(audio),
                 })
                 position += len(audio)
     return rows, skipped

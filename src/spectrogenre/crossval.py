@@ -1,0 +1,173 @@
+"""Stage `crossval`: grouped k-fold cross-validation of the model kind, for an honest figure on a small library.
+
+Clips are grouped so that no album, and (by artist) no artist, is in two folds; each
+fold is the test set once, the next fold validates (early stopping, best epoch) and the
+rest train. Reported: mean and spread of clip accuracy, track accuracy and macro-F1
+over the folds, beside the single split's figures in the evaluate stage's metrics.json.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectrogenre.errors import LibraryError
+from spectrogenre.files import fresh_dir, read_json, write_csv, write_json, write_npz
+
+UNTAGGED = ""
+FOLD_COLUMNS = ["clip_id", "genre", "album", "artist", "fold"]
+
+
+def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
+    """A group number per clip (clips: genre, album, artist) and the grouping used ("album" or "artist").
+
+    Albums are always whole; by artist, albums that share an artist join one group
+    (connected components), so no artist is in two groups. "auto" groups by artist when
+    every clip's track has an artist tag, else by album.
+    """
+    tagged = bool((clips["artist"].fillna(UNTAGGED) != UNTAGGED).all())
+    if group == "artist" and not tagged:
+        untagged = clips.loc[clips["artist"].fillna(UNTAGGED) == UNTAGGED, "track"].iloc[0]
+        raise LibraryError(f"crossval.group artist needs an artist tag on every track; {untagged} has none "
+                           f"(use crossval.group album or auto)")
+    by = "artist" if group == "artist" or (group == "auto" and tagged) else "album"
+    albums = list(dict.fromkeys(zip(clips["genre"], clips["album"])))
+    parent = {album: album for album in albums}
+
+    def root(node):
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    if by == "artist":
+        first_album: dict[str, tuple] = {}
+        for album, artist in zip(zip(clips["genre"], clips["album"]), clips["artist"]):
+            parent[root(album)] = root(first_album.setdefault(artist, album))
+    numbers = {album: n for n, album in enumerate(dict.fromkeys(root(a) for a in albums))}
+    return pd.Series([numbers[root(a)] for a in zip(clips["genre"], clips["album"])], index=clips.index), by
+
+
+def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
+    """A fold number per clip; whole groups, spread so each fold gets each genre's groups in turn.
+
+    Groups go largest first (ties in a seeded order) to the fold holding the fewest groups of
+    the group's main genre, then the fewest of its clips. Raises LibraryError when a genre has
+    fewer groups than folds (some fold could not train or test it).
+    """
+    frame = clips.assign(group=groups)
+    main_genre = frame.groupby("group")["genre"].agg(lambda g: g.value_counts().index[0])
+    per_genre = main_genre.value_counts()
+    if (short := per_genre[per_genre < folds]).size:
+        genre = short.index[0]
+        raise LibraryError(f"genre '{genre}' has {short.iloc[0]} independent group(s) (albums or artists); "
+                           f"{folds}-fold cross-validation needs at least {folds}: lower crossval.folds")
+    sizes = frame.groupby("group").size()
+    order = np.random.default_rng(seed).permutation(sizes.index.to_numpy())
+    order = sorted(order, key=lambda g: -sizes[g])  # stable: ties keep the seeded order
+    group_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
+    clip_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
+    fold_of = {}
+    for g in order:
+        genre = main_genre[g]
+        fold = min(range(folds), key=lambda f: (group_count[genre][f], clip_count[genre][f]))
+        fold_of[g] = fold
+        group_count[genre][fold] += 1
+        clip_count[genre][fold] += sizes[g]
+    return groups.map(fold_of)
+
+
+def write_subset(paths: list[Path], keep: set[int], out_dir: Path) -> list[Path]:
+    """The rows of chunk files whose clip_id is in `keep`, as new chunk files (order kept, none larger)."""
+    written = []
+    for path in paths:
+        with np.load(path) as chunk:
+            rows = np.isin(chunk["clip_id"], list(keep))
+            if rows.any():
+                written.append(out_dir / path.name)
+                write_npz(written[-1], x=chunk["x"][rows], y=chunk["y"][rows], clip_id=chunk["clip_id"][rows])
+    return written
+
+
+def summarise(per_fold: list[dict]) -> dict:
+    """Mean, standard deviation (n - 1), min and max over folds of each level's accuracy and macro-F1."""
+    summary = {}
+    for level in ("clip", "track"):
+        summary[level] = {}
+        for metric in ("accuracy", "macro_f1"):
+            values = np.array([fold[level][metric] for fold in per_fold])
+            summary[level][metric] = {"mean": round(float(values.mean()), 4),
+                                      "std": round(float(values.std(ddof=1)), 4),
+                                      "min": round(float(values.min()), 4), "max": round(float(values.max()), 4)}
+    return summary
+
+
+def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_dir: Path, *, model, params, frontend,
+                   folds: int, group: str, seed: int, offsets_for=None) -> dict:
+    """Run the crossval stage; writes metrics.json and folds.csv (each clip's fold). folds 0: only {"folds": 0}.
+
+    offsets_for: None, or a function of the training clips (clip_id, genre_file, album, label)
+    giving the RandomOffsetClips to train on (train.random_offsets).
+    """
+    from spectrogenre.evaluate import predict_chunks, scores, track_votes
+    from spectrogenre.heads import extract
+    from spectrogenre.train import feature_extractor, fit_classifier, fit_on_features
+
+    out_dir = fresh_dir(out_dir)
+    if folds == 0:
+        write_csv(pd.DataFrame(columns=FOLD_COLUMNS), out_dir / "folds.csv")
+        write_json({"folds": 0}, out_dir / "metrics.json")
+        return {"folds": 0}
+    dataset = read_json(features_dir / "dataset.json")
+    labels, input_shape = dataset["labels"], tuple(dataset["input_shape"])
+    paths = [features_dir / name for split in dataset["chunks"] for name in dataset["chunks"][split]]
+    artists = pd.read_csv(concat_dir / "index.csv", keep_default_na=False)[["track", "artist"]]
+    clips = pd.read_csv(split_dir / "clips.csv").merge(artists, on="track", how="left")
+    groups, by = clip_groups(clips, group=group)
+    clips["fold"] = assign_folds(clips, groups, folds=folds, seed=seed)
+    write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")
+    cached = None
+    started = time.perf_counter()
+    if model.kind != "seed_cnn":  # the frozen part runs once per clip, for every fold
+        extractor, backbone = feature_extractor(model, frontend, input_shape)
+        features, y, ids = extract(extractor, paths)
+        cached = pd.Series(np.arange(len(ids)), index=ids)
+    per_fold = []
+    for k in range(folds):
+        role = np.where(clips["fold"] == k, "test", np.where(clips["fold"] == (k + 1) % folds, "val", "train"))
+        ids_of = {r: clips.loc[role == r, "clip_id"].to_numpy() for r in ("train", "val", "test")}
+        with tempfile.TemporaryDirectory(dir=out_dir) as work:
+            work = Path(work)
+            if cached is None:
+                subsets = {}
+                for r in ids_of:
+                    (work / r).mkdir()
+                    subsets[r] = write_subset(paths, set(ids_of[r].tolist()), work / r)
+                offsets = offsets_for(clips[role == "train"]) if offsets_for else None
+                fitted = fit_classifier(model, params, frontend=frontend, input_shape=input_shape,
+                                        n_genres=len(labels), train_paths=subsets["train"],
+                                        val_paths=subsets["val"], live_dir=work / "live", work_dir=work,
+                                        offsets=offsets)
+                probs, y_test, test_ids = predict_chunks(fitted.model, subsets["test"])
+            else:
+                rows = {r: cached[ids_of[r]].to_numpy() for r in ids_of}
+                fitted = fit_on_features(model, params, extractor=extractor, backbone=backbone,
+                                         train=(features[rows["train"]], y[rows["train"]]),
+                                         val=(features[rows["val"]], y[rows["val"]]), n_genres=len(labels),
+                                         input_shape=input_shape, live_dir=work / "live", work_dir=work)
+                probs, y_test, test_ids = fitted.predict_features(features[rows["test"]]), y[rows["test"]], ids_of["test"]
+        tracks = clips.set_index("clip_id").loc[test_ids, "track"].to_numpy()
+        track_true, track_pred = track_votes(probs, y_test, tracks)
+        per_fold.append({"fold": k, "clip": scores(y_test, probs.argmax(axis=1), len(labels)) | {"clips": len(y_test)},
+                         "track": scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)},
+                         "best_val_accuracy": fitted.summary["best_val_accuracy"]})
+        print(f"crossval: fold {k + 1}/{folds}: clip accuracy {per_fold[-1]['clip']['accuracy']}, "
+              f"track accuracy {per_fold[-1]['track']['accuracy']}", flush=True)
+    metrics = {"folds": folds, "group": by, "kind": model.kind} | summarise(per_fold) | {
+        "seconds": round(time.perf_counter() - started, 1), "per_fold": per_fold}
+    write_json(metrics, out_dir / "metrics.json")
+    return metrics

@@ -1,0 +1,41 @@
+"""DVC stage `crossval`: grouped k-fold cross-validation of the model kind (crossval.folds 0: off)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.params import load_params
+
+
+def main(features: Annotated[Path, typer.Option(help="The features stage's folder (chunks of every clip).")],
+         split: Annotated[Path, typer.Option(help="The split stage's folder (each clip's album and track).")],
+         concat: Annotated[Path, typer.Option(help="The concat stage's folder (artist tags; audio).")],
+         trim: Annotated[Path, typer.Option(help="The trim stage's folder (kept audio for train.random_offsets).")],
+         clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    import pandas as pd
+
+    from spectrogenre.crossval import cross_validate
+    from spectrogenre.offsets import RandomOffsetClips
+
+    params = load_params()
+    offsets_for = None
+    if params.train.random_offsets:
+        genre_files = pd.read_csv(clips / "clips.csv")[["clip_id", "genre_file"]]
+
+        def offsets_for(training: pd.DataFrame) -> RandomOffsetClips:
+            return RandomOffsetClips(concat, trim, training.merge(genre_files, on="clip_id"), params.frontend)
+
+    metrics = cross_validate(features, split, concat, out, model=params.model, params=params.train,
+                             frontend=params.frontend, folds=params.crossval.folds, group=params.crossval.group,
+                             seed=params.crossval.seed, offsets_for=offsets_for)
+    if metrics["folds"]:
+        print(f"crossval: {metrics['folds']} folds by {metrics['group']}: track accuracy "
+              f"{metrics['track']['accuracy']['mean']} ± {metrics['track']['accuracy']['std']}, clip accuracy "
+              f"{metrics['clip']['accuracy']['mean']} ± {metrics['clip']['accuracy']['std']}")
+
+
+if __name__ == "__main__":
+    run_stage(main)
