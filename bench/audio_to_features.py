@@ -88,7 +88,7 @@ def run_side(side: str, library: Path, work: Path, tree: Path) -> dict:
                             cwd=work, env=bench_env([tree / "src"]))
     result = json.loads(measured["stdout"].strip().splitlines()[-1])
     shutil.rmtree(work)
-    return result | {"peak_pss_mb": measured["peak_pss_mb"]}
+    return result | {"peak_rss_mb": measured["peak_rss_mb"]}
 
 
 def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path | None) -> dict:
@@ -110,7 +110,7 @@ def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path 
         "audio_hours": round(seconds / 3600, 3),
         "rounds": rounds,
         "sides": {name: {"seconds": round(r["seconds"], 2), "cpu_seconds": round(r["cpu_seconds"], 2),
-                         "x_real_time": round(seconds / r["seconds"]), "peak_pss_mb": r["peak_pss_mb"],
+                         "x_real_time": round(seconds / r["seconds"]), "peak_rss_mb": r["peak_rss_mb"],
                          **({"stages": {stage: {k: round(v, 2) for k, v in times.items()}
                                         for stage, times in r["stages"].items()}} if "stages" in r else {})}
                   for name, r in best.items()},

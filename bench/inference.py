@@ -119,10 +119,10 @@ def measure(song: Path, folder: Path, work: Path, *, tree: Path, repeats: int, b
         "cold_start_s": {name: round(statistics.median(times), 2) for name, times in cold.items()},
         "warm_latency_s": {backend: round(json.loads(r["stdout"].splitlines()[-1])["seconds"], 3)
                            for backend, r in warm.items()},
-        "peak_pss_mb": {backend: r["peak_pss_mb"] for backend, r in warm.items()},
+        "peak_rss_mb": {backend: r["peak_rss_mb"] for backend, r in warm.items()},
         "folder": {"tracks": len(songs), "audio_hours": round(seconds / 3600, 3),
                    "runs": {name: {"seconds": r["seconds"], "x_real_time": round(seconds / r["seconds"]),
-                                   "peak_pss_mb": r["peak_pss_mb"]} for name, r in folders.items()}},
+                                   "peak_rss_mb": r["peak_rss_mb"]} for name, r in folders.items()}},
     }
 
 

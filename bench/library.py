@@ -1,4 +1,4 @@
-"""Libraries to measure on: synthetic mp3s, a subset of a real library, the demo library and copies of it.
+"""What the figures read: synthetic mp3 libraries, the demo library and copies of it, one long song.
 
 Every library is laid out as the pipeline reads it: <genre>/<album>/<track>.
 """
@@ -35,8 +35,8 @@ def synth_library(root: Path, *, genres: int = 9, albums: int = 5, tracks: int =
     return root
 
 
-def tracks(library: Path, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> list[Path]:
-    return sorted(p for p in Path(library).rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+def tracks(library: Path) -> list[Path]:
+    return sorted(p for p in Path(library).rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
 
 
 def audio_seconds(paths: list[Path]) -> float:

@@ -1,7 +1,9 @@
-"""Measuring a command: wall time and peak memory of its whole process tree; the machine it ran on.
+"""Measuring a command: wall time, CPU time and peak memory of its whole process tree; the machine.
 
-Memory is the proportional set size (PSS) summed over the command's processes: a page shared by
-a stage and its forked workers counts once, where summing their RSS would count it once per process.
+Peak memory: at each look at the command's processes (a stage and its pool workers), the sum of
+each live one's peak RSS so far as the kernel records it (VmHWM); the largest such sum. Exact for
+one process, an upper bound for several (their peaks need not coincide, and pages a forked worker
+shares with its parent count in both).
 """
 
 from __future__ import annotations
@@ -22,10 +24,7 @@ import soundfile
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# Reading PSS takes 1-10 ms per process (more for larger ones): sample at most every 50 ms and
-# at most 1/SAMPLER_SHARE of the time, so the sampler takes under 5 % of a core.
-MIN_INTERVAL_S = 0.05
-SAMPLER_SHARE = 20
+SAMPLE_SECONDS = 0.05  # how often the process tree is looked at (each process's peak is kept by the kernel)
 PIPELINE_FILES = ("dvc.yaml", "params.yaml", "stages", "src", ".dvc/config", ".dvc/.gitignore", ".dvc/plots")
 PACKAGES = ("numpy", "scipy", "librosa", "soundfile", "tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert", "dvc")
 
@@ -72,18 +71,15 @@ def pipeline_stages(tree: Path, *, library: Path) -> dict[str, str]:
     return {name: stage["cmd"].replace("${library}", str(library)) for name, stage in stages.items() if name != "demo"}
 
 
-def _tree_pss(process: psutil.Process) -> int:
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.NoSuchProcess:  # ended between listing and reading
-            pass
-    return total
+def _peak_rss(pid: int) -> int:
+    """VmHWM of a live process, in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def run_measured(args: list[str], *, env: dict, cwd: Path = ROOT) -> dict:
-    """Run `args`; return seconds (wall), cpu_seconds, peak_pss_mb (the process tree's summed PSS, sampled) and stdout.
+    """Run `args`; return seconds (wall), cpu_seconds, peak_rss_mb (see the module's docstring) and stdout.
 
     CPU time counts the command and every process it waited for (the benchmarks run one command at a
     time). Raises SystemExit with the command's output when it fails.
@@ -96,12 +92,18 @@ def run_measured(args: list[str], *, env: dict, cwd: Path = ROOT) -> dict:
     def sample():
         nonlocal peak
         while child.poll() is None:
-            began = time.perf_counter()
             try:
-                peak = max(peak, _tree_pss(watched))
+                members = [watched, *watched.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
-            time.sleep(max(MIN_INTERVAL_S, SAMPLER_SHARE * (time.perf_counter() - began)))
+            total = 0
+            for member in members:
+                try:
+                    total += _peak_rss(member.pid)
+                except (FileNotFoundError, StopIteration):  # ended (or became a zombie) since it was listed
+                    continue
+            peak = max(peak, total)
+            time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -110,8 +112,8 @@ def run_measured(args: list[str], *, env: dict, cwd: Path = ROOT) -> dict:
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, args))} failed ({child.returncode}):\n{stdout[-2000:]}\n{stderr[-4000:]}")
-    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "peak_pss_mb": round(peak / 2**20, 1),
-            "stdout": stdout}
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "peak_rss_mb": round(peak / 2**20, 1), "stdout": stdout}
 
 
 def machine() -> dict:

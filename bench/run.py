@@ -2,7 +2,7 @@
 
     python bench/run.py                    # every figure (about 45 minutes on 2 cores)
     python bench/run.py --quick            # a smoke run of every figure on tiny inputs (about a minute)
-    python bench/run.py --before f277ed2   # also the pipeline and `predict` of an older commit
+    python bench/run.py --before 5a3e5dc   # also the pipeline, training input and `predict` of a commit
     python bench/run.py --only inference   # some figures; the others stay as they were in results.json
 
 Writes results.json and results.md (bench/ for a full run, bench/out/quick/ for --quick).
@@ -24,13 +24,13 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `spectrogenre
 
 import yaml
 
-from bench import audio_to_features, inference, scale, training
+from bench import audio_to_features, inference, scale, stream_memory, training
 from bench.library import demo_library, long_song, synth_library, tracks
 from bench.measure import ROOT, copy_pipeline, load_average, machine
 from bench.report import markdown
 
 REAL_LIBRARY = Path("/work/shared/realmusic/emotify-dev")
-FIGURES = ("audio_to_features", "scale", "training", "inference")
+FIGURES = ("audio_to_features", "scale", "training", "train_data_path", "inference")
 PIPELINE_SOURCES = ("dvc.yaml", "params.yaml", "src", "stages")
 
 
@@ -46,8 +46,8 @@ class Settings:
     repeats: int  # figure 4: cold starts per backend
 
 
-FULL = Settings(rounds=2, factors=(1, 2, 4, 8), stop_before=None, epochs=2, train_clips=2048, train_rounds=2,
-                chunk_mbs=(64, 16, 256), repeats=3)
+FULL = Settings(rounds=2, factors=(1, 2, 4, 8), stop_before=None, epochs=2, train_clips=1024, train_rounds=5,
+                chunk_mbs=(64, 16), repeats=3)
 QUICK = Settings(rounds=1, factors=(1, 2), stop_before="train", epochs=1, train_clips=96, train_rounds=1,
                  chunk_mbs=(4,), repeats=1)
 
@@ -127,7 +127,11 @@ def run_figure(name: str, inputs: Inputs, settings: Settings, tree: Path, before
     elif name == "training":
         described = "random spectrograms in chunk files"
         figure = training.measure(work, tree=tree, clips=settings.train_clips, rounds=settings.train_rounds,
-                                  chunk_mbs=settings.chunk_mbs)
+                                  chunk_mbs=settings.chunk_mbs, before=before)
+    elif name == "train_data_path":
+        described = "random spectrograms in chunk files, the demo library's train and val sizes"
+        figure = stream_memory.measure(work, tree=tree, factors=(settings.factors[0], settings.factors[-1]),
+                                       before=before)
     else:
         library, described = inputs.audio_library()
         figure = inference.measure(inputs.song(), library, work, tree=tree, repeats=settings.repeats, before=before)
@@ -139,7 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny inputs: a smoke run of every figure")
     parser.add_argument("--only", choices=FIGURES, action="append", help="run only this figure (repeatable)")
-    parser.add_argument("--before", metavar="REV", help="also measure the pipeline and predict of this git revision")
+    parser.add_argument("--before", metavar="REV",
+                        help="also measure the pipeline, the training input and predict of this git revision")
     parser.add_argument("--real-library", type=Path, default=REAL_LIBRARY if REAL_LIBRARY.is_dir() else None,
                         help="a <genre>/<album>/<track>.mp3 library for figures 1 and 4 (default: synthetic mp3s)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench/out/work",

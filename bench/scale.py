@@ -4,10 +4,11 @@ For each factor, a throw-away git + DVC copy of the pipeline (measure.PIPELINE_F
 stages' commands from dvc.yaml one by one on the library at that factor (the base library's albums
 repeated under new names, as hard links), then `dvc commit` puts the outputs in the DVC cache.
 Training runs a fixed number of epochs (no early stopping), so its work is proportional to the
-library. Memory is the PSS of the stage's processes (see measure.py). Time is linear when a
+library. Memory is the peak RSS of the stage's processes (see measure.py). Time is linear when a
 straight line a + b * factor fits every stage's times within LINEAR_TOLERANCE (wall time, and CPU
 time, which other work on a shared machine disturbs less); memory is flat when the largest peak
-is within FLAT_TOLERANCE of the smallest.
+is within FLAT_TOLERANCE of the smallest (the growth over the last doubling alone tells a bound,
+such as chunk_mb, that small libraries do not reach, from growth with the library).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def run_project(project: Path, library: Path, *, stop_before: str | None) -> dic
         if name == stop_before:
             break
         measured = run_measured(["bash", "-c", command], cwd=project, env=env)
-        report["stages"][name] = {key: measured[key] for key in ("seconds", "cpu_seconds", "peak_pss_mb")}
+        report["stages"][name] = {key: measured[key] for key in ("seconds", "cpu_seconds", "peak_rss_mb")}
     ran = list(report["stages"])
     started = time.perf_counter()
     # `dvc commit` refuses stages whose deps were not produced; commit exactly the ones that ran.
@@ -116,11 +117,13 @@ def measure(base: Path, work: Path, *, tree: Path, factors: tuple[int, ...], epo
     summary = {}
     for name in runs[factors[0]]["stages"]:
         measured = {key: [runs[f]["stages"][name][key] for f in factors]
-                    for key in ("seconds", "cpu_seconds", "peak_pss_mb")}
-        growth = max(measured["peak_pss_mb"]) / min(measured["peak_pss_mb"]) - 1
+                    for key in ("seconds", "cpu_seconds", "peak_rss_mb")}
+        peaks = measured["peak_rss_mb"]
+        growth = max(peaks) / min(peaks) - 1
         summary[name] = measured | {"wall_fit": linear_fit(list(factors), measured["seconds"]),
                                     "cpu_fit": linear_fit(list(factors), measured["cpu_seconds"]),
-                                    "peak_pss_growth": round(growth, 3), "flat": growth <= FLAT_TOLERANCE}
+                                    "peak_rss_growth": round(growth, 3), "flat": growth <= FLAT_TOLERANCE,
+                                    "peak_rss_growth_last_doubling": round(peaks[-1] / peaks[-2] - 1, 3)}
     return {"factors": list(factors), "train_epochs": epochs, "stages": summary,
             "dvc_commit_seconds": [runs[f]["dvc_commit_seconds"] for f in factors],
             "disk": {f"x{f}": runs[f]["disk"] for f in factors}}
