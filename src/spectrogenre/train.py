@@ -26,7 +26,7 @@ import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from spectrogenre.augment import augment_batch, one_hot
+from spectrogenre.augment import augment_batch
 from spectrogenre.chunks import count_rows, standardisation
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import Frontend
@@ -91,10 +91,11 @@ def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n
                                               output_signature=signature)
         data = data.apply(tf.data.experimental.assert_cardinality(-(-offsets.n_clips // params.batch_size)))
 
+    if not params.augments:  # no Python per batch: the generator's GIL time is what streaming saves
+        return data.map(lambda x, y: (x, tf.one_hot(y, n_genres)))
+
     def augmented(x, y):
-        if params.augments:
-            return augment_batch(x, y, n_genres=n_genres, params=params, rng=rng)
-        return x, one_hot(y, n_genres)
+        return augment_batch(x, y, n_genres=n_genres, params=params, rng=rng)
 
     data = data.map(lambda x, y: tf.numpy_function(augmented, [x, y], (tf.float32, tf.float32), stateful=True))
     return data.map(lambda x, y: (tf.ensure_shape(x, (None, *input_shape)), tf.ensure_shape(y, (None, n_genres))))
