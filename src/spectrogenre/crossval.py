@@ -113,8 +113,8 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     offsets_for: None, or a function of the training clips (clip_id, genre_file, album, label)
     giving the RandomOffsetClips to train on (train.random_offsets).
     """
-    from spectrogenre.evaluate import predict_chunks, scores, track_votes
-    from spectrogenre.heads import extract
+    from spectrogenre.evaluate import scores, track_votes
+    from spectrogenre.model import predict_chunks
     from spectrogenre.train import feature_extractor, fit_classifier, fit_on_features
 
     out_dir = fresh_dir(out_dir)
@@ -134,7 +134,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     started = time.perf_counter()
     if model.kind != "seed_cnn":  # the frozen part runs once per clip, for every fold
         extractor, backbone = feature_extractor(model, frontend, input_shape)
-        features, y, ids = extract(extractor, paths)
+        features, y, ids = predict_chunks(extractor, paths)
         cached = pd.Series(np.arange(len(ids)), index=ids)
     per_fold = []
     for k in range(folds):

@@ -9,23 +9,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from spectrogenre.chunks import iter_batches
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
-from spectrogenre.model import load_classifier
+from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
-
-BATCH = 8  # clips per forward pass: musicnn holds tens of MB of activations per 3 s patch
-
-
-def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(probabilities (n, genres), true labels (n,), clip ids (n,)) over chunk files, streamed."""
-    probs, labels, ids = [], [], []
-    for x, y, clip_id in iter_batches(paths, batch_size=BATCH):
-        probs.append(model.predict_on_batch(x))
-        labels.append(y)
-        ids.append(clip_id)
-    return np.concatenate(probs), np.concatenate(labels), np.concatenate(ids)
-
 
 def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average the clip probabilities of each track: (true label, predicted label) per track."""

@@ -18,7 +18,7 @@ from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import RESAMPLER, Frontend
 from spectrogenre.litert import TFLiteModel
-from spectrogenre.model import load_classifier
+from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import TrimParams
 
 FLOAT_MODEL = "model.tflite"
@@ -37,7 +37,7 @@ def to_tflite(model: keras.Model, *, quantise: bool) -> bytes:
 def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_clips: int = 256) -> dict:
     """Max absolute difference of probabilities and argmax agreement, Keras vs TFLite, on up to max_clips."""
     worst, agree, seen = 0.0, 0, 0
-    for x, _, _ in iter_batches(paths, batch_size=8):  # 8: musicnn's activations are large
+    for x, _, _ in iter_batches(paths, batch_size=CLIPS_PER_PASS):
         x = x[: max_clips - seen]
         expected, actual = model.predict_on_batch(x), tflite.predict(x)
         worst = max(worst, float(np.abs(expected - actual).max()))

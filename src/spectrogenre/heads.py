@@ -8,17 +8,12 @@ evaluate and export stages and every inference path run like the seed CNN.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
-
-from spectrogenre.chunks import iter_batches
-
-BATCH = 8  # clips per forward pass: musicnn's activations are tens of MB per 3 s patch
 
 
 @dataclass(frozen=True)
@@ -63,12 +58,6 @@ def attach_head(features: keras.Model, head: LogisticHead, *, name: str) -> kera
     outputs = dense(x)
     dense.set_weights([head.weights, head.bias])
     return keras.Model(features.input, outputs, name=name)
-
-
-def extract(features: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features (n, ...), labels (n,), clip ids (n,)) of every clip in the chunk files, streamed in order."""
-    parts = [(features.predict_on_batch(x), y, ids) for x, y, ids in iter_batches(paths, batch_size=BATCH)]
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
 def head_summary(head: LogisticHead, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:

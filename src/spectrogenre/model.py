@@ -1,10 +1,16 @@
-"""The seed CNN, in Keras."""
+"""Keras models: the seed CNN, loading a trained classifier, and running a model over chunk files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
+import numpy as np
+
+from spectrogenre.chunks import iter_batches
 
 BN_MOMENTUM = 0.9
+CLIPS_PER_PASS = 8  # clips per forward pass: musicnn holds tens of MB of activations per 3 s patch
 
 def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, std: float) -> keras.Model:
     """The seed's CNN over one log spectrogram (bins, frames) in dB -> genre probabilities (n_genres,).
@@ -41,3 +47,9 @@ def load_classifier(path) -> keras.Model:
     import spectrogenre.mfcc  # noqa: F401  registers the MFCC baseline's layer with Keras
 
     return keras.models.load_model(path)
+
+
+def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(model outputs (n, ...), true labels (n,), clip ids (n,)) of every clip in the chunk files, in order."""
+    parts = [(model.predict_on_batch(x), y, ids) for x, y, ids in iter_batches(paths, batch_size=CLIPS_PER_PASS)]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))

@@ -30,8 +30,8 @@ from spectrogenre.augment import augment_batch
 from spectrogenre.chunks import count_rows, standardisation
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import Frontend
-from spectrogenre.heads import LogisticHead, attach_head, extract, fit_logistic_head, head_summary
-from spectrogenre.model import build_seed_cnn
+from spectrogenre.heads import LogisticHead, attach_head, fit_logistic_head, head_summary
+from spectrogenre.model import build_seed_cnn, predict_chunks
 from spectrogenre.offsets import RandomOffsetClips
 from spectrogenre.params import ModelParams, TrainParams
 from spectrogenre.streaming import chunk_dataset
@@ -196,7 +196,7 @@ def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Fronten
                             live_dir=live_dir, work_dir=work_dir, offsets=offsets)
     extractor, backbone = feature_extractor(model, frontend, input_shape)
     started = time.perf_counter()
-    (x_train, y_train, _), (x_val, y_val, _) = extract(extractor, train_paths), extract(extractor, val_paths)
+    (x_train, y_train, _), (x_val, y_val, _) = predict_chunks(extractor, train_paths), predict_chunks(extractor, val_paths)
     extract_seconds = time.perf_counter() - started
     fitted = fit_on_features(model, params, extractor=extractor, backbone=backbone, train=(x_train, y_train),
                              val=(x_val, y_val), n_genres=n_genres, input_shape=input_shape, live_dir=live_dir,
