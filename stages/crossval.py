@@ -15,19 +15,11 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
          trim: Annotated[Path, typer.Option(help="The trim stage's folder (kept audio for train.random_offsets).")],
          clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
-    import pandas as pd
-
     from spectrogenre.crossval import cross_validate
-    from spectrogenre.offsets import RandomOffsetClips
+    from spectrogenre.offsets import offsets_for_training
 
     params = load_params()
-    offsets_for = None
-    if params.train.random_offsets:
-        genre_files = pd.read_csv(clips / "clips.csv")[["clip_id", "genre_file"]]
-
-        def offsets_for(training: pd.DataFrame) -> RandomOffsetClips:
-            return RandomOffsetClips(concat, trim, training.merge(genre_files, on="clip_id"), params.frontend)
-
+    offsets_for = offsets_for_training(concat, trim, clips, params.frontend) if params.train.random_offsets else None
     metrics = cross_validate(features, split, concat, out, model=params.model, params=params.train,
                              frontend=params.frontend, folds=params.crossval.folds, group=params.crossval.group,
                              seed=params.crossval.seed, offsets_for=offsets_for)

@@ -17,16 +17,14 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     import pandas as pd
 
-    from spectrogenre.offsets import RandomOffsetClips
+    from spectrogenre.offsets import offsets_for_training
     from spectrogenre.train import train_model  # imports TensorFlow: after the options parse
 
     params = load_params()
     offsets = None
     if params.train.random_offsets:
         assigned = pd.read_csv(split / "clips.csv")
-        training = assigned[assigned["split"] == "train"].merge(pd.read_csv(clips / "clips.csv")[["clip_id", "genre_file"]],
-                                                                 on="clip_id")
-        offsets = RandomOffsetClips(concat, trim, training, params.frontend)
+        offsets = offsets_for_training(concat, trim, clips, params.frontend)(assigned[assigned["split"] == "train"])
     summary = train_model(features, out, model=params.model, params=params.train, frontend=params.frontend,
                           offsets=offsets)
     print(f"train: {summary['kind']}, best val accuracy {summary['best_val_accuracy']}")

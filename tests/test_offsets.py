@@ -4,7 +4,7 @@ import soundfile as sf
 
 from spectrogenre.clip import clip_at, cut_clips
 from spectrogenre.frontend import Frontend, log_spectrogram
-from spectrogenre.offsets import RandomOffsetClips
+from spectrogenre.offsets import RandomOffsetClips, offsets_for_training
 
 
 def test_clip_at_maps_a_trimmed_position_to_source_intervals():
@@ -56,3 +56,15 @@ def test_batches_are_the_spectrograms_of_the_drawn_audio(tmp_path):
     _, parts, _ = drawn[0]
     samples = np.round(np.concatenate([audio[s:e] for s, e in parts]) * 32768) / 32768  # 16-bit FLAC steps
     np.testing.assert_allclose(x[0], log_spectrogram(samples, frontend), atol=0.05)
+
+
+def test_training_clips_of_a_split_find_their_genre_file_through_the_clip_stage(tmp_path):
+    _, clips = write_project(tmp_path)
+    clips.to_csv(tmp_path / "clips.csv", index=False)
+    frontend = Frontend(sample_rate=1000, clip_seconds=1.0, n_fft=64, hop_length=32)
+    offsets_for = offsets_for_training(tmp_path, tmp_path, tmp_path, frontend)
+    # a fold's training clips as the split stage lists them: no genre_file column; album B's clip alone
+    source = offsets_for(clips.drop(columns="genre_file").iloc[[2]])
+    assert source.n_clips == 1
+    (genre_file, _, label), = source.draw(np.random.default_rng(0))
+    assert (genre_file, label) == ("genre-000.flac", 1)

@@ -109,6 +109,17 @@ def test_mfcc_baseline_with_grouped_cross_validation(tiny_project, restore_after
     assert spec["evaluation"]["crossval"]["folds"] == 3
 
 
+def test_augmented_seed_cnn_trains_in_the_train_and_crossval_stages(tiny_project, restore_after):
+    out = run(["dvc", "exp", "run", *TARGETS, "-S", "train.epochs=2", "-S", "train.random_offsets=true",
+               "-S", "train.gain_db=6", "-S", "train.time_masks=1", "-S", "train.freq_masks=1",
+               "-S", "train.mixup_alpha=0.2", "-S", "crossval.folds=3"], tiny_project).stdout
+    assert "Running stage 'train'" in out and "crossval: 3 folds by album" in out
+    summary = json.loads((tiny_project / "data/train/summary.json").read_text())
+    assert (summary["kind"], summary["epochs_run"], summary["train_clips_from"]) == ("seed_cnn", 2, "random offsets")
+    per_fold = json.loads((tiny_project / "data/crossval/metrics.json").read_text())["per_fold"]
+    assert [fold["track"]["tracks"] for fold in per_fold] == [6, 6, 6]
+
+
 def test_musicnn_model_trains_evaluates_and_exports_in_one_param(tiny_project, restore_after):
     from spectrogenre.musicnn.checkpoint import MusicnnWeightsError, installed_checkpoint
 

@@ -7,7 +7,7 @@ album, and the split stays album-disjoint), read from the concatenated genre fil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +60,17 @@ class RandomOffsetClips:
         finally:
             for handle in handles.values():
                 handle.close()
+
+
+def offsets_for_training(concat_dir: Path, trim_dir: Path, clips_dir: Path,
+                         frontend: Frontend) -> Callable[[pd.DataFrame], RandomOffsetClips]:
+    """A function of a split's or a fold's training clips (clip_id, album, label) giving their RandomOffsetClips.
+
+    Each clip's genre file (the audio its album lies in) comes from the clip stage's clips.csv.
+    """
+    genre_files = pd.read_csv(Path(clips_dir) / "clips.csv")[["clip_id", "genre_file"]]
+
+    def offsets_for(training: pd.DataFrame) -> RandomOffsetClips:
+        return RandomOffsetClips(concat_dir, trim_dir, training.merge(genre_files, on="clip_id"), frontend)
+
+    return offsets_for

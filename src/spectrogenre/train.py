@@ -117,6 +117,7 @@ def fit_seed_cnn(train_paths: list[Path], val_paths: list[Path], *, input_shape:
     seconds = time.perf_counter() - started
     train_clips = offsets.n_clips if offsets is not None else count_rows(train_paths)
     return Fitted(model, summary | {
+        "train_clips_from": "random offsets" if offsets is not None else "fixed cuts",
         "train_seconds": round(seconds, 1),
         "train_samples_per_second": round(train_clips * summary["epochs_run"] / seconds, 1),
         "input_mean_db": round(mean, 3), "input_std_db": round(std, 3),
