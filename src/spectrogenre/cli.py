@@ -11,15 +11,11 @@ from typing import Annotated
 
 import typer
 
+from spectrogenre.cores import available_cores  # noqa: F401  the stages' --jobs default
 from spectrogenre.errors import SpectrogenreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a music library sorted by genre into a 15-second genre recogniser.")
-
-
-def available_cores() -> int:
-    """Cores this process may use (respects taskset/cgroup affinity), not the machine's total."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def user_errors(func):

@@ -1,0 +1,19 @@
+"""The LiteRT runner: the same answers on one thread and on every core, any batch size."""
+
+import keras
+import numpy as np
+
+from spectrogenre.export import to_tflite
+from spectrogenre.litert import TFLiteModel
+
+
+def test_tflite_model_gives_the_same_answers_on_one_and_two_threads(tmp_path):
+    inputs = keras.Input(shape=(2, 3))
+    total = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")(keras.layers.Flatten()(inputs))
+    path = tmp_path / "sum.tflite"
+    path.write_bytes(to_tflite(keras.Model(inputs, total), quantise=False))
+    x = np.broadcast_to(np.arange(5, dtype=np.float32)[:, None, None], (5, 2, 3))  # clip i: six values i
+    for threads in (1, 2, None):
+        model = TFLiteModel(path, threads=threads)
+        np.testing.assert_allclose(model.predict(x)[:, 0], 6 * np.arange(5))
+        np.testing.assert_allclose(model.predict(x[:2])[:, 0], [0, 6])  # a new batch size resizes the input
