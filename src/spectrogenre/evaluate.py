@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -12,6 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
 from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
+
 
 def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average the clip probabilities of each track: (true label, predicted label) per track."""

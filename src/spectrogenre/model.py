@@ -12,6 +12,7 @@ from spectrogenre.chunks import iter_batches
 BN_MOMENTUM = 0.9
 CLIPS_PER_PASS = 8  # clips per forward pass: musicnn holds tens of MB of activations per 3 s patch
 
+
 def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, std: float) -> keras.Model:
     """The seed's CNN over one log spectrogram (bins, frames) in dB -> genre probabilities (n_genres,).
 

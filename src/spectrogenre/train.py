@@ -197,7 +197,8 @@ def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Fronten
                             live_dir=live_dir, work_dir=work_dir, offsets=offsets)
     extractor, backbone = feature_extractor(model, frontend, input_shape)
     started = time.perf_counter()
-    (x_train, y_train, _), (x_val, y_val, _) = predict_chunks(extractor, train_paths), predict_chunks(extractor, val_paths)
+    x_train, y_train, _ = predict_chunks(extractor, train_paths)
+    x_val, y_val, _ = predict_chunks(extractor, val_paths)
     extract_seconds = time.perf_counter() - started
     fitted = fit_on_features(model, params, extractor=extractor, backbone=backbone, train=(x_train, y_train),
                              val=(x_val, y_val), n_genres=n_genres, input_shape=input_shape, live_dir=live_dir,
