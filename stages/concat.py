@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import available_cores, run_stage
+from spectrogenre.cli import run_stage
 from spectrogenre.concat import concat_library
+from spectrogenre.cores import available_cores
 from spectrogenre.params import load_params
 
 

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import available_cores, run_stage
+from spectrogenre.cli import run_stage
+from spectrogenre.cores import available_cores
 from spectrogenre.params import load_params
 from spectrogenre.trim import trim_library
 

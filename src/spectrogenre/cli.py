@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cores import available_cores  # noqa: F401  the stages' --jobs default
 from spectrogenre.errors import SpectrogenreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

@@ -51,7 +51,7 @@ class ClipParams:
 class FeaturesParams:
     """Spectrograms are stored as float16 in chunk files of at most `chunk_mb` MiB (training streams them)."""
 
-    chunk_mb: float = 64.0
+    chunk_mb: float = 16.0
 
 
 @dataclass(frozen=True)
