@@ -159,7 +159,7 @@ def _train_data_path(f: dict) -> list[str]:
     growth = ", ".join(f"{name} {g:+.0%}" for name, g in f["peak_rss_growth"].items())
     return [f"The train stage's data path without the model: standardisation, one shuffled epoch of chunk_dataset "
             f"over {f['train_clips_x1']} train clips x factor, one in-order pass over {f['val_clips_x1']} val clips "
-            f"x factor; 64 MiB chunks, shuffle_chunks 2; each in its own process. Peak RSS growth "
+            f"x factor; {f.get('chunk_mb', 64):g} MiB chunks, shuffle_chunks {f.get('shuffle_chunks', 2)}; each in its own process. Peak RSS growth "
             f"x{f['factors'][0]} -> x{f['factors'][-1]}: {growth}.", "",
             *_table(["run", "peak RSS MB", "standardisation s", "train epoch s", "val pass s"], rows)]
 

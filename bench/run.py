@@ -47,7 +47,7 @@ class Settings:
 
 
 FULL = Settings(rounds=2, factors=(1, 2, 4, 8), stop_before=None, epochs=2, train_clips=1024, train_rounds=5,
-                chunk_mbs=(64, 16), repeats=3)
+                chunk_mbs=(training.CHUNK_MB, 64), repeats=3)
 QUICK = Settings(rounds=1, factors=(1, 2), stop_before="train", epochs=1, train_clips=96, train_rounds=1,
                  chunk_mbs=(4,), repeats=1)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.measure import ROOT, bench_env, run_measured
-from bench.training import BATCH_SIZE, SHUFFLE_CHUNKS, SHAPE, _module, before_chunk_dataset, write_chunks
+from bench.training import BATCH_SIZE, CHUNK_MB, SHUFFLE_CHUNKS, SHAPE, _module, before_chunk_dataset, write_chunks
 
 TRAIN_CLIPS_X1, VAL_CLIPS_X1 = 446, 96  # the demo library at factor 1: 70 % and 15 % of its 638 clips
 
@@ -51,8 +51,8 @@ def measure(work: Path, *, tree: Path, factors: tuple[int, ...], before: Path | 
     results = {}
     for factor in factors:
         folder = work / f"x{factor}"
-        write_chunks(folder / "train", clips=TRAIN_CLIPS_X1 * factor, chunk_mb=64)
-        write_chunks(folder / "val", clips=VAL_CLIPS_X1 * factor, chunk_mb=64)
+        write_chunks(folder / "train", clips=TRAIN_CLIPS_X1 * factor, chunk_mb=CHUNK_MB)
+        write_chunks(folder / "val", clips=VAL_CLIPS_X1 * factor, chunk_mb=CHUNK_MB)
         for name, source in sources.items():
             measured = run_measured([sys.executable, "-m", "bench.stream_memory", "pass", str(folder), source], env=env)
             results[f"{name} x{factor}"] = {"peak_rss_mb": measured["peak_rss_mb"],
@@ -61,6 +61,7 @@ def measure(work: Path, *, tree: Path, factors: tuple[int, ...], before: Path | 
     growth = {name: round(results[f"{name} x{last}"]["peak_rss_mb"] / results[f"{name} x{first}"]["peak_rss_mb"] - 1, 3)
               for name in sources}
     return {"factors": list(factors), "train_clips_x1": TRAIN_CLIPS_X1, "val_clips_x1": VAL_CLIPS_X1,
+            "chunk_mb": CHUNK_MB, "shuffle_chunks": SHUFFLE_CHUNKS,
             "runs": results, "peak_rss_growth": growth}
 
 

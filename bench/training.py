@@ -23,15 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.measure import bench_env, run_measured
+from bench.measure import ROOT, bench_env, run_measured
 from spectrogenre.chunks import load_chunk
 from spectrogenre.features import rows_per_file
 from spectrogenre.files import write_npz
-from spectrogenre.frontend import Frontend
+from spectrogenre.params import load_params
 
-SHAPE = Frontend().shape
-BATCH_SIZE = 32  # params.yaml's train.batch_size
-SHUFFLE_CHUNKS = 2  # params.yaml's train.shuffle_chunks
+PARAMS = load_params(ROOT / "params.yaml")
+SHAPE = PARAMS.frontend.shape
+BATCH_SIZE = PARAMS.train.batch_size
+SHUFFLE_CHUNKS = PARAMS.train.shuffle_chunks
+CHUNK_MB = PARAMS.features.chunk_mb
 GENRES = 9
 
 
@@ -106,7 +108,7 @@ def speed(inputs: dict[str, dict], rounds: int) -> dict:
 
 def measure(work: Path, *, tree: Path, clips: int, rounds: int, chunk_mbs: tuple[float, ...],
             before: Path | None) -> dict:
-    """In-memory against streamed at each chunk size (the first is params.yaml's features.chunk_mb).
+    """In-memory against streamed at each chunk size (the first is the default streamed input: params.yaml's features.chunk_mb in a full run).
 
     Speed: the median epoch of each input, and the median over rounds of each round's ratio to the
     in-memory epoch next to it. Memory: peak RSS of one epoch alone of the in-memory input, and of the
