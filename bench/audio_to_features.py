@@ -6,21 +6,26 @@ Each side runs in a process of its own on the same files (read once before, so b
   `amplitude_to_db` for each 15 s clip;
 - pipeline: the stages of a source tree (this one, or an older revision for the before figure)
   from concat through features, each script called as dvc.yaml calls it but all in one process;
-  they use every core this process may use.
+  they use every core this process may use;
+- steps: where each side's CPU time goes, each step of both recipes timed alone on the same tracks
+  (process time, one core): the reason for the pipeline's speed-up bound.
 
 Both start timing after their imports, so interpreter start-up counts for neither.
-`python -m bench.audio_to_features naive|pipeline LIBRARY [--tree DIR]`, run in a folder holding a
+`python -m bench.audio_to_features naive|pipeline|steps LIBRARY [--tree DIR]`, run in a folder holding a
 params.yaml, prints the times as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import json
 import shlex
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -30,6 +35,8 @@ from bench.library import audio_seconds, tracks
 from bench.measure import ROOT, bench_env, clocks, cores, pipeline_stages, run_measured
 
 LAST_STAGE = "features"
+RESAMPLE = "resample (naive: soxr_hq; pipeline: the front end's resample_poly)"
+SPECTROGRAMS = "spectrograms (naive: librosa, clip by clip; pipeline: the front end, in batches)"
 
 
 def naive(library: Path) -> dict:
@@ -71,6 +78,69 @@ def pipeline(library: Path, tree: Path) -> dict:
         stages[name] = _elapsed(wall, cpu)
     return {key: sum(stage[key] for stage in stages.values()) for key in ("seconds", "cpu_seconds")} | {
         "stages": stages}
+
+
+def steps(library: Path) -> dict:
+    """CPU seconds of each step of the two recipes on every track, each step alone, in this process.
+
+    {step: {"naive": s, "pipeline": s}}, a side missing where the recipe has no such step. Decoding
+    is timed once for both: librosa.load decodes with the same libsndfile. The pipeline resamples
+    with its front end's resampler (what the phone app reproduces), writes and reads back the cached
+    16-bit FLAC genre file, measures trim's silence levels and computes its spectrograms in
+    batches; the naive recipe resamples with soxr_hq (librosa.load's default) and computes librosa's
+    spectrogram clip by clip.
+    """
+    import librosa
+    import numpy as np
+    import soundfile as sf
+
+    from spectrogenre.audio_io import iter_mono_blocks
+    from spectrogenre.features import BATCH
+    from spectrogenre.frontend import Frontend, log_spectrogram, resample
+    from spectrogenre.params import TrimParams
+    from spectrogenre.trim import frame_levels_db
+
+    frontend = Frontend()
+    rate = frontend.sample_rate
+    frame_length = max(1, int(round(TrimParams().frame_seconds * rate)))  # as the trim stage frames it
+    cpu: dict[str, dict[str, float]] = {}
+
+    @contextlib.contextmanager
+    def step(name: str, *sides: str):
+        started = time.process_time()
+        yield
+        for side in sides:
+            cpu.setdefault(name, {}).setdefault(side, 0.0)
+            cpu[name][side] += time.process_time() - started
+
+    warm = np.zeros(frontend.clip_samples, dtype=np.float32)  # lazy imports and FFT plans, outside the timing
+    librosa.amplitude_to_db(abs(librosa.stft(warm, n_fft=frontend.n_fft, hop_length=frontend.hop_length)))
+    librosa.resample(warm, orig_sr=2 * rate, target_sr=rate, res_type="soxr_hq")
+    log_spectrogram(warm, frontend)
+    for path in tracks(library):
+        with step("decode to mono", "naive", "pipeline"):
+            audio = np.concatenate(list(iter_mono_blocks(path)))
+        source_rate = sf.info(str(path)).samplerate
+        with step(RESAMPLE, "naive"):
+            librosa.resample(audio, orig_sr=source_rate, target_sr=rate, res_type="soxr_hq")
+        with step(RESAMPLE, "pipeline"):
+            audio = resample(audio, orig_sr=source_rate, target_sr=rate)
+        with step("cached 16-bit FLAC genre file: write, read back", "pipeline"):
+            flac = io.BytesIO()
+            sf.write(flac, np.clip(audio, -1.0, 1.0), rate, format="FLAC", subtype="PCM_16")
+            flac.seek(0)
+            audio, _ = sf.read(flac, dtype="float32")
+        with step("silence levels (trim)", "pipeline"):
+            frame_levels_db(audio, frame_length=frame_length)
+        clips = audio[: len(audio) // frontend.clip_samples * frontend.clip_samples].reshape(-1, frontend.clip_samples)
+        with step(SPECTROGRAMS, "naive"):
+            for clip in clips:
+                librosa.amplitude_to_db(abs(librosa.stft(clip, n_fft=frontend.n_fft, hop_length=frontend.hop_length)))
+        with step(SPECTROGRAMS, "pipeline"):
+            for first in range(0, len(clips), BATCH):
+                log_spectrogram(clips[first: first + BATCH], frontend)
+    return {"cpu_seconds": {name: {side: round(seconds, 2) for side, seconds in sides.items()}
+                            for name, sides in cpu.items()}}
 
 
 def _elapsed(wall: float, cpu: float) -> dict:
@@ -120,6 +190,10 @@ def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path 
         "speedup_bound_on_idle_cores": round(
             cores() * best["naive"]["cpu_seconds"] / best["pipeline"]["cpu_seconds"], 2),
     }
+    figure["steps"] = run_side("steps", library, work / "steps", tree)["cpu_seconds"]
+    step_totals = {side: sum(sides.get(side, 0) for sides in figure["steps"].values())
+                   for side in ("naive", "pipeline")}
+    figure["speedup_bound_from_steps"] = round(cores() * step_totals["naive"] / step_totals["pipeline"], 2)
     if before:
         figure["speedup_vs_before"] = round(best["pipeline_before"]["seconds"] / best["pipeline"]["seconds"], 2)
     return figure
@@ -127,12 +201,14 @@ def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("side", choices=("naive", "pipeline"))
+    parser.add_argument("side", choices=("naive", "pipeline", "steps"))
     parser.add_argument("library", type=Path)
     parser.add_argument("--tree", type=Path, default=ROOT, help="source tree whose dvc.yaml and stages/ to run")
     args = parser.parse_args()
     if args.side == "naive":
         result = naive(args.library)
+    elif args.side == "steps":
+        result = steps(args.library)
     else:
         result = pipeline(args.library, args.tree)
     print(json.dumps(result))

@@ -97,7 +97,19 @@ def _audio(f: dict) -> list[str]:
         *_table(["side", "seconds", "CPU s", "real time", "peak RSS MB", *(f"{s} s (CPU)" for s in stages)], rows),
         "", f"Pipeline speed-up: {f['speedup_vs_naive']}x the naive recipe{before}. With every core free it could "
         f"be at most {f['speedup_bound_on_idle_cores']}x the naive recipe (cores x naive CPU s / pipeline CPU s).",
+        *(_steps(f) if "steps" in f else []),
     ]
+
+
+def _steps(f: dict) -> list[str]:
+    steps = f["steps"]
+    totals = {side: round(sum(sides.get(side, 0) for sides in steps.values()), 2) for side in ("naive", "pipeline")}
+    rows = [[name, sides.get("naive", ""), sides.get("pipeline", "")] for name, sides in steps.items()]
+    return ["", "Where the CPU time goes: each step of both recipes alone on the same tracks, in one process "
+            "(`python -m bench.audio_to_features steps LIBRARY`):", "",
+            *_table(["step", "naive CPU s", "pipeline CPU s"], [*rows, ["all", *totals.values()]]), "",
+            f"The pipeline's steps cost {totals['pipeline'] / totals['naive']:.2f}x the naive recipe's CPU time, "
+            f"so on every core this run had its best is {f['speedup_bound_from_steps']}x the naive recipe."]
 
 
 def _wall_cpu(times: dict) -> str:
@@ -113,7 +125,9 @@ def _scale(f: dict) -> list[str]:
               "CPU line (off by)", *(f"RSS MB x{x}" for x in factors), "RSS growth",
               f"x{factors[-2]} -> x{factors[-1]}"]
     commits = ", ".join(f"{s} s" for s in f["dvc_commit_seconds"])
-    return [f"Training runs {f['train_epochs']} epoch(s) at every size. `dvc commit` took {commits}.", "",
+    rounds = f.get("rounds", 1)
+    each = f"Each size ran {rounds} times: times are the fastest round, memory the largest peak. " if rounds > 1 else ""
+    return [f"Training runs {f['train_epochs']} epoch(s) at every size. {each}`dvc commit` took {commits}.", "",
             *_table(header, rows), "", "### disk", "", *_disk(f["disk"])]
 
 
@@ -159,7 +173,8 @@ def _train_data_path(f: dict) -> list[str]:
     growth = ", ".join(f"{name} {g:+.0%}" for name, g in f["peak_rss_growth"].items())
     return [f"The train stage's data path without the model: standardisation, one shuffled epoch of chunk_dataset "
             f"over {f['train_clips_x1']} train clips x factor, one in-order pass over {f['val_clips_x1']} val clips "
-            f"x factor; {f.get('chunk_mb', 64):g} MiB chunks, shuffle_chunks {f.get('shuffle_chunks', 2)}; each in its own process. Peak RSS growth "
+            f"x factor; {f.get('chunk_mb', 64):g} MiB chunks, shuffle_chunks {f.get('shuffle_chunks', 2)}; "
+            f"each in its own process. Peak RSS growth "
             f"x{f['factors'][0]} -> x{f['factors'][-1]}: {growth}.", "",
             *_table(["run", "peak RSS MB", "standardisation s", "train epoch s", "val pass s"], rows)]
 

@@ -38,6 +38,7 @@ PIPELINE_SOURCES = ("dvc.yaml", "params.yaml", "src", "stages")
 class Settings:
     rounds: int  # figure 1: rounds per side
     factors: tuple[int, ...]  # figure 2: library sizes
+    scale_rounds: int  # figure 2: runs at each size (the fastest counts)
     stop_before: str | None  # figure 2: run the stages before this one (None: all)
     epochs: int  # figure 2: training epochs at every size
     train_clips: int  # figure 3
@@ -46,10 +47,10 @@ class Settings:
     repeats: int  # figure 4: cold starts per backend
 
 
-FULL = Settings(rounds=2, factors=(1, 2, 4, 8), stop_before=None, epochs=2, train_clips=1024, train_rounds=5,
-                chunk_mbs=(training.CHUNK_MB, 64), repeats=3)
-QUICK = Settings(rounds=1, factors=(1, 2), stop_before="train", epochs=1, train_clips=96, train_rounds=1,
-                 chunk_mbs=(4,), repeats=1)
+FULL = Settings(rounds=2, factors=(1, 2, 4, 8), scale_rounds=2, stop_before=None, epochs=2, train_clips=1024,
+                train_rounds=5, chunk_mbs=(training.CHUNK_MB, 64), repeats=3)
+QUICK = Settings(rounds=1, factors=(1, 2), scale_rounds=1, stop_before="train", epochs=1, train_clips=96,
+                 train_rounds=1, chunk_mbs=(4,), repeats=1)
 
 
 class Inputs:
@@ -123,7 +124,7 @@ def run_figure(name: str, inputs: Inputs, settings: Settings, tree: Path, before
     elif name == "scale":
         library, described = inputs.scale_base()
         figure = scale.measure(library, work, tree=tree, factors=settings.factors, epochs=settings.epochs,
-                               stop_before=settings.stop_before)
+                               stop_before=settings.stop_before, rounds=settings.scale_rounds)
     elif name == "training":
         described = "random spectrograms in chunk files"
         figure = training.measure(work, tree=tree, clips=settings.train_clips, rounds=settings.train_rounds,

@@ -103,27 +103,33 @@ def linear_fit(factors: list[int], seconds: list[float]) -> dict:
 
 
 def measure(base: Path, work: Path, *, tree: Path, factors: tuple[int, ...], epochs: int,
-            stop_before: str | None) -> dict:
-    """Each factor in turn; per stage, the line through its wall (and CPU) times and its memory growth."""
-    runs = {}
-    for factor in factors:
-        library = multiplied(base, work / f"library-x{factor}", factor)
-        project = work / f"project-x{factor}"
-        make_project(project, library, tree=tree, epochs=epochs)
-        runs[factor] = run_project(project, library, stop_before=stop_before)
-        shutil.rmtree(project)
-        shutil.rmtree(library)
-        print(f"scale x{factor}: {runs[factor]['stages']}", flush=True)
+            stop_before: str | None, rounds: int = 1) -> dict:
+    """Each factor in turn, `rounds` times over; per stage, the line through its times and its memory growth.
+
+    A stage's time at a size is its fastest round (start-up noise only ever adds time); its
+    memory is its largest peak of any round.
+    """
+    runs: dict[int, list[dict]] = {factor: [] for factor in factors}
+    for _ in range(rounds):
+        for factor in factors:
+            library = multiplied(base, work / f"library-x{factor}", factor)
+            project = work / f"project-x{factor}"
+            make_project(project, library, tree=tree, epochs=epochs)
+            runs[factor].append(run_project(project, library, stop_before=stop_before))
+            shutil.rmtree(project)
+            shutil.rmtree(library)
+            print(f"scale x{factor}: {runs[factor][-1]['stages']}", flush=True)
+    best = {"seconds": min, "cpu_seconds": min, "peak_rss_mb": max}
     summary = {}
-    for name in runs[factors[0]]["stages"]:
-        measured = {key: [runs[f]["stages"][name][key] for f in factors]
-                    for key in ("seconds", "cpu_seconds", "peak_rss_mb")}
+    for name in runs[factors[0]][0]["stages"]:
+        measured = {key: [pick(run["stages"][name][key] for run in runs[f]) for f in factors]
+                    for key, pick in best.items()}
         peaks = measured["peak_rss_mb"]
         growth = max(peaks) / min(peaks) - 1
         summary[name] = measured | {"wall_fit": linear_fit(list(factors), measured["seconds"]),
                                     "cpu_fit": linear_fit(list(factors), measured["cpu_seconds"]),
                                     "peak_rss_growth": round(growth, 3), "flat": growth <= FLAT_TOLERANCE,
                                     "peak_rss_growth_last_doubling": round(peaks[-1] / peaks[-2] - 1, 3)}
-    return {"factors": list(factors), "train_epochs": epochs, "stages": summary,
-            "dvc_commit_seconds": [runs[f]["dvc_commit_seconds"] for f in factors],
-            "disk": {f"x{f}": runs[f]["disk"] for f in factors}}
+    return {"factors": list(factors), "train_epochs": epochs, "rounds": rounds, "stages": summary,
+            "dvc_commit_seconds": [min(run["dvc_commit_seconds"] for run in runs[f]) for f in factors],
+            "disk": {f"x{f}": runs[f][-1]["disk"] for f in factors}}

@@ -18,3 +18,8 @@ def test_quick_audio_to_features(tmp_path):
     stages = list(figure["sides"]["pipeline"]["stages"])
     assert stages[0] == "concat" and stages[-1] == "features"
     assert "| 1 audio to features |" in (out / "results.md").read_text()
+    # where the CPU time goes: decoding is timed once for both recipes, the cached FLAC is the pipeline's alone
+    steps = figure["steps"]
+    assert steps["decode to mono"]["naive"] == steps["decode to mono"]["pipeline"] > 0
+    assert set(steps["cached 16-bit FLAC genre file: write, read back"]) == {"pipeline"}
+    assert "Where the CPU time goes" in (out / "results.md").read_text()
