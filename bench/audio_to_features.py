@@ -193,6 +193,7 @@ def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path 
     figure["steps"] = run_side("steps", library, work / "steps", tree)["cpu_seconds"]
     step_totals = {side: sum(sides.get(side, 0) for sides in figure["steps"].values())
                    for side in ("naive", "pipeline")}
+    figure["cores"] = cores()
     figure["speedup_bound_from_steps"] = round(cores() * step_totals["naive"] / step_totals["pipeline"], 2)
     if before:
         figure["speedup_vs_before"] = round(best["pipeline_before"]["seconds"] / best["pipeline"]["seconds"], 2)

@@ -21,16 +21,23 @@ def goal_rows(figures: dict) -> list[list[str]]:
                      f"{f['speedup_vs_naive']}x naive (at most {f['speedup_bound_on_idle_cores']}x on idle cores), "
                      f"{speed}x real time", _met(f["speedup_vs_naive"] >= 2 and speed >= 500)])
     if "scale" in figures:
-        stages = figures["scale"]["stages"]
-        worst = {fit: max(stages.items(), key=lambda item: item[1][fit]["max_deviation"])
-                 for fit in ("wall_fit", "cpu_fit")}
+        f = figures["scale"]
+        stages, pipeline = f["stages"], f["pipeline"]
+        growing = {name: s for name, s in stages.items() if s["grows"]}
+        fixed = {name: s for name, s in stages.items() if not s["grows"]}
         memory_name, memory_stage = max(stages.items(), key=lambda item: item[1]["peak_rss_growth"])
-        rows.append(["2 scale", GOALS["scale"],
-                     "worst off its line: wall " + ", CPU ".join(
-                         f"{stage[fit]['max_deviation']:.0%} ({name})" for fit, (name, stage) in worst.items())
-                     + f"; worst RSS growth {memory_stage['peak_rss_growth']:.0%} ({memory_name}; "
-                     f"{memory_stage['peak_rss_growth_last_doubling']:.0%} over the last doubling)",
-                     _met(all(s["wall_fit"]["linear"] and s["flat"] for s in stages.values()))])
+        measured = (f"whole pipeline off its line: wall {pipeline['wall_fit']['max_deviation']:.0%}, CPU "
+                    f"{pipeline['cpu_fit']['max_deviation']:.0%}")
+        if growing:
+            measured += (f"; stages that grow with the library ({', '.join(growing)}): worst wall "
+                         f"{_worst(growing, 'wall_fit')}, CPU {_worst(growing, 'cpu_fit')}")
+        if fixed:
+            measured += (f"; fixed-cost stages ({', '.join(fixed)}, not judged: start-up noise): up to "
+                         f"{_worst(fixed, 'wall_fit')}")
+        measured += (f"; worst RSS growth {memory_stage['peak_rss_growth']:.0%} ({memory_name}; "
+                     f"{memory_stage['peak_rss_growth_last_doubling']:.0%} over the last doubling)")
+        linear = pipeline["wall_fit"]["linear"] and all(s["wall_fit"]["linear"] for s in growing.values())
+        rows.append(["2 scale", GOALS["scale"], measured, _met(linear and all(s["flat"] for s in stages.values()))])
     if "training" in figures:
         f = figures["training"]
         default = list(f["inputs"])[1]  # the first streamed input: params.yaml's chunk size
@@ -52,6 +59,11 @@ def goal_rows(figures: dict) -> list[list[str]]:
         rows.append(["5 disk", GOALS["disk"], f"{size}: artifacts {disk['artifacts_over_library']}x, "
                      f"DVC cache {disk['dvc_cache_over_library']}x the library", "-"])
     return rows
+
+
+def _worst(stages: dict, fit: str) -> str:
+    name, stage = max(stages.items(), key=lambda item: item[1][fit]["max_deviation"])
+    return f"{stage[fit]['max_deviation']:.0%} ({name})"
 
 
 def _met(ok: bool) -> str:
@@ -108,8 +120,9 @@ def _steps(f: dict) -> list[str]:
     return ["", "Where the CPU time goes: each step of both recipes alone on the same tracks, in one process "
             "(`python -m bench.audio_to_features steps LIBRARY`):", "",
             *_table(["step", "naive CPU s", "pipeline CPU s"], [*rows, ["all", *totals.values()]]), "",
-            f"The pipeline's steps cost {totals['pipeline'] / totals['naive']:.2f}x the naive recipe's CPU time, "
-            f"so on every core this run had its best is {f['speedup_bound_from_steps']}x the naive recipe."]
+            f"The pipeline's steps cost {totals['pipeline'] / totals['naive']:.2f}x the naive recipe's CPU time. "
+            f"Spread over {f['cores']} cores that is about {f['speedup_bound_from_steps']}x the naive recipe: "
+            f"{f['cores']}x would need the pipeline's steps to cost no more CPU time than the naive recipe's."]
 
 
 def _wall_cpu(times: dict) -> str:
@@ -118,16 +131,23 @@ def _wall_cpu(times: dict) -> str:
 
 def _scale(f: dict) -> list[str]:
     factors = f["factors"]
-    rows = [[name, *s["seconds"], _line(s["wall_fit"]), *s["cpu_seconds"], _line(s["cpu_fit"]), *s["peak_rss_mb"],
-             f"{s['peak_rss_growth']:.0%}", f"{s['peak_rss_growth_last_doubling']:.0%}"]
+    rows = [[name, "grows" if s["grows"] else "fixed cost", *s["seconds"], _line(s["wall_fit"]), *s["cpu_seconds"],
+             _line(s["cpu_fit"]), *s["peak_rss_mb"], f"{s['peak_rss_growth']:.0%}",
+             f"{s['peak_rss_growth_last_doubling']:.0%}"]
             for name, s in f["stages"].items()]
-    header = ["stage", *(f"s x{x}" for x in factors), "line (off by)", *(f"CPU s x{x}" for x in factors),
+    p = f["pipeline"]
+    rows.append(["**all stages**", "", *p["seconds"], _line(p["wall_fit"]), *p["cpu_seconds"], _line(p["cpu_fit"]),
+                 *[""] * (len(factors) + 2)])
+    header = ["stage", "time", *(f"s x{x}" for x in factors), "line (off by)", *(f"CPU s x{x}" for x in factors),
               "CPU line (off by)", *(f"RSS MB x{x}" for x in factors), "RSS growth",
               f"x{factors[-2]} -> x{factors[-1]}"]
     commits = ", ".join(f"{s} s" for s in f["dvc_commit_seconds"])
     rounds = f.get("rounds", 1)
     each = f"Each size ran {rounds} times: times are the fastest round, memory the largest peak. " if rounds > 1 else ""
-    return [f"Training runs {f['train_epochs']} epoch(s) at every size. {each}`dvc commit` took {commits}.", "",
+    return [f"Training runs {f['train_epochs']} epoch(s) at every size. {each}`dvc commit` took {commits}. "
+            "A stage's time grows when its line at the largest size is at least twice its line at the smallest; "
+            "the others are fixed cost (process start-up, work with a cap), and their few seconds' distance from a "
+            "line is start-up noise, so the goal judges the whole pipeline and the stages that grow.", "",
             *_table(header, rows), "", "### disk", "", *_disk(f["disk"])]
 
 

@@ -23,3 +23,25 @@ def test_quick_audio_to_features(tmp_path):
     assert steps["decode to mono"]["naive"] == steps["decode to mono"]["pipeline"] > 0
     assert set(steps["cached 16-bit FLAC genre file: write, read back"]) == {"pipeline"}
     assert "Where the CPU time goes" in (out / "results.md").read_text()
+
+
+def test_scale_judges_the_whole_pipeline_and_the_stages_that_grow():
+    from bench.scale import summarise
+
+    memory = [100.0, 100.0, 100.0, 104.0]
+    summary = summarise([1, 2, 4, 8], {
+        "decode": {"seconds": [10.0, 20.0, 40.0, 80.0], "cpu_seconds": [10.0, 20.0, 40.0, 80.0],
+                   "peak_rss_mb": memory},
+        "start-up": {"seconds": [3.0, 2.0, 4.0, 3.0], "cpu_seconds": [3.0, 3.0, 3.0, 3.0], "peak_rss_mb": memory},
+    })
+    decode, start_up = summary["stages"]["decode"], summary["stages"]["start-up"]
+    # 10 s per factor, no fixed part: the line fits exactly and grows 8x from x1 to x8
+    fit = decode["wall_fit"]
+    assert (fit["per_factor"], fit["fixed"], fit["max_deviation"]) == (10, 0, 0)
+    assert decode["grows"] and decode["wall_fit"]["linear"]
+    # 3 s give or take a second at every size: fixed cost, and 2 s vs a line near 3 s is far off it
+    assert not start_up["grows"] and not start_up["wall_fit"]["linear"]
+    # the sum 13, 22, 44, 83 s: about 10 s per factor on 3 s, the start-up noise a few % of it
+    assert summary["pipeline"]["seconds"] == [13.0, 22.0, 44.0, 83.0]
+    assert summary["pipeline"]["wall_fit"]["linear"]
+    assert decode["peak_rss_growth"] == 0.04 and decode["flat"]
