@@ -102,7 +102,7 @@ def steps(library: Path) -> dict:
 
     frontend = Frontend()
     rate = frontend.sample_rate
-    frame_length = max(1, int(round(TrimParams().frame_seconds * rate)))  # as the trim stage frames it
+    frame_length = TrimParams().frame_length(rate)
     cpu: dict[str, dict[str, float]] = {}
 
     @contextlib.contextmanager
@@ -191,10 +191,10 @@ def measure(library: Path, work: Path, *, tree: Path, rounds: int, before: Path 
             cores() * best["naive"]["cpu_seconds"] / best["pipeline"]["cpu_seconds"], 2),
     }
     figure["steps"] = run_side("steps", library, work / "steps", tree)["cpu_seconds"]
-    step_totals = {side: sum(sides.get(side, 0) for sides in figure["steps"].values())
-                   for side in ("naive", "pipeline")}
-    figure["cores"] = cores()
-    figure["speedup_bound_from_steps"] = round(cores() * step_totals["naive"] / step_totals["pipeline"], 2)
+    totals = {side: round(sum(sides.get(side, 0) for sides in figure["steps"].values()), 2)
+              for side in ("naive", "pipeline")}
+    figure |= {"steps_total": totals, "cores": cores(),
+               "speedup_bound_from_steps": round(cores() * totals["naive"] / totals["pipeline"], 2)}
     if before:
         figure["speedup_vs_before"] = round(best["pipeline_before"]["seconds"] / best["pipeline"]["seconds"], 2)
     return figure

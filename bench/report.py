@@ -114,9 +114,8 @@ def _audio(f: dict) -> list[str]:
 
 
 def _steps(f: dict) -> list[str]:
-    steps = f["steps"]
-    totals = {side: round(sum(sides.get(side, 0) for sides in steps.values()), 2) for side in ("naive", "pipeline")}
-    rows = [[name, sides.get("naive", ""), sides.get("pipeline", "")] for name, sides in steps.items()]
+    totals = f["steps_total"]
+    rows = [[name, sides.get("naive", ""), sides.get("pipeline", "")] for name, sides in f["steps"].items()]
     return ["", "Where the CPU time goes: each step of both recipes alone on the same tracks, in one process "
             "(`python -m bench.audio_to_features steps LIBRARY`):", "",
             *_table(["step", "naive CPU s", "pipeline CPU s"], [*rows, ["all", *totals.values()]]), "",

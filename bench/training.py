@@ -108,7 +108,7 @@ def speed(inputs: dict[str, dict], rounds: int) -> dict:
 
 def measure(work: Path, *, tree: Path, clips: int, rounds: int, chunk_mbs: tuple[float, ...],
             before: Path | None) -> dict:
-    """In-memory against streamed at each chunk size (the first is the default streamed input: params.yaml's features.chunk_mb in a full run).
+    """In-memory against streamed at each chunk size (the first is the default streamed input).
 
     Speed: the median epoch of each input, and the median over rounds of each round's ratio to the
     in-memory epoch next to it. Memory: peak RSS of one epoch alone of the in-memory input, and of the

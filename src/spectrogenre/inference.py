@@ -115,10 +115,10 @@ def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_s
     sr, clip = frontend.sample_rate, frontend.clip_samples
     segments = np.array([[0, len(audio)]], dtype=np.int64)
     if silence.enabled:
-        frame = max(1, int(round(silence.frame_seconds * sr)))
+        frame = silence.frame_length(sr)
         segments = kept_intervals(frame_levels_db(audio, frame_length=frame), n_samples=len(audio),
                                   frame_length=frame, threshold_db=silence.threshold_db,
-                                  min_silence_samples=int(round(silence.min_silence_s * sr)))
+                                  min_silence_samples=silence.min_silence_samples(sr))
     kept = int((segments[:, 1] - segments[:, 0]).sum())
     if kept < clip:
         # Too little non-silent audio for one window: use the song as it is, padded if just short.

@@ -35,6 +35,13 @@ class TrimParams:
         if self.min_silence_s < 0 or self.frame_seconds <= 0:
             raise ParamsError("trim.min_silence_s must be >= 0 and trim.frame_seconds > 0")
 
+    def frame_length(self, sample_rate: int) -> int:
+        """Samples per level frame at `sample_rate` (at least 1)."""
+        return max(1, int(round(self.frame_seconds * sample_rate)))
+
+    def min_silence_samples(self, sample_rate: int) -> int:
+        return int(round(self.min_silence_s * sample_rate))
+
 
 @dataclass(frozen=True)
 class ClipParams:

@@ -61,12 +61,12 @@ def trim_genre_file(path: Path, params: TrimParams) -> tuple[np.ndarray, int, in
         n_samples, sample_rate = handle.frames, handle.samplerate
         if not params.enabled:
             return np.array([[0, n_samples]], dtype=np.int64), n_samples, sample_rate
-        frame_length = max(1, int(round(params.frame_seconds * sample_rate)))
+        frame_length = params.frame_length(sample_rate)
         levels = [frame_levels_db(block, frame_length=frame_length)
                   for block in handle.blocks(blocksize=frame_length * BLOCK_FRAMES, dtype="float32")]
     intervals = kept_intervals(
         np.concatenate(levels), n_samples=n_samples, frame_length=frame_length,
-        threshold_db=params.threshold_db, min_silence_samples=int(round(params.min_silence_s * sample_rate)),
+        threshold_db=params.threshold_db, min_silence_samples=params.min_silence_samples(sample_rate),
     )
     return intervals, n_samples, sample_rate
 
