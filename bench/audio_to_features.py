@@ -35,7 +35,7 @@ from bench.library import audio_seconds, tracks
 from bench.measure import ROOT, bench_env, clocks, cores, pipeline_stages, run_measured
 
 LAST_STAGE = "features"
-RESAMPLE = "resample (naive: soxr_hq; pipeline: the front end's resample_poly)"
+RESAMPLE = "resample (naive: soxr_hq; pipeline: the front end's polyphase resampler)"
 SPECTROGRAMS = "spectrograms (naive: librosa, clip by clip; pipeline: the front end, in batches)"
 
 
@@ -96,8 +96,9 @@ def steps(library: Path) -> dict:
 
     from spectrogenre.audio_io import iter_mono_blocks
     from spectrogenre.features import BATCH
-    from spectrogenre.frontend import Frontend, log_spectrogram, resample
+    from spectrogenre.frontend import Frontend, log_spectrogram
     from spectrogenre.params import TrimParams
+    from spectrogenre.resampler import resample
     from spectrogenre.trim import frame_levels_db
 
     frontend = Frontend()

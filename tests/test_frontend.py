@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from spectrogenre.errors import ParamsError
-from spectrogenre.frontend import Frontend, log_spectrogram, resample
+from spectrogenre.frontend import Frontend, log_spectrogram
 from tests.synth import silence, sine
 
 
@@ -50,13 +50,6 @@ def test_a_batch_gives_the_same_rows_as_single_clips():
 def test_wrong_clip_length_is_refused():
     with pytest.raises(ValueError, match="expected clips of 330750 samples"):
         log_spectrogram(np.zeros(1000), Frontend())
-
-
-def test_resample_halves_44100_to_22050_and_keeps_the_tone():
-    out = resample(sine(1.0, freq=440.0, sr=44100), orig_sr=44100, target_sr=22050)
-    assert len(out) == 22050
-    spectrum = np.abs(np.fft.rfft(out))
-    assert int(np.argmax(spectrum)) == 440  # 1 s of audio: 1 Hz per bin
 
 
 @pytest.mark.parametrize("values, message", [

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.errors import AudioError
-from spectrogenre.frontend import resample
+from spectrogenre.resampler import resample
 
 # Formats libsndfile decodes by itself (no ffmpeg needed).
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})

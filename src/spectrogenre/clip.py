@@ -8,11 +8,14 @@ splitting by album keeps every clip in one set.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from spectrogenre.files import fresh_dir, write_csv, write_json
+
+if TYPE_CHECKING:  # pandas is imported where the stage runs: predict's start skips it (0.4 s)
+    import pandas as pd
 
 # track: the track holding most of the clip; track_offset_s: where the clip starts in it.
 CLIP_COLUMNS = ["clip_id", "genre", "genre_file", "album", "track", "track_offset_s", "segments"]
@@ -84,6 +87,8 @@ def parse_segments(text: str) -> np.ndarray:
 def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate: int,
                  clip_seconds: float, hop_seconds: float) -> pd.DataFrame:
     """Run the clip stage: write clips.csv (one row per clip) and summary.json."""
+    import pandas as pd
+
     out_dir = fresh_dir(out_dir)
     index = pd.read_csv(concat_dir / "index.csv")
     kept = pd.read_csv(trim_dir / "kept.csv")

@@ -7,13 +7,11 @@ different settings.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 
 import librosa
 import numpy as np
 import scipy.fft
-from scipy.signal import get_window, resample_poly
 
 from spectrogenre.errors import ParamsError
 
@@ -90,13 +88,6 @@ class Frontend:
         return cls(**values)
 
 
-# The resampler is part of the front end: a polyphase FIR (scipy's resample_poly, Kaiser
-# window beta 5, half length 10 x max(up, down) taps), simple enough to implement
-# identically in the browser, so that every inference path sees the same samples.
-RESAMPLER = {"method": "resample_poly", "window": ["kaiser", 5.0], "half_length_per_rate": 10,
-             "then": "quantise_16bit"}
-
-
 def quantise_16bit(audio: np.ndarray) -> np.ndarray:
     """Round float audio (n,) to 16-bit steps exactly as libsndfile's PCM_16 write-then-read does.
 
@@ -108,14 +99,13 @@ def quantise_16bit(audio: np.ndarray) -> np.ndarray:
     return (steps / 32768.0).astype(np.float32)
 
 
-def resample(audio: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample mono audio (n,) with the front end's polyphase filter; float32 (ceil(n * target/orig),)."""
-    audio = np.asarray(audio, dtype=np.float32)
-    if orig_sr == target_sr:
-        return audio
-    divisor = math.gcd(orig_sr, target_sr)
-    up, down = target_sr // divisor, orig_sr // divisor
-    return resample_poly(audio, up, down, window=tuple(RESAMPLER["window"])).astype(np.float32, copy=False)
+def hann_window(n: int) -> np.ndarray:
+    """The periodic Hann window of n points, float64: scipy's get_window("hann", n), bit for bit.
+
+    Sampled on the same grid scipy uses, so the spectrogram stays librosa's bit for bit
+    without importing scipy.signal (about 1 s of `predict`'s start).
+    """
+    return 0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, n + 1))[:n]
 
 
 def stft_magnitude(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
@@ -125,7 +115,7 @@ def stft_magnitude(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
     bit for bit (same window, zero padding, scipy FFT in float64, complex64 result), without
     librosa's imports on first use (about a second) and about 3x faster.
     """
-    window = get_window("hann", frontend.n_fft, fftbins=True)
+    window = hann_window(frontend.n_fft)
     pad = frontend.n_fft // 2
     padded = np.pad(clips, [(0, 0)] * (clips.ndim - 1) + [(pad, pad)])
     frames = np.lib.stride_tricks.sliding_window_view(padded, frontend.n_fft, axis=-1)[..., ::frontend.hop_length, :]

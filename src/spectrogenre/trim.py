@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import soundfile as sf
 
 from spectrogenre.files import fresh_dir, write_csv, write_json
 from spectrogenre.params import TrimParams
+
+if TYPE_CHECKING:  # pandas is imported where the stage runs: predict's start skips it (0.4 s)
+    import pandas as pd
 
 BLOCK_FRAMES = 4096  # level frames decoded per read
 
@@ -73,6 +76,8 @@ def trim_genre_file(path: Path, params: TrimParams) -> tuple[np.ndarray, int, in
 
 def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams, *, jobs: int = 1) -> pd.DataFrame:
     """Run the trim stage, `jobs` genre files at a time: write kept.csv (genre_file, start, end) and summary.json."""
+    import pandas as pd
+
     out_dir = fresh_dir(out_dir)
     index = pd.read_csv(concat_dir / "index.csv")
     genres = list(index[["genre", "genre_file"]].drop_duplicates().itertuples(index=False))

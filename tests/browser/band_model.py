@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spectrogenre.frontend import RESAMPLER, Frontend
+from spectrogenre.frontend import Frontend
+from spectrogenre.resampler import RESAMPLER
 from spectrogenre.params import TrimParams
 
 BANDS_HZ = {"bass": (0, 300), "middle": (300, 2000), "treble": (2000, 11025)}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from spectrogenre.frontend import quantise_16bit, resample
+from spectrogenre.frontend import quantise_16bit
+from spectrogenre.resampler import resample
 from spectrogenre.inference import classify, decode
 from tests.browser.conftest import page_array, set_server_mode, shown_verdict, wait_ready
 

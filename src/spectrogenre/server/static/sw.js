@@ -7,7 +7,7 @@
 //   picked up at once and spec and model never mismatch; from the cache when offline.
 // - api/ is never cached.
 
-const CACHE = 'spectrogenre-v1';
+const CACHE = 'spectrogenre-v2'; // a new name when the shell computes differently (v2: float64 resampler sums)
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',

@@ -1,8 +1,8 @@
-// The front end's resampler, sample for sample: scipy.signal.resample_poly(x, up, down,
-// window=("kaiser", beta)) on float32 input, as spectrogenre.frontend.resample runs it,
-// then the rounding to 16-bit steps that inference.decode applies (frontend.quantise_16bit).
-// scipy casts the FIR to the input's dtype and accumulates in float32, so every product
-// and sum below is rounded with Math.fround, in scipy's order (input index ascending).
+// The front end's resampler, sample for sample: the polyphase FIR that
+// scipy.signal.resample_poly(x, up, down, window=("kaiser", beta)) designs, summed in float64
+// and rounded once to float32 as spectrogenre.resampler does (float64 sums agree far below
+// float32's step, so neither side's order of additions shows), then the rounding to 16-bit
+// steps that inference.decode applies (frontend.quantise_16bit).
 
 import { roundHalfEven } from './round.js';
 
@@ -58,8 +58,7 @@ function polyphase(x, fromRate, toRate, resampler) {
   const up = toRate / divisor;
   const down = fromRate / divisor;
   const halfLen = resampler.half_length_per_rate * Math.max(up, down);
-  const h = Float32Array.from(firwinKaiser(2 * halfLen + 1, 1 / Math.max(up, down), beta))
-    .map((v) => Math.fround(v * up));
+  const h = firwinKaiser(2 * halfLen + 1, 1 / Math.max(up, down), beta).map((v) => v * up);
   // scipy pads the filter in front with `prePad` zeros and drops the first `preRemove`
   // outputs so that output m is centred on input m * down / up.
   const prePad = down - (halfLen % down);
@@ -74,10 +73,8 @@ function polyphase(x, fromRate, toRate, resampler) {
     const first = Math.max(0, last - Math.floor((h.length - 1 + offset) / up));
     const end = Math.min(x.length - 1, last - Math.ceil(offset / up));
     let acc = 0;
-    for (let i = first; i <= end; i++) {
-      acc = Math.fround(acc + Math.fround(x[i] * h[(last - i) * up - offset]));
-    }
-    out[m] = acc;
+    for (let i = first; i <= end; i++) acc += x[i] * h[(last - i) * up - offset];
+    out[m] = acc; // Float32Array: rounded once
   }
   return out;
 }

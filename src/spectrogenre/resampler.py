@@ -1,0 +1,114 @@
+"""The front end's resampler: every path from a file to the model resamples with it.
+
+The filter is the one scipy.signal.resample_poly(x, up, down, window=("kaiser", beta)) designs:
+a windowed-sinc low-pass of 2 x half_length_per_rate x max(up, down) + 1 taps, cut off at
+the lower Nyquist frequency, unit gain at DC, times `up`. The output sample m is
+
+    y[m] = sum_i x[i] * h[half + m * down - i * up]
+
+for m < ceil(len(x) * up / down): the filter centred on input position m * down / up, with
+zeros outside the signal, summed in float64 and rounded to float32. That is resample_poly's
+output for float64 input, rounded (tests pin it); the phone app's resample.js sums the same.
+
+Written here rather than called from scipy because `import scipy.signal` alone takes about
+1 s (it imports scipy.stats and scipy.interpolate), which was half of `predict`'s start.
+Written as one matrix product over overlapping windows of the input (BLAS), it also takes
+about half resample_poly's CPU time (bench/audio_to_features.py, the step table).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+BLOCK_SAMPLES = 1 << 18  # input samples converted to float64 at a time: 2 MiB, cache-sized
+# Its definition, written into each export's spec.json for the phone app (resample.js): the
+# filter scipy's resample_poly designs with a Kaiser window, beta 5, half length 10 x max(up,
+# down) taps, then the rounding to 16-bit steps (frontend.quantise_16bit).
+RESAMPLER = {"method": "resample_poly", "window": ["kaiser", 5.0], "half_length_per_rate": 10,
+             "then": "quantise_16bit"}
+
+
+def resample(audio: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Mono audio (n,) at orig_sr through the front end's filter to target_sr: float32 (ceil(n * target / orig),)."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if orig_sr == target_sr:
+        return audio
+    divisor = math.gcd(orig_sr, target_sr)
+    _, beta = RESAMPLER["window"]
+    return resample_polyphase(audio, target_sr // divisor, orig_sr // divisor,
+                              half_length_per_rate=RESAMPLER["half_length_per_rate"], beta=beta)
+
+
+def kaiser_lowpass(up: int, down: int, *, half_length_per_rate: int, beta: float) -> np.ndarray:
+    """The anti-aliasing FIR for resampling by up / down: float64 (2 * half + 1,), summing to `up`."""
+    rate = max(up, down)
+    half = half_length_per_rate * rate
+    offsets = np.arange(-half, half + 1)
+    taps = np.sinc(offsets / rate) * np.kaiser(2 * half + 1, beta)
+    return taps * (up / np.sum(taps))
+
+
+def resample_polyphase(audio: np.ndarray, up: int, down: int, *, half_length_per_rate: int,
+                       beta: float, columns: int = 32) -> np.ndarray:
+    """Mono float32 audio (n,) resampled by up / down (coprime): float32 (ceil(n * up / down),).
+
+    Computed in float64 and rounded once. The outputs come a frame at a time: a frame is the
+    smallest whole number of periods (`up` outputs, which advance `down` inputs) with at least
+    `columns` outputs. Every frame reads its inputs through the same weights, so each run of
+    up to `columns` outputs of a frame is one matrix product over all frames,
+    (frames x inputs it reads) @ (inputs x outputs), with zeros where a tap does not reach.
+    """
+    audio = np.asarray(audio, dtype=np.float32)
+    taps = kaiser_lowpass(up, down, half_length_per_rate=half_length_per_rate, beta=beta)
+    half = (len(taps) - 1) // 2
+    n_out = -(-len(audio) * up // down)
+    # With q, p = divmod(m * down + half, up), output m is sum_j taps[p + j * up] * x[q - j]
+    # over the K = per_phase taps of phase p (zeros past the filter's end): the inputs
+    # x[q-K+1 .. q] against row p of `phases`, which holds those taps for j = K-1 .. 0.
+    per_phase = -(-len(taps) // up)
+    padded_taps = np.zeros(per_phase * up)
+    padded_taps[: len(taps)] = taps
+    phases = padded_taps.reshape(per_phase, up).T[:, ::-1]
+    periods = -(-columns // up)
+    frame_out, frame_in = periods * up, periods * down
+    starts, phase = np.divmod(np.arange(frame_out) * down + half, up)
+    runs = []  # (first input, weights (inputs, outputs)) of each run of outputs within a frame
+    for first in range(0, frame_out, columns):
+        run = range(first, min(first + columns, frame_out))
+        weights = np.zeros((starts[run[-1]] - starts[first] + per_phase, len(run)))
+        for column, output in enumerate(run):
+            weights[starts[output] - starts[first]:][:per_phase, column] = phases[phase[output]]
+        runs.append((int(starts[first]), weights))
+    n_frames = -(-n_out // frame_out)
+    reach = starts[-1] + per_phase  # inputs a frame reads, from frame * frame_in on
+    # K - 1 zeros in front of x make x[q-K+1 .. q] the inputs padded[q: q + K]; zeros after it.
+    padded = np.zeros(max(n_frames - 1, 0) * frame_in + reach, dtype=np.float32)
+    kept = audio[: len(padded) - (per_phase - 1)]
+    padded[per_phase - 1: per_phase - 1 + len(kept)] = kept
+    out = np.empty((n_frames, frame_out), dtype=np.float32)
+    block_frames = max(1, BLOCK_SAMPLES // frame_in)
+    # One BLAS thread: the products are small, and parallel stages already run a process per
+    # core; OpenBLAS's threads in each of them spin against each other (4x the CPU time).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for first_frame in range(0, n_frames, block_frames):
+            frames = range(first_frame, min(first_frame + block_frames, n_frames))
+            block = padded[frames[0] * frame_in: frames[-1] * frame_in + reach].astype(np.float64)
+            for (offset, weights), first in zip(runs, range(0, frame_out, columns)):
+                out[frames[0]: frames[-1] + 1, first: first + weights.shape[1]] = frame_products(
+                    block[offset:], weights, frame_in=frame_in, n_frames=len(frames))
+    return out.reshape(-1)[:n_out]
+
+
+def frame_products(block: np.ndarray, weights: np.ndarray, *, frame_in: int, n_frames: int) -> np.ndarray:
+    """The first n_frames windows of `block` (starting frame_in apart) times weights: (n_frames, outputs)."""
+    windows = np.lib.stride_tricks.sliding_window_view(block, len(weights))[::frame_in][:n_frames]
+    # BLAS takes a view of windows as a matrix only if its rows do not overlap, so the
+    # frames go in `interleave` groups whose windows start interleave x frame_in apart.
+    interleave = -(-len(weights) // frame_in)
+    products = np.empty((n_frames, weights.shape[1]))
+    for group in range(min(interleave, n_frames)):
+        products[group::interleave] = windows[group::interleave] @ weights
+    return products
