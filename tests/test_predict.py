@@ -1,6 +1,8 @@
 import csv
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 import soundfile as sf
@@ -78,3 +80,11 @@ def test_ffmpeg_formats_say_what_is_missing_or_decode(tiny_project, tmp_path, su
     path.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(100))
     result = predict(tiny_project, str(path), "--format", "json")
     assert json.loads(result.stdout)[0]["error"] == f"{suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)"
+
+
+def test_predict_starts_without_scipy_signal_or_pandas():
+    # Together about 1.7 s of imports on this machine, most of predict's cold start.
+    code = ("import sys, spectrogenre.cli, spectrogenre.prediction, spectrogenre.litert; "
+            "print(sorted(m for m in ('pandas', 'scipy.signal') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

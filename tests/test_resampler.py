@@ -1,8 +1,6 @@
 """The front end's polyphase resampler: its filter, its definition, and scipy's resample_poly."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -65,10 +63,3 @@ def test_resample_halves_44100_to_22050_and_keeps_the_tone():
     assert len(out) == 22050
     spectrum = np.abs(np.fft.rfft(out))
     assert int(np.argmax(spectrum)) == 440  # 1 s of audio: 1 Hz per bin
-
-
-def test_predict_starts_without_scipy_signal_or_pandas():
-    # Together about 1.7 s of imports on this machine, most of predict's cold start.
-    code = "import sys, spectrogenre.cli; print(sorted(m for m in ('pandas', 'scipy.signal') if m in sys.modules))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"

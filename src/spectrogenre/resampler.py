@@ -12,8 +12,9 @@ output for float64 input, rounded (tests pin it); the phone app's resample.js su
 
 Written here rather than called from scipy because `import scipy.signal` alone takes about
 1 s (it imports scipy.stats and scipy.interpolate), which was half of `predict`'s start.
-Written as one matrix product over overlapping windows of the input (BLAS), it also takes
-about half resample_poly's CPU time (bench/audio_to_features.py, the step table).
+Written as matrix products over overlapping windows of the input (BLAS), it also takes
+about half resample_poly's CPU time: in figure 1's step table (bench/results.md) resampling
+went from 3.2x to 1.9x the CPU time of soxr, the naive recipe's resampler.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import math
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-BLOCK_SAMPLES = 1 << 18  # input samples converted to float64 at a time: 2 MiB, cache-sized
-# Its definition, written into each export's spec.json for the phone app (resample.js): the
-# filter scipy's resample_poly designs with a Kaiser window, beta 5, half length 10 x max(up,
-# down) taps, then the rounding to 16-bit steps (frontend.quantise_16bit).
+# The resampler's definition, written into each export's spec.json for the phone app
+# (resample.js): the filter scipy's resample_poly designs with a Kaiser window, beta 5, half
+# length 10 x max(up, down) taps, then the rounding to 16-bit steps (frontend.quantise_16bit).
 RESAMPLER = {"method": "resample_poly", "window": ["kaiser", 5.0], "half_length_per_rate": 10,
              "then": "quantise_16bit"}
+BLOCK_SAMPLES = 1 << 18  # input samples converted to float64 at a time: 2 MiB, cache-sized
 
 
 def resample(audio: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -55,19 +56,51 @@ def resample_polyphase(audio: np.ndarray, up: int, down: int, *, half_length_per
                        beta: float, columns: int = 32) -> np.ndarray:
     """Mono float32 audio (n,) resampled by up / down (coprime): float32 (ceil(n * up / down),).
 
-    Computed in float64 and rounded once. The outputs come a frame at a time: a frame is the
-    smallest whole number of periods (`up` outputs, which advance `down` inputs) with at least
-    `columns` outputs. Every frame reads its inputs through the same weights, so each run of
-    up to `columns` outputs of a frame is one matrix product over all frames,
-    (frames x inputs it reads) @ (inputs x outputs), with zeros where a tap does not reach.
+    Computed in float64 and rounded once, a frame at a time (see frame_weights): each run of
+    outputs of a frame is one matrix product over all frames, (frames x inputs the run reads)
+    @ (inputs x outputs).
     """
     audio = np.asarray(audio, dtype=np.float32)
     taps = kaiser_lowpass(up, down, half_length_per_rate=half_length_per_rate, beta=beta)
-    half = (len(taps) - 1) // 2
     n_out = -(-len(audio) * up // down)
+    frame_out, frame_in, runs = frame_weights(taps, up, down, columns=columns)
+    n_frames = -(-n_out // frame_out)
+    reach = max(offset + len(weights) for offset, weights in runs)  # inputs a frame reads
+    # Input i is padded[i + lead]: the zeros in front are the taps that reach before the signal.
+    lead = -(-len(taps) // up) - 1
+    padded = np.zeros(max(n_frames - 1, 0) * frame_in + reach, dtype=np.float32)
+    kept = audio[: len(padded) - lead]
+    padded[lead: lead + len(kept)] = kept
+    out = np.empty((n_frames, frame_out), dtype=np.float32)
+    block_frames = max(1, BLOCK_SAMPLES // frame_in)
+    # One BLAS thread: the products are small, and parallel stages already run a process per
+    # core; OpenBLAS's threads in each of them spin against each other (4x the CPU time).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for first_frame in range(0, n_frames, block_frames):
+            frames = slice(first_frame, min(first_frame + block_frames, n_frames))
+            n_block = frames.stop - frames.start
+            block = padded[frames.start * frame_in: (frames.stop - 1) * frame_in + reach].astype(np.float64)
+            first = 0
+            for offset, weights in runs:
+                out[frames, first: first + weights.shape[1]] = frame_products(
+                    block[offset:], weights, frame_in=frame_in, n_frames=n_block)
+                first += weights.shape[1]
+    return out.reshape(-1)[:n_out]
+
+
+def frame_weights(taps: np.ndarray, up: int, down: int, *, columns: int) -> tuple[int, int, list]:
+    """How a frame's outputs weigh its inputs: (frame_out, frame_in, runs).
+
+    A frame is the smallest whole number of periods (`up` outputs, which advance `down`
+    inputs) with at least `columns` outputs: frame f's outputs f * frame_out + c read inputs
+    from f * frame_in on, through the same weights for every f. `runs` splits the frame's
+    outputs into runs of up to `columns`: (first input the run reads, weights (inputs, outputs)),
+    zero where a tap does not reach, with the input index counted in the padded signal.
+    """
+    half = (len(taps) - 1) // 2
     # With q, p = divmod(m * down + half, up), output m is sum_j taps[p + j * up] * x[q - j]
-    # over the K = per_phase taps of phase p (zeros past the filter's end): the inputs
-    # x[q-K+1 .. q] against row p of `phases`, which holds those taps for j = K-1 .. 0.
+    # over the K taps of phase p (zeros past the filter's end): inputs x[q-K+1 .. q], that is
+    # padded[q: q + K], against row p of `phases`, which holds those taps for j = K-1 .. 0.
     per_phase = -(-len(taps) // up)
     padded_taps = np.zeros(per_phase * up)
     padded_taps[: len(taps)] = taps
@@ -75,31 +108,14 @@ def resample_polyphase(audio: np.ndarray, up: int, down: int, *, half_length_per
     periods = -(-columns // up)
     frame_out, frame_in = periods * up, periods * down
     starts, phase = np.divmod(np.arange(frame_out) * down + half, up)
-    runs = []  # (first input, weights (inputs, outputs)) of each run of outputs within a frame
+    runs = []
     for first in range(0, frame_out, columns):
         run = range(first, min(first + columns, frame_out))
         weights = np.zeros((starts[run[-1]] - starts[first] + per_phase, len(run)))
         for column, output in enumerate(run):
             weights[starts[output] - starts[first]:][:per_phase, column] = phases[phase[output]]
         runs.append((int(starts[first]), weights))
-    n_frames = -(-n_out // frame_out)
-    reach = starts[-1] + per_phase  # inputs a frame reads, from frame * frame_in on
-    # K - 1 zeros in front of x make x[q-K+1 .. q] the inputs padded[q: q + K]; zeros after it.
-    padded = np.zeros(max(n_frames - 1, 0) * frame_in + reach, dtype=np.float32)
-    kept = audio[: len(padded) - (per_phase - 1)]
-    padded[per_phase - 1: per_phase - 1 + len(kept)] = kept
-    out = np.empty((n_frames, frame_out), dtype=np.float32)
-    block_frames = max(1, BLOCK_SAMPLES // frame_in)
-    # One BLAS thread: the products are small, and parallel stages already run a process per
-    # core; OpenBLAS's threads in each of them spin against each other (4x the CPU time).
-    with threadpool_limits(limits=1, user_api="blas"):
-        for first_frame in range(0, n_frames, block_frames):
-            frames = range(first_frame, min(first_frame + block_frames, n_frames))
-            block = padded[frames[0] * frame_in: frames[-1] * frame_in + reach].astype(np.float64)
-            for (offset, weights), first in zip(runs, range(0, frame_out, columns)):
-                out[frames[0]: frames[-1] + 1, first: first + weights.shape[1]] = frame_products(
-                    block[offset:], weights, frame_in=frame_in, n_frames=len(frames))
-    return out.reshape(-1)[:n_out]
+    return frame_out, frame_in, runs
 
 
 def frame_products(block: np.ndarray, weights: np.ndarray, *, frame_in: int, n_frames: int) -> np.ndarray:
