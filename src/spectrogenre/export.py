@@ -17,10 +17,10 @@ from spectrogenre.chunks import iter_batches
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import Frontend
-from spectrogenre.resampler import RESAMPLER
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import TrimParams
+from spectrogenre.resampler import RESAMPLER
 
 FLOAT_MODEL = "model.tflite"
 QUANTISED_MODEL = "model_dynamic_range.tflite"

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from spectrogenre.frontend import Frontend
-from spectrogenre.resampler import RESAMPLER
 from spectrogenre.params import TrimParams
+from spectrogenre.resampler import RESAMPLER
 
 BANDS_HZ = {"bass": (0, 300), "middle": (300, 2000), "treble": (2000, 11025)}
 LOGITS_PER_DB = 0.15  # 10 dB more in a band's mean level: e^1.5 (x 4.5) more likely
