@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import mutagen
 import numpy as np
 import soundfile as sf
 
@@ -20,7 +22,11 @@ from spectrogenre.errors import AudioError
 from spectrogenre.resampler import resample
 
 # Formats libsndfile decodes by itself (no ffmpeg needed).
-AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})
+SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".aifc", ".w64"})
+# Formats decoded through ffmpeg, where it is installed (libsndfile does not read them).
+FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".mka",
+                               ".wv", ".ape"})
+AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
 # Formats whose header states the exact frame count, so a short read means truncation.
 _EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
 # An MP3's frame count is an estimate (Xing header or bitrate): allow this much shortfall.
@@ -32,7 +38,15 @@ BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
 
 
 def is_audio_file(path: Path) -> bool:
+    """Whether `path` is named as a format the pipeline decodes (itself or through ffmpeg)."""
     return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def missing_decoder(path: Path) -> str | None:
+    """Why this machine cannot decode `path`'s format, or None when it can."""
+    if path.suffix.lower() in FFMPEG_EXTENSIONS and shutil.which("ffmpeg") is None:
+        return f"{path.suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)"
+    return None
 
 
 def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
@@ -72,20 +86,6 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
             raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
 
 
-def artist_tag(path: Path) -> str:
-    """The track's artist tag (ID3, Vorbis comment, MP4...), "" when it has none or its tags cannot be read.
-
-    Tags only group tracks for cross-validation; a track whose tags are damaged still
-    trains, so a tag problem is not an audio problem.
-    """
-    try:
-        tags = mutagen.File(path, easy=True)
-    except (mutagen.MutagenError, OSError, ValueError):
-        return ""
-    values = (tags.get("artist") or tags.get("albumartist") or []) if tags is not None and tags.tags is not None else []
-    return str(values[0]).strip() if values else ""
-
-
 def mix_to_mono(block: np.ndarray) -> np.ndarray:
     """The mean of the channels of (frames, channels) float32: block.mean(axis=1), bit for bit, ~15x faster.
 
@@ -107,13 +107,39 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
 
 
-def read_mono(path: Path, *, sample_rate: int) -> np.ndarray:
+def read_mono(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
     """The whole file as mono float32 at `sample_rate` (the front end's resampler), shape (n,).
 
     Channels are averaged block by block, so memory holds the mono track, not the stereo one.
+    Formats libsndfile cannot read go through ffmpeg (`timeout_s` bounds it); every caller,
+    the pipeline and predict alike, decodes through here.
     """
+    path = Path(path)
+    if path.suffix.lower() in FFMPEG_EXTENSIONS:
+        return _read_mono_with_ffmpeg(path, sample_rate=sample_rate, timeout_s=timeout_s)
     blocks = list(iter_mono_blocks(path))
     return resample(np.concatenate(blocks), orig_sr=sf.info(str(path)).samplerate, target_sr=sample_rate)
+
+
+def _read_mono_with_ffmpeg(path: Path, *, sample_rate: int, timeout_s: float | None) -> np.ndarray:
+    if (problem := missing_decoder(path)) is not None:
+        raise AudioError(path, problem)
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes)")
+    with tempfile.TemporaryDirectory(prefix="spectrogenre-ffmpeg-") as folder:
+        wav = Path(folder) / "decoded.wav"
+        try:  # to a float WAV at the file's own rate and channels: the front end's mono mix and resampler do the rest
+            result = subprocess.run([shutil.which("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn",
+                                     "-c:a", "pcm_f32le", str(wav)], capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise AudioError(path, f"decoding took longer than {timeout_s:g} s") from None
+        if result.returncode != 0 or not wav.exists():
+            message = result.stderr.decode(errors="replace").strip().splitlines()
+            raise AudioError(path, f"cannot be decoded: {message[-1] if message else 'ffmpeg failed'}")
+        try:
+            return read_mono(wav, sample_rate=sample_rate)
+        except AudioError as err:
+            raise AudioError(path, err.problem) from None
 
 
 def read_segment(handle: sf.SoundFile, start: int, stop: int) -> np.ndarray:

@@ -8,15 +8,12 @@ same as in training.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from spectrogenre.audio_io import is_audio_file, read_mono
+from spectrogenre.audio_io import FFMPEG_EXTENSIONS, is_audio_file, read_mono
 from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
@@ -24,8 +21,6 @@ from spectrogenre.litert import TFLiteModel
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals
 
-# Formats decoded through ffmpeg, where it is installed (libsndfile does not read them).
-FFMPEG_EXTENSIONS = frozenset({".webm", ".opus", ".m4a", ".mp4", ".aac", ".wma", ".weba"})
 PREDICT_BATCH = 16
 # A recording this much shorter than a clip is padded with silence rather than refused
 # (a phone's 15 s recording often comes out a few hundred ms short).
@@ -33,36 +28,15 @@ SHORT_TOLERANCE_S = 1.0
 
 
 def can_predict(path: Path) -> bool:
-    return is_audio_file(path) or path.suffix.lower() in FFMPEG_EXTENSIONS
+    return is_audio_file(path)
 
 
 def decode(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
     """Mono float32 (n,) at sample_rate, in 16-bit steps as training sees it (see quantise_16bit).
 
-    Reads any format the pipeline reads, and webm/opus/m4a through ffmpeg.
+    The pipeline's own decoder: any format a library may hold, ffmpeg's through ffmpeg.
     """
-    path = Path(path)
-    if path.suffix.lower() not in FFMPEG_EXTENSIONS:
-        return quantise_16bit(read_mono(path, sample_rate=sample_rate))
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise AudioError(path, f"{path.suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes)")
-    with tempfile.TemporaryDirectory(prefix="spectrogenre-ffmpeg-") as folder:
-        wav = Path(folder) / "decoded.wav"
-        try:  # to a float WAV at the file's own rate: the front end's resampler does the rest
-            result = subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-c:a", "pcm_f32le",
-                                     str(wav)], capture_output=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise AudioError(path, f"decoding took longer than {timeout_s:g} s") from None
-        if result.returncode != 0 or not wav.exists():
-            message = result.stderr.decode(errors="replace").strip().splitlines()
-            raise AudioError(path, f"cannot be decoded: {message[-1] if message else 'ffmpeg failed'}")
-        try:
-            return quantise_16bit(read_mono(wav, sample_rate=sample_rate))
-        except AudioError as err:
-            raise AudioError(path, err.problem) from None
+    return quantise_16bit(read_mono(Path(path), sample_rate=sample_rate, timeout_s=timeout_s))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from spectrogenre.audio_io import AUDIO_EXTENSIONS
 from spectrogenre.errors import AudioError
-from spectrogenre.inference import FFMPEG_EXTENSIONS, can_predict, classify, decode
+from spectrogenre.inference import can_predict, classify, decode
 
 router = APIRouter(prefix="/api")
 
@@ -42,8 +43,8 @@ def upload_suffix(upload: UploadFile) -> str:
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type in SUFFIX_BY_TYPE:
         return SUFFIX_BY_TYPE[content_type]
-    raise HTTPException(415, f"unsupported file type {suffix or content_type or '(none)'}: send mp3, wav, flac, "
-                             f"ogg, {', '.join(sorted(e.lstrip('.') for e in FFMPEG_EXTENSIONS))}")
+    raise HTTPException(415, f"unsupported file type {suffix or content_type or '(none)'}: send "
+                             f"{', '.join(sorted(e.lstrip('.') for e in AUDIO_EXTENSIONS))}")
 
 
 @router.post("/classify")
