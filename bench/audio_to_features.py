@@ -5,7 +5,7 @@ Each side runs in a process of its own on the same files (read once before, so b
 - naive: in one process, `librosa.load(track, sr=22050)` for each track, then `librosa.stft` and
   `amplitude_to_db` for each 15 s clip;
 - pipeline: the stages of a source tree (this one, or an older revision for the before figure)
-  from concat through features, each script called as dvc.yaml calls it but all in one process;
+  from scan through features, each script called as dvc.yaml calls it but all in one process;
   they use every core this process may use;
 - steps: where each side's CPU time goes, each step of both recipes timed alone on the same tracks
   (process time, one core): the reason for the pipeline's speed-up bound.
@@ -58,7 +58,8 @@ def naive(library: Path) -> dict:
 
 
 def pipeline(library: Path, tree: Path) -> dict:
-    """`tree`'s stages from concat through features as dvc.yaml runs them, in this folder (holding a params.yaml)."""
+    """`tree`'s stages from the first (scan, or concat before it existed) through features as dvc.yaml runs them,
+    in this folder (holding a params.yaml)."""
     commands = {}
     for name, command in pipeline_stages(tree, library=library).items():
         commands[name] = shlex.split(command)

@@ -1,4 +1,4 @@
-"""DVC stage `clip`: clips of the front end's length, within albums, with provenance."""
+"""DVC stage `clip`: clips of the front end's length, within split groups (albums), with provenance."""
 
 from pathlib import Path
 from typing import Annotated

@@ -11,11 +11,13 @@ from spectrogenre.cores import available_cores
 from spectrogenre.params import load_params
 
 
-def main(library: Annotated[Path, typer.Option(help="Library folder: <genre>/<album>/<track>.")],
+def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file.")],
+         scan: Annotated[Path, typer.Option(help="The scan stage's folder (tracks.csv).")],
          out: Annotated[Path, typer.Option(help="Output folder.")],
          jobs: Annotated[int, typer.Option(help="Genres decoded in parallel.")] = available_cores()):
-    index = concat_library(library, out, sample_rate=load_params().frontend.sample_rate, jobs=jobs)
-    print(f"concat: {index['genre'].nunique()} genres, {len(index.groupby(['genre', 'album']))} albums, {len(index)} tracks")
+    index = concat_library(library, scan, out, sample_rate=load_params().frontend.sample_rate, jobs=jobs)
+    print(f"concat: {index['genre'].nunique()} genres, {len(index.groupby(['genre', 'group']))} groups, "
+          f"{len(index)} tracks")
 
 
 if __name__ == "__main__":

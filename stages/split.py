@@ -1,4 +1,4 @@
-"""DVC stage `split`: album-disjoint train/val/test assignment and a leak report."""
+"""DVC stage `split`: group-disjoint (album, else artist, else track) train/val/test assignment and a leak report."""
 
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +14,9 @@ def main(clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     split = load_params().split
     report = split_dataset(clips, out, ratios=split.ratios, seed=split.seed)
-    print(f"split: clips per set {report['clips']}, album-disjoint: {report['disjoint']}")
+    print(f"split: clips per set {report['clips']}, group-disjoint: {report['disjoint']}")
+    for warning in report["warnings"]:
+        print(f"warning: {warning}")
 
 
 if __name__ == "__main__":

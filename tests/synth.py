@@ -52,3 +52,73 @@ def write_tiny_library(root: Path, *, albums: int = 3, tracks: int = 2, seconds:
                 sf.write(path, audio, sr)
                 paths.append(path)
     return paths
+
+
+def scan_and_concat(library: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1, layout: str = "folders",
+                    genres: dict | None = None):
+    """The scan and concat stages on `library`: scan's list in <out_dir>/../scan, concat's output in out_dir."""
+    from spectrogenre.concat import concat_library
+    from spectrogenre.library.checks import Report
+    from spectrogenre.library.scan import write_scan
+    from spectrogenre.library.sources import GenreMap, load_catalog
+
+    scan_dir = Path(out_dir).parent / "scan"
+    write_scan(load_catalog(library, layout=layout, genre_map=GenreMap(genres)), Report(), scan_dir)
+    return concat_library(library, scan_dir, out_dir, sample_rate=sample_rate, jobs=jobs)
+
+
+def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre=None, album: str = "",
+                 artist: str = "", title: str = "") -> Path:
+    """A short tone in the format `path`'s suffix names (mp3, flac, ogg, opus, m4a, wav), with these tags.
+
+    genre: a string or a list (several values); mp3 writes ID3v2.4 TCON as given, so "(17)" stays an
+    ID3v1 code. m4a needs the ffmpeg binary.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    import mutagen
+    from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    sr = 48000 if suffix == ".opus" else 44100
+    audio = sine(seconds, freq=freq, sr=sr, amp=0.3)
+    if suffix == ".m4a":
+        with tempfile.TemporaryDirectory() as folder:
+            wav = Path(folder) / "tone.wav"
+            sf.write(wav, audio, sr)
+            subprocess.run([shutil.which("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac",
+                            "-b:a", "96k", str(path)], check=True)
+    elif suffix == ".opus":
+        sf.write(path, audio, sr, format="OGG", subtype="OPUS")
+    else:
+        sf.write(path, audio, sr)
+    genres = [genre] if isinstance(genre, str) else list(genre or [])
+    fields = {"genre": genres, "album": [album] if album else [], "artist": [artist] if artist else [],
+              "title": [title] if title else []}
+    if suffix in (".mp3", ".wav"):
+        tags = ID3()
+        for frame, values in ((TCON, fields["genre"]), (TALB, fields["album"]), (TPE1, fields["artist"]),
+                              (TIT2, fields["title"])):
+            if values:
+                tags.add(frame(encoding=3, text=values))
+        if suffix == ".mp3":
+            tags.save(path, v2_version=4)
+        else:
+            wave = mutagen.File(path)
+            wave.add_tags()
+            wave.tags.update(tags)
+            wave.save()
+        return path
+    handle = mutagen.File(path)
+    if handle.tags is None:
+        handle.add_tags()
+    keys = {"genre": "\xa9gen", "album": "\xa9alb", "artist": "\xa9ART", "title": "\xa9nam"} if suffix == ".m4a" else {}
+    for name, values in fields.items():
+        if values:
+            handle.tags[keys.get(name, name)] = values
+    handle.save()
+    return path

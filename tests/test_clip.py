@@ -1,9 +1,10 @@
 import numpy as np
 
 from spectrogenre.clip import clip_library, cut_clips, format_segments, intersect, parse_segments
-from spectrogenre.concat import concat_library
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import trim_library
+
+from tests.synth import scan_and_concat
 
 
 def _as_lists(clips):
@@ -34,14 +35,15 @@ def test_intersect_and_segment_text_round_trip():
 
 
 def test_clip_stage_counts_and_provenance(tiny_library, tmp_path):
-    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
     trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams(min_silence_s=1.0))
     clips = clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
                          clip_seconds=2.5, hop_seconds=2.5)
     # Drone: per album 2 tracks x 6 s of tone = 12 s once the gaps go -> 4 clips of 2.5 s
     drone = clips[clips["genre"] == "Drone"]
-    assert drone.groupby("album").size().tolist() == [4, 4, 4]
-    album = drone[drone["album"] == "Album 1"]
+    assert drone.groupby("group").size().tolist() == [4, 4, 4]
+    assert set(drone["grouped_by"]) == {"album"}
+    album = drone[drone["group"] == "Album 1"]
     # the 3rd clip, [5 s, 7.5 s) of trimmed audio, joins the end of track 1 and the start of track 2
     assert album["segments"].str.count(";").tolist() == [0, 0, 1, 0]
     assert album["track"].tolist() == ["Drone/Album 1/01 Track.wav"] * 2 + ["Drone/Album 1/02 Track.flac"] * 2

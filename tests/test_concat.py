@@ -2,18 +2,20 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from spectrogenre.concat import concat_library
 from spectrogenre.errors import LibraryError
+
+from tests.synth import scan_and_concat
 
 
 def test_each_genre_becomes_one_track_with_exact_provenance(tiny_library, tmp_path):
-    index = concat_library(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
+    index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
     # 3 albums x 2 tracks of 9 s (1.5 + 6 + 1.5) per genre, at 8 kHz: 72000 samples each
     assert len(index) == 18
     assert set(index["end"] - index["start"]) == {72000}
     drone = index[index["genre"] == "Drone"]
     assert drone["start"].tolist() == [i * 72000 for i in range(6)]
     assert drone["album"].tolist() == ["Album 0"] * 2 + ["Album 1"] * 2 + ["Album 2"] * 2
+    assert drone["group"].tolist() == drone["album"].tolist() and set(drone["grouped_by"]) == {"album"}
     info = sf.info(tmp_path / "concat" / drone["genre_file"].iloc[0])
     assert (info.samplerate, info.channels, info.frames, info.format) == (8000, 1, 6 * 72000, "FLAC")
     assert pd.read_csv(tmp_path / "concat" / "skipped.csv").empty
@@ -23,10 +25,10 @@ def test_a_corrupt_track_is_skipped_and_reported_not_fatal(tiny_library, tmp_pat
     bad = tiny_library / "Noise" / "Album 1" / "03 Broken.mp3"
     bad.write_bytes(b"\xff\xfb" + b"\x00" * 100)
     (tiny_library / "Noise" / "Album 1" / "notes.txt").write_text("liner notes")
-    index = concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
     assert len(index) == 18
     skipped = pd.read_csv(tmp_path / "concat" / "skipped.csv")
-    assert skipped["path"].tolist() == [str(bad)]
+    assert skipped["path"].tolist() == ["Noise/Album 1/03 Broken.mp3"]
     assert skipped["problem"].iloc[0].startswith("cannot be decoded")
     ignored = pd.read_csv(tmp_path / "concat" / "ignored.csv")
     assert ignored["reason"].tolist() == ["not an audio file"]
@@ -36,4 +38,4 @@ def test_a_genre_with_no_usable_audio_stops_the_run_naming_it(tiny_library, tmp_
     for track in (tiny_library / "Clicks").rglob("*.*"):
         track.write_bytes(b"")
     with pytest.raises(LibraryError, match="genre 'Clicks' has no usable audio: all 6 tracks failed"):
-        concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+        scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)

@@ -9,7 +9,7 @@ from spectrogenre.files import write_npz
 
 def library_clips(artists: dict[tuple[str, str], str], clips_per_album: int = 2) -> pd.DataFrame:
     """clips_per_album clips of each (genre, album), its one track tagged with the given artist."""
-    rows = [{"genre": g, "album": a, "track": f"{g}/{a}/1.mp3", "artist": artist}
+    rows = [{"genre": g, "group": a, "track": f"{g}/{a}/1.mp3", "artist": artist}
             for (g, a), artist in artists.items() for _ in range(clips_per_album)]
     return pd.DataFrame(rows).assign(clip_id=lambda f: np.arange(len(f)))
 
@@ -19,7 +19,7 @@ def test_albums_sharing_an_artist_form_one_group():
                            ("pop", "E"): "z"})
     groups, by = clip_groups(clips, group="auto")
     assert by == "artist"
-    album_group = dict(zip(clips["album"], groups))
+    album_group = dict(zip(clips["group"], groups))
     assert album_group["A"] == album_group["B"]                     # artist x
     assert album_group["C"] == album_group["D"]                     # artist y, across genres
     assert len({album_group["A"], album_group["C"], album_group["E"]}) == 3
@@ -38,9 +38,9 @@ def test_each_fold_gets_one_group_of_each_genre_before_any_gets_two():
     clips = library_clips(albums)
     groups, _ = clip_groups(clips, group="artist")
     folds = assign_folds(clips, groups, folds=3, seed=0)
-    per_fold = clips.assign(fold=folds).groupby(["fold", "genre"])["album"].nunique()
+    per_fold = clips.assign(fold=folds).groupby(["fold", "genre"])["group"].nunique()
     assert per_fold.tolist() == [2] * 6                       # 6 albums per genre over 3 folds: 2 each
-    assert clips.assign(fold=folds).groupby("album")["fold"].nunique().max() == 1   # albums whole
+    assert clips.assign(fold=folds).groupby("group")["fold"].nunique().max() == 1   # albums whole
 
 
 def test_a_genre_with_fewer_groups_than_folds_is_named():

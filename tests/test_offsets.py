@@ -20,11 +20,11 @@ def write_project(tmp_path):
     """One genre file: album A is samples 0-4000 (a ramp), album B 4000-8000; trim kept all but 1000-2000."""
     audio = (np.arange(8000) / 8000.0 * 0.5).astype(np.float32)
     sf.write(tmp_path / "genre-000.flac", audio, 1000, subtype="PCM_16")
-    pd.DataFrame({"genre": "g", "genre_file": "genre-000.flac", "album": ["A", "B"], "track": ["a", "b"],
+    pd.DataFrame({"genre": "g", "genre_file": "genre-000.flac", "group": ["A", "B"], "track": ["a", "b"],
                   "artist": "", "start": [0, 4000], "end": [4000, 8000]}).to_csv(tmp_path / "index.csv", index=False)
     pd.DataFrame({"genre_file": "genre-000.flac", "start": [0, 2000], "end": [1000, 8000]}).to_csv(
         tmp_path / "kept.csv", index=False)
-    clips = pd.DataFrame({"clip_id": [0, 1, 2], "genre_file": "genre-000.flac", "album": ["A", "A", "B"],
+    clips = pd.DataFrame({"clip_id": [0, 1, 2], "genre_file": "genre-000.flac", "group": ["A", "A", "B"],
                           "label": [0, 0, 1]})
     return audio, clips
 

@@ -1,6 +1,7 @@
 """The whole pipeline through `dvc repro` on a tiny library, in a throw-away copy of the project."""
 
 import json
+import shutil
 import sys
 
 import numpy as np
@@ -74,10 +75,66 @@ def test_dvc_exp_run_with_a_changed_param(tiny_project, restore_after):
 
 
 def test_a_missing_library_fails_with_a_clear_message(tiny_project, tmp_path):
-    result = run([sys.executable, "stages/concat.py", "--library", str(tmp_path / "nowhere"), "--out",
+    result = run([sys.executable, "stages/scan.py", "--library", str(tmp_path / "nowhere"), "--out",
                   str(tmp_path / "out")], tiny_project, check=False)
     assert result.returncode == 1
     assert f"error: library path {tmp_path / 'nowhere'} does not exist" in result.stderr
+
+
+def test_a_library_that_cannot_train_stops_in_the_scan_stage_with_every_problem(tiny_project, tmp_path):
+    library = tmp_path / "library"
+    shutil.copytree(tiny_project / "library", library)
+    shutil.rmtree(library / "Drone" / "Album 2")  # 2 albums: below the split's 3
+    shutil.rmtree(library / "Noise" / "Album 1")
+    result = run(["dvc", "exp", "run", *TARGETS, "-S", f"library={library}"], tiny_project, check=False)
+    assert result.returncode != 0
+    assert "error: genre 'Drone' has 2 group(s)" in result.stderr
+    assert "error: genre 'Noise' has 2 group(s)" in result.stderr
+    assert "Running stage 'concat'" not in result.stdout  # nothing decoded
+
+
+def clips_by_source(project, library_root: str) -> pd.DataFrame:
+    """The clip stage's clips with track names relative to the library, to compare layouts."""
+    clips = pd.read_csv(project / "data/clips/clips.csv")
+    return clips.assign(track=clips["track"].str.removeprefix(library_root))
+
+
+def test_a_manifest_and_flat_folders_give_the_folder_layouts_clips_and_groups(tiny_project, tmp_path, restore_after):
+    import mutagen
+
+    folders = clips_by_source(tiny_project, "")
+    split = pd.read_csv(tiny_project / "data/split/clips.csv")
+    library = tiny_project / "library"
+    tracks = sorted(p.relative_to(library).as_posix() for p in library.rglob("*.*"))
+    manifest = tmp_path / "tracks.tsv"  # absolute paths: anywhere on disk
+    manifest.write_text("path\tgenre\talbum\n" + "".join(f"{library / t}\t{t.split('/')[0]}\t{t.split('/')[1]}\n"
+                                                       for t in tracks))
+    run(["dvc", "exp", "run", "split", "-S", "source.layout=manifest", "-S", f"library={manifest}"], tiny_project)
+    pd.testing.assert_frame_equal(clips_by_source(tiny_project, f"{library}/"), folders)
+    pd.testing.assert_frame_equal(pd.read_csv(tiny_project / "data/split/clips.csv")[["group", "split"]],
+                                  split[["group", "split"]])
+    flat = tmp_path / "flat"  # <genre>/<album>-<track>, the album only in the tags
+    for t in tracks:
+        genre, album, name = t.split("/")
+        target = flat / genre / f"{album}-{name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(library / t, target)
+        handle = mutagen.File(target)
+        if handle.tags is None:
+            handle.add_tags()
+        if target.suffix == ".wav":
+            from mutagen.id3 import TALB
+
+            handle.tags.add(TALB(encoding=3, text=[album]))
+        else:
+            handle.tags["album"] = [album]
+        handle.save()
+    run(["dvc", "exp", "run", "split", "-S", "source.layout=flat", "-S", f"library={flat}"], tiny_project)
+    renamed = folders.assign(track=folders["track"].str.replace(r"^([^/]+)/([^/]+)/", r"\1/\2-", regex=True))
+    pd.testing.assert_frame_equal(clips_by_source(tiny_project, ""), renamed)
+    leak = json.loads((tiny_project / "data/split/leak_report.json").read_text())
+    assert leak["grouped_by"] == {g: {"album": 3} for g in ("Clicks", "Drone", "Noise")}
+    assert leak["warnings"] == []
 
 
 def exp_metrics(project, name: str) -> dict:
@@ -102,7 +159,7 @@ def test_mfcc_baseline_with_grouped_cross_validation(tiny_project, restore_after
     per_fold = json.loads((tiny_project / "data/crossval/metrics.json").read_text())["per_fold"]
     assert [fold["track"]["tracks"] for fold in per_fold] == [6, 6, 6]  # one album per genre per fold
     folds = pd.read_csv(tiny_project / "data/crossval/folds.csv")
-    assert folds.groupby(["genre", "album"])["fold"].nunique().eq(1).all()  # albums whole
+    assert folds.groupby(["genre", "group"])["fold"].nunique().eq(1).all()  # albums whole
     assert sorted(folds["fold"].unique()) == [0, 1, 2]
     assert exp_metrics(tiny_project, "mfcc-cv")["data/evaluate/metrics.json"]["data"]["crossval"]["folds"] == 3
     spec = json.loads((tiny_project / "data/export/spec.json").read_text())

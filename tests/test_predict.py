@@ -88,3 +88,13 @@ def test_predict_starts_without_scipy_signal_or_pandas():
             "print(sorted(m for m in ('pandas', 'scipy.signal') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_folders_hidden_files_are_passed_over(tmp_path):
+    from spectrogenre.prediction import expand
+
+    for name in ("song.mp3", ".song.spectrogenre-tag.mp3", "._song.mp3", ".trash/old.mp3", "cd2/two.flac"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert expand([tmp_path]) == [tmp_path / "cd2/two.flac", tmp_path / "song.mp3"]
+    assert expand([tmp_path / "._song.mp3"]) == [tmp_path / "._song.mp3"]  # named on its own: taken as asked

@@ -5,54 +5,72 @@ import soundfile as sf
 
 from spectrogenre.chunks import count_rows, iter_batches
 from spectrogenre.clip import clip_library, parse_segments
-from spectrogenre.concat import concat_library
 from spectrogenre.errors import LibraryError
 from spectrogenre.features import clip_audio, compute_features
 from spectrogenre.frontend import Frontend, log_spectrogram
 from spectrogenre.params import TrimParams
-from spectrogenre.split import assign_albums, leak_report, split_dataset
+from spectrogenre.split import assign_groups, leak_report, split_dataset
 from spectrogenre.trim import trim_library
+
+from tests.synth import scan_and_concat
 
 RATIOS = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
-def test_every_split_gets_an_album_and_train_the_rest():
+def test_every_split_gets_a_group_and_train_the_rest():
     counts = {f"A{i}": 10 for i in range(5)}
-    assignment = assign_albums(counts, RATIOS, rng=np.random.default_rng(0), genre="Jazz")
+    assignment = assign_groups(counts, RATIOS, rng=np.random.default_rng(0), genre="Jazz")
     assert sorted(assignment) == sorted(counts)
     assert sorted(assignment.values()) == ["test", "train", "train", "train", "val"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_large_albums_fill_train_first_and_every_split_gets_one(seed):
+def test_large_groups_fill_train_first_and_every_split_gets_one(seed):
     counts = {"big": 70, "a": 10, "b": 10, "c": 10}
-    assignment = assign_albums(counts, RATIOS, rng=np.random.default_rng(seed), genre="Jazz")
+    assignment = assign_groups(counts, RATIOS, rng=np.random.default_rng(seed), genre="Jazz")
     # big -> train (70 of 100 = its share); the small ones go where the deficit is largest:
     # val (15 short), test (15 short), then val again (5 short, ties go to the first split)
     assert assignment["big"] == "train"
     assert sorted(assignment[a] for a in "abc") == ["test", "val", "val"]
 
 
-def test_too_few_albums_is_an_error_naming_the_genre():
-    with pytest.raises(LibraryError, match="genre 'Metal' has 2 album.*needs at least 3"):
-        assign_albums({"a": 5, "b": 5}, RATIOS, rng=np.random.default_rng(0), genre="Metal")
+def test_too_few_groups_is_an_error_naming_the_genre():
+    with pytest.raises(LibraryError, match="genre 'Metal' has 2 group.*needs at least 3"):
+        assign_groups({"a": 5, "b": 5}, RATIOS, rng=np.random.default_rng(0), genre="Metal")
 
 
-def test_leak_report_finds_a_shared_album():
+def test_leak_report_finds_a_shared_group():
     clips = pd.DataFrame({
-        "genre": ["Jazz"] * 4, "album": ["A", "A", "B", "C"], "track": ["A/1", "A/2", "B/1", "C/1"],
-        "split": ["train", "test", "val", "test"],
+        "genre": ["Jazz"] * 4, "group": ["A", "A", "B", "C"], "grouped_by": "album",
+        "track": ["A/1", "A/2", "B/1", "C/1"], "split": ["train", "test", "val", "test"],
     })
     report = leak_report(clips)
     assert report["disjoint"] is False
-    assert report["overlaps"]["train&test"] == {"albums": ["Jazz/A"], "tracks": []}
+    assert report["overlaps"]["train&test"] == {"groups": ["Jazz/A"], "tracks": []}
     assert report["clips"] == {"train": 1, "val": 1, "test": 2}
+    assert report["grouped_by"] == {"Jazz": {"album": 3}} and report["warnings"] == []
+
+
+def test_leak_report_says_how_each_genre_was_grouped_and_warns_of_single_tracks():
+    clips = pd.DataFrame({
+        "genre": ["Jazz", "Jazz", "Jazz", "Rap", "Rap", "Rap"],
+        "group": ["A", "[artist] X", "[track] j3.mp3", "[track] r1.mp3", "[track] r2.mp3", "[track] r3.mp3"],
+        "grouped_by": ["album", "artist", "track", "track", "track", "track"],
+        "track": ["j1.mp3", "j2.mp3", "j3.mp3", "r1.mp3", "r2.mp3", "r3.mp3"],
+        "split": ["train", "val", "test", "train", "val", "test"],
+    })
+    report = leak_report(clips)
+    assert report["disjoint"] is True
+    assert report["grouped_by"] == {"Jazz": {"album": 1, "artist": 1, "track": 1}, "Rap": {"track": 3}}
+    assert report["warnings"] == [
+        "genre 'Jazz': 1 group(s) are single tracks with no album or artist tag; tracks of one album may straddle sets",
+        "genre 'Rap': 3 group(s) are single tracks with no album or artist tag; tracks of one album may straddle sets"]
 
 
 @pytest.fixture
 def features_dirs(tiny_library, tmp_path):
     frontend = Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256, hop_length=128)
-    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
     trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams())
     clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
                  clip_seconds=2.0, hop_seconds=1.0)
@@ -66,11 +84,12 @@ def test_split_is_album_disjoint_with_a_shuffled_order_per_set(features_dirs):
     tmp_path, _, report, _ = features_dirs
     assert report["disjoint"] is True
     for split in ("train", "val", "test"):  # 3 albums per genre: one per split
-        assert [a.split("/")[0] for a in report["albums"][split]] == ["Clicks", "Drone", "Noise"]
+        assert [a.split("/")[0] for a in report["groups"][split]] == ["Clicks", "Drone", "Noise"]
+    assert report["grouped_by"] == {"Clicks": {"album": 3}, "Drone": {"album": 3}, "Noise": {"album": 3}}
     clips = pd.read_csv(tmp_path / "split" / "clips.csv")
     for split, group in clips.groupby("split"):
         assert sorted(group["order"]) == list(range(len(group)))
-        assert group.groupby(["genre", "album"]).ngroups == 3
+        assert group.groupby(["genre", "group"]).ngroups == 3
     assert clips.groupby("genre")["label"].first().to_dict() == {"Clicks": 0, "Drone": 1, "Noise": 2}
 
 

@@ -2,10 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectrogenre.concat import concat_library
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals, silent_runs, trim_library
-from tests.synth import silence, sine
+from tests.synth import scan_and_concat, silence, sine
 
 
 def test_frame_levels_of_a_constant_and_of_silence():
@@ -41,7 +40,7 @@ def test_leading_and_trailing_silences_go_too():
 
 
 def test_trim_stage_on_the_tiny_library(tiny_library, tmp_path):
-    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
     kept = trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams(min_silence_s=1.0))
     drone = kept[kept["genre_file"] == "genre-001.flac"]
     # 6 tracks, each 6 s of tone between 1.5 s silences: 3 s gaps between tracks go
@@ -56,7 +55,7 @@ def test_trim_stage_on_the_tiny_library(tiny_library, tmp_path):
 
 @pytest.mark.parametrize("min_silence_s, expected_intervals", [(1.0, 6), (4.0, 1)])
 def test_min_silence_decides_which_gaps_go(tiny_library, tmp_path, min_silence_s, expected_intervals):
-    concat_library(tiny_library, tmp_path / "concat", sample_rate=8000)
+    scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
     kept = trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams(min_silence_s=min_silence_s))
     assert (kept["genre_file"] == "genre-001.flac").sum() == expected_intervals
     assert isinstance(kept, pd.DataFrame)

@@ -1,8 +1,9 @@
-"""Stage `clip`: cut clips of the trimmed audio, within each album, with provenance.
+"""Stage `clip`: cut clips of the trimmed audio, within each split group, with provenance.
 
 A clip is made of one or more source segments of its genre's concatenated track (more
-than one where a silence was cut out of it). Clips never cross an album boundary, so
-splitting by album keeps every clip in one set.
+than one where a silence was cut out of it). Clips never cross a group boundary (an
+album, else an artist, else a track: concat's `group`), so splitting by group keeps
+every clip, and every track, in one set.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # pandas is imported where the stage runs: predict's start sk
     import pandas as pd
 
 # track: the track holding most of the clip; track_offset_s: where the clip starts in it.
-CLIP_COLUMNS = ["clip_id", "genre", "genre_file", "album", "track", "track_offset_s", "segments"]
+CLIP_COLUMNS = ["clip_id", "genre", "genre_file", "group", "grouped_by", "track", "track_offset_s", "segments"]
 
 
 def intersect(intervals: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -54,15 +55,16 @@ def clip_at(segments: np.ndarray, start: int, *, clip_samples: int) -> np.ndarra
     return parts
 
 
-def album_segments(index: pd.DataFrame, kept: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
-    """(genre_file, album) -> the album's trimmed audio as sorted source intervals (k, 2).
+def group_segments(index: pd.DataFrame, kept: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """(genre_file, group) -> the group's trimmed audio as sorted source intervals (k, 2).
 
-    index: concat's index.csv (genre_file, album, start, end per track); kept: trim's kept.csv.
+    index: concat's index.csv (genre_file, group, start, end per track; a group's tracks are
+    contiguous); kept: trim's kept.csv.
     """
     segments = {}
-    for (genre_file, album), tracks in index.groupby(["genre_file", "album"], sort=False):
+    for (genre_file, group), tracks in index.groupby(["genre_file", "group"], sort=False):
         intervals = kept.loc[kept["genre_file"] == genre_file, ["start", "end"]].to_numpy()
-        segments[(genre_file, album)] = intersect(intervals, int(tracks["start"].min()), int(tracks["end"].max()))
+        segments[(genre_file, group)] = intersect(intervals, int(tracks["start"].min()), int(tracks["end"].max()))
     return segments
 
 
@@ -90,32 +92,32 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
     import pandas as pd
 
     out_dir = fresh_dir(out_dir)
-    index = pd.read_csv(concat_dir / "index.csv")
+    index = pd.read_csv(concat_dir / "index.csv", dtype={"group": str, "track": str})
     kept = pd.read_csv(trim_dir / "kept.csv")
     clip_samples = int(round(clip_seconds * sample_rate))
     hop_samples = int(round(hop_seconds * sample_rate))
     rows, summary = [], {}
-    trimmed_albums = album_segments(index, kept)
-    for (genre_file, album), tracks in index.groupby(["genre_file", "album"], sort=False):
-        genre = tracks["genre"].iloc[0]
-        segments = trimmed_albums[(genre_file, album)]
+    trimmed_groups = group_segments(index, kept)
+    for (genre_file, group), tracks in index.groupby(["genre_file", "group"], sort=False):
+        genre, grouped_by = tracks["genre"].iloc[0], tracks["grouped_by"].iloc[0]
+        segments = trimmed_groups[(genre_file, group)]
         clips = cut_clips(segments, clip_samples=clip_samples, hop_samples=hop_samples)
         for parts in clips:
             track = tracks.iloc[majority_track(parts, tracks)]
             inside = intersect(parts, int(track["start"]), int(track["end"]))
             rows.append({
-                "clip_id": len(rows), "genre": genre, "genre_file": genre_file, "album": album,
+                "clip_id": len(rows), "genre": genre, "genre_file": genre_file, "group": group, "grouped_by": grouped_by,
                 "track": track["track"], "track_offset_s": round((inside[0, 0] - track["start"]) / sample_rate, 3),
                 "segments": format_segments(parts),
             })
         trimmed = int((segments[:, 1] - segments[:, 0]).sum())
         used = (len(clips) - 1) * hop_samples + clip_samples if clips else 0
-        stats = summary.setdefault(genre, {"albums": 0, "clips": 0, "unused_seconds": 0.0, "albums_without_clips": []})
-        stats["albums"] += 1
+        stats = summary.setdefault(genre, {"groups": 0, "clips": 0, "unused_seconds": 0.0, "groups_without_clips": []})
+        stats["groups"] += 1
         stats["clips"] += len(clips)
         stats["unused_seconds"] = round(stats["unused_seconds"] + max(0, trimmed - used) / sample_rate, 3)
         if not clips:
-            stats["albums_without_clips"].append(album)
+            stats["groups_without_clips"].append(group)
     table = pd.DataFrame(rows, columns=CLIP_COLUMNS)
     write_csv(table, out_dir / "clips.csv")
     write_json(summary, out_dir / "summary.json")

@@ -1,7 +1,8 @@
-"""Stage `concat`: decode every track and join each genre's albums into one long track.
+"""Stage `concat`: decode every track of the scan stage's list and join each genre's into one long track.
 
 Output: <out>/<genre index>.flac (mono, 16-bit, target rate) per genre, index.csv (which
-samples of it come from which album and track, and the track's artist tag or ""), skipped.csv (unusable audio and why)
+samples of it come from which track, and the track's split group, album and artist),
+skipped.csv (tracks the scan left out and tracks that failed to decode, with the reason)
 and ignored.csv (files that are not audio).
 """
 
@@ -14,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrogenre.audio_io import artist_tag, atomic_flac_writer, read_mono
+from spectrogenre.audio_io import atomic_flac_writer, read_mono
 from spectrogenre.errors import AudioError, LibraryError
 from spectrogenre.files import fresh_dir, write_csv
-from spectrogenre.library import Album, scan_library
+from spectrogenre.library.scan import library_root
 
-INDEX_COLUMNS = ["genre", "genre_file", "album", "track", "artist", "start", "end"]
+INDEX_COLUMNS = ["genre", "genre_file", "group", "grouped_by", "album", "artist", "track", "start", "end"]
 
 
 def genre_file_name(genre_number: int) -> str:
@@ -27,8 +28,8 @@ def genre_file_name(genre_number: int) -> str:
     return f"genre-{genre_number:03d}.flac"
 
 
-def concat_genre(albums: tuple[Album, ...], out_path: Path, *, sample_rate: int, library_root: Path):
-    """Decode and append every track of one genre to `out_path`.
+def concat_genre(tracks: pd.DataFrame, out_path: Path, *, sample_rate: int, library_root: Path):
+    """Decode and append every track of one genre (rows of tracks.csv, in order) to `out_path`.
 
     Returns (index rows, skipped rows). A track is decoded whole before it is written,
     so a file that fails half way leaves nothing of itself behind.
@@ -36,45 +37,47 @@ def concat_genre(albums: tuple[Album, ...], out_path: Path, *, sample_rate: int,
     rows, skipped = [], []
     position = 0
     with atomic_flac_writer(out_path, sample_rate=sample_rate) as writer:
-        for album in albums:
-            for track in album.tracks:
-                try:
-                    audio = read_mono(track, sample_rate=sample_rate)
-                except AudioError as err:
-                    skipped.append({"path": str(track), "problem": err.problem})
-                    continue
-                writer.write(np.clip(audio, -1.0, 1.0))
-                rows.append({
-                    "genre": album.genre, "genre_file": out_path.name, "album": album.name,
-                    "track": str(track.relative_to(library_root)), "artist": artist_tag(track), "start": position, "end": position + len(audio),
-                })
-                position += len(audio)
+        for track in tracks.itertuples(index=False):
+            path = Path(track.track) if Path(track.track).is_absolute() else library_root / track.track
+            try:
+                audio = read_mono(path, sample_rate=sample_rate)
+            except AudioError as err:
+                skipped.append({"path": track.track, "problem": err.problem})
+                continue
+            writer.write(np.clip(audio, -1.0, 1.0))
+            rows.append({"genre": track.genre, "genre_file": out_path.name, "group": track.group,
+                         "grouped_by": track.grouped_by, "album": track.album, "artist": track.artist,
+                         "track": track.track, "start": position, "end": position + len(audio)})
+            position += len(audio)
     return rows, skipped
 
 
-def concat_library(library: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:
-    """Run the concat stage; returns the index. Raises LibraryError for an unusable genre."""
-    scan = scan_library(library)
+def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:
+    """Run the concat stage over the scan stage's tracks.csv; returns the index.
+
+    Raises LibraryError for a genre none of whose tracks decode.
+    """
+    tracks = pd.read_csv(scan_dir / "tracks.csv", keep_default_na=False, dtype=str)
     out_dir = fresh_dir(out_dir)
-    genres = list(scan.genres)
+    genres = list(dict.fromkeys(tracks["genre"]))
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(genres)))) as pool:
         futures = [
-            pool.submit(concat_genre, scan.genres[genre], out_dir / genre_file_name(number),
-                        sample_rate=sample_rate, library_root=Path(library))
+            pool.submit(concat_genre, tracks[tracks["genre"] == genre], out_dir / genre_file_name(number),
+                        sample_rate=sample_rate, library_root=library_root(library))
             for number, genre in enumerate(genres)
         ]
         results = [future.result() for future in futures]
-    index_rows, skipped_rows = [], []
-    for genre, (rows, skipped) in zip(genres, results):
+    index_rows = []
+    skipped = pd.read_csv(scan_dir / "skipped.csv", keep_default_na=False, dtype=str).to_dict("records")
+    for genre, (rows, failed) in zip(genres, results):
         index_rows += rows
-        skipped_rows += skipped
-        for row in skipped:
+        skipped += failed
+        for row in failed:
             print(f"skipped {row['path']}: {row['problem']}", file=sys.stderr)
         if not rows:
-            raise LibraryError(f"genre '{genre}' has no usable audio: all {len(skipped)} tracks failed to decode")
+            raise LibraryError(f"genre '{genre}' has no usable audio: all {len(failed)} tracks failed to decode")
     index = pd.DataFrame(index_rows, columns=INDEX_COLUMNS)
     write_csv(index, out_dir / "index.csv")
-    write_csv(pd.DataFrame(skipped_rows, columns=["path", "problem"]), out_dir / "skipped.csv")
-    write_csv(pd.DataFrame([(str(p), why) for p, why in scan.ignored], columns=["path", "reason"]),
-              out_dir / "ignored.csv")
+    write_csv(pd.DataFrame(skipped, columns=["path", "problem"]), out_dir / "skipped.csv")
+    write_csv(pd.read_csv(scan_dir / "ignored.csv", keep_default_na=False, dtype=str), out_dir / "ignored.csv")
     return index

@@ -1,6 +1,7 @@
 """Stage `crossval`: grouped k-fold cross-validation of the model kind, for an honest figure on a small library.
 
-Clips are grouped so that no album, and (by artist) no artist, is in two folds; each
+Clips are grouped so that no split group (album, else artist, else track), and (by artist)
+no artist, is in two folds; each
 fold is the test set once, the next fold validates (early stopping, best epoch) and the
 rest train. Reported: mean and spread of clip accuracy, track accuracy and macro-F1
 over the folds, beside the single split's figures in the evaluate stage's metrics.json.
@@ -19,15 +20,15 @@ from spectrogenre.errors import LibraryError
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json, write_npz
 
 UNTAGGED = ""
-FOLD_COLUMNS = ["clip_id", "genre", "album", "artist", "fold"]
+FOLD_COLUMNS = ["clip_id", "genre", "group", "artist", "fold"]
 
 
 def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
-    """A group number per clip (clips: genre, album, artist) and the grouping used ("album" or "artist").
+    """A fold-group number per clip (clips: genre, group, artist, track) and the grouping used ("album" or "artist").
 
-    Albums are always whole; by artist, albums that share an artist join one group
-    (connected components), so no artist is in two groups. "auto" groups by artist when
-    every clip's track has an artist tag, else by album.
+    The split's groups (albums, else artists, else tracks) are always whole; by artist,
+    groups that share an artist join one (connected components), so no artist is in two.
+    "auto" groups by artist when every clip's track has an artist tag, else by album.
     """
     tagged = bool((clips["artist"].fillna(UNTAGGED) != UNTAGGED).all())
     if group == "artist" and not tagged:
@@ -35,8 +36,8 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
         raise LibraryError(f"crossval.group artist needs an artist tag on every track; {untagged} has none "
                            f"(use crossval.group album or auto)")
     by = "artist" if group == "artist" or (group == "auto" and tagged) else "album"
-    albums = list(dict.fromkeys(zip(clips["genre"], clips["album"])))
-    parent = {album: album for album in albums}
+    units = list(dict.fromkeys(zip(clips["genre"], clips["group"])))
+    parent = {unit: unit for unit in units}
 
     def root(node):
         while parent[node] != node:
@@ -45,11 +46,11 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
         return node
 
     if by == "artist":
-        first_album: dict[str, tuple] = {}
-        for album, artist in zip(zip(clips["genre"], clips["album"]), clips["artist"]):
-            parent[root(album)] = root(first_album.setdefault(artist, album))
-    numbers = {album: n for n, album in enumerate(dict.fromkeys(root(a) for a in albums))}
-    return pd.Series([numbers[root(a)] for a in zip(clips["genre"], clips["album"])], index=clips.index), by
+        first_unit: dict[str, tuple] = {}
+        for unit, artist in zip(zip(clips["genre"], clips["group"]), clips["artist"]):
+            parent[root(unit)] = root(first_unit.setdefault(artist, unit))
+    numbers = {unit: n for n, unit in enumerate(dict.fromkeys(root(u) for u in units))}
+    return pd.Series([numbers[root(a)] for a in zip(clips["genre"], clips["group"])], index=clips.index), by
 
 
 def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
@@ -64,7 +65,7 @@ def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: in
     per_genre = main_genre.value_counts()
     if (short := per_genre[per_genre < folds]).size:
         genre = short.index[0]
-        raise LibraryError(f"genre '{genre}' has {short.iloc[0]} independent group(s) (albums or artists); "
+        raise LibraryError(f"genre '{genre}' has {short.iloc[0]} independent group(s) (albums, artists or tracks); "
                            f"{folds}-fold cross-validation needs at least {folds}: lower crossval.folds")
     sizes = frame.groupby("group").size()
     order = np.random.default_rng(seed).permutation(sizes.index.to_numpy())
@@ -110,7 +111,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                    folds: int, group: str, seed: int, offsets_for=None) -> dict:
     """Run the crossval stage; writes metrics.json and folds.csv (each clip's fold). folds 0: only {"folds": 0}.
 
-    offsets_for: None, or a function of the training clips (clip_id, genre_file, album, label)
+    offsets_for: None, or a function of the training clips (clip_id, genre_file, group, label)
     giving the RandomOffsetClips to train on (train.random_offsets).
     """
     from spectrogenre.evaluate import scores, track_votes
@@ -125,8 +126,9 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     dataset = read_json(features_dir / "dataset.json")
     labels, input_shape = dataset["labels"], tuple(dataset["input_shape"])
     paths = [features_dir / name for split in dataset["chunks"] for name in dataset["chunks"][split]]
-    artists = pd.read_csv(concat_dir / "index.csv", keep_default_na=False)[["track", "artist"]]
-    clips = pd.read_csv(split_dir / "clips.csv").merge(artists, on="track", how="left")
+    artists = pd.read_csv(concat_dir / "index.csv", keep_default_na=False, dtype=str)[["track", "artist"]]
+    clips = pd.read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
+                                                                                             how="left")
     groups, by = clip_groups(clips, group=group)
     clips["fold"] = assign_folds(clips, groups, folds=folds, seed=seed)
     write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")

@@ -1,8 +1,8 @@
 """Training clips cut at random offsets of the trimmed audio, new ones every epoch.
 
-Each album gives as many clips per epoch as the fixed cuts gave it, each starting at a
-uniformly random position of the album's trimmed audio (so clips still never cross an
-album, and the split stays album-disjoint), read from the concatenated genre files.
+Each split group (album) gives as many clips per epoch as the fixed cuts gave it, each
+starting at a uniformly random position of the group's trimmed audio (so clips still never
+cross a group, and the split stays group-disjoint), read from the concatenated genre files.
 """
 
 from __future__ import annotations
@@ -14,30 +14,31 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from spectrogenre.clip import album_segments, clip_at
+from spectrogenre.clip import clip_at, group_segments
 from spectrogenre.features import clip_audio
 from spectrogenre.frontend import Frontend, log_spectrogram
 
 
 class RandomOffsetClips:
-    """The training albums' trimmed audio, from which each epoch draws clips at random offsets.
+    """The training groups' trimmed audio, from which each epoch draws clips at random offsets.
 
-    clips: the fixed training clips (columns genre_file, album, label): which albums, how
+    clips: the fixed training clips (columns genre_file, group, label): which groups, how
     many clips each, and their genre numbers.
     """
 
     def __init__(self, concat_dir: Path, trim_dir: Path, clips: pd.DataFrame, frontend: Frontend):
         self.concat_dir, self.frontend = Path(concat_dir), frontend
-        segments = album_segments(pd.read_csv(self.concat_dir / "index.csv"), pd.read_csv(Path(trim_dir) / "kept.csv"))
-        counts = clips.groupby(["genre_file", "album"], sort=True).agg(clips=("label", "size"), label=("label", "first"))
-        self.albums = [(key, segments[key], int(row.clips), int(row.label)) for key, row in counts.iterrows()]
+        segments = group_segments(pd.read_csv(self.concat_dir / "index.csv", dtype={"group": str, "track": str}),
+                                  pd.read_csv(Path(trim_dir) / "kept.csv"))
+        counts = clips.groupby(["genre_file", "group"], sort=True).agg(clips=("label", "size"), label=("label", "first"))
+        self.groups = [(key, segments[key], int(row.clips), int(row.label)) for key, row in counts.iterrows()]
         self.n_clips = int(counts["clips"].sum())
 
     def draw(self, rng: np.random.Generator) -> list[tuple[str, np.ndarray, int]]:
         """One epoch's clips, shuffled: (genre_file, source intervals (m, 2), label)."""
         drawn = []
         samples = self.frontend.clip_samples
-        for (genre_file, _), segments, count, label in self.albums:
+        for (genre_file, _), segments, count, label in self.groups:
             total = int((segments[:, 1] - segments[:, 0]).sum())
             for start in rng.integers(0, total - samples + 1, size=count):
                 drawn.append((genre_file, clip_at(segments, int(start), clip_samples=samples), label))
@@ -64,9 +65,9 @@ class RandomOffsetClips:
 
 def offsets_for_training(concat_dir: Path, trim_dir: Path, clips_dir: Path,
                          frontend: Frontend) -> Callable[[pd.DataFrame], RandomOffsetClips]:
-    """A function of a split's or a fold's training clips (clip_id, album, label) giving their RandomOffsetClips.
+    """A function of a split's or a fold's training clips (clip_id, group, label) giving their RandomOffsetClips.
 
-    Each clip's genre file (the audio its album lies in) comes from the clip stage's clips.csv.
+    Each clip's genre file (the audio its group lies in) comes from the clip stage's clips.csv.
     """
     genre_files = pd.read_csv(Path(clips_dir) / "clips.csv")[["clip_id", "genre_file"]]
 

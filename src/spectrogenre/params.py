@@ -12,6 +12,31 @@ from spectrogenre.errors import ParamsError
 from spectrogenre.frontend import Frontend
 
 
+LAYOUTS = ("folders", "flat", "tags", "manifest")
+
+
+@dataclass(frozen=True)
+class SourceParams:
+    """How the library names each track's genre, and which genre values count as each genre to learn.
+
+    layout: folders (<genre>/<album>/<track>), flat (<genre>/<track>, groups from tags),
+    tags (any tree, genre from each file's genre tag) or manifest (`library` is a CSV/TSV).
+    genres: genre -> the values (folder names, tag values, manifest cells) that count as it,
+    matched ignoring case, spaces and punctuation; empty: every value is its own genre.
+    """
+
+    layout: str = "folders"
+    genres: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.layout not in LAYOUTS:
+            raise ParamsError(f"source.layout must be one of {LAYOUTS}, got {self.layout!r}")
+        for genre, values in self.genres.items():
+            if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
+                raise ParamsError(f"source.genres.{genre} must be a list of genre values (tag values, folder "
+                                  f"names), e.g. [Hip-Hop, Rap]; got {values!r}")
+
+
 @dataclass(frozen=True)
 class DemoParams:
     """The generated demo library: `size` multiplies the albums per genre."""
@@ -168,6 +193,7 @@ class ExportParams:
 @dataclass(frozen=True)
 class Params:
     library: str
+    source: SourceParams
     demo: DemoParams
     frontend: Frontend
     trim: TrimParams
@@ -192,7 +218,7 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
 
 
 SECTIONS = {
-    "demo": DemoParams, "frontend": Frontend, "trim": TrimParams, "clip": ClipParams,
+    "source": SourceParams, "demo": DemoParams, "frontend": Frontend, "trim": TrimParams, "clip": ClipParams,
     "features": FeaturesParams, "split": SplitParams, "model": ModelParams, "train": TrainParams,
     "crossval": CrossvalParams, "export": ExportParams,
 }
@@ -219,7 +245,8 @@ def _section(cls, values: dict, *, name: str, source: str):
         raise ParamsError(f"{source}: unknown keys in '{name}': {sorted(unknown)}; known: {sorted(declared)}")
     converted = {}
     for key, value in values.items():
-        default = declared[key].default
+        field_ = declared[key]
+        default = field_.default if field_.default is not dataclasses.MISSING else field_.default_factory()
         converted[key] = _coerce(value, type(default), f"{name}.{key}", source)
     return cls(**converted)
 

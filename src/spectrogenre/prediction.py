@@ -16,11 +16,15 @@ UNSURE = "unsure"
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, folders searched recursively for audio, in a stable order."""
+    """Files as given, folders searched recursively for audio, in a stable order.
+
+    Hidden files and folders inside a folder (macOS's ._ copies, a tag write's temporary copy) are passed over.
+    """
     found = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and can_predict(p))
+            found += sorted(p for p in path.rglob("*") if p.is_file() and can_predict(p)
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
         else:
             found.append(path)
     return found

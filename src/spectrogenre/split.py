@@ -1,6 +1,7 @@
-"""Stage `split`: album-disjoint train/val/test assignment of the clips, and a leak report.
+"""Stage `split`: group-disjoint train/val/test assignment of the clips, and a leak report.
 
-Every album goes to exactly one set, so no track (and no clip of it) is in two sets.
+Every group (an album where the library knows it, else an artist, else a lone track)
+goes to exactly one set, so no track (and no clip of it) is in two sets.
 Each set's clips get a seeded random order, which the features stage follows when it
 writes them as chunks, so that every chunk mixes genres and albums (the seed trained
 on one album at a time and over-fitted to it).
@@ -17,69 +18,82 @@ from spectrogenre.errors import LibraryError
 from spectrogenre.files import fresh_dir, write_csv, write_json
 
 SPLITS = ("train", "val", "test")
-SPLIT_COLUMNS = ["clip_id", "genre", "album", "track", "split", "label", "order"]
+SPLIT_COLUMNS = ["clip_id", "genre", "group", "grouped_by", "track", "split", "label", "order"]
 
 
-def assign_albums(album_clips: dict[str, int], ratios: dict[str, float], *, rng: np.random.Generator,
+def assign_groups(group_clips: dict[str, int], ratios: dict[str, float], *, rng: np.random.Generator,
                   genre: str) -> dict[str, str]:
-    """Assign each album (name -> clip count) of one genre to a split.
+    """Assign each group (name -> clip count) of one genre to a split.
 
-    Albums go largest first (ties in a seeded random order) to the split furthest below
-    its share of the genre's clips; the last albums are kept for any split still
+    Groups go largest first (ties in a seeded random order) to the split furthest below
+    its share of the genre's clips; the last groups are kept for any split still
     empty, so every split gets at least one. Raises LibraryError when the genre has
-    fewer albums than splits.
+    fewer groups than splits.
     """
-    if len(album_clips) < len(ratios):
+    if len(group_clips) < len(ratios):
         raise LibraryError(
-            f"genre '{genre}' has {len(album_clips)} album(s) with at least one clip; the album-disjoint "
-            f"{'/'.join(ratios)} split needs at least {len(ratios)}: add albums or remove the genre"
+            f"genre '{genre}' has {len(group_clips)} group(s) (albums, else artists, else tracks) with at least one "
+            f"clip; the group-disjoint {'/'.join(ratios)} split needs at least {len(ratios)}: add albums or remove "
+            f"the genre"
         )
-    albums = list(album_clips)
-    rng.shuffle(albums)
-    albums.sort(key=lambda album: -album_clips[album])  # stable: ties keep the shuffled order
-    total = sum(album_clips.values())
+    groups = list(group_clips)
+    rng.shuffle(groups)
+    groups.sort(key=lambda group: -group_clips[group])  # stable: ties keep the shuffled order
+    total = sum(group_clips.values())
     filled = dict.fromkeys(ratios, 0)
     assignment: dict[str, str] = {}
-    for position, album in enumerate(albums):
+    for position, group in enumerate(groups):
         empty = [name for name in ratios if name not in assignment.values()]
-        candidates = empty if len(albums) - position <= len(empty) else list(ratios)
+        candidates = empty if len(groups) - position <= len(empty) else list(ratios)
         split = max(candidates, key=lambda name: ratios[name] * total - filled[name])
-        assignment[album] = split
-        filled[split] += album_clips[album]
+        assignment[group] = split
+        filled[split] += group_clips[group]
     return assignment
 
 
 def leak_report(clips: pd.DataFrame) -> dict:
-    """Albums and tracks per split and their pairwise overlaps (all empty when the split is sound)."""
-    albums = {s: set(zip(g["genre"], g["album"])) for s, g in clips.groupby("split")}
+    """Groups and tracks per split and their pairwise overlaps (all empty when the split is sound), and
+    per genre how its groups were formed, with a warning where some could only be single tracks.
+
+    clips: clip_id, genre, group, grouped_by, track, split.
+    """
+    groups = {s: set(zip(g["genre"], g["group"])) for s, g in clips.groupby("split")}
     tracks = {s: set(g["track"]) for s, g in clips.groupby("split")}
     overlaps = {}
     for i, a in enumerate(SPLITS):
         for b in SPLITS[i + 1:]:
             overlaps[f"{a}&{b}"] = {
-                "albums": sorted(f"{g}/{n}" for g, n in albums.get(a, set()) & albums.get(b, set())),
+                "groups": sorted(f"{g}/{n}" for g, n in groups.get(a, set()) & groups.get(b, set())),
                 "tracks": sorted(tracks.get(a, set()) & tracks.get(b, set())),
             }
+    grouping, warnings = {}, []
+    for genre, rows in clips.drop_duplicates(["genre", "group"]).groupby("genre"):
+        grouping[genre] = {by: int(n) for by, n in rows["grouped_by"].value_counts().sort_index().items()}
+        if grouping[genre].get("track"):
+            warnings.append(f"genre '{genre}': {grouping[genre]['track']} group(s) are single tracks with no album or "
+                            f"artist tag; tracks of one album may straddle sets")
     return {
-        "disjoint": all(not v["albums"] and not v["tracks"] for v in overlaps.values()),
+        "disjoint": all(not v["groups"] and not v["tracks"] for v in overlaps.values()),
         "overlaps": overlaps,
-        "albums": {s: sorted(f"{g}/{n}" for g, n in albums.get(s, set())) for s in SPLITS},
+        "grouped_by": grouping,
+        "warnings": warnings,
+        "groups": {s: sorted(f"{g}/{n}" for g, n in groups.get(s, set())) for s in SPLITS},
         "clips": {s: int((clips["split"] == s).sum()) for s in SPLITS},
     }
 
 
 def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int) -> pd.DataFrame:
-    """clips (clip_id, genre, album, track, ...) with split, label (genre number) and order (shuffled position)."""
+    """clips (clip_id, genre, group, grouped_by, track, ...) with split, label (genre number) and order (shuffled position)."""
     rng = np.random.default_rng(seed)
     clips = clips.copy()
     labels = sorted(clips["genre"].unique())
     clips["label"] = clips["genre"].map({g: i for i, g in enumerate(labels)})
     assignment = {}
-    for genre, group in clips.groupby("genre"):
-        counts = group.groupby("album").size().to_dict()
-        for album, split in assign_albums(counts, ratios, rng=rng, genre=genre).items():
-            assignment[(genre, album)] = split
-    clips["split"] = [assignment[key] for key in zip(clips["genre"], clips["album"])]
+    for genre, rows in clips.groupby("genre"):
+        counts = rows.groupby("group").size().to_dict()
+        for group, split in assign_groups(counts, ratios, rng=rng, genre=genre).items():
+            assignment[(genre, group)] = split
+    clips["split"] = [assignment[key] for key in zip(clips["genre"], clips["group"])]
     clips["order"] = 0
     for split in SPLITS:
         rows = clips.index[clips["split"] == split]
@@ -90,10 +104,10 @@ def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int) -> 
 def split_dataset(clip_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int) -> dict:
     """Run the split stage: clips.csv (with split, label, order) and leak_report.json."""
     out_dir = fresh_dir(out_dir)
-    clips = split_clips(pd.read_csv(clip_dir / "clips.csv"), ratios=ratios, seed=seed)
+    clips = split_clips(pd.read_csv(clip_dir / "clips.csv", dtype={"group": str, "track": str}), ratios=ratios, seed=seed)
     report = leak_report(clips)
     if not report["disjoint"]:  # cannot happen by construction; a guard against future edits
-        raise LibraryError(f"album-disjoint split failed: {report['overlaps']}")
+        raise LibraryError(f"group-disjoint split failed: {report['overlaps']}")
     write_csv(clips, out_dir / "clips.csv")
     write_json(report, out_dir / "leak_report.json")
     return report

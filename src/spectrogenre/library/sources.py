@@ -1,69 +1,299 @@
-"""Finding the tracks of a music library laid out as <genre>/<album>/<track>."""
+"""The four ways a library says what genre each track is: folders, flat folders, tags, a manifest.
+
+Each source lists the library's tracks as a Catalog: every usable track with its genre
+and the group the split keeps together (album where known, else artist, else the track
+alone), every audio file left out with the reason, and every other file ignored.
+Nothing is decoded here: headers and tags only, so a library of thousands of tracks
+is listed in seconds.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spectrogenre.audio_io import is_audio_file
+from spectrogenre.audio_io import is_audio_file, missing_decoder
 from spectrogenre.errors import LibraryError
+from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags
+from spectrogenre.params import LAYOUTS
+
+MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
+# The split's unit, from the best information a track has (leak report: which one each genre used).
+GROUPINGS = ("album", "artist", "track")
 
 
 @dataclass(frozen=True)
-class Album:
-    genre: str
+class Track:
+    """One usable track. `name` is its path relative to the library (the manifest's folder for a manifest)."""
+
+    path: Path
     name: str
-    tracks: tuple[Path, ...]
+    genre: str
+    album: str = ""
+    artist: str = ""
+    seconds: float | None = None
+    bytes: int = 0
+
+    @property
+    def grouped_by(self) -> str:
+        return "album" if self.album else "artist" if self.artist else "track"
+
+    @property
+    def group(self) -> str:
+        """The split's unit: the album's name; '[artist] X' or '[track] name' where the album is unknown."""
+        return self.album or (f"[artist] {self.artist}" if self.artist else f"[track] {self.name}")
 
 
-@dataclass(frozen=True)
-class LibraryScan:
-    """Albums per genre (sorted by name), plus files that are not used and why."""
+@dataclass
+class Catalog:
+    """A library's tracks in pipeline order (genre, group, name), and what was left out or ignored, with reasons."""
 
     root: Path
-    genres: dict[str, tuple[Album, ...]]
-    ignored: list[tuple[Path, str]] = field(default_factory=list)
+    layout: str
+    tracks: list[Track] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # audio (or manifest rows) not used, and why
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio
+    unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
+    notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
+    map_conflicts: list[str] = field(default_factory=list)
+
+    def genres(self) -> dict[str, list[Track]]:
+        found: dict[str, list[Track]] = {}
+        for track in self.tracks:
+            found.setdefault(track.genre, []).append(track)
+        return found
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
+class GenreMap:
+    """Which genre values (folder names, tag values, manifest cells) count as each genre the model learns.
 
-
-def scan_library(root: Path) -> LibraryScan:
-    """List genres (top folders), albums (their sub-folders) and audio tracks.
-
-    Tracks may sit in nested folders inside an album (CD1/, CD2/); they are sorted by
-    their path within the album. Non-audio files and audio outside an album folder are
-    listed in `ignored` with the reason, never dropped silently.
+    Values match ignoring case, spaces and punctuation; a genre's own name always counts
+    as itself. An empty map takes every value as its own genre.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise LibraryError(f"library path {root} does not exist or is not a folder")
-    genres: dict[str, tuple[Album, ...]] = {}
-    ignored: list[tuple[Path, str]] = []
-    for genre_dir in sorted(p for p in root.iterdir() if _visible(p)):
-        if not genre_dir.is_dir():
-            ignored.append((genre_dir, "not inside a genre folder"))
+
+    def __init__(self, targets: dict[str, list[str]] | None = None):
+        self.targets = {str(genre): [str(v) for v in (values or [])] for genre, values in (targets or {}).items()}
+        self._by_key: dict[str, set[str]] = {}
+        for genre, values in self.targets.items():
+            for value in [genre, *values]:
+                self._by_key.setdefault(genre_key(value), set()).add(genre)
+        self.conflicts = [f"genre map: '{value}' is listed under {' and '.join(sorted(self._by_key[genre_key(value)]))}"
+                          for value in dict.fromkeys(v for vs in self.targets.values() for v in vs)
+                          if len(self._by_key[genre_key(value)]) > 1]
+
+    def __bool__(self) -> bool:
+        return bool(self.targets)
+
+    def genres_of(self, values: tuple[str, ...]) -> set[str]:
+        """The target genres the values name (an empty map: the values themselves, as written)."""
+        if not self.targets:
+            return {v for v in values}
+        return {genre for value in values for genre in self._by_key.get(genre_key(value), ())}
+
+    def unmapped(self, values: tuple[str, ...]) -> list[str]:
+        return [v for v in values if self.targets and genre_key(v) not in self._by_key]
+
+
+def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = None) -> Catalog:
+    """List `library` (a folder, or the manifest file for layout 'manifest') as a Catalog.
+
+    Raises LibraryError for a library that cannot be listed at all (missing, wrong kind,
+    manifest without its columns); every problem with single files is in the catalog.
+    """
+    library = Path(library)
+    genre_map = genre_map or GenreMap()
+    if layout not in LAYOUTS:
+        raise LibraryError(f"unknown library layout {layout!r}: one of {', '.join(LAYOUTS)}")
+    if layout == "manifest":
+        if not library.is_file():
+            raise LibraryError(f"manifest {library} does not exist or is not a file (layout manifest: "
+                               f"`library` names the CSV or TSV file)")
+        catalog = _from_manifest(library, genre_map)
+    else:
+        if not library.is_dir():
+            hint = " (a CSV or TSV file: set the layout to manifest)" if library.suffix.lower() in (".csv", ".tsv") else ""
+            raise LibraryError(f"library path {library} does not exist or is not a folder{hint}")
+        catalog = {"folders": _from_folders, "flat": _from_flat, "tags": _from_tags}[layout](library, genre_map)
+    catalog.map_conflicts = genre_map.conflicts
+    catalog.tracks.sort(key=lambda t: (t.genre, t.group, t.name))
+    return catalog
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Files under `folder`, recursively, sorted, skipping hidden files and folders (.DS_Store, .git)."""
+    return sorted(p for p in folder.rglob("*")
+                  if not any(part.startswith(".") for part in p.relative_to(folder).parts) and not p.is_dir())
+
+
+def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
+    """Whether `path` is a usable audio file; if not, it goes in `ignored` or `left_out` with the reason."""
+    if not is_audio_file(path):
+        catalog.ignored.append((name, "not an audio file"))
+        return False
+    if not path.is_file():
+        catalog.left_out.append((name, "not a regular file (a broken link, a pipe or a device)"))
+        return False
+    if (problem := missing_decoder(path)) is not None:
+        catalog.left_out.append((name, problem))
+        return False
+    return True
+
+
+def _tags_or_none(path: Path, catalog: Catalog, name: str, *, genre_from_tags: bool = False) -> TrackTags | None:
+    """The file's tags; if unreadable: None and the track left out where its genre comes from them, else a note."""
+    try:
+        return read_tags(path)
+    except TagError as err:
+        if genre_from_tags:
+            catalog.left_out.append((name, err.problem))
+            return None
+        catalog.notes.append((name, f"{err.problem}: used without album and artist"))
+        return TrackTags()
+
+
+def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog, name: str, *,
+                  what: str) -> str | None:
+    """The one genre `values` map to, or None with the track listed as left out and why."""
+    if not values:
+        catalog.left_out.append((name, f"no {what}"))
+        return None
+    for value in genre_map.unmapped(values):
+        catalog.unmapped[value] += 1
+    genres = genre_map.genres_of(values)
+    if len(genres) == 1:
+        return genres.pop()
+    quoted = ", ".join(f"'{v}'" for v in values)
+    if not genres:
+        catalog.left_out.append((name, f"{what} {quoted} is not in the genre map (source.genres)"))
+    else:
+        catalog.left_out.append((name, f"{what} {quoted} matches {len(genres)} genres ({', '.join(sorted(genres))}): "
+                                       f"ambiguous, not guessed"))
+    return None
+
+
+def _track(path: Path, name: str, genre: str, tags: TrackTags | None, *, album: str | None = None,
+           artist: str = "") -> Track:
+    tags = tags or TrackTags()
+    return Track(path=path, name=name, genre=genre, album=(tags.album if album is None else album).strip(),
+                 artist=(artist or tags.album_artist or tags.artist).strip(), seconds=tags.seconds,
+                 bytes=path.stat().st_size)
+
+
+def _from_folders(root: Path, genre_map: GenreMap) -> Catalog:
+    """<genre>/<album>/<track>: the album is the folder (sub-folders such as CD1/ belong to it)."""
+    catalog = Catalog(root=root, layout="folders")
+    for path in _visible_files(root):
+        parts = path.relative_to(root).parts
+        name = path.relative_to(root).as_posix()
+        if len(parts) < 3:
+            if is_audio_file(path):
+                where = "outside a genre folder" if len(parts) == 1 else "outside an album folder"
+                catalog.left_out.append((name, f"audio file {where} (flat <genre>/<track> folders: layout flat)"))
+            else:
+                catalog.ignored.append((name, "not an audio file"))
             continue
-        albums = []
-        for album_dir in sorted(p for p in genre_dir.iterdir() if _visible(p)):
-            if not album_dir.is_dir():
-                reason = "audio file outside an album folder" if is_audio_file(album_dir) else "not an audio file"
-                ignored.append((album_dir, reason))
-                continue
-            tracks = []
-            for path in sorted(p for p in album_dir.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in path.relative_to(album_dir).parts):
-                    continue
-                if is_audio_file(path):
-                    tracks.append(path)
-                else:
-                    ignored.append((path, "not an audio file"))
-            if tracks:
-                albums.append(Album(genre=genre_dir.name, name=album_dir.name, tracks=tuple(tracks)))
-        if not albums:
-            raise LibraryError(f"genre '{genre_dir.name}' has no album folder with audio files in {genre_dir}")
-        genres[genre_dir.name] = tuple(albums)
-    if len(genres) < 2:
-        raise LibraryError(f"library {root} has {len(genres)} genre folder(s); a classifier needs at least 2")
-    return LibraryScan(root=root, genres=genres, ignored=ignored)
+        if not _audio_or_ignored(path, catalog, name):
+            continue
+        genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
+        if genre is not None:
+            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name), album=parts[1]))
+    return catalog
+
+
+def _from_flat(root: Path, genre_map: GenreMap) -> Catalog:
+    """<genre>/<track> (sub-folders allowed): groups from the album tag, else the artist tag, else the track."""
+    catalog = Catalog(root=root, layout="flat")
+    for path in _visible_files(root):
+        parts = path.relative_to(root).parts
+        name = path.relative_to(root).as_posix()
+        if len(parts) < 2:
+            if is_audio_file(path):
+                catalog.left_out.append((name, "audio file outside a genre folder"))
+            else:
+                catalog.ignored.append((name, "not an audio file"))
+            continue
+        if not _audio_or_ignored(path, catalog, name):
+            continue
+        genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
+        if genre is not None:
+            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name)))
+    return catalog
+
+
+def _from_tags(root: Path, genre_map: GenreMap) -> Catalog:
+    """Any folder tree: the genre from each file's genre tag through the genre map; album and artist from tags."""
+    catalog = Catalog(root=root, layout="tags")
+    for path in _visible_files(root):
+        name = path.relative_to(root).as_posix()
+        if not _audio_or_ignored(path, catalog, name):
+            continue
+        tags = _tags_or_none(path, catalog, name, genre_from_tags=True)
+        if tags is None:
+            continue
+        genre = _mapped_genre(tags.genres, genre_map, catalog, name, what="genre tag")
+        if genre is not None:
+            catalog.tracks.append(_track(path, name, genre, tags))
+    return catalog
+
+
+def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
+    """A CSV or TSV with a header: path and genre, optionally album and artist; paths relative to the manifest.
+
+    Where the album or artist cell is empty, the file's own tag fills it.
+    """
+    root = manifest.parent
+    catalog = Catalog(root=root, layout="manifest")
+    rows = _manifest_rows(manifest)
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        where = f"{manifest.name} row {line}"
+        cell = row.get("path", "").strip()
+        if not cell:
+            catalog.left_out.append((where, "no path"))
+            continue
+        path = Path(cell) if Path(cell).is_absolute() else root / cell
+        name = cell
+        key = str(path.resolve())
+        if key in seen:
+            catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {seen[key]}); that row is used"))
+            continue
+        seen[key] = line
+        if not path.exists():
+            catalog.left_out.append((f"{where}: {cell}", "no such file"))
+            continue
+        if not _audio_or_ignored(path, catalog, f"{where}: {cell}"):
+            continue
+        genre = _mapped_genre(tuple(v for v in [row.get("genre", "").strip()] if v), genre_map, catalog,
+                              f"{where}: {cell}", what="genre")
+        if genre is None:
+            continue
+        album, artist = row.get("album", "").strip(), row.get("artist", "").strip()
+        tags = _tags_or_none(path, catalog, f"{where}: {cell}")
+        catalog.tracks.append(_track(path, name, genre, tags, album=album or tags.album, artist=artist))
+    return catalog
+
+
+def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {column: cell}) per data row; columns lower-cased. Tab-separated if the header has a tab."""
+    try:
+        text = manifest.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise LibraryError(f"manifest {manifest} cannot be read: {err}") from None
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
+        raise LibraryError(f"manifest {manifest} is empty: it needs a header with the columns path and genre")
+    delimiter = "\t" if "\t" in header_line else ";" if ";" in header_line and "," not in header_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [cell.strip().lower() for cell in next(reader)]
+    missing = [c for c in ("path", "genre") if c not in header]
+    if missing:
+        raise LibraryError(f"manifest {manifest} has no {' or '.join(missing)} column (its header: "
+                           f"{', '.join(header)}); it needs path and genre, optionally album and artist")
+    rows = []
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            rows.append((reader.line_num, {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}))
+    return rows

@@ -7,7 +7,6 @@ only its checkpoint files are read, never its TF1 graph code.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -15,11 +14,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from spectrogenre.errors import SpectrogenreError
 from spectrogenre.musicnn.architecture import build_musicnn
+from spectrogenre.musicnn.weights import MusicnnWeightsError, installed_checkpoint
 
-INSTALL_HINT = "pip install --no-deps musicnn"
-DEFAULT_CHECKPOINT = "MSD_musicnn"  # trained on the Million Song Dataset's tags
 
 # Keras layer -> the checkpoint's variable scope, which tf.compat.v1.layers numbered in creation order.
 SCOPES = {
@@ -36,19 +33,6 @@ SCOPES = {
     "penultimate": "dense", "embedding": "batch_normalization_10",
     "logits": "dense_1",
 }
-
-
-class MusicnnWeightsError(SpectrogenreError):
-    """The pretrained musicnn weights cannot be found or do not fit the architecture."""
-
-
-def installed_checkpoint(name: str = DEFAULT_CHECKPOINT) -> Path:
-    """The folder of checkpoint `name` inside the installed `musicnn` package (not imported)."""
-    spec = importlib.util.find_spec("musicnn")
-    if spec is None or not spec.submodule_search_locations:
-        raise MusicnnWeightsError(f"the pretrained musicnn weights come from the musicnn package, which is not "
-                                  f"installed: {INSTALL_HINT} (--no-deps: it pins numpy<1.17)")
-    return Path(spec.submodule_search_locations[0]) / name
 
 
 def load_musicnn(checkpoint_dir: str | os.PathLike | None = None) -> keras.Model:

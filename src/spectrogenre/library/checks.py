@@ -1,0 +1,177 @@
+"""Pre-flight checks: everything the pipeline would stop on, found at once from headers and tags.
+
+`spectrogenre scan` prints them; the pipeline's `scan` stage runs the same checks before
+any decoding, so a library that cannot train fails in seconds with the whole list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from spectrogenre.library.sources import Catalog, GenreMap, Track
+from spectrogenre.library.tags import genre_key
+
+SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of every genre in each
+
+
+@dataclass
+class Report:
+    """Per genre: tracks, groups, albums, artists, hours; `errors` stop the pipeline, `warnings` do not."""
+
+    genres: dict[str, dict] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (file or manifest row, why): not used
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (file, caveat): used all the same
+    ignored: int = 0  # files that are not audio
+    suggested_map: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "genres": self.genres, "errors": self.errors, "warnings": self.warnings,
+                "left_out": [{"path": where, "problem": why} for where, why in self.left_out],
+                "notes": [{"path": where, "note": why} for where, why in self.notes], "ignored": self.ignored,
+                "suggested_map": self.suggested_map}
+
+
+def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float, folds: int = 0,
+                  crossval_group: str = "auto", model_requirement: str | None = None) -> Report:
+    """The checks the pipeline runs before decoding (see module doc).
+
+    A group counts towards its genre's minimum only if its tracks hold at least one clip
+    (`clip_seconds`) by their headers; a track of unknown length is assumed long enough.
+    `folds` > 0 adds cross-validation's minimum of `folds` independent groups per genre
+    (grouped as `crossval_group` groups them). `model_requirement` is what the model kind
+    lacks on this machine, with its fix (None: nothing).
+    """
+    report = Report(left_out=list(catalog.left_out), notes=list(catalog.notes), ignored=len(catalog.ignored))
+    genres = catalog.genres()
+    for genre, tracks in genres.items():
+        report.genres[genre] = _genre_summary(tracks, clip_seconds=clip_seconds)
+    if model_requirement:
+        report.errors.append(f"model: {model_requirement}")
+    if catalog.layout == "tags" and not genre_map:
+        report.errors.append("layout tags needs a genre map: list the genres to learn and the tag values that count as "
+                             "each under source.genres in params.yaml (a suggestion is below)")
+    report.errors += catalog.map_conflicts
+    if len(genres) < 2:
+        hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
+        report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
+                             f"a classifier needs at least 2{hint}")
+    for genre, summary in report.genres.items():
+        usable = summary["groups_with_a_clip"]
+        if usable < len(SPLIT_SETS):
+            report.errors.append(
+                f"genre '{genre}' has {usable} group(s) ({_group_words(summary)}) with at least {clip_seconds:g} s "
+                f"of audio; the {'/'.join(SPLIT_SETS)} split keeps each group in one set and needs "
+                f"{len(SPLIT_SETS)}: add albums, tag the tracks' albums or artists, or leave the genre out")
+    short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
+    if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres):
+        report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums: if the top folders "
+                             f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
+                             f"--layout tags` lists the tag values)")
+    if folds:
+        report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
+    for genre, summary in report.genres.items():
+        if summary["grouped_by"].get("track"):
+            report.warnings.append(
+                f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
+                f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
+    if catalog.unmapped:
+        values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())
+        report.warnings.append(f"genre values not in the genre map, with their track counts: {values}")
+    if catalog.unmapped or (catalog.layout == "tags" and not genre_map):
+        report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
+    return report
+
+
+def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
+    group_seconds: dict[str, float] = {}
+    for track in tracks:
+        group_seconds[track.group] = group_seconds.get(track.group, 0.0) + (
+            track.seconds if track.seconds is not None else clip_seconds)
+    grouped_by: dict[str, int] = {}
+    for track in tracks:
+        grouped_by[track.grouped_by] = grouped_by.get(track.grouped_by, 0) + 1
+    known = [t.seconds for t in tracks if t.seconds is not None]
+    return {
+        "tracks": len(tracks),
+        "groups": len(group_seconds),
+        "groups_with_a_clip": sum(seconds >= clip_seconds for seconds in group_seconds.values()),
+        "albums": len({t.album for t in tracks if t.album}),
+        "artists": len({t.artist for t in tracks if t.artist}),
+        "hours": round(sum(known) / 3600, 3),
+        "tracks_of_unknown_length": len(tracks) - len(known),
+        "grouped_by": grouped_by,
+    }
+
+
+def _group_words(summary: dict) -> str:
+    return ", ".join(f"{n} track(s) by {by}" for by, n in summary["grouped_by"].items())
+
+
+def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) -> list[str]:
+    """Genres with fewer independent groups than folds, grouped as the crossval stage groups them."""
+    import pandas as pd
+
+    from spectrogenre.crossval import clip_groups
+    from spectrogenre.errors import LibraryError
+
+    frame = pd.DataFrame([{"genre": t.genre, "group": t.group, "artist": t.artist, "track": t.name}
+                          for tracks in genres.values() for t in tracks])
+    if frame.empty:
+        return []
+    try:
+        numbers, by = clip_groups(frame, group=group)
+    except LibraryError as err:
+        return [f"crossval: {err}"]
+    counts = frame.assign(number=numbers).groupby("genre")["number"].nunique()
+    return [f"genre '{genre}' has {n} independent group(s) by {by}; {folds}-fold cross-validation needs {folds}: "
+            f"lower crossval.folds or add albums" for genre, n in counts.items() if n < folds]
+
+
+def _all_values(catalog: Catalog):
+    """Every genre value the tracks' tags hold (a tags library read without a map)."""
+    from collections import Counter
+
+    counts = Counter(catalog.unmapped)
+    for track in catalog.tracks:
+        counts[track.genre] += 1
+    return counts
+
+
+def suggest_map(genre_map: GenreMap, unmapped) -> str:
+    """A `source:` block for params.yaml: the map as it is, with every unmapped value placed.
+
+    A value goes to the one genre whose name it contains or is contained in ('Alt. Rock' ->
+    rock), otherwise it is offered as a genre of its own, to keep, merge or delete.
+    Values that are one genre_key are offered together. Counts are tracks.
+    """
+    targets = {genre: list(values) for genre, values in genre_map.targets.items()}
+    counts = {genre: 0 for genre in targets}
+    new: dict[str, list[str]] = {}
+    new_counts: dict[str, int] = {}
+    for value, count in sorted(unmapped.items(), key=lambda item: (-item[1], item[0])):
+        key = genre_key(value)
+        homes = [g for g in targets if key and (genre_key(g) in key or key in genre_key(g))]
+        if len(homes) == 1:
+            targets[homes[0]].append(value)
+            counts[homes[0]] += count
+            continue
+        home = next((g for g in new if genre_key(g) == key), value)
+        new.setdefault(home, [])
+        if home != value:
+            new[home].append(value)
+        new_counts[home] = new_counts.get(home, 0) + count
+    lines = ["source:", "  genres:"]
+    for genre, values in targets.items():
+        note = f"  # +{counts[genre]} track(s) suggested" if counts[genre] else ""
+        lines.append(f"    {json.dumps(genre)}: {json.dumps(values, ensure_ascii=False)}{note}")
+    for genre, values in new.items():
+        lines.append(f"    {json.dumps(genre, ensure_ascii=False)}: {json.dumps(values, ensure_ascii=False)}"
+                     f"  # {new_counts[genre]} track(s): keep as a genre, move into another, or delete")
+    return "\n".join(lines) + "\n"

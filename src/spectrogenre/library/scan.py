@@ -1,0 +1,131 @@
+"""The `scan` stage and command: list the library as params.yaml describes it, check it, write the track list.
+
+Output folder: tracks.csv (every usable track: its genre, split group and tags, in the
+order concat decodes them), skipped.csv (audio left out, and why), ignored.csv (files that
+are not audio) and report.json (per-genre figures, errors, warnings, a suggested genre map).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spectrogenre.files import atomic_path, fresh_dir, write_json
+from spectrogenre.library.checks import Report, check_catalog
+from spectrogenre.library.sources import Catalog, GenreMap, load_catalog
+from spectrogenre.params import Params
+
+TRACK_COLUMNS = ["track", "genre", "group", "grouped_by", "album", "artist", "seconds", "bytes"]
+
+
+def model_requirement(kind: str) -> str | None:
+    """What model kind `kind` needs that this machine lacks, with the fix; None when nothing is missing."""
+    if kind != "musicnn":
+        return None
+    from spectrogenre.musicnn.weights import MusicnnWeightsError, installed_checkpoint
+
+    try:
+        installed_checkpoint()
+    except MusicnnWeightsError as err:
+        return f"model.kind musicnn: {err}"
+    return None
+
+
+def scan(library: Path, params: Params) -> tuple[Catalog, Report]:
+    """The library's catalog and its pre-flight report, as params.yaml describes them (no decoding)."""
+    catalog = load_catalog(Path(library), layout=params.source.layout, genre_map=GenreMap(params.source.genres))
+    return catalog, check(catalog, params)
+
+
+def check(catalog: Catalog, params: Params) -> Report:
+    """The pre-flight checks of `catalog` under params.yaml's split, cross-validation and model kind."""
+    return check_catalog(catalog, genre_map=GenreMap(params.source.genres), clip_seconds=params.frontend.clip_seconds,
+                         folds=params.crossval.folds, crossval_group=params.crossval.group,
+                         model_requirement=model_requirement(params.model.kind))
+
+
+def decode_check(catalog: Catalog, params: Params) -> tuple[Catalog, Report]:
+    """Decode every track as concat will; a track that fails moves to `left_out`; the checks run again."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    from spectrogenre.cores import available_cores
+
+    with ProcessPoolExecutor(max_workers=available_cores()) as pool:
+        problems = list(tqdm(pool.map(_decode_problem, [t.path for t in catalog.tracks],
+                                      [params.frontend.sample_rate] * len(catalog.tracks), chunksize=4),
+                             total=len(catalog.tracks), unit="track", leave=False, disable=None))
+    catalog.left_out += [(t.name, problem) for t, problem in zip(catalog.tracks, problems) if problem]
+    catalog.tracks = [t for t, problem in zip(catalog.tracks, problems) if not problem]
+    return catalog, check(catalog, params)
+
+
+def _decode_problem(path: Path, sample_rate: int) -> str | None:
+    from spectrogenre.audio_io import read_mono
+    from spectrogenre.errors import AudioError
+
+    try:
+        read_mono(path, sample_rate=sample_rate)
+    except AudioError as err:
+        return err.problem
+    return None
+
+
+def library_root(library: Path) -> Path:
+    """The folder track names are relative to: the library, or the manifest's folder."""
+    library = Path(library)
+    return library if library.is_dir() else library.parent
+
+
+def write_scan(catalog: Catalog, report: Report, out_dir: Path) -> None:
+    """Write tracks.csv, skipped.csv, ignored.csv and report.json into a fresh `out_dir`."""
+    import csv
+
+    out_dir = fresh_dir(out_dir)
+    tables = {
+        "tracks.csv": (TRACK_COLUMNS, [[t.name, t.genre, t.group, t.grouped_by, t.album, t.artist,
+                                        "" if t.seconds is None else round(t.seconds, 3), t.bytes]
+                                       for t in catalog.tracks]),
+        "skipped.csv": (["path", "problem"], catalog.left_out),
+        "ignored.csv": (["path", "reason"], catalog.ignored),
+    }
+    for name, (header, rows) in tables.items():
+        with atomic_path(out_dir / name) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    write_json(report.as_dict(), out_dir / "report.json")
+
+
+def render(report: Report, *, layout: str, library: Path, verbose: bool = False) -> tuple[str, str]:
+    """(the per-genre table for stdout, the problems and suggested map for stderr).
+
+    Files left out are grouped by reason, a few examples each unless `verbose`.
+    """
+    lines = [f"{str(library)} (layout {layout})",
+             f"{'genre':<24} {'tracks':>6} {'groups':>6} {'albums':>6} {'artists':>7} {'hours':>7}  grouped by"]
+    for genre, s in sorted(report.genres.items()):
+        by = ", ".join(f"{k} {v}" for k, v in s["grouped_by"].items())
+        lines.append(f"{genre:<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
+                     f"{s['hours']:>7.2f}  {by}")
+    problems = []
+    for heading, entries in (("left out", report.left_out), ("note", report.notes)):
+        for why, where in _by_reason(entries).items():
+            shown = where if verbose else where[:3]
+            more = f", and {len(where) - len(shown)} more (--verbose lists them)" if len(where) > len(shown) else ""
+            problems.append(f"{heading}: {len(where)} file(s): {why}: {', '.join(shown)}{more}")
+    if report.ignored:
+        problems.append(f"ignored: {report.ignored} file(s) that are not audio (covers, playlists)")
+    problems += [f"warning: {w}" for w in report.warnings] + [f"error: {e}" for e in report.errors]
+    if report.suggested_map:
+        problems.append("suggested genre map (edit, then paste into params.yaml):\n" + report.suggested_map.rstrip())
+    problems.append(f"{len(report.errors)} problem(s) the pipeline would stop on" if report.errors
+                    else "ready: the pipeline can train on this library")
+    return "\n".join(lines) + "\n", "\n".join(problems) + "\n"
+
+
+def _by_reason(entries: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for where, why in entries:
+        grouped.setdefault(why, []).append(where)
+    return grouped

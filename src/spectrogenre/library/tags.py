@@ -1,0 +1,111 @@
+"""Reading a track's genre, album and artist tags, whatever the container, without decoding audio.
+
+mutagen reads every container the pipeline decodes: ID3 (mp3, and WAV/AIFF chunks),
+Vorbis comments (FLAC, Ogg Vorbis, Opus), MP4 atoms (m4a/aac/alac) and ASF (wma).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import mutagen
+from mutagen._constants import GENRES as ID3V1_GENRES
+from mutagen.asf import ASFTags
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4Tags
+
+from spectrogenre.errors import AudioError
+
+# One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
+_VALUE_SEPARATORS = re.compile(r"[;\x00|]")
+
+
+class TagError(AudioError):
+    """A file's tags cannot be read (damaged or unsupported tag block)."""
+
+
+@dataclass(frozen=True)
+class TrackTags:
+    """What a file's tags say; "" and () where a tag is absent. `seconds` from the header, None if unknown."""
+
+    genres: tuple[str, ...] = ()
+    album: str = ""
+    artist: str = ""
+    album_artist: str = ""
+    seconds: float | None = None
+
+
+def genre_key(value: str) -> str:
+    """A genre value reduced to lower-case letters and digits: 'Hip-Hop', 'hip hop' and 'HipHop' are one."""
+    folded = unicodedata.normalize("NFKD", value).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def split_genres(values) -> tuple[str, ...]:
+    """Tag values as separate, stripped, non-empty genre names, in order, without repeats."""
+    names = []
+    for value in values:
+        for part in _VALUE_SEPARATORS.split(str(value)):
+            part = part.strip()
+            if part and part not in names:
+                names.append(part)
+    return tuple(names)
+
+
+def read_tags(path: Path) -> TrackTags:
+    """The tags of `path`; TrackTags() for a file with no tags or a container mutagen does not know.
+
+    Raises TagError when the file's tag block is damaged.
+    """
+    try:
+        audio = mutagen.File(str(path))
+    except (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError) as err:
+        raise TagError(path, f"tags cannot be read ({_describe(err)})") from None
+    if audio is None:
+        return TrackTags()
+    seconds = getattr(getattr(audio, "info", None), "length", None)
+    seconds = float(seconds) if seconds else None
+    tags = audio.tags
+    if tags is None:
+        return TrackTags(seconds=seconds)
+    if isinstance(tags, ID3):
+        found = _id3(tags)
+    elif isinstance(tags, MP4Tags):
+        found = _mp4(tags)
+    elif isinstance(tags, ASFTags):
+        found = _keyed(tags, genre="WM/Genre", album="WM/AlbumTitle", artist="Author", album_artist="WM/AlbumArtist")
+    else:  # Vorbis comments (FLAC, Ogg, Opus) and APEv2: case-insensitive keys
+        found = _keyed(tags, genre="genre", album="album", artist="artist", album_artist="albumartist")
+    return TrackTags(seconds=seconds, **found)
+
+
+def _id3(tags: ID3) -> dict:
+    text = lambda frame: str(tags[frame].text[0]).strip() if frame in tags and tags[frame].text else ""  # noqa: E731
+    genres = tags["TCON"].genres if "TCON" in tags else []  # maps ID3v1 codes: "(17)" -> Rock
+    return {"genres": split_genres(genres), "album": text("TALB"), "artist": text("TPE1"), "album_artist": text("TPE2")}
+
+
+def _mp4(tags: MP4Tags) -> dict:
+    first = lambda key: str(tags[key][0]).strip() if tags.get(key) else ""  # noqa: E731
+    genres = list(tags.get("\xa9gen", []))
+    for code in tags.get("gnre", []):  # the older numeric atom: ID3v1 code + 1
+        if 0 < int(code) <= len(ID3V1_GENRES):
+            genres.append(ID3V1_GENRES[int(code) - 1])
+    return {"genres": split_genres(genres), "album": first("\xa9alb"), "artist": first("\xa9ART"),
+            "album_artist": first("aART")}
+
+
+def _keyed(tags, *, genre: str, album: str, artist: str, album_artist: str) -> dict:
+    lower = {}
+    for key, value in tags.items():
+        lower.setdefault(str(key).lower(), []).extend(value if isinstance(value, list) else [value])
+    first = lambda key: str(lower[key.lower()][0]).strip() if lower.get(key.lower()) else ""  # noqa: E731
+    return {"genres": split_genres(lower.get(genre.lower(), [])), "album": first(album), "artist": first(artist),
+            "album_artist": first(album_artist)}
+
+
+def _describe(err: Exception) -> str:
+    return str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__

@@ -1,0 +1,30 @@
+"""DVC stage `scan`: list the library as params.yaml's `source` describes it and stop early on any problem."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spectrogenre.cli import run_stage
+from spectrogenre.errors import LibraryError
+from spectrogenre.library.scan import render, scan, write_scan
+from spectrogenre.params import load_params
+
+
+def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file (layout manifest).")],
+         out: Annotated[Path, typer.Option(help="Output folder.")]):
+    params = load_params()
+    catalog, report = scan(library, params)
+    table, problems = render(report, layout=params.source.layout, library=library)
+    if not report.ok:
+        print(table + problems, file=sys.stderr, end="")
+        raise LibraryError(f"{len(report.errors)} problem(s) in the library (listed above); "
+                           f"`spectrogenre scan` shows them without running the pipeline")
+    write_scan(catalog, report, out)
+    print(f"scan: {len(catalog.tracks)} tracks in {len(report.genres)} genres, {len(catalog.left_out)} left out, "
+          f"{len(catalog.ignored)} ignored (data/scan/skipped.csv, ignored.csv)")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,105 @@
+from collections import Counter
+
+from spectrogenre.library.checks import check_catalog, suggest_map
+from spectrogenre.library.sources import Catalog, GenreMap, Track, load_catalog
+from tests.synth import write_tagged
+
+
+def track(genre, album, seconds=60.0, artist=""):
+    return Track(path=None, name=f"{genre}/{album}/{seconds}.mp3", genre=genre, album=album, artist=artist,
+                 seconds=seconds)
+
+
+def catalog_of(*tracks, layout="folders"):
+    return Catalog(root=None, layout=layout, tracks=list(tracks))
+
+
+def test_a_sound_library_has_no_errors_and_its_figures_per_genre():
+    catalog = catalog_of(*(track(g, a, artist=f"{g}{a}") for g in ("jazz", "rock") for a in "ABC"),
+                         track("jazz", "A", seconds=None))
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.ok and report.errors == [] and report.warnings == []
+    assert report.genres["jazz"] == {"tracks": 4, "groups": 3, "groups_with_a_clip": 3, "albums": 3, "artists": 3,
+                                     "hours": 0.05, "tracks_of_unknown_length": 1, "grouped_by": {"album": 4}}
+
+
+def test_too_few_groups_counting_only_groups_long_enough_for_a_clip():
+    # rock: albums A and B, and C whose one track is 10 s, shorter than a 15 s clip
+    catalog = catalog_of(*(track("jazz", a) for a in "ABC"), track("rock", "A"), track("rock", "B"),
+                         track("rock", "C", seconds=10.0))
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.errors == [
+        "genre 'rock' has 2 group(s) (3 track(s) by album) with at least 15 s of audio; the train/val/test split "
+        "keeps each group in one set and needs 3: add albums, tag the tracks' albums or artists, or leave the genre "
+        "out"]
+
+
+def test_one_genre_and_a_missing_model_requirement_are_errors_together():
+    report = check_catalog(catalog_of(*(track("jazz", a) for a in "ABC")), genre_map=GenreMap(), clip_seconds=15.0,
+                           model_requirement="model.kind musicnn: install it")
+    assert report.errors == ["model: model.kind musicnn: install it",
+                             "1 genre(s) with usable tracks (jazz): a classifier needs at least 2"]
+
+
+def test_crossval_needs_as_many_independent_groups_as_folds():
+    # jazz: 3 albums by 3 artists; rock: 3 albums, two by one artist -> 2 groups by artist
+    catalog = catalog_of(*(track("jazz", a, artist=f"j{a}") for a in "ABC"),
+                         track("rock", "A", artist="x"), track("rock", "B", artist="x"), track("rock", "C", artist="y"))
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="auto")
+    assert report.errors == ["genre 'rock' has 2 independent group(s) by artist; 3-fold cross-validation needs 3: "
+                             "lower crossval.folds or add albums"]
+    assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="album").ok
+
+
+def test_tracks_grouped_alone_are_warned_of():
+    catalog = catalog_of(*(Track(path=None, name=f"rap/{i}.mp3", genre="rap", seconds=60.0) for i in range(3)),
+                         *(track("jazz", a) for a in "ABC"), layout="flat")
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.ok
+    assert report.warnings == ["genre 'rap': 3 track(s) have no album or artist tag and are grouped alone, so tracks "
+                               "of one album may straddle train and test (tag them, or use a manifest)"]
+
+
+def test_artist_folders_read_as_genres_get_the_hint_to_use_tags():
+    catalog = catalog_of(*(track(f"Artist {i}", "Only Album") for i in range(4)))
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.errors[-1].startswith("4 of 4 genre folders have too few albums: if the top folders are artists")
+
+
+def test_suggested_map_places_values_by_name_and_offers_the_rest():
+    unmapped = Counter({"Alternative Rock": 72, "Alt. Rock": 8, "World": 12, "world": 2, "Electronica": 5})
+    suggestion = suggest_map(GenreMap({"rock": [], "electronic": ["Techno"], "Electro": []}), unmapped)
+    # 'Electronica' contains both 'electronic' and 'electro': ambiguous, so it is offered on its own
+    assert suggestion == (
+        "source:\n"
+        "  genres:\n"
+        '    "rock": ["Alternative Rock", "Alt. Rock"]  # +80 track(s) suggested\n'
+        '    "electronic": ["Techno"]\n'
+        '    "Electro": []\n'
+        '    "World": ["world"]  # 14 track(s): keep as a genre, move into another, or delete\n'
+        '    "Electronica": []  # 5 track(s): keep as a genre, move into another, or delete\n')
+
+
+def test_a_tags_library_without_a_map_stops_and_suggests_one(tmp_path):
+    for i, genre in enumerate(["Alternative Rock", "Alternative Rock", "Classical"]):
+        write_tagged(tmp_path / "lib" / f"{i}.mp3", genre=genre, album=f"A{i}")
+    catalog = load_catalog(tmp_path / "lib", layout="tags")
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.errors[0].startswith("layout tags needs a genre map")
+    assert report.suggested_map == (
+        "source:\n  genres:\n"
+        '    "Alternative Rock": []  # 2 track(s): keep as a genre, move into another, or delete\n'
+        '    "Classical": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+
+
+def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
+    import importlib.util
+
+    from spectrogenre.library.scan import model_requirement
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "musicnn" else real_find_spec(name))
+    assert model_requirement("seed_cnn") is None
+    assert model_requirement("musicnn") == (
+        "model.kind musicnn: the pretrained musicnn weights come from the musicnn package, which is not installed: "
+        "pip install --no-deps musicnn==0.1.0 (--no-deps: it pins numpy<1.17)")

@@ -1,0 +1,191 @@
+import shutil
+
+import pytest
+
+from spectrogenre.errors import LibraryError
+from spectrogenre.library.sources import GenreMap, Track, load_catalog
+from tests.synth import write_tagged
+
+
+def names(catalog):
+    return [(t.genre, t.group, t.name) for t in catalog.tracks]
+
+
+# --- folders: <genre>/<album>/<track>
+
+def test_folders_give_genres_albums_and_tracks_in_order(tiny_library):
+    catalog = load_catalog(tiny_library, layout="folders")
+    assert [t.name for t in catalog.tracks][:6] == [
+        "Clicks/Album 0/01 Track.wav", "Clicks/Album 0/02 Track.flac", "Clicks/Album 1/01 Track.wav",
+        "Clicks/Album 1/02 Track.flac", "Clicks/Album 2/01 Track.wav", "Clicks/Album 2/02 Track.flac"]
+    assert sorted(catalog.genres()) == ["Clicks", "Drone", "Noise"]
+    assert {t.group for t in catalog.tracks} == {"Album 0", "Album 1", "Album 2"}
+    assert {t.grouped_by for t in catalog.tracks} == {"album"}
+    assert catalog.left_out == [] and catalog.ignored == []
+
+
+def test_folders_list_covers_as_ignored_and_loose_audio_as_left_out_with_the_fix(tiny_library):
+    (tiny_library / "Drone" / "Album 0" / "cover.jpg").write_bytes(b"jpeg")
+    (tiny_library / "Drone" / "loose.mp3").write_bytes(b"x")
+    (tiny_library / "Drone" / "Album 0" / ".DS_Store").write_bytes(b"x")
+    disc = tiny_library / "Noise" / "Album 0" / "CD2"
+    disc.mkdir()
+    shutil.copy(tiny_library / "Noise" / "Album 0" / "01 Track.wav", disc / "01.wav")
+    catalog = load_catalog(tiny_library, layout="folders")
+    assert catalog.ignored == [("Drone/Album 0/cover.jpg", "not an audio file")]
+    assert catalog.left_out == [("Drone/loose.mp3", "audio file outside an album folder (flat <genre>/<track> "
+                                                    "folders: layout flat)")]
+    noise_0 = [t.name for t in catalog.tracks if t.genre == "Noise" and t.group == "Album 0"]
+    assert noise_0 == ["Noise/Album 0/01 Track.wav", "Noise/Album 0/02 Track.flac", "Noise/Album 0/CD2/01.wav"]
+
+
+def test_a_missing_library_or_a_manifest_given_as_a_folder_is_one_clear_error(tmp_path):
+    with pytest.raises(LibraryError, match="does not exist or is not a folder"):
+        load_catalog(tmp_path / "nowhere", layout="folders")
+    (tmp_path / "list.csv").write_text("path,genre\n")
+    with pytest.raises(LibraryError, match="set the layout to manifest"):
+        load_catalog(tmp_path / "list.csv", layout="flat")
+
+
+def test_a_genre_map_can_merge_and_select_folders(tiny_library):
+    catalog = load_catalog(tiny_library, layout="folders", genre_map=GenreMap({"tonal": ["Drone"], "Noise": []}))
+    assert sorted(catalog.genres()) == ["Noise", "tonal"]
+    assert len(catalog.genres()["tonal"]) == 6
+    assert catalog.unmapped == {"Clicks": 6}
+    assert catalog.left_out[0] == ("Clicks/Album 0/01 Track.wav",
+                                   "genre folder 'Clicks' is not in the genre map (source.genres)")
+
+
+# --- flat: <genre>/<track>, groups from tags
+
+def test_flat_groups_by_album_tag_else_artist_else_the_track(tmp_path):
+    root = tmp_path / "lib"
+    write_tagged(root / "jazz" / "a.mp3", album="Kind of Blue", artist="Miles Davis")
+    write_tagged(root / "jazz" / "b.flac", album="Kind of Blue", artist="Miles Davis")
+    write_tagged(root / "jazz" / "c.ogg", artist="Nina Simone")
+    write_tagged(root / "jazz" / "more" / "d.wav")  # sub-folders are fine
+    catalog = load_catalog(root, layout="flat")
+    assert [(t.group, t.grouped_by, t.name) for t in catalog.tracks] == [
+        ("Kind of Blue", "album", "jazz/a.mp3"), ("Kind of Blue", "album", "jazz/b.flac"),
+        ("[artist] Nina Simone", "artist", "jazz/c.ogg"), ("[track] jazz/more/d.wav", "track", "jazz/more/d.wav")]
+
+
+def test_flat_lists_audio_outside_a_genre_folder(tmp_path):
+    write_tagged(tmp_path / "lib" / "top.mp3")
+    write_tagged(tmp_path / "lib" / "rock" / "x.mp3")
+    catalog = load_catalog(tmp_path / "lib", layout="flat")
+    assert names(catalog) == [("rock", "[track] rock/x.mp3", "rock/x.mp3")]
+    assert catalog.left_out == [("top.mp3", "audio file outside a genre folder")]
+
+
+# --- tags: any tree, genre from the tag through the map
+
+def tagged_library(root):
+    write_tagged(root / "A" / "1" / "a.mp3", genre="Hip-Hop", album="One", artist="A")
+    write_tagged(root / "A" / "1" / "b.mp3", genre="hip hop", album="One", artist="A")
+    write_tagged(root / "B" / "c.flac", genre="HipHop", album="Two", artist="B")
+    write_tagged(root / "B" / "d.ogg", genre="(17)", album="Three", artist="B")  # Vorbis: stays literal
+    write_tagged(root / "C" / "e.mp3", genre="(17)", album="Four", artist="C")  # ID3v1 code: Rock
+    write_tagged(root / "C" / "f.mp3", genre=["Rock", "Rap"], album="Four", artist="C")
+    write_tagged(root / "C" / "g.mp3", genre="Jazz", album="Five", artist="C")
+    write_tagged(root / "C" / "h.mp3", album="Five", artist="C")
+    (root / "C" / "i.flac").write_bytes(b"fLaC" + b"\x00\x00\x00\x22" + b"\xff" * 10)
+
+
+def test_tags_place_each_track_by_its_genre_tag_through_the_map(tmp_path):
+    tagged_library(tmp_path / "lib")
+    genre_map = GenreMap({"hiphop": ["Hip-Hop", "Rap"], "rock": []})
+    catalog = load_catalog(tmp_path / "lib", layout="tags", genre_map=genre_map)
+    assert names(catalog) == [("hiphop", "One", "A/1/a.mp3"), ("hiphop", "One", "A/1/b.mp3"),
+                              ("hiphop", "Two", "B/c.flac"), ("rock", "Four", "C/e.mp3")]
+    assert dict(catalog.left_out) == {
+        "B/d.ogg": "genre tag '(17)' is not in the genre map (source.genres)",
+        "C/f.mp3": "genre tag 'Rock', 'Rap' matches 2 genres (hiphop, rock): ambiguous, not guessed",
+        "C/g.mp3": "genre tag 'Jazz' is not in the genre map (source.genres)",
+        "C/h.mp3": "no genre tag",
+        "C/i.flac": "tags cannot be read (file said 34 bytes, read 10 bytes)",
+    }
+    assert catalog.unmapped == {"(17)": 1, "Jazz": 1}
+
+
+def test_a_value_mapped_to_two_genres_is_reported(tmp_path):
+    write_tagged(tmp_path / "lib" / "x.mp3", genre="Trip-Hop")
+    genre_map = GenreMap({"electronic": ["trip hop"], "hiphop": ["TripHop"]})
+    assert genre_map.conflicts == ["genre map: 'trip hop' is listed under electronic and hiphop",
+                                   "genre map: 'TripHop' is listed under electronic and hiphop"]
+    catalog = load_catalog(tmp_path / "lib", layout="tags", genre_map=genre_map)
+    assert catalog.tracks == [] and catalog.map_conflicts == genre_map.conflicts
+    assert "matches 2 genres" in catalog.left_out[0][1]
+
+
+# --- manifest: CSV or TSV, paths relative to it
+
+def test_manifest_csv_with_albums_artists_and_bad_rows(tmp_path):
+    root = tmp_path / "data"
+    write_tagged(root / "audio" / "1.mp3", album="Tagged Album", artist="Tagged Artist")
+    write_tagged(root / "audio" / "2.flac")
+    write_tagged(root / "audio" / "3.wav")
+    (root / "manifest.csv").write_text(
+        "Path,Genre,Album,Artist\n"
+        "audio/1.mp3,blues,,\n"            # album and artist from the file's tags
+        "audio/2.flac,blues,Live,Someone\n"
+        "audio/3.wav,jazz,,\n"             # no album, no artist: its own group
+        "audio/missing.mp3,jazz,,\n"
+        "audio/./1.mp3,jazz,,\n"           # the same file again
+        "audio/2.flac,,,\n"
+        ",jazz,,\n")
+    catalog = load_catalog(root / "manifest.csv", layout="manifest")
+    assert catalog.root == root
+    assert [(t.genre, t.group, t.artist, t.name) for t in catalog.tracks] == [
+        ("blues", "Live", "Someone", "audio/2.flac"), ("blues", "Tagged Album", "Tagged Artist", "audio/1.mp3"),
+        ("jazz", "[track] audio/3.wav", "", "audio/3.wav")]
+    assert catalog.left_out == [
+        ("manifest.csv row 5: audio/missing.mp3", "no such file"),
+        ("manifest.csv row 6: audio/./1.mp3", "listed again (first at row 2); that row is used"),
+        ("manifest.csv row 7: audio/2.flac", "listed again (first at row 3); that row is used"),
+        ("manifest.csv row 8", "no path")]
+
+
+def test_manifest_tsv_and_absolute_paths(tmp_path):
+    track = write_tagged(tmp_path / "elsewhere" / "x.ogg", album="A")
+    (tmp_path / "list.tsv").write_text(f"path\tgenre\n{track}\tfolk\n")
+    catalog = load_catalog(tmp_path / "list.tsv", layout="manifest")
+    assert [(t.genre, t.group, t.path) for t in catalog.tracks] == [("folk", "A", track)]
+
+
+def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
+    (tmp_path / "list.csv").write_text("file,label\na.mp3,rock\n")
+    with pytest.raises(LibraryError, match="has no path or genre column .*it needs path and genre"):
+        load_catalog(tmp_path / "list.csv", layout="manifest")
+
+
+# --- formats
+
+@pytest.mark.parametrize("suffix", ["opus", "m4a"])
+def test_ffmpeg_formats_are_tracks_or_say_they_need_ffmpeg(tmp_path, suffix, monkeypatch):
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("writing the test file needs ffmpeg")
+    write_tagged(tmp_path / "lib" / "pop" / "Album" / f"t.{suffix}", album="Album")
+    catalog = load_catalog(tmp_path / "lib", layout="folders")
+    assert [t.name for t in catalog.tracks] == [f"pop/Album/t.{suffix}"]
+    monkeypatch.setattr("spectrogenre.audio_io.shutil.which", lambda name: None)
+    catalog = load_catalog(tmp_path / "lib", layout="folders")
+    assert catalog.tracks == []
+    assert catalog.left_out == [(f"pop/Album/t.{suffix}",
+                                 f".{suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)")]
+
+
+def test_a_broken_link_and_a_folder_named_like_audio_are_reported(tmp_path):
+    root = tmp_path / "lib"
+    write_tagged(root / "pop" / "A" / "ok.mp3")
+    (root / "pop" / "A" / "gone.mp3").symlink_to(tmp_path / "nothing.mp3")
+    (root / "pop" / "A" / "x.flac").mkdir()
+    catalog = load_catalog(root, layout="folders")
+    assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
+    assert catalog.left_out == [("pop/A/gone.mp3", "not a regular file (a broken link, a pipe or a device)")]
+
+
+def test_groups_name_their_kind():
+    assert Track(path=None, name="g/x.mp3", genre="g", album="A").group == "A"
+    assert Track(path=None, name="g/x.mp3", genre="g", artist="B").group == "[artist] B"
+    assert Track(path=None, name="g/x.mp3", genre="g").group == "[track] g/x.mp3"

@@ -1,0 +1,68 @@
+import shutil
+
+import pytest
+
+from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags, split_genres
+from tests.synth import write_tagged
+
+FORMATS = ["mp3", "flac", "ogg", "opus", "m4a", "wav"]
+
+
+def needs_ffmpeg(suffix: str):
+    if suffix == "m4a" and shutil.which("ffmpeg") is None:
+        pytest.skip("writing an m4a test file needs ffmpeg")
+
+
+def test_genre_values_match_ignoring_case_spaces_and_punctuation():
+    assert genre_key("Hip-Hop") == genre_key("hip hop") == genre_key("HipHop") == "hiphop"
+    assert genre_key("R&B") == "rb"
+    assert genre_key("Électro Rock") == "electrorock"  # accents fold too
+    assert genre_key(" -- ") == ""
+
+
+def test_one_value_can_hold_several_genres_and_repeats_go():
+    assert split_genres(["Rock; Pop", "Rock", "  ", "Jazz|Blues", "Hip-Hop/Rap"]) == (
+        "Rock", "Pop", "Jazz", "Blues", "Hip-Hop/Rap")
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_genre_album_artist_and_length_from_every_container(tmp_path, suffix):
+    needs_ffmpeg(suffix)
+    path = write_tagged(tmp_path / f"t.{suffix}", seconds=2.0, genre=["Jazz", "Blues"], album="Kind of Blue",
+                        artist="Miles Davis")
+    tags = read_tags(path)
+    assert (tags.genres, tags.album, tags.artist) == (("Jazz", "Blues"), "Kind of Blue", "Miles Davis")
+    assert tags.seconds == pytest.approx(2.0, abs=0.05)
+
+
+@pytest.mark.parametrize("suffix", ["mp3", "wav"])
+def test_id3v1_numeric_genre_codes_become_names(tmp_path, suffix):
+    # ID3v1 code 17 is Rock and 4 is Disco (the ID3 specification's table)
+    path = write_tagged(tmp_path / f"t.{suffix}", genre=["(17)", "4"])
+    assert read_tags(path).genres == ("Rock", "Disco")
+
+
+def test_mp4s_numeric_genre_atom_is_read():
+    from spectrogenre.library.tags import _mp4
+
+    # mutagen reads the old 'gnre' atom but cannot write one: the atoms as mutagen hands them over
+    tags = {"gnre": [18], "\xa9alb": ["Album"]}  # ID3v1 code + 1: 17 is Rock
+    assert _mp4(tags) == {"genres": ("Rock",), "album": "Album", "artist": "", "album_artist": ""}
+
+
+def test_untagged_and_unknown_files_have_no_tags(tmp_path):
+    import soundfile as sf
+
+    from tests.synth import sine
+
+    sf.write(tmp_path / "plain.flac", sine(1.0, sr=8000), 8000)
+    assert read_tags(tmp_path / "plain.flac") == TrackTags(seconds=1.0)
+    (tmp_path / "notes.xyz").write_text("not audio")
+    assert read_tags(tmp_path / "notes.xyz") == TrackTags()
+
+
+def test_a_damaged_tag_block_is_a_clear_error_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.flac"
+    bad.write_bytes(b"fLaC" + b"\x00\x00\x00\x22" + b"\xff" * 10)
+    with pytest.raises(TagError, match=r"bad\.flac: tags cannot be read"):
+        read_tags(bad)
