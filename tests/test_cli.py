@@ -1,3 +1,5 @@
+import shutil
+
 from typer.testing import CliRunner
 
 from spectrogenre.cli import app
@@ -5,25 +7,65 @@ from spectrogenre.cli import app
 runner = CliRunner()
 
 
-def test_scan_lists_genres_albums_and_tracks(tiny_library):
-    result = runner.invoke(app, ["scan", str(tiny_library)])
+def test_scan_lists_genres_groups_and_hours(tiny_library):
+    result = runner.invoke(app, ["scan", str(tiny_library), "--params", "absent.yaml"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["genre", "albums", "tracks"]
-    assert [line.split() for line in lines[1:]] == [["Clicks", "3", "6"], ["Drone", "3", "6"], ["Noise", "3", "6"]]
+    assert lines[0] == f"{tiny_library} (layout folders)"
+    assert lines[1].split() == ["genre", "tracks", "groups", "albums", "artists", "hours", "grouped", "by"]
+    # 6 tracks of 9 s each = 0.015 h per genre
+    assert [line.split() for line in lines[2:]] == [[g, "6", "3", "3", "0", "0.01", "album", "6"]
+                                                    for g in ("Clicks", "Drone", "Noise")]
+    assert result.stderr.strip() == "ready: the pipeline can train on this library"
 
 
-def test_scan_decode_reports_an_unusable_track_and_fails(tiny_library):
+def test_scan_lists_every_kind_of_problem_at_once_without_decoding(tiny_library, tmp_path):
+    bad = tiny_library / "Drone" / "Album 2" / "03 Bad.flac"
+    bad.write_bytes(b"fLaC" + b"\x00\x00\x00\x22" + b"\xff" * 10)  # unreadable: listed, the rest goes on
+    (tiny_library / "Drone" / "Album 2" / "cover.jpg").write_bytes(b"jpeg")
+    for album in ("Album 1", "Album 2"):  # Clicks keeps 1 album: below the split's 3
+        shutil.rmtree(tiny_library / "Clicks" / album)
+    (tiny_library / "Folk" / "Live").mkdir(parents=True)
+    (tiny_library / "Folk" / "Live" / "song.m4a").write_bytes(b"x")
+    params = tmp_path / "params.yaml"
+    params.write_text("library: x\nmodel:\n  kind: musicnn\ncrossval:\n  folds: 4\n")
+    result = runner.invoke(app, ["scan", str(tiny_library), "--params", str(params)],
+                           env={"PATH": "/nonexistent"})  # no ffmpeg on this PATH
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "left out: 1 file(s): .m4a needs ffmpeg, which is not installed" in err
+    assert "ignored: 1 file(s) that are not audio" in err
+    assert "error: genre 'Clicks' has 1 group(s)" in err
+    assert "error: genre 'Drone' has 3 independent group(s) by album; 4-fold cross-validation needs 4" in err
+    assert err.splitlines()[-1] == "4 problem(s) the pipeline would stop on"
+
+
+def test_scan_decode_moves_an_undecodable_track_to_left_out(tiny_library):
     bad = tiny_library / "Drone" / "Album 2" / "03 Bad.wav"
     bad.write_bytes(b"RIFF....WAVEfmt garbage")
-    result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
-    assert result.exit_code == 1
-    assert f"unusable: {bad}: cannot be decoded" in result.stderr
-    assert "1 unusable track(s)" in result.stderr
+    result = runner.invoke(app, ["scan", "--decode", str(tiny_library), "--params", "absent.yaml"])
+    assert result.exit_code == 0, result.output  # the pipeline skips it and goes on
+    assert "left out: 1 file(s): cannot be decoded: corrupt or not a .wav audio file" in result.stderr
+    assert "Drone/Album 2/03 Bad.wav" in result.stderr
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
+                                                                           ["Noise", "6"]]
+
+
+def test_scan_takes_a_manifest_path_as_a_manifest(tiny_library, tmp_path):
+    manifest = tiny_library / "list.csv"
+    manifest.write_text("path,genre\n" + "".join(f"{g}/Album {a}/01 Track.wav,{g}\n"
+                                                  for g in ("Clicks", "Noise") for a in range(3)))
+    params = tmp_path / "params.yaml"
+    params.write_text("library: x\nfrontend:\n  clip_seconds: 2.0\n")  # the tiny tracks are 9 s long
+    result = runner.invoke(app, ["scan", str(manifest), "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"{manifest} (layout manifest)"
+    # no album column and no tags: each track is its own group
+    assert [line.split()[:3] for line in result.stdout.splitlines()[2:]] == [["Clicks", "3", "3"], ["Noise", "3", "3"]]
 
 
 def test_scan_of_a_missing_folder_is_one_clear_line(tmp_path):
-    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+    result = runner.invoke(app, ["scan", str(tmp_path / "nope"), "--params", "absent.yaml"])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: library path {tmp_path / 'nope'} does not exist or is not a folder"
 

@@ -35,34 +35,49 @@ def run_stage(main) -> None:
     typer.run(user_errors(main))
 
 
+class Layout(str, Enum):
+    folders = "folders"
+    flat = "flat"
+    tags = "tags"
+    manifest = "manifest"
+
+
 @app.command()
 @user_errors
 def scan(
-    library: Annotated[Path, typer.Argument(help="Library folder laid out as <genre>/<album>/<track>.")],
-    decode: Annotated[bool, typer.Option(help="Also decode every track to find unusable files.")] = False,
+    library: Annotated[Path | None, typer.Argument(
+        help="Library folder, or a manifest CSV/TSV. Default: `library` in --params.")] = None,
+    layout: Annotated[Layout | None, typer.Option(
+        help="How the library names genres. Default: source.layout in --params (a .csv/.tsv path: manifest).")] = None,
+    params_file: Annotated[Path, typer.Option("--params", help="params.yaml to read the source, genre map, "
+                                                                "model kind and cross-validation from.")] = Path(
+        "params.yaml"),
+    decode: Annotated[bool, typer.Option(help="Also decode every track (slow) to find files that cannot be.")] = False,
+    verbose: Annotated[bool, typer.Option(help="List every file left out, not a few per reason.")] = False,
 ):
-    """Summarise a library: genres, albums, tracks, and files that would be skipped or ignored."""
-    from spectrogenre.audio_io import read_mono
-    from spectrogenre.errors import AudioError
-    from spectrogenre.library import scan_library
+    """Check a library before training: genres, groups and hours, and every problem the pipeline would stop on.
 
-    found = scan_library(library)
-    problems = 0
-    typer.echo(f"{'genre':<20} {'albums':>6} {'tracks':>6}")
-    for genre, albums in found.genres.items():
-        typer.echo(f"{genre:<20} {len(albums):>6} {sum(len(a.tracks) for a in albums):>6}")
-        if decode:
-            for album in albums:
-                for track in album.tracks:
-                    try:
-                        read_mono(track, sample_rate=22050)
-                    except AudioError as err:
-                        problems += 1
-                        typer.echo(f"  unusable: {err}", err=True)
-    for path, reason in found.ignored:
-        typer.echo(f"  ignored: {path}: {reason}", err=True)
-    if problems:
-        typer.echo(f"{problems} unusable track(s): the pipeline will skip and list them", err=True)
+    Reads headers and tags only (seconds for thousands of tracks). Exit status 1 when the
+    pipeline would fail on this library; the problems and a suggested genre map go to stderr.
+    """
+    import dataclasses
+
+    from spectrogenre.library.scan import decode_check, render
+    from spectrogenre.library.scan import scan as scan_catalog
+    from spectrogenre.params import load_params, parse_params
+
+    params = load_params(params_file) if params_file.exists() else parse_params({"library": str(library or "")})
+    library = Path(library or params.library)
+    chosen = layout.value if layout else (
+        "manifest" if library.suffix.lower() in (".csv", ".tsv") and library.is_file() else params.source.layout)
+    params = dataclasses.replace(params, source=dataclasses.replace(params.source, layout=chosen))
+    catalog, report = scan_catalog(library, params)
+    if decode:
+        catalog, report = decode_check(catalog, params)
+    table, problems = render(report, layout=chosen, library=library, verbose=verbose)
+    typer.echo(table, nl=False)
+    typer.echo(problems, err=True, nl=False)
+    if not report.ok:
         raise typer.Exit(1)
 
 
@@ -159,6 +174,77 @@ def report(
     from spectrogenre.report import write_report
 
     typer.echo(write_report(base, out))
+
+
+class TagMode(str, Enum):
+    replace = "replace"
+    append = "append"
+
+
+@app.command()
+@user_errors
+def tag(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Audio files or folders (searched recursively).",
+                                                       show_default=False)] = None,
+    model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
+        "data/export"),
+    hop: Annotated[float, typer.Option(help="Seconds from one window to the next.", min=0.5)] = 7.5,
+    min_confidence: Annotated[float, typer.Option(help="A verdict below this confidence is never written.", min=0,
+                                                  max=1)] = 0.5,
+    only_empty: Annotated[bool, typer.Option("--only-empty", help="Only tag files that have no genre.")] = False,
+    mode: Annotated[TagMode, typer.Option(help="replace: the genre becomes the prediction; append: the prediction "
+                                               "is added after the genres there, unless there already.")] = (
+        TagMode.replace),
+    write: Annotated[bool, typer.Option("--write", help="Write the tags; without it, only show what would be done.")
+                     ] = False,
+    log: Annotated[Path | None, typer.Option(help="Undo log the writes are appended to (default: "
+                                                  "spectrogenre-tag-<YYYYmmdd-HHMMSS>.jsonl here).")] = None,
+    undo: Annotated[Path | None, typer.Option(metavar="LOG", help="Reverse the writes of an undo log, latest first; "
+                                                                 "genres changed since are left alone.")] = None,
+):
+    """Write the predicted genre into each file's own genre tag (mp3, flac, ogg, opus, m4a).
+
+    A dry run unless --write. Each write is made on a copy, checked (same audio, other tags unchanged) and logged
+    before it replaces the file; --undo LOG reverses a run. Exit status 1 if any file failed.
+    """
+    from spectrogenre.library.tagging import (default_log, render_header, render_row, summarise, summarise_undo,
+                                              tag_file, undo_log)
+
+    def shown(rows, line):
+        """The rows, each printed as it is done."""
+        done = []
+        for row in rows:
+            typer.echo(line(row))
+            done.append(row)
+        return done
+
+    if undo is not None:
+        if paths:
+            raise SpectrogenreError("--undo takes no PATHs: the log names the files")
+        rows = shown(undo_log(undo), lambda row: f"{row.path}  {row.action}")
+        typer.echo(summarise_undo(rows), err=True)
+    else:
+        if not paths:
+            raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
+        from spectrogenre.inference import ExportedModel
+        from spectrogenre.prediction import expand, predict_file
+
+        files = expand(paths)
+        if not files:
+            raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
+        # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
+        predict = functools.partial(predict_file, exported=ExportedModel.load(model), hop_seconds=hop, threshold=0,
+                                    top_k=1)
+        log = (log or default_log()) if write else None
+        width = max(len(str(path)) for path in files)
+        typer.echo(render_header(width))
+        rows = shown((tag_file(path, predict, min_confidence=min_confidence, only_empty=only_empty, mode=mode.value,
+                               log=log) for path in files), lambda row: render_row(row, width=width))
+        if any(row.action == "written" for row in rows):
+            typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
+        typer.echo(summarise(rows, dry_run=not write), err=True)
+    if any(row.failed for row in rows):
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,315 @@
+"""Writing predicted genres into files' own genre tags, safely, with an undo log.
+
+A write never touches the original until a tagged copy beside it has been checked: the
+same decoded samples, every other tag unchanged, the genre reading back as intended.
+Only then is the copy renamed over the original, after the undo log line is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import zip_longest
+from pathlib import Path
+
+import mutagen
+import numpy as np
+import soundfile as sf
+from mutagen.id3 import ID3, TCON, Encoding
+from mutagen.mp4 import MP4Tags
+
+from spectrogenre.errors import AudioError, SpectrogenreError
+from spectrogenre.library.tags import read_tags
+
+UNSURE = "unsure"  # prediction.UNSURE: the library layer does not import the runtime
+# Containers whose genre tag we write (ID3v2.4 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
+WRITABLE = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4"})
+FFMPEG_DECODED = frozenset({".m4a", ".mp4"})  # libsndfile does not read MP4
+BLOCK_FRAMES = 1 << 16  # compare audio in bounded memory: an hour-long mix is not decoded at once
+
+
+class TaggingError(AudioError):
+    """A genre tag cannot be written to a file (unsupported, read-only, or the check of the copy failed)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What --write does with one file: "write" (then `new` is the genre tag), "skip: ..." or "error: ..."."""
+
+    action: str
+    new: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One file's line of the report."""
+
+    path: str
+    action: str
+    current: tuple[str, ...] = ()
+    predicted: str | None = None
+    confidence: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.action.startswith("error:")
+
+
+def merged(current: tuple[str, ...], genre: str, *, mode: str) -> tuple[str, ...]:
+    """The genre tag after writing `genre`: replace -> (genre,); append -> added last unless there (any case)."""
+    if mode == "replace":
+        return (genre,)
+    if genre.casefold() in {value.casefold() for value in current}:
+        return current
+    return (*current, genre)
+
+
+def decide(current: tuple[str, ...], verdict: dict | None, *, min_confidence: float, only_empty: bool,
+           mode: str) -> Decision:
+    """The action for a file with genre tag `current` and predict_file's `verdict` (None: not predicted,
+    which only_empty allows for a file that has a genre)."""
+    if only_empty and current:
+        return Decision("skip: has a genre (--only-empty)")
+    if verdict["error"]:
+        return Decision(f"error: {verdict['error']}")
+    if verdict["genre"] == UNSURE:
+        return Decision("skip: unsure")
+    if verdict["confidence"] < min_confidence:
+        return Decision("skip: below --min-confidence")
+    new = merged(current, verdict["genre"], mode=mode)
+    if new == current:
+        return Decision(f"skip: already {verdict['genre']}")
+    return Decision("write", new)
+
+
+def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: float, only_empty: bool, mode: str,
+             log: Path | None) -> Row:
+    """One file's row; with a `log` the write is made (and logged), without one it is a dry run.
+
+    `predict(path)` gives predict_file's row. A symlink is followed: the real file is tagged, the link stays.
+    """
+    real = path.resolve()
+    current, verdict = (), None
+    try:
+        if not real.is_file():
+            raise TaggingError(path, "no such file")
+        if real.suffix.lower() not in WRITABLE:
+            raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
+                                     "is not supported")
+        current = read_tags(real).genres
+        verdict = None if only_empty and current else predict(real)
+        decision = decide(current, verdict, min_confidence=min_confidence, only_empty=only_empty, mode=mode)
+        action = decision.action
+        if action == "write" and log is None:
+            check_writable(real)
+        elif action == "write":
+            write_genres(real, old=current, new=decision.new, log=log)
+            action = "written"
+    except AudioError as err:
+        action = f"error: {err.problem}"
+    return Row(str(path), action, current, verdict["genre"] if verdict else None,
+               verdict["confidence"] if verdict else None)
+
+
+def check_writable(path: Path) -> None:
+    """Raise TaggingError unless the file and its folder are writable (a cleared write bit counts even for root)."""
+    for target, what in ((path, "the file"), (path.parent, "its folder")):
+        if not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222:
+            raise TaggingError(path, f"read-only: {what} is not writable")
+
+
+def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log: Path | None) -> None:
+    """Make `path`'s genre tag `new` (empty: no genre tag) through a checked copy, logging (old, new) first.
+
+    On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
+    """
+    check_writable(path)
+    temp = path.with_name(f".{path.stem}.spectrogenre-tag{path.suffix}")  # same suffix: mutagen detects by it
+    if temp.exists() or temp.is_symlink():  # another run's, or one stopped mid-write: not ours to delete
+        raise TaggingError(path, f"{temp} is in the way (left by a stopped run?): delete it and try again")
+    try:
+        shutil.copyfile(path, temp)
+        set_genres(temp, new)
+        verify_copy(path, temp, new)
+        shutil.copymode(path, temp)
+        with open(temp, "rb+") as copy:  # on disk before it replaces the original, even if power fails
+            os.fsync(copy.fileno())
+        if log is not None:
+            append_log(log, path=path, old=old, new=new)
+        os.replace(temp, path)
+    except (OSError, mutagen.MutagenError, ValueError) as err:
+        raise TaggingError(path, f"cannot write the genre tag ({err}); file left as it was") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def set_genres(path: Path, genres: tuple[str, ...]) -> None:
+    """Replace every genre value in `path`'s tags by `genres` (none: remove the genre tag), other tags untouched."""
+    audio = mutagen.File(path)
+    if audio is None:
+        raise TaggingError(path, "not a file mutagen can tag")
+    if audio.tags is None:
+        audio.add_tags()
+    tags = audio.tags
+    for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:
+        del tags[key]
+    if genres and isinstance(tags, ID3):
+        tags.add(TCON(encoding=Encoding.UTF8, text=list(genres)))
+    elif genres:
+        tags["\xa9gen" if isinstance(tags, MP4Tags) else "GENRE"] = list(genres)
+    audio.save(**({"v2_version": 4} if isinstance(tags, ID3) else {}))
+
+
+def _genre_keys(tags) -> frozenset[str]:
+    """Tag keys that hold a genre (lower case): read_tags reads all of them, so a write replaces all of them."""
+    if isinstance(tags, ID3):
+        return frozenset({"tcon"})
+    if isinstance(tags, MP4Tags):
+        return frozenset({"\xa9gen", "gnre"})  # gnre: the older numeric atom
+    return frozenset({"genre"})  # Vorbis comments: keys are case-insensitive
+
+
+def other_tags(path: Path) -> list[tuple[str, str]]:
+    """Every tag of `path` but the genre, as sorted (key, repr(value)) pairs, to compare two files' tags."""
+    tags = mutagen.File(path).tags
+    if tags is None:
+        return []
+    genre = _genre_keys(tags)
+    return sorted((str(key), repr(value)) for key, value in tags.items() if str(key).lower() not in genre)
+
+
+def verify_copy(original: Path, copy: Path, genres: tuple[str, ...]) -> None:
+    """Raise TaggingError unless `copy` has `original`'s samples and other tags, and reads back `genres`."""
+    if not same_samples(original, copy):
+        raise TaggingError(original, "the tagged copy decodes to different audio; file left as it was")
+    if other_tags(original) != other_tags(copy):
+        raise TaggingError(original, "writing the genre changed other tags; file left as it was")
+    read_back = read_tags(copy).genres
+    if read_back != genres:
+        raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(genres)}; "
+                                     "file left as it was")
+
+
+def same_samples(a: Path, b: Path) -> bool:
+    """Whether two files decode to exactly the same samples at their native rate (no resampling)."""
+    return all(x is not None and y is not None and np.array_equal(x, y)
+               for x, y in zip_longest(sample_blocks(a), sample_blocks(b)))
+
+
+def sample_blocks(path: Path) -> Iterator[np.ndarray]:
+    """`path` decoded at its own rate, as float32 blocks: soundfile (frames, channels), or ffmpeg for MP4
+    (interleaved samples). Two files with the same audio give the same blocks."""
+    if path.suffix.lower() not in FFMPEG_DECODED:
+        try:
+            yield from sf.blocks(path, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
+        except sf.LibsndfileError as err:
+            raise TaggingError(path, f"cannot be decoded ({err.error_string})") from None
+        return
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise TaggingError(path, f"checking {path.suffix} audio needs ffmpeg, which is not installed")
+    with subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        while chunk := process.stdout.read(BLOCK_FRAMES * 4):
+            yield np.frombuffer(chunk, dtype=np.float32)
+        if process.wait() != 0:
+            raise TaggingError(path, "cannot be decoded (ffmpeg failed)")
+
+
+def append_log(log: Path, *, path: Path, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    """Append one undo line and make it durable (fsync), so that no write can happen unlogged."""
+    created = not log.exists()
+    try:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"path": str(path), "old": list(old), "new": list(new)}, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        if created:  # the new file's name must survive a crash too
+            folder = os.open(log.resolve().parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+    except OSError as err:
+        raise SpectrogenreError(f"cannot write the undo log {log}: {err.strerror or err}") from None
+
+
+def default_log() -> Path:
+    return Path(f"spectrogenre-tag-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
+
+
+def read_log(log: Path) -> list[dict]:
+    """The entries of an undo log, in the order they were written; SpectrogenreError for a bad line."""
+    try:
+        lines = log.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise SpectrogenreError(f"cannot read the undo log {log}: {err.strerror or err}") from None
+    entries = []
+    for number, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            entry = None
+        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+                and all(isinstance(entry.get(k), list) and all(isinstance(v, str) for v in entry[k])
+                        for k in ("old", "new"))):
+            raise SpectrogenreError(f"{log}:{number}: not an undo log line (want path, old, new)")
+        entries.append(entry)
+    return entries
+
+
+def undo_log(log: Path) -> Iterator[Row]:
+    """Reverse an undo log, latest write first: one row per entry ("restored", "skip: already undone", "error: ...")."""
+    for entry in reversed(read_log(log)):
+        path, old, new = Path(entry["path"]), tuple(entry["old"]), tuple(entry["new"])
+        try:
+            yield Row(str(path), undo_entry(path, old=old, new=new))
+        except AudioError as err:
+            yield Row(str(path), f"error: {err.problem}")
+
+
+def undo_entry(path: Path, *, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone."""
+    if not path.is_file():
+        raise TaggingError(path, "no such file")
+    current = read_tags(path).genres
+    if current == old:
+        return "skip: already undone"
+    if current != new:
+        raise TaggingError(path, f"conflict: the genre is now {show(current)}, the log wrote {show(new)}; "
+                                 "left as it is")
+    write_genres(path, old=new, new=old, log=None)
+    return "restored"
+
+
+def show(genres: tuple[str, ...]) -> str:
+    return "; ".join(genres) or "-"
+
+
+def render_header(width: int) -> str:
+    return f"{'file':<{width}}  {'current':<20} {'predicted':<12} {'conf':>5}  action"
+
+
+def render_row(row: Row, *, width: int) -> str:
+    confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
+    return f"{row.path:<{width}}  {show(row.current):<20} {row.predicted or '-':<12} {confidence:>5}  {row.action}"
+
+
+def summarise(rows: list[Row], *, dry_run: bool) -> str:
+    """The closing line: counts of written (or would-be), skipped and failed files."""
+    failed = sum(row.failed for row in rows)
+    done = sum(row.action in ("write", "written") for row in rows)
+    counts = f"{done} {'would be written' if dry_run else 'written'}, {len(rows) - done - failed} skipped"
+    counts += f", {failed} failed" if failed else ""
+    return f"dry run: {counts}; --write to apply" if dry_run else counts
+
+
+def summarise_undo(rows: list[Row]) -> str:
+    restored = sum(row.action == "restored" for row in rows)
+    failed = sum(row.failed for row in rows)
+    return f"{restored} restored, {len(rows) - restored - failed} already undone, {failed} failed"

@@ -1,0 +1,287 @@
+import json
+import os
+import shutil
+import subprocess
+
+import mutagen
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from spectrogenre.cli import app
+from spectrogenre.errors import SpectrogenreError
+from spectrogenre.library import tagging
+from spectrogenre.library.tagging import Decision, TaggingError, decide, merged, tag_file, undo_log, write_genres
+from spectrogenre.library.tags import read_tags
+from tests.synth import clicks, sine
+
+OTHER = {"title": ["Tone"], "artist": ["Test Artist"], "album": ["Test Album"]}
+GENRE_KEYS = {"tcon", "genre", "\xa9gen"}
+
+
+def needs_ffmpeg(suffix):
+    if suffix == ".m4a" and shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+
+
+def write_audio(path, audio, sr):
+    """A tiny file of `audio` in the container `path`'s suffix names (m4a through ffmpeg)."""
+    needs_ffmpeg(path.suffix)
+    if path.suffix == ".m4a":
+        wav = path.with_suffix(".wav")
+        sf.write(wav, audio, sr)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", str(path)], check=True)
+        wav.unlink()
+    else:
+        formats = {".mp3": ("MP3", None), ".flac": ("FLAC", None), ".ogg": ("OGG", "VORBIS"), ".opus": ("OGG", "OPUS"),
+                   ".wav": ("WAV", None)}
+        sf.write(path, audio, sr, format=formats[path.suffix][0], subtype=formats[path.suffix][1])
+    return path
+
+
+def tagged_file(folder, name, *, genre=None):
+    """2 s of 440 Hz (48 kHz for opus, else 44.1 kHz) with title, artist, album and maybe a genre."""
+    path = folder / name
+    sr = 48000 if path.suffix == ".opus" else 44100
+    write_audio(path, sine(2.0, sr=sr), sr)
+    audio = mutagen.File(path, easy=True)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, values in {**OTHER, **({"genre": [genre]} if genre else {})}.items():
+        audio[key] = values
+    audio.save()
+    return path
+
+
+def decoded(path):
+    """All samples at the file's own rate (test-side decoder, independent of tagging.sample_blocks)."""
+    if path.suffix == ".m4a":
+        raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "f32le", "-"],
+                             capture_output=True, check=True).stdout
+        return np.frombuffer(raw, dtype=np.float32)
+    return sf.read(path, dtype="float32", always_2d=True)[0]
+
+
+def other_tags(path):
+    """Every tag but the genre, as mutagen reads it."""
+    return {key: repr(value) for key, value in mutagen.File(path).tags.items() if key.lower() not in GENRE_KEYS}
+
+
+def verdict(genre="Clicks", confidence=0.9, error=None):
+    return {"path": "x", "genre": genre, "confidence": confidence, "top": [], "windows": [], "error": error}
+
+
+def never(path):
+    raise AssertionError(f"{path} should not be predicted")
+
+
+# --- the decision -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("current, row, options, expected", [
+    ((), verdict("unsure", 0.3), {}, Decision("skip: unsure")),
+    ((), verdict("Clicks", 0.49), {}, Decision("skip: below --min-confidence")),
+    ((), verdict("Clicks", 0.5), {}, Decision("write", ("Clicks",))),
+    ((), verdict("Clicks", 0.2), {"min_confidence": 0.0}, Decision("write", ("Clicks",))),
+    (("Rock",), None, {"only_empty": True}, Decision("skip: has a genre (--only-empty)")),
+    ((), verdict("Clicks"), {"only_empty": True}, Decision("write", ("Clicks",))),
+    (("Rock", "Pop"), verdict("Clicks"), {}, Decision("write", ("Clicks",))),
+    (("Clicks",), verdict("Clicks"), {}, Decision("skip: already Clicks")),
+    (("Rock",), verdict("Clicks"), {"mode": "append"}, Decision("write", ("Rock", "Clicks"))),
+    (("Rock", "clicks"), verdict("Clicks"), {"mode": "append"}, Decision("skip: already Clicks")),
+    ((), verdict(None, None, error="too short"), {}, Decision("error: too short")),
+])
+def test_decide(current, row, options, expected):
+    options = {"min_confidence": 0.5, "only_empty": False, "mode": "replace", **options}
+    assert decide(current, row, **options) == expected
+
+
+def test_merged_replaces_or_appends_once_whatever_the_case():
+    assert merged(("Rock", "Pop"), "Drone", mode="replace") == ("Drone",)
+    assert merged(("Rock", "Pop"), "Drone", mode="append") == ("Rock", "Pop", "Drone")
+    assert merged(("Rock", "DRONE"), "Drone", mode="append") == ("Rock", "DRONE")
+    assert merged((), "Drone", mode="append") == ("Drone",)
+
+
+# --- writing and undoing ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, genre, new", [
+    ("a.mp3", "Rock", ("Rock", "Clicks")),
+    ("a.flac", None, ("Clicks",)),
+    ("a.ogg", "Ambient", ("Drone",)),
+    ("a.opus", None, ("Noise",)),
+    ("a.m4a", "Jazz", ("Clicks",)),
+])
+def test_write_then_undo_keeps_audio_and_other_tags(tmp_path, name, genre, new):
+    path = tagged_file(tmp_path, name, genre=genre)
+    old = (genre,) if genre else ()
+    samples, tags = decoded(path), other_tags(path)
+    assert read_tags(path).genres == old
+    log = tmp_path / "undo.jsonl"
+
+    write_genres(path, old=old, new=new, log=log)
+    assert read_tags(path).genres == new
+    assert np.array_equal(decoded(path), samples) and other_tags(path) == tags
+    assert {key: mutagen.File(path, easy=True)[key] for key in OTHER} == OTHER
+    assert [json.loads(line) for line in log.read_text().splitlines()] == [
+        {"path": str(path), "old": list(old), "new": list(new)}]
+
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert read_tags(path).genres == old
+    assert np.array_equal(decoded(path), samples) and other_tags(path) == tags
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name, "undo.jsonl"]  # no temp file left
+
+
+def test_an_id3v23_tag_is_rewritten_as_v24_with_the_same_frames(tmp_path):
+    path = write_audio(tmp_path / "old.mp3", sine(2.0, sr=44100), 44100)
+    tags = mutagen.id3.ID3()
+    tags.add(mutagen.id3.TIT2(encoding=1, text=["Tone"]))
+    tags.add(mutagen.id3.TYER(encoding=1, text=["1999"]))
+    tags.add(mutagen.id3.TCON(encoding=1, text=["(17)"]))  # ID3v1 code 17: Rock
+    tags.save(path, v2_version=3)
+    before = other_tags(path)
+    assert read_tags(path).genres == ("Rock",)
+    write_genres(path, old=("Rock",), new=("Drone",), log=None)
+    assert mutagen.id3.ID3(path).version == (2, 4, 0)
+    assert read_tags(path).genres == ("Drone",) and other_tags(path) == before
+
+
+def test_undo_leaves_a_genre_changed_since_and_skips_what_is_undone(tmp_path):
+    changed, kept = tagged_file(tmp_path, "changed.flac"), tagged_file(tmp_path, "kept.flac", genre="Rock")
+    log = tmp_path / "undo.jsonl"
+    write_genres(changed, old=(), new=("Clicks",), log=log)
+    write_genres(kept, old=("Rock",), new=("Drone",), log=log)
+    tagging.set_genres(changed, ("Jazz",))  # the user retagged it since
+    before = changed.read_bytes()
+    rows = list(undo_log(log))
+    assert [(row.path, row.action) for row in rows] == [
+        (str(kept), "restored"),
+        (str(changed), "error: conflict: the genre is now Jazz, the log wrote Clicks; left as it is")]
+    assert changed.read_bytes() == before and read_tags(kept).genres == ("Rock",)
+    assert [row.action for row in undo_log(log)] == ["skip: already undone", rows[1].action]
+
+
+def test_a_bad_undo_log_is_one_error_before_any_undo(tmp_path):
+    log = tmp_path / "undo.jsonl"
+    log.write_text('{"path": "/x.mp3", "old": [], "new": ["Rock"]}\n{"path": "/y.mp3"}\n')
+    with pytest.raises(SpectrogenreError, match=r"undo.jsonl:2: not an undo log line"):
+        list(undo_log(log))
+
+
+def test_a_symlink_tags_its_target_and_stays_a_link(tmp_path):
+    target = tagged_file(tmp_path, "real.flac")
+    link = tmp_path / "link.flac"
+    link.symlink_to(target)
+    log = tmp_path / "undo.jsonl"
+    row = tag_file(link, lambda path: verdict(), min_confidence=0.5, only_empty=False, mode="replace", log=log)
+    assert (row.path, row.action, row.predicted) == (str(link), "written", "Clicks")
+    assert link.is_symlink() and read_tags(target).genres == ("Clicks",)
+    assert json.loads(log.read_text())["path"] == str(target)
+
+
+def test_a_dry_run_changes_nothing(tmp_path):
+    path = tagged_file(tmp_path, "a.ogg", genre="Rock")
+    before = path.read_bytes()
+    row = tag_file(path, lambda p: verdict(confidence=0.8), min_confidence=0.5, only_empty=False, mode="append",
+                   log=None)
+    assert (row.current, row.predicted, row.confidence, row.action) == (("Rock",), "Clicks", 0.8, "write")
+    assert path.read_bytes() == before
+
+
+def test_only_empty_skips_a_tagged_file_without_predicting(tmp_path):
+    path = tagged_file(tmp_path, "a.flac", genre="Rock")
+    row = tag_file(path, never, min_confidence=0.5, only_empty=True, mode="replace", log=tmp_path / "undo.jsonl")
+    assert (row.current, row.predicted, row.action) == (("Rock",), None, "skip: has a genre (--only-empty)")
+
+
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_file_is_reported_and_untouched(tmp_path, read_only):
+    path = tagged_file(tmp_path, "a.mp3")
+    before = path.read_bytes()
+    locked = path if read_only == "file" else tmp_path
+    mode = locked.stat().st_mode
+    locked.chmod(mode & ~0o222)
+    try:
+        row = tag_file(path, lambda p: verdict(), min_confidence=0.5, only_empty=False, mode="replace",
+                       log=tmp_path / "undo.jsonl")
+    finally:
+        locked.chmod(mode)
+    what = "the file" if read_only == "file" else "its folder"
+    assert row.action == f"error: read-only: {what} is not writable" and row.failed
+    assert path.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()
+
+
+def test_a_wav_is_unsupported_and_untouched(tmp_path):
+    path = write_audio(tmp_path / "a.wav", sine(1.0, sr=44100), 44100)
+    before = path.read_bytes()
+    row = tag_file(path, never, min_confidence=0.5, only_empty=False, mode="replace", log=tmp_path / "undo.jsonl")
+    assert row.action == "error: writing genre tags to .wav files is not supported"
+    assert path.read_bytes() == before
+
+
+def test_a_failed_check_leaves_the_original_and_no_temp_file(tmp_path, monkeypatch):
+    path = tagged_file(tmp_path, "a.flac", genre="Rock")
+    before = path.read_bytes()
+    monkeypatch.setattr(tagging, "same_samples", lambda a, b: False)
+    log = tmp_path / "undo.jsonl"
+    with pytest.raises(TaggingError, match="decodes to different audio; file left as it was"):
+        write_genres(path, old=("Rock",), new=("Clicks",), log=log)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.flac"]  # no temp file, and nothing logged
+
+
+def test_a_genre_that_would_not_read_back_is_not_written(tmp_path):
+    path = tagged_file(tmp_path, "a.mp3")
+    before = path.read_bytes()
+    with pytest.raises(TaggingError, match=r"the genre reads back as \['Drum', 'Bass'\], not \['Drum; Bass'\];"):
+        write_genres(path, old=(), new=("Drum; Bass",), log=None)  # read_tags splits "; ": two genres
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["a.mp3"]
+
+
+def test_a_file_in_the_temp_files_place_is_left_alone(tmp_path):
+    path = tagged_file(tmp_path, "a.flac")
+    before = path.read_bytes()
+    (tmp_path / ".a.spectrogenre-tag.flac").write_bytes(b"someone else's")
+    with pytest.raises(TaggingError, match=r"\.a\.spectrogenre-tag\.flac is in the way"):
+        write_genres(path, old=(), new=("Clicks",), log=None)
+    assert path.read_bytes() == before
+    assert (tmp_path / ".a.spectrogenre-tag.flac").read_bytes() == b"someone else's"
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".m4a"])
+def test_same_samples_tells_a_copy_from_other_audio(tmp_path, suffix):
+    a = write_audio(tmp_path / f"a{suffix}", sine(2.0, sr=44100), 44100)
+    b = write_audio(tmp_path / f"b{suffix}", sine(2.0, freq=441.0, sr=44100), 44100)
+    copy = tmp_path / f"copy{suffix}"
+    shutil.copyfile(a, copy)
+    assert tagging.same_samples(a, copy)
+    assert not tagging.same_samples(a, b)
+
+
+# --- the command --------------------------------------------------------------------------------------------------
+
+def test_tag_command_dry_run_write_and_undo(tiny_project, tmp_path, monkeypatch):
+    runner = CliRunner()
+    path = write_audio(tmp_path / "clicks.mp3", clicks(8.0, sr=16000), 16000)
+    before = path.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    tag = ["tag", str(path), "--model", str(tiny_project / "data/export"), "--min-confidence", "0"]
+
+    dry = runner.invoke(app, tag)
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines()[1].startswith(str(path)) and dry.stdout.splitlines()[1].endswith("  write")
+    assert dry.stderr.strip() == "dry run: 1 would be written, 0 skipped; --write to apply"
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.jsonl"))
+
+    written = runner.invoke(app, [*tag, "--write"])
+    assert written.exit_code == 0, written.output
+    assert written.stderr.splitlines()[-1] == "1 written, 0 skipped"
+    [log] = tmp_path.glob("spectrogenre-tag-*.jsonl")
+    assert json.loads(log.read_text()) == {"path": str(path), "old": [], "new": ["Clicks"]}
+    assert read_tags(path).genres == ("Clicks",)
+
+    undone = runner.invoke(app, ["tag", "--undo", str(log)])
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout == f"{path}  restored\n"
+    assert read_tags(path).genres == ()
+    assert set(os.listdir(tmp_path)) == {"clicks.mp3", log.name}
