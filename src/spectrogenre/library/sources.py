@@ -116,7 +116,8 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
         if not library.is_dir():
             hint = " (a CSV or TSV file: set the layout to manifest)" if library.suffix.lower() in (".csv", ".tsv") else ""
             raise LibraryError(f"library path {library} does not exist or is not a folder{hint}")
-        catalog = {"folders": _from_folders, "flat": _from_flat, "tags": _from_tags}[layout](library, genre_map)
+        catalog = (_from_tags(library, genre_map) if layout == "tags"
+                   else _from_genre_folders(library, genre_map, layout=layout))
     catalog.map_conflicts = genre_map.conflicts
     catalog.tracks.sort(key=lambda t: (t.genre, t.group, t.name))
     return catalog
@@ -182,44 +183,29 @@ def _track(path: Path, name: str, genre: str, tags: TrackTags | None, *, album: 
                  bytes=path.stat().st_size)
 
 
-def _from_folders(root: Path, genre_map: GenreMap) -> Catalog:
-    """<genre>/<album>/<track>: the album is the folder (sub-folders such as CD1/ belong to it)."""
-    catalog = Catalog(root=root, layout="folders")
+def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Catalog:
+    """The top folder names the genre. folders: <genre>/<album>/<track>, the album is the folder (CD1/ inside
+    it belongs to it); flat: <genre>/<track> (sub-folders allowed), groups from the album, else artist tag."""
+    catalog = Catalog(root=root, layout=layout)
+    depth = 3 if layout == "folders" else 2
     for path in _visible_files(root):
         parts = path.relative_to(root).parts
         name = path.relative_to(root).as_posix()
-        if len(parts) < 3:
-            if is_audio_file(path):
-                where = "outside a genre folder" if len(parts) == 1 else "outside an album folder"
-                catalog.left_out.append((name, f"audio file {where} (flat <genre>/<track> folders: layout flat)"))
-            else:
+        if len(parts) < depth:
+            if not is_audio_file(path):
                 catalog.ignored.append((name, "not an audio file"))
-            continue
-        if not _audio_or_ignored(path, catalog, name):
-            continue
-        genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
-        if genre is not None:
-            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name), album=parts[1]))
-    return catalog
-
-
-def _from_flat(root: Path, genre_map: GenreMap) -> Catalog:
-    """<genre>/<track> (sub-folders allowed): groups from the album tag, else the artist tag, else the track."""
-    catalog = Catalog(root=root, layout="flat")
-    for path in _visible_files(root):
-        parts = path.relative_to(root).parts
-        name = path.relative_to(root).as_posix()
-        if len(parts) < 2:
-            if is_audio_file(path):
+            elif len(parts) == 1:
                 catalog.left_out.append((name, "audio file outside a genre folder"))
             else:
-                catalog.ignored.append((name, "not an audio file"))
+                catalog.left_out.append((name, "audio file outside an album folder (flat <genre>/<track> folders: "
+                                               "layout flat)"))
             continue
         if not _audio_or_ignored(path, catalog, name):
             continue
         genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
         if genre is not None:
-            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name)))
+            album = parts[1] if layout == "folders" else None
+            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name), album=album))
     return catalog
 
 
