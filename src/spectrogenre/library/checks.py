@@ -118,8 +118,8 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
     """Genres with fewer independent groups than folds, grouped as the crossval stage groups them."""
     import pandas as pd
 
-    from spectrogenre.crossval import clip_groups
     from spectrogenre.errors import LibraryError
+    from spectrogenre.library.groups import clip_groups
 
     frame = pd.DataFrame([{"genre": t.genre, "group": t.group, "artist": t.artist, "track": t.name}
                           for tracks in genres.values() for t in tracks])
