@@ -66,3 +66,10 @@ def test_a_damaged_tag_block_is_a_clear_error_naming_the_file(tmp_path):
     bad.write_bytes(b"fLaC" + b"\x00\x00\x00\x22" + b"\xff" * 10)
     with pytest.raises(TagError, match=r"bad\.flac: tags cannot be read"):
         read_tags(bad)
+
+
+def test_a_damaged_id3_header_says_which_tag_format_is_damaged(tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"ID3\x04\x00\x00\x7f\x7f\x7f\x7fgarbage")  # an ID3 header claiming 256 MB of tag
+    with pytest.raises(TagError, match=r"bad\.mp3: tags cannot be read \(damaged ID3 data\)"):
+        read_tags(bad)

@@ -108,4 +108,8 @@ def _keyed(tags, *, genre: str, album: str, artist: str, album_artist: str) -> d
 
 
 def _describe(err: Exception) -> str:
-    return str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+    """mutagen's last line; where it says nothing, which tag format it found damaged (mutagen.id3 -> ID3)."""
+    if str(err).strip():
+        return str(err).strip().splitlines()[-1]
+    module = type(err).__module__.split(".")
+    return f"damaged {module[1].upper()} data" if module[0] == "mutagen" and len(module) > 1 else type(err).__name__
