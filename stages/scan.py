@@ -22,6 +22,8 @@ def main(library: Annotated[Path, typer.Option(help="The library folder, or the 
         raise LibraryError(f"{len(report.errors)} problem(s) in the library (listed above); "
                            f"`spectrogenre scan` shows them without running the pipeline")
     write_scan(catalog, report, out)
+    if report.left_out or report.notes or report.warnings:  # what was left out and why, a few files per reason
+        print(problems.rsplit("\n", 2)[0], file=sys.stderr)
     print(f"scan: {len(catalog.tracks)} tracks in {len(report.genres)} genres, {len(catalog.left_out)} left out, "
           f"{len(catalog.ignored)} ignored (data/scan/skipped.csv, ignored.csv)")
 

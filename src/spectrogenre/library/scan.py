@@ -112,7 +112,8 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False)
     for heading, entries in (("left out", report.left_out), ("note", report.notes)):
         for why, where in _by_reason(entries).items():
             shown = where if verbose else where[:3]
-            more = f", and {len(where) - len(shown)} more (--verbose lists them)" if len(where) > len(shown) else ""
+            more = (f", and {len(where) - len(shown)} more (`spectrogenre scan --verbose` lists every file)"
+                    if len(where) > len(shown) else "")
             problems.append(f"{heading}: {len(where)} file(s): {why}: {', '.join(shown)}{more}")
     if report.ignored:
         problems.append(f"ignored: {report.ignored} file(s) that are not audio (covers, playlists)")
