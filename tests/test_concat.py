@@ -39,3 +39,25 @@ def test_a_genre_with_no_usable_audio_stops_the_run_naming_it(tiny_library, tmp_
         track.write_bytes(b"")
     with pytest.raises(LibraryError, match="genre 'Clicks' has no usable audio: all 6 tracks failed"):
         scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
+
+
+def test_every_format_a_library_may_hold_is_decoded_by_the_same_path(tmp_path):
+    import shutil
+
+    from tests.synth import write_tagged
+
+    suffixes = ["mp3", "wav", "flac", "ogg", "aiff"] + (["opus", "m4a"] if shutil.which("ffmpeg") else [])
+    for genre in ("tones", "hum"):
+        for album in range(3):
+            for suffix in suffixes:
+                write_tagged(tmp_path / "lib" / genre / f"A{album}" / f"t.{suffix}", seconds=2.0,
+                             freq=440.0 if genre == "tones" else 110.0)
+    index = scan_and_concat(tmp_path / "lib", tmp_path / "concat", sample_rate=8000)
+    assert pd.read_csv(tmp_path / "concat" / "skipped.csv").empty
+    assert sorted(index["track"].str.rsplit(".", n=1).str[1].unique()) == sorted(suffixes)
+    # 2 s at 8 kHz; lossy codecs add their encoder delay and padding (mp3, ogg, aac: up to ~0.1 s)
+    lengths = (index["end"] - index["start"]).groupby(index["track"].str.rsplit(".", n=1).str[1]).first()
+    for suffix in ("wav", "flac", "aiff"):
+        assert lengths[suffix] == 16000
+    for suffix in set(suffixes) - {"wav", "flac", "aiff"}:
+        assert abs(lengths[suffix] - 16000) <= 1600, (suffix, lengths[suffix])

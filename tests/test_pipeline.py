@@ -99,7 +99,8 @@ def clips_by_source(project, library_root: str) -> pd.DataFrame:
     return clips.assign(track=clips["track"].str.removeprefix(library_root))
 
 
-def test_a_manifest_and_flat_folders_give_the_folder_layouts_clips_and_groups(tiny_project, tmp_path, restore_after):
+def test_a_manifest_flat_folders_and_tags_give_the_folder_layouts_clips_and_groups(tiny_project, tmp_path,
+                                                                                  restore_after):
     import mutagen
 
     folders = clips_by_source(tiny_project, "")
@@ -113,7 +114,7 @@ def test_a_manifest_and_flat_folders_give_the_folder_layouts_clips_and_groups(ti
     pd.testing.assert_frame_equal(clips_by_source(tiny_project, f"{library}/"), folders)
     pd.testing.assert_frame_equal(pd.read_csv(tiny_project / "data/split/clips.csv")[["group", "split"]],
                                   split[["group", "split"]])
-    flat = tmp_path / "flat"  # <genre>/<album>-<track>, the album only in the tags
+    flat = tmp_path / "flat"  # <genre>/<album>-<track>, the album only in the tags (and the genre, lower case)
     for t in tracks:
         genre, album, name = t.split("/")
         target = flat / genre / f"{album}-{name}"
@@ -123,11 +124,13 @@ def test_a_manifest_and_flat_folders_give_the_folder_layouts_clips_and_groups(ti
         if handle.tags is None:
             handle.add_tags()
         if target.suffix == ".wav":
-            from mutagen.id3 import TALB
+            from mutagen.id3 import TALB, TCON
 
             handle.tags.add(TALB(encoding=3, text=[album]))
+            handle.tags.add(TCON(encoding=3, text=[genre.lower()]))
         else:
             handle.tags["album"] = [album]
+            handle.tags["genre"] = [genre.lower()]
         handle.save()
     run(["dvc", "exp", "run", "split", "-S", "source.layout=flat", "-S", f"library={flat}"], tiny_project)
     renamed = folders.assign(track=folders["track"].str.replace(r"^([^/]+)/([^/]+)/", r"\1/\2-", regex=True))
@@ -135,6 +138,10 @@ def test_a_manifest_and_flat_folders_give_the_folder_layouts_clips_and_groups(ti
     leak = json.loads((tiny_project / "data/split/leak_report.json").read_text())
     assert leak["grouped_by"] == {g: {"album": 3} for g in ("Clicks", "Drone", "Noise")}
     assert leak["warnings"] == []
+    # the same files by their genre tags, any tree: the map's names are the genres ('drone' counts as Drone)
+    run(["dvc", "exp", "run", "split", "-S", "source.layout=tags", "-S", "++source.genres={Clicks: [], Drone: [], "
+         "Noise: []}"], tiny_project)
+    pd.testing.assert_frame_equal(clips_by_source(tiny_project, ""), renamed)
 
 
 def exp_metrics(project, name: str) -> dict:
