@@ -37,7 +37,7 @@ def make_export(folder: Path) -> None:
     from spectrogenre.files import write_json, write_npz
     from spectrogenre.frontend import Frontend
     from spectrogenre.model import build_seed_cnn
-    from spectrogenre.params import TrimParams
+    from spectrogenre.params import ExportParams, TrimParams
 
     frontend = Frontend()
     keras.utils.set_random_seed(0)
@@ -50,7 +50,7 @@ def make_export(folder: Path) -> None:
     write_json({"labels": list(LABELS), "chunks": {"test": ["chunks/test-00000.npz"]}}, features / "dataset.json")
     write_json({}, folder / "metrics.json")
     export_model(folder / "model.keras", features, folder / "metrics.json", folder / "export", frontend=frontend,
-                 trim=TrimParams(), tolerance=1e-5)
+                 trim=TrimParams(), tolerance=1e-5, unsure_below=ExportParams().unsure_below)
 
 
 def load(backend: str, export: Path):

@@ -29,3 +29,63 @@ def test_a_slightly_short_recording_is_padded_a_too_short_one_refused():
     assert bounds.tolist() == [[0.0, 15.0]] and clips.shape == (1, 15000) and not clips[0, -400:].any()
     with pytest.raises(ValueError, match=r"too short: 10.0 s of audio \(10.0 s once silences are cut\), needs 15 s"):
         windows(sine(10, sr=1000, freq=50), frontend=FRONTEND, silence=SILENCE, hop_seconds=7.5)
+
+
+class LevelModel:
+    """A stand-in model whose 'A' probability is fixed per call: enough to check the verdict rule by hand."""
+
+    def __init__(self, p_a: float):
+        self.p_a, self.calls = p_a, 0
+
+    def predict(self, spectrograms):
+        self.calls += len(spectrograms)
+        return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
+
+
+def exported_with(model, *, unsure_below=0.5):
+    from spectrogenre.inference import ExportedModel
+
+    return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256,
+                                                                hop_length=128),
+                         silence=TrimParams(), unsure_below=unsure_below, model=model)
+
+
+@pytest.mark.parametrize("audio", [
+    silence(20.0),                                                        # digital silence
+    np.random.default_rng(0).normal(0, 10 ** (-60 / 20), 8000 * 20).astype(np.float32),  # room tone at -60 dBFS
+], ids=["digital silence", "-60 dBFS noise"])
+def test_silence_and_near_silence_get_no_music_heard_never_a_genre(audio):
+    from spectrogenre.inference import classify
+
+    model = LevelModel(0.99)
+    verdict = classify(audio, exported_with(model), hop_seconds=2.0)
+    assert (verdict.status, verdict.genre, verdict.shown, verdict.probabilities) == (
+        "no music heard", None, "no music heard", {})
+    assert model.calls == 0  # nothing near-silent reaches the model
+    assert {w["genre"] for w in verdict.windows} == {"no music heard"}
+
+
+def test_quiet_windows_are_left_out_of_a_songs_verdict():
+    from dataclasses import replace
+
+    from spectrogenre.inference import classify
+
+    # silence rule off, so the silent middle stays: windows of 2 s every 2 s are tone, silence, tone
+    audio = np.concatenate([sine(2.0, sr=8000), silence(2.0, sr=8000), sine(2.0, sr=8000)])
+    model = LevelModel(0.8)
+    exported = replace(exported_with(model), silence=TrimParams(enabled=False))
+    verdict = classify(audio, exported, hop_seconds=2.0)
+    assert (verdict.status, verdict.genre) == ("genre", "A") and verdict.confidence == pytest.approx(0.8)
+    assert model.calls == 2
+    assert [(w["start_s"], w["genre"], w["confidence"]) for w in verdict.windows] == [
+        (0.0, "A", 0.8), (2.0, "no music heard", None), (4.0, "A", 0.8)]
+
+
+def test_a_doubtful_verdict_is_unsure_and_keeps_its_best_guess():
+    from spectrogenre.inference import classify
+
+    # B has 0.55 on every window: a genre at the threshold 0.5, unsure at 0.6
+    assert classify(sine(4.0, sr=8000), exported_with(LevelModel(0.45)), hop_seconds=2.0).shown == "B"
+    verdict = classify(sine(4.0, sr=8000), exported_with(LevelModel(0.45), unsure_below=0.6), hop_seconds=2.0)
+    assert (verdict.status, verdict.genre, verdict.shown) == ("unsure", "B", "unsure")
+    assert verdict.confidence == pytest.approx(0.55)

@@ -3,7 +3,9 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 from typer.testing import CliRunner
@@ -98,3 +100,34 @@ def test_a_folders_hidden_files_are_passed_over(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     assert expand([tmp_path]) == [tmp_path / "cd2/two.flac", tmp_path / "song.mp3"]
     assert expand([tmp_path / "._song.mp3"]) == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
+
+
+def test_silence_is_no_music_heard_in_every_format(tiny_project, tmp_path):
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    sf.write(quiet / "silence.wav", np.zeros(16000 * 20, dtype=np.float32), 16000)
+    sf.write(quiet / "room.flac", np.random.default_rng(0).normal(0, 1e-3, 16000 * 20).astype(np.float32), 16000)
+    result = predict(tiny_project, str(quiet), "--format", "json")
+    assert result.exit_code == 0, result.output  # a verdict, not an error
+    rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)}
+    for name in ("silence.wav", "room.flac"):  # -60 dBFS room tone is below the silence rule's -50 dBFS
+        assert (rows[name]["genre"], rows[name]["confidence"], rows[name]["top"]) == ("no music heard", None, [])
+    table = predict(tiny_project, str(quiet / "silence.wav"), "--timeline")
+    assert "no music heard" in table.stdout and "%" not in table.stdout
+
+
+def test_the_unsure_threshold_defaults_to_the_exports(tiny_project, tmp_path):
+    import shutil
+
+    track = str(tiny_project / "library" / "Drone" / "Album 0" / "01 Track.wav")
+    export = tmp_path / "export"
+    shutil.copytree(tiny_project / "data/export", export)
+    spec = json.loads((export / "spec.json").read_text())
+    assert spec["verdict"] == {"unsure_below": 0.5}
+    shown = {}
+    for unsure_below in (0.0, 1.0):
+        (export / "spec.json").write_text(json.dumps(spec | {"verdict": {"unsure_below": unsure_below}}))
+        result = runner.invoke(app, ["predict", "--model", str(export), track, "--format", "json"])
+        shown[unsure_below] = json.loads(result.stdout)[0]
+    assert shown[0.0]["genre"] == "Drone"  # the tiny model's best guess for a drone
+    assert shown[1.0]["genre"] == "unsure" and shown[1.0]["top"][0]["genre"] == "Drone"

@@ -84,3 +84,18 @@ def test_uploads_are_not_kept(client, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     client.post("/api/classify", files={"file": ("c.wav", wav_bytes(clicks(5.0)), "audio/wav")})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_silence_gets_no_music_heard_and_doubt_says_unsure(client, tiny_project):
+    response = client.post("/api/classify", files={"file": ("quiet.wav", wav_bytes(np.zeros(8000 * 20, np.float32)),
+                                                            "audio/wav")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["verdict"], body["genre"], body["probabilities"], body["top"]) == (
+        "no music heard", "no music heard", None, {}, [])
+    track = (tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav").read_bytes()
+    body = client.post("/api/classify", files={"file": ("track.wav", track, "audio/wav")}).json()
+    sure = body["confidence"] >= 0.5  # the tiny model is not always sure: either way the answer says which
+    assert (body["genre"], body["unsure_below"]) == ("Noise", 0.5)
+    assert (body["status"], body["verdict"]) == (("genre", "Noise") if sure else ("unsure", "unsure"))
+    assert client.get("/api/model").json()["verdict"] == {"unsure_below": 0.5}

@@ -110,8 +110,9 @@ def predict(
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
     hop: Annotated[float, typer.Option(help="Seconds from one window to the next.", min=0.5)] = 7.5,
-    threshold: Annotated[float, typer.Option(help="Below this confidence the verdict is 'unsure'.", min=0,
-                                             max=1)] = 0.5,
+    threshold: Annotated[float | None, typer.Option(
+        help="Below this confidence the verdict is 'unsure'. Default: the export's (spec.json verdict.unsure_below).",
+        min=0, max=1, show_default=False)] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Genres listed per track.", min=1)] = 3,
     timeline: Annotated[bool, typer.Option(help="Also show the genre of every window.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,

@@ -1,7 +1,8 @@
 """Stage `export`: TFLite models (float and dynamic-range quantised) and the spec inference reads.
 
-spec.json holds the labels, the front end and the silence rule: everything an
-inference path (predict, the server, a phone) needs besides the model file.
+spec.json holds the labels, the front end, the silence rule and the verdict rule (when a
+track is "unsure"): everything an inference path (predict, the server, a phone) needs
+besides the model file.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_cl
 
 
 def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
-                 trim: TrimParams, tolerance: float) -> dict:
+                 trim: TrimParams, tolerance: float, unsure_below: float) -> dict:
     """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance."""
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
@@ -71,6 +72,7 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
         "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
         "resampler": RESAMPLER,
         "silence": asdict(trim),
+        "verdict": {"unsure_below": unsure_below},
         "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32",
                   "unit": "log10(10000 mel + 1)" if frontend.kind == "musicnn" else "dB"},
         "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},

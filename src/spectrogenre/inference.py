@@ -20,6 +20,7 @@ from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals
+from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 PREDICT_BATCH = 16
 # A recording this much shorter than a clip is padded with silence rather than refused
@@ -46,6 +47,7 @@ class ExportedModel:
     labels: tuple[str, ...]
     frontend: Frontend
     silence: TrimParams
+    unsure_below: float
     model: TFLiteModel = field(compare=False, repr=False)
     model_path: Path = Path()
 
@@ -61,19 +63,33 @@ class ExportedModel:
         model_file = model_file or folder / spec["models"]["float"]
         if not model_file.exists():
             raise SpectrogenreError(f"model file {model_file} not found")
+        if "verdict" not in spec:
+            raise SpectrogenreError(f"{spec_path} comes from an older export without the verdict rule: run "
+                                    f"`dvc repro export`")
         frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
         return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
-                   model=TFLiteModel(model_file), model_path=model_file)
+                   unsure_below=float(spec["verdict"]["unsure_below"]), model=TFLiteModel(model_file),
+                   model_path=model_file)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One track's result: mean window probabilities, and each window's own."""
+    """One track's result: mean probabilities over the windows that hold sound, and each window's own.
 
-    genre: str
+    status: "genre" (confident), UNSURE (best genre below the threshold) or NO_MUSIC (every
+    window near-silent: then genre is None and probabilities are empty).
+    """
+
+    status: str
+    genre: str | None
     confidence: float
     probabilities: dict[str, float]
-    windows: list[dict]  # start_s, end_s, genre, confidence
+    windows: list[dict]  # start_s, end_s, genre (NO_MUSIC for a quiet window), confidence (None for one)
+
+    @property
+    def shown(self) -> str:
+        """What a person is told: the genre, "unsure" or "no music heard"."""
+        return self.genre if self.status == "genre" else self.status
 
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
@@ -107,20 +123,41 @@ def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_s
     return bounds, clips
 
 
-def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float) -> Verdict:
-    """Verdict for one song (mono float32 at the front end's rate)."""
+def window_levels_db(clips: np.ndarray) -> np.ndarray:
+    """RMS level in dBFS of each window (n, samples) -> (n,), summed in float64; digital silence is -inf."""
+    with np.errstate(divide="ignore"):
+        return 10 * np.log10(np.mean(np.square(clips, dtype=np.float64), axis=1))
+
+
+def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
+             unsure_below: float | None = None) -> Verdict:
+    """Verdict for one song (mono float32 at the front end's rate).
+
+    A window whose RMS level is below the silence rule's threshold (silence, near-silence
+    that the rule could not cut because it is all there is) is not classified; with no
+    other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
+    the verdict is UNSURE.
+    """
     frontend = exported.frontend
     bounds, clips = windows(audio, frontend=frontend, silence=exported.silence, hop_seconds=hop_seconds)
+    heard = window_levels_db(clips) >= exported.silence.threshold_db
+    heard_clips = clips[heard]
     probs = np.concatenate([
-        exported.model.predict(log_spectrogram(clips[i: i + PREDICT_BATCH], frontend))
-        for i in range(0, len(clips), PREDICT_BATCH)
-    ])
+        exported.model.predict(log_spectrogram(heard_clips[i: i + PREDICT_BATCH], frontend))
+        for i in range(0, len(heard_clips), PREDICT_BATCH)
+    ]) if len(heard_clips) else np.zeros((0, len(exported.labels)), dtype=np.float32)
+    window_probs = iter(probs)
+    timeline = []
+    for (start, end), sound in zip(bounds, heard):
+        p = next(window_probs) if sound else None
+        timeline.append({"start_s": round(float(start), 2), "end_s": round(float(end), 2),
+                         "genre": exported.labels[int(p.argmax())] if sound else NO_MUSIC,
+                         "confidence": round(float(p.max()), 4) if sound else None})
+    if not len(probs):
+        return Verdict(status=NO_MUSIC, genre=None, confidence=0.0, probabilities={}, windows=timeline)
     mean = probs.mean(axis=0)
     best = int(mean.argmax())
-    timeline = [
-        {"start_s": round(float(start), 2), "end_s": round(float(end), 2),
-         "genre": exported.labels[int(p.argmax())], "confidence": round(float(p.max()), 4)}
-        for (start, end), p in zip(bounds, probs)
-    ]
-    return Verdict(genre=exported.labels[best], confidence=float(mean[best]),
-                   probabilities={g: float(v) for g, v in zip(exported.labels, mean)}, windows=timeline)
+    threshold = exported.unsure_below if unsure_below is None else unsure_below
+    return Verdict(status="genre" if mean[best] >= threshold else UNSURE, genre=exported.labels[best],
+                   confidence=float(mean[best]), probabilities={g: float(v) for g, v in zip(exported.labels, mean)},
+                   windows=timeline)

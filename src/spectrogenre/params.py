@@ -185,9 +185,16 @@ class CrossvalParams:
 
 @dataclass(frozen=True)
 class ExportParams:
-    """The float TFLite model must match Keras within `tolerance` on the test clips."""
+    """The float TFLite model must match Keras within `tolerance` on the test clips. `unsure_below` goes
+    into spec.json: a track whose best genre's mean probability is below it is "unsure", in predict, the
+    server and the app alike."""
 
     tolerance: float = 1e-5
+    unsure_below: float = 0.5
+
+    def __post_init__(self):
+        if not 0 <= self.unsure_below <= 1:
+            raise ParamsError(f"export.unsure_below must be within [0, 1], got {self.unsure_below}")
 
 
 @dataclass(frozen=True)

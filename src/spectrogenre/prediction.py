@@ -11,8 +11,7 @@ from tqdm import tqdm
 
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.inference import ExportedModel, can_predict, classify, decode
-
-UNSURE = "unsure"
+from spectrogenre.verdicts import NO_MUSIC
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -30,8 +29,13 @@ def expand(paths: list[Path]) -> list[Path]:
     return found
 
 
-def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, threshold: float, top_k: int) -> dict:
-    """One result row; a problem with the file goes in 'error' instead of raising."""
+def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, threshold: float | None,
+                 top_k: int) -> dict:
+    """One result row; a problem with the file goes in 'error' instead of raising.
+
+    genre: the genre, UNSURE (below `threshold`, default the export's) or NO_MUSIC (then
+    confidence is None and top is empty).
+    """
     row = {"path": str(path), "genre": None, "confidence": None, "top": [], "windows": [], "error": None}
     try:
         if not path.exists():
@@ -40,20 +44,20 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, thr
             raise AudioError(path, f"unsupported file type {path.suffix or '(none)'}")
         audio = decode(path, sample_rate=exported.frontend.sample_rate)
         try:
-            verdict = classify(audio, exported, hop_seconds=hop_seconds)
+            verdict = classify(audio, exported, hop_seconds=hop_seconds, unsure_below=threshold)
         except ValueError as err:
             raise AudioError(path, str(err)) from None
     except AudioError as err:
         row["error"] = err.problem
         return row
-    row.update(genre=verdict.genre if verdict.confidence >= threshold else UNSURE,
-               confidence=round(verdict.confidence, 4),
+    row.update(genre=verdict.shown, confidence=None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
                top=[{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(top_k)],
                windows=verdict.windows)
     return row
 
 
-def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float, threshold: float, top_k: int) -> list[dict]:
+def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float, threshold: float | None,
+                  top_k: int) -> list[dict]:
     files = expand(paths)
     if not files:
         raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
@@ -87,9 +91,13 @@ def render(results: list[dict], *, output: str, timeline: bool) -> str:
         if r["error"]:
             lines.append(f"{r['path']:<{width}}  ERROR  {r['error']}")
             continue
-        top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
-        lines.append(f"{r['path']:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
+        if r["genre"] == NO_MUSIC:
+            lines.append(f"{r['path']:<{width}}  {NO_MUSIC}")
+        else:
+            top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
+            lines.append(f"{r['path']:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
         if timeline:
-            lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} {w['confidence']:.0%}"
+            lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} "
+                      f"{'' if w['confidence'] is None else format(w['confidence'], '.0%')}".rstrip()
                       for w in r["windows"]]
     return "\n".join(lines) + "\n"

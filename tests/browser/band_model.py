@@ -61,6 +61,7 @@ def write_band_export(out_dir: Path, frontend: Frontend = Frontend()) -> Path:
         "frontend": frontend.to_dict() | {"shape": [bins, frames]},
         "resampler": RESAMPLER,
         "silence": asdict(TrimParams()),
+        "verdict": {"unsure_below": 0.5},
         "input": {"name": "log_spectrogram", "shape": ["batch", bins, frames], "dtype": "float32",
                   "unit": UNITS[frontend.kind]},
         "output": {"name": "genre", "shape": ["batch", len(BANDS_HZ)], "meaning": "softmax probabilities"},

@@ -25,8 +25,8 @@ from mutagen.mp4 import MP4Tags
 
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import read_tags
+from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
-UNSURE = "unsure"  # prediction.UNSURE: the library layer does not import the runtime
 # Containers whose genre tag we write (ID3v2.4 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
 WRITABLE = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4"})
 FFMPEG_DECODED = frozenset({".m4a", ".mp4"})  # libsndfile does not read MP4
@@ -77,8 +77,8 @@ def decide(current: tuple[str, ...], verdict: dict | None, *, min_confidence: fl
         return Decision("skip: has a genre (--only-empty)")
     if verdict["error"]:
         return Decision(f"error: {verdict['error']}")
-    if verdict["genre"] == UNSURE:
-        return Decision("skip: unsure")
+    if verdict["genre"] in (UNSURE, NO_MUSIC):
+        return Decision(f"skip: {verdict['genre']}")
     if verdict["confidence"] < min_confidence:
         return Decision("skip: below --min-confidence")
     new = merged(current, verdict["genre"], mode=mode)

@@ -33,7 +33,7 @@ def health(request: Request) -> dict:
 def model_info(request: Request) -> dict:
     state = request.app.state
     return {"labels": list(state.model.labels), "frontend": state.spec["frontend"],
-            "silence": state.spec["silence"], "metrics": state.spec.get("evaluation")}
+            "silence": state.spec["silence"], "verdict": state.spec["verdict"], "metrics": state.spec.get("evaluation")}
 
 
 def upload_suffix(upload: UploadFile) -> str:
@@ -76,8 +76,9 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
         verdict = await run_in_threadpool(classify, audio, exported, hop_seconds=settings.hop_seconds)
     except ValueError as err:
         raise HTTPException(422, f"{file.filename or 'upload'}: {err}") from None
-    return {
-        "genre": verdict.genre, "confidence": round(verdict.confidence, 4),
+    return {  # status: "genre", "unsure" or "no music heard"; verdict: what to tell a person; genre: the best guess
+        "status": verdict.status, "verdict": verdict.shown, "genre": verdict.genre,
+        "confidence": round(verdict.confidence, 4), "unsure_below": exported.unsure_below,
         "probabilities": {g: round(p, 4) for g, p in verdict.probabilities.items()},
         "top": [{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(settings.top_k)],
         "windows": verdict.windows,
