@@ -75,3 +75,32 @@ def test_installable(phone):
     errors = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
     assert [e for e in errors if e != "in-incognito"] == []  # test profiles are incognito
     assert phone.evaluate("navigator.serviceWorker.controller !== null")
+
+
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, audio_dir, exported, mode):
+    import numpy as np
+    import soundfile as sf
+
+    set_server_mode(phone, mode == "server")
+    quiet = audio_dir / "quiet.wav"  # 20 s of digital silence
+    sf.write(quiet, np.zeros(44100 * 20, dtype=np.float32), 44100, subtype="PCM_16")
+    phone.set_input_files("#file", str(quiet))
+    shown = shown_verdict(phone)
+    assert shown["genre"] == "no music heard"
+    assert "no-music" in phone.get_attribute("#result", "class") and not phone.is_visible("#bars")
+    assert phone.text_content("#history li .genre") == "no music heard"
+
+    # white noise: every band of the band model equally loud, so each genre about 1/3: unsure in Python ...
+    noise = audio_dir / "noise.wav"
+    sf.write(noise, np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20).astype(np.float32), 44100,
+             subtype="PCM_16")
+    expected = classify(decode(noise, sample_rate=exported.frontend.sample_rate), exported, hop_seconds=HOP_SECONDS)
+    assert expected.status == "unsure" and expected.confidence < 0.5
+    phone.set_input_files("#file", str(noise))
+    shown = shown_verdict(phone)  # ... and in the app: its best guess, shown as a doubt
+    assert_shown(phone, shown, expected)
+    assert "unsure" in phone.get_attribute("#result", "class")
+    assert phone.text_content("#caption") == "Not sure. Maybe"
+    assert phone.text_content("#maybe").startswith("or ")
+    assert phone.text_content("#history li .genre") == f"not sure: maybe {expected.genre}?"

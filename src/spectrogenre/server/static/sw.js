@@ -7,13 +7,13 @@
 //   picked up at once and spec and model never mismatch; from the cache when offline.
 // - api/ is never cached.
 
-const CACHE = 'spectrogenre-v2'; // a new name when the shell computes differently (v2: float64 resampler sums)
+const CACHE = 'spectrogenre-v3'; // a new name when the shell computes differently (v3: unsure, no music heard)
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
   'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/history.js',
   'js/flatbuffer.js', 'js/model.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
-  'js/wav.js', 'js/windows.js',
+  'js/verdicts.js', 'js/wav.js', 'js/windows.js',
 ];
 const ROOT = new URL('./', self.location).pathname;
 

@@ -6,6 +6,7 @@ import { decodeAudio } from './decode.js';
 import { clearHistory, loadHistory, remember } from './history.js';
 import { record } from './recorder.js';
 import { classifyOnServer } from './server.js';
+import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { encodeWav } from './wav.js';
 
 const $ = (id) => document.getElementById(id);
@@ -109,6 +110,7 @@ async function classify({ pcm, upload, source }) {
     verdict = await classifier.classify(samples, rate, (done) => setStatus(`Analysing ${source}… ${percent(done)}`));
   }
   const entry = {
+    status: verdict.status,
     genre: verdict.genre,
     confidence: verdict.confidence,
     probabilities: verdict.probabilities,
@@ -152,12 +154,35 @@ function onFile(file) {
   }));
 }
 
+/** The best and second genre of an entry, most likely first. */
+function ranked(entry) {
+  return Object.entries(entry.probabilities).sort((a, b) => b[1] - a[1]);
+}
+
+/** What the history and the result say: the genre, "not sure: maybe X", or "no music heard". */
+function headline(entry) {
+  if (entry.status === NO_MUSIC) return NO_MUSIC;
+  return entry.status === UNSURE ? `not sure: maybe ${entry.genre}?` : entry.genre;
+}
+
 function showResult(entry) {
-  $('result').hidden = false;
-  $('genre').textContent = entry.genre;
-  $('confidence').textContent = `${percent(entry.confidence)} confidence`;
-  const ranked = Object.entries(entry.probabilities).sort((a, b) => b[1] - a[1]);
-  $('bars').replaceChildren(...ranked.map(([genre, p]) => {
+  const result = $('result');
+  result.hidden = false;
+  // Entries from before the verdict had a status were all shown as results.
+  const status = entry.status ?? 'genre';
+  result.classList.toggle('unsure', status === UNSURE);
+  result.classList.toggle('no-music', status === NO_MUSIC);
+  const order = ranked(entry);
+  $('caption').textContent = { genre: 'Sounds like', [UNSURE]: 'Not sure. Maybe', [NO_MUSIC]: 'Heard' }[status];
+  $('genre').textContent = status === NO_MUSIC ? NO_MUSIC : entry.genre;
+  $('maybe').hidden = status !== UNSURE || order.length < 2;
+  $('maybe').textContent = order.length > 1 ? `or ${order[1][0]}` : '';
+  $('confidence').textContent = {
+    genre: `${percent(entry.confidence)} confidence`,
+    [UNSURE]: `only ${percent(entry.confidence)} sure: too close to call`,
+    [NO_MUSIC]: 'only silence or near-silence: nothing to classify',
+  }[status];
+  $('bars').replaceChildren(...order.map(([genre, p]) => {
     const item = document.createElement('li');
     item.classList.toggle('top', genre === entry.genre);
     item.dataset.genre = genre;
@@ -179,8 +204,10 @@ function showHistory(history) {
   $('history').replaceChildren(...history.map((entry) => {
     const item = document.createElement('li');
     item.innerHTML = '<span><span class="genre"></span> <span class="p"></span></span><span class="when"></span>';
-    item.querySelector('.genre').textContent = entry.genre;
-    item.querySelector('.p').textContent = percent(entry.confidence);
+    item.classList.toggle('unsure', entry.status === UNSURE);
+    item.classList.toggle('no-music', entry.status === NO_MUSIC);
+    item.querySelector('.genre').textContent = headline(entry);
+    item.querySelector('.p').textContent = entry.status === NO_MUSIC ? '' : percent(entry.confidence);
     item.querySelector('.when').textContent = `${entry.source} · ${when.format(entry.at)}`;
     item.addEventListener('click', () => showResult(entry));
     return item;

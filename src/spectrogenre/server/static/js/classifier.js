@@ -6,6 +6,7 @@ import { loadModel } from './model.js';
 import { resample } from './resample.js';
 import { roundHalfEven } from './round.js';
 import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
+import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { cutWindows } from './windows.js';
 
 // The server's and `spectrogenre predict`'s default hop between windows.
@@ -40,9 +41,11 @@ export class DeviceClassifier {
   }
 
   /**
-   * Verdict for mono float32 audio at `rate`: {genre, confidence, probabilities {label: p},
-   * windows [{start_s, end_s, genre, confidence}], spectrogram (the first window's, [bins, frames]
-   * row-major), shape, timings (ms)}.
+   * Verdict for mono float32 audio at `rate`, as spectrogenre.inference.classify gives it:
+   * {status ('genre', 'unsure' or 'no music heard'), genre (the best guess; null when no music),
+   * confidence, probabilities {label: p}, windows [{start_s, end_s, genre, confidence}],
+   * spectrogram (the first classified window's, [bins, frames] row-major), shape, timings (ms)}.
+   * A window below the silence rule's threshold is not classified.
    */
   async classify(samples, rate, onProgress = () => {}) {
     const { frontend, labels } = this.spec;
@@ -54,8 +57,14 @@ export class DeviceClassifier {
     const sums = new Float64Array(labels.length);
     const timeline = [];
     let first;
+    let heard = 0;
     for (const [i, part] of windows.entries()) {
       onProgress(i / windows.length);
+      if (!(part.level_db >= this.spec.silence.threshold_db)) {
+        timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: NO_MUSIC, confidence: null });
+        continue;
+      }
+      heard += 1;
       await nextFrame();
       start = performance.now();
       const spectrogram = logSpectrogram(part.clip, frontend);
@@ -68,9 +77,13 @@ export class DeviceClassifier {
       const best = argmax(probabilities);
       timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: labels[best], confidence: probabilities[best] });
     }
-    const mean = sums.map((sum) => sum / windows.length);
+    if (heard === 0) {
+      return { status: NO_MUSIC, genre: null, confidence: 0, probabilities: {}, windows: timeline, shape, timings };
+    }
+    const mean = sums.map((sum) => sum / heard);
     const best = argmax(mean);
     return {
+      status: mean[best] >= this.spec.verdict.unsure_below ? 'genre' : UNSURE,
       genre: labels[best],
       confidence: mean[best],
       probabilities: Object.fromEntries(labels.map((label, g) => [label, mean[g]])),

@@ -1,6 +1,6 @@
 // Classification on the server: POST /api/classify, the same verdict from Python.
 
-/** Verdict for an audio file or blob: {genre, confidence, probabilities, windows}. */
+/** Verdict for an audio file or blob: {status, verdict, genre, confidence, probabilities, top, windows}. */
 export async function classifyOnServer(blob, filename) {
   const form = new FormData();
   form.append('file', blob, filename);
