@@ -48,7 +48,7 @@ def make_export(folder: Path) -> None:
     x = np.random.default_rng(0).normal(-40, 20, (4, *frontend.shape)).astype(np.float16)
     write_npz(features / "chunks/test-00000.npz", x=x, y=np.zeros(4, np.int16), clip_id=np.arange(4))
     write_json({"labels": list(LABELS), "chunks": {"test": ["chunks/test-00000.npz"]}}, features / "dataset.json")
-    write_json({}, folder / "metrics.json")
+    write_json({"calibration": {"temperature": 1.0}}, folder / "metrics.json")
     export_model(folder / "model.keras", features, folder / "metrics.json", folder / "export", frontend=frontend,
                  trim=TrimParams(), tolerance=1e-5, unsure_below=ExportParams().unsure_below)
 

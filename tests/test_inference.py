@@ -42,12 +42,12 @@ class LevelModel:
         return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
 
 
-def exported_with(model, *, unsure_below=0.5):
+def exported_with(model, *, unsure_below=0.5, temperature=1.0):
     from spectrogenre.inference import ExportedModel
 
     return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256,
                                                                 hop_length=128),
-                         silence=TrimParams(), unsure_below=unsure_below, model=model)
+                         silence=TrimParams(), unsure_below=unsure_below, temperature=temperature, model=model)
 
 
 @pytest.mark.parametrize("audio", [
@@ -89,3 +89,13 @@ def test_a_doubtful_verdict_is_unsure_and_keeps_its_best_guess():
     verdict = classify(sine(4.0, sr=8000), exported_with(LevelModel(0.45), unsure_below=0.6), hop_seconds=2.0)
     assert (verdict.status, verdict.genre, verdict.shown) == ("unsure", "B", "unsure")
     assert verdict.confidence == pytest.approx(0.55)
+
+
+def test_the_exports_temperature_softens_each_window_before_the_verdict():
+    from spectrogenre.inference import classify
+
+    # 0.8 / 0.2 at T = 2: sqrt(0.8) / (sqrt(0.8) + sqrt(0.2)) = 2/3, under an unsure threshold of 0.7
+    exported = exported_with(LevelModel(0.8), unsure_below=0.7, temperature=2.0)
+    verdict = classify(sine(4.0, sr=8000), exported, hop_seconds=2.0)
+    assert verdict.confidence == pytest.approx(2 / 3) and verdict.status == "unsure"
+    assert verdict.windows[0]["confidence"] == pytest.approx(0.6667, abs=1e-4)

@@ -123,10 +123,10 @@ def test_the_unsure_threshold_defaults_to_the_exports(tiny_project, tmp_path):
     export = tmp_path / "export"
     shutil.copytree(tiny_project / "data/export", export)
     spec = json.loads((export / "spec.json").read_text())
-    assert spec["verdict"] == {"unsure_below": 0.5}
+    assert spec["verdict"]["unsure_below"] == 0.5 and 1.0 <= spec["verdict"]["temperature"] <= 10.0
     shown = {}
     for unsure_below in (0.0, 1.0):
-        (export / "spec.json").write_text(json.dumps(spec | {"verdict": {"unsure_below": unsure_below}}))
+        (export / "spec.json").write_text(json.dumps(spec | {"verdict": spec["verdict"] | {"unsure_below": unsure_below}}))
         result = runner.invoke(app, ["predict", "--model", str(export), track, "--format", "json"])
         shown[unsure_below] = json.loads(result.stdout)[0]
     assert shown[0.0]["genre"] == "Drone"  # the tiny model's best guess for a drone

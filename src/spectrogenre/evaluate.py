@@ -1,4 +1,9 @@
-"""Stage `evaluate`: clip- and track-level metrics per split, per genre, and plots data."""
+"""Stage `evaluate`: clip- and track-level metrics per split, per genre, calibration, and plots data.
+
+The temperature that calibrates the model's confidences is fitted here, on the validation
+clips (held out from the weights; the export carries it to every inference path), and
+judged on the test clips: expected calibration error before and after, and a reliability plot.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+from spectrogenre.calibration import apply_temperature, expected_calibration_error, fit_temperature, reliability
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
 from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
@@ -20,6 +26,20 @@ def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tu
     return mean.pop("label").to_numpy(int), mean.to_numpy().argmax(axis=1)
 
 
+def calibrate(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np.ndarray,
+              test_labels: np.ndarray) -> tuple[dict, pd.DataFrame]:
+    """The temperature fitted on the validation clips, the test clips' calibration error before and
+    after it, and their reliability rows (probabilities: raw or calibrated; confidence, accuracy, clips)."""
+    temperature = fit_temperature(val_probs, val_labels)
+    calibrated = apply_temperature(test_probs, temperature)
+    curve = pd.DataFrame([row | {"probabilities": name}
+                          for name, probs in (("raw", test_probs), ("calibrated", calibrated))
+                          for row in reliability(probs, test_labels)])
+    return {"temperature": round(temperature, 4), "fitted_on": "val clips",
+            "test_ece_raw": round(expected_calibration_error(test_probs, test_labels), 4),
+            "test_ece": round(expected_calibration_error(calibrated, test_labels), 4)}, curve
+
+
 def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
     return {
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
@@ -30,7 +50,8 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
 
 def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path, *,
                    crossval: Path | None = None) -> dict:
-    """Write metrics.json, predictions.csv and confusion.csv (test clips: actual, predicted).
+    """Write metrics.json, predictions.csv, confusion.csv (test clips: actual, predicted) and
+    reliability.csv (test clips' accuracy per confidence bin, before and after calibration).
 
     metrics.json also holds the crossval stage's summary (without its per-fold detail) when given.
     """
@@ -40,9 +61,10 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
     clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
     model = load_classifier(model_path)
     metrics: dict = {"clip": {}, "track": {}}
-    predictions = []
+    predictions, held_out = [], {}
     for split in SPLITS:
         probs, y, ids = predict_chunks(model, [features_dir / name for name in dataset["chunks"][split]])
+        held_out[split] = (probs, y)
         predicted = probs.argmax(axis=1)
         metrics["clip"][split] = scores(y, predicted, len(labels)) | {"clips": len(y)}
         track_true, track_pred = track_votes(probs, y, clips.loc[ids, "track"].to_numpy())
@@ -60,6 +82,8 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
                         "clips": int(s)}
                 for genre, p, r, f, s in zip(labels, precision, recall, f1, support)
             }
+    metrics["calibration"], curve = calibrate(*held_out["val"], *held_out["test"])
+    write_csv(curve, out_dir / "reliability.csv")
     if crossval is not None:
         metrics["crossval"] = {k: v for k, v in read_json(crossval).items() if k != "per_fold"}
     predictions = pd.concat(predictions, ignore_index=True)

@@ -67,17 +67,18 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
     if report[FLOAT_MODEL]["max_abs_diff"] > tolerance:
         raise SpectrogenreError(
             f"float TFLite model differs from Keras by {report[FLOAT_MODEL]['max_abs_diff']:.2e} > {tolerance:.0e}")
+    evaluation = read_json(metrics_path)
     spec = {
         "labels": dataset["labels"],
         "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
         "resampler": RESAMPLER,
         "silence": asdict(trim),
-        "verdict": {"unsure_below": unsure_below},
+        "verdict": {"unsure_below": unsure_below, "temperature": evaluation["calibration"]["temperature"]},
         "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32",
                   "unit": "log10(10000 mel + 1)" if frontend.kind == "musicnn" else "dB"},
         "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
         "models": {"float": FLOAT_MODEL, "dynamic_range": QUANTISED_MODEL},
-        "evaluation": read_json(metrics_path),
+        "evaluation": evaluation,
     }
     write_json(spec, out_dir / SPEC)
     return report

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spectrogenre.audio_io import FFMPEG_EXTENSIONS, is_audio_file, read_mono
+from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
@@ -48,6 +49,7 @@ class ExportedModel:
     frontend: Frontend
     silence: TrimParams
     unsure_below: float
+    temperature: float
     model: TFLiteModel = field(compare=False, repr=False)
     model_path: Path = Path()
 
@@ -68,7 +70,8 @@ class ExportedModel:
                                     f"`dvc repro export`")
         frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
         return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
-                   unsure_below=float(spec["verdict"]["unsure_below"]), model=TFLiteModel(model_file),
+                   unsure_below=float(spec["verdict"]["unsure_below"]),
+                   temperature=float(spec["verdict"]["temperature"]), model=TFLiteModel(model_file),
                    model_path=model_file)
 
 
@@ -133,6 +136,7 @@ def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
              unsure_below: float | None = None) -> Verdict:
     """Verdict for one song (mono float32 at the front end's rate).
 
+    Each window's probabilities are calibrated by the export's temperature, then averaged.
     A window whose RMS level is below the silence rule's threshold (silence, near-silence
     that the rule could not cut because it is all there is) is not classified; with no
     other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
@@ -142,10 +146,10 @@ def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
     bounds, clips = windows(audio, frontend=frontend, silence=exported.silence, hop_seconds=hop_seconds)
     heard = window_levels_db(clips) >= exported.silence.threshold_db
     heard_clips = clips[heard]
-    probs = np.concatenate([
+    probs = apply_temperature(np.concatenate([
         exported.model.predict(log_spectrogram(heard_clips[i: i + PREDICT_BATCH], frontend))
         for i in range(0, len(heard_clips), PREDICT_BATCH)
-    ]) if len(heard_clips) else np.zeros((0, len(exported.labels)), dtype=np.float32)
+    ]), exported.temperature) if len(heard_clips) else np.zeros((0, len(exported.labels)))
     window_probs = iter(probs)
     timeline = []
     for (start, end), sound in zip(bounds, heard):

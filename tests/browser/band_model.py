@@ -61,7 +61,7 @@ def write_band_export(out_dir: Path, frontend: Frontend = Frontend()) -> Path:
         "frontend": frontend.to_dict() | {"shape": [bins, frames]},
         "resampler": RESAMPLER,
         "silence": asdict(TrimParams()),
-        "verdict": {"unsure_below": 0.5},
+        "verdict": {"unsure_below": 0.5, "temperature": 1.5},  # not 1: the app tests check the calibration too
         "input": {"name": "log_spectrogram", "shape": ["batch", bins, frames], "dtype": "float32",
                   "unit": UNITS[frontend.kind]},
         "output": {"name": "genre", "shape": ["batch", len(BANDS_HZ)], "meaning": "softmax probabilities"},

@@ -19,6 +19,15 @@ const nextFrame = () => new Promise((resolve) => setTimeout(resolve));
 
 const argmax = (values) => values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
 
+/** softmax(log(p) / temperature), in float64: spectrogenre.calibration.apply_temperature. */
+function withTemperature(probabilities, temperature) {
+  const logits = Array.from(probabilities, (p) => Math.log(Math.max(p, 1e-30)) / temperature);
+  const top = Math.max(...logits);
+  const scaled = logits.map((z) => Math.exp(z - top));
+  const total = scaled.reduce((sum, v) => sum + v, 0);
+  return scaled.map((v) => v / total);
+}
+
 export class DeviceClassifier {
   constructor(spec, predict) {
     this.spec = { ...spec, resampler: spec.resampler ?? DEFAULT_RESAMPLER };
@@ -70,7 +79,8 @@ export class DeviceClassifier {
       const spectrogram = logSpectrogram(part.clip, frontend);
       timings.spectrogram += performance.now() - start;
       start = performance.now();
-      const probabilities = await this.predict(spectrogram, [1, ...shape]);
+      const probabilities = withTemperature(await this.predict(spectrogram, [1, ...shape]),
+        this.spec.verdict.temperature);
       timings.model += performance.now() - start;
       first ??= spectrogram;
       probabilities.forEach((p, g) => { sums[g] += p; });

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from spectrogenre.calibration import (MAX_TEMPERATURE, apply_temperature, expected_calibration_error,
+                                      fit_temperature, reliability)
+
+
+def test_temperature_is_softmax_of_scaled_logits():
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = np.exp(logits / 2) / np.exp(logits / 2).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(apply_temperature(probs, 2.0), expected, rtol=1e-12)
+    np.testing.assert_allclose(apply_temperature(probs, 1.0), probs, rtol=1e-12)
+
+
+def test_an_overconfident_model_is_softened_by_the_temperature_that_made_it_so():
+    # true logits z, labels drawn from softmax(z); the "model" reports softmax(3 z): 3x too sharp
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 1.5, (20000, 4))
+    true = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(4, p=p) for p in true])
+    sharp = np.exp(3 * z) / np.exp(3 * z).sum(axis=1, keepdims=True)
+    temperature = fit_temperature(sharp, labels)
+    assert temperature == pytest.approx(3.0, rel=0.05)
+    assert expected_calibration_error(apply_temperature(sharp, temperature), labels) < 0.02
+    assert expected_calibration_error(sharp, labels) > 0.1
+
+
+def test_never_sharper_than_the_model_and_bounded():
+    probs = np.array([[0.6, 0.4], [0.3, 0.7]])
+    assert fit_temperature(probs, np.array([0, 1])) == pytest.approx(1.0, abs=1e-3)  # all right: no sharpening
+    assert fit_temperature(np.array([[0.99, 0.01]] * 4), np.array([1, 1, 0, 1])) == pytest.approx(MAX_TEMPERATURE,
+                                                                                               rel=1e-3)
+
+
+def test_reliability_bins_by_hand():
+    probs = np.array([[0.95, 0.05], [0.92, 0.08], [0.65, 0.35], [0.4, 0.6]])
+    labels = np.array([0, 1, 0, 1])
+    # bin 9: confidences 0.95, 0.92 (one right); bin 6: 0.65 (right) and 0.6 (right)
+    assert reliability(probs, labels) == [{"confidence": 0.625, "accuracy": 1.0, "clips": 2},
+                                          {"confidence": 0.935, "accuracy": 0.5, "clips": 2}]
+    assert expected_calibration_error(probs, labels) == pytest.approx((2 * 0.375 + 2 * 0.435) / 4)
