@@ -25,7 +25,7 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
     if params.train.random_offsets:
         assigned = pd.read_csv(split / "clips.csv")
         offsets = offsets_for_training(concat, trim, clips, params.frontend)(assigned[assigned["split"] == "train"])
-    summary = train_model(features, out, model=params.model, params=params.train, frontend=params.frontend,
+    summary = train_model(features, split, out, model=params.model, params=params.train, frontend=params.frontend,
                           offsets=offsets)
     print(f"train: {summary['kind']}, best val accuracy {summary['best_val_accuracy']}")
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectrogenre.crossval import assign_folds, summarise, write_subset
-from spectrogenre.library.groups import clip_groups
+from spectrogenre.crossval import summarise, write_subset
+from spectrogenre.library.groups import assign_folds, clip_groups
 from spectrogenre.errors import LibraryError
 from spectrogenre.files import write_npz
 

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from spectrogenre.heads import attach_head, fit_logistic_head
@@ -40,3 +41,35 @@ def test_a_genre_without_training_clips_is_named():
     x, y = separable(3)
     with pytest.raises(ValueError, match=r"genres \[2\] have no training clips"):
         fit_logistic_head(x[y < 2], y[y < 2], n_genres=3, c=1.0)
+
+
+def test_c_is_chosen_by_grouped_cross_validation_with_whole_groups_held_out():
+    from spectrogenre.heads import choose_c
+    from spectrogenre.library.groups import assign_folds
+
+    # each group is one "album": its clips share an album-specific offset the head must not memorise
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 60)
+    groups = np.repeat([f"album{i}" for i in range(12)], 10)
+    album_offset = np.repeat(rng.normal(0, 1.0, (12, 20)), 10, axis=0)
+    features = album_offset + labels[:, None] * 0.4 + rng.normal(0, 0.5, (120, 20))
+    choice = choose_c(features, labels, groups, n_genres=2, seed=0, grid=(0.001, 0.01, 0.1, 1.0, 10.0))
+    assert choice.folds == 5 and choice.c in (0.001, 0.01, 0.1, 1.0, 10.0)
+    assert choice.log_loss[choice.c] == min(choice.log_loss.values())
+    assert choice.held_out.shape == (120, 2) and np.allclose(choice.held_out.sum(axis=1), 1)
+    # whole groups were held out: refitting without a group reproduces its out-of-fold probabilities
+    fold = assign_folds(pd.DataFrame({"genre": labels}), pd.Series(groups), folds=5, seed=0).to_numpy()
+    assert all(len(set(fold[groups == g])) == 1 for g in set(groups))
+    head = fit_logistic_head(features[fold != 0], labels[fold != 0], n_genres=2, c=choice.c)
+    np.testing.assert_allclose(choice.held_out[fold == 0], head.probabilities(features[fold == 0]), rtol=1e-6)
+
+
+def test_fewer_groups_than_folds_use_fewer_folds_and_one_group_is_refused():
+    from spectrogenre.heads import choose_c
+
+    features = np.random.default_rng(1).normal(size=(12, 3))
+    labels = np.repeat([0, 1], 6)
+    three = np.repeat(["a", "b", "c", "d", "e", "f"], 2)  # 3 groups per genre
+    assert choose_c(features, labels, three, n_genres=2, seed=0, grid=(1.0,)).folds == 3
+    with pytest.raises(ValueError, match="at least 2 groups of every genre"):
+        choose_c(features, labels, np.repeat(["a", "b"], 6), n_genres=2, seed=0, grid=(1.0,))

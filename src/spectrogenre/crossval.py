@@ -16,40 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrogenre.errors import LibraryError
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json, write_npz
-from spectrogenre.library.groups import clip_groups
+from spectrogenre.library.groups import assign_folds, clip_groups
 
 FOLD_COLUMNS = ["clip_id", "genre", "group", "artist", "fold"]
-
-
-def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
-    """A fold number per clip; whole groups, spread so each fold gets each genre's groups in turn.
-
-    Groups go largest first (ties in a seeded order) to the fold holding the fewest groups of
-    the group's main genre, then the fewest of its clips. Raises LibraryError when a genre has
-    fewer groups than folds (some fold could not train or test it).
-    """
-    frame = clips.assign(group=groups)
-    main_genre = frame.groupby("group")["genre"].agg(lambda g: g.value_counts().index[0])
-    per_genre = main_genre.value_counts()
-    if (short := per_genre[per_genre < folds]).size:
-        genre = short.index[0]
-        raise LibraryError(f"genre '{genre}' has {short.iloc[0]} independent group(s) (albums, artists or tracks); "
-                           f"{folds}-fold cross-validation needs at least {folds}: lower crossval.folds")
-    sizes = frame.groupby("group").size()
-    order = np.random.default_rng(seed).permutation(sizes.index.to_numpy())
-    order = sorted(order, key=lambda g: -sizes[g])  # stable: ties keep the seeded order
-    group_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
-    clip_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
-    fold_of = {}
-    for g in order:
-        genre = main_genre[g]
-        fold = min(range(folds), key=lambda f: (group_count[genre][f], clip_count[genre][f]))
-        fold_of[g] = fold
-        group_count[genre][fold] += 1
-        clip_count[genre][fold] += sizes[g]
-    return groups.map(fold_of)
 
 
 def write_subset(paths: list[Path], keep: set[int], out_dir: Path) -> list[Path]:
@@ -100,6 +70,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     clips = pd.read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
                                                                                              how="left")
     groups, by = clip_groups(clips, group=group)
+    group_of = (clips["genre"].astype(str) + "/" + clips["group"]).set_axis(clips["clip_id"])
     clips["fold"] = assign_folds(clips, groups, folds=folds, seed=seed)
     write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")
     cached = None
@@ -122,21 +93,26 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                 offsets = offsets_for(clips[role == "train"]) if offsets_for else None
                 fitted = fit_classifier(model, params, frontend=frontend, input_shape=input_shape,
                                         n_genres=len(labels), train_paths=subsets["train"],
-                                        val_paths=subsets["val"], live_dir=work / "live", work_dir=work,
-                                        offsets=offsets)
+                                        val_paths=subsets["val"], group_of=group_of, live_dir=work / "live",
+                                        work_dir=work, offsets=offsets)
                 probs, y_test, test_ids = predict_chunks(fitted.model, subsets["test"])
             else:
                 rows = {r: cached[ids_of[r]].to_numpy() for r in ids_of}
                 fitted = fit_on_features(model, params, extractor=extractor, backbone=backbone,
                                          train=(features[rows["train"]], y[rows["train"]]),
-                                         val=(features[rows["val"]], y[rows["val"]]), n_genres=len(labels),
-                                         input_shape=input_shape, live_dir=work / "live", work_dir=work)
+                                         val=(features[rows["val"]], y[rows["val"]]),
+                                         groups=(group_of[ids_of["train"]].to_numpy(),
+                                                 group_of[ids_of["val"]].to_numpy()),
+                                         n_genres=len(labels), input_shape=input_shape, live_dir=work / "live",
+                                         work_dir=work)
                 probs, y_test, test_ids = fitted.predict_features(features[rows["test"]]), y[rows["test"]], ids_of["test"]
         tracks = clips.set_index("clip_id").loc[test_ids, "track"].to_numpy()
         track_true, track_pred = track_votes(probs, y_test, tracks)
         per_fold.append({"fold": k, "clip": scores(y_test, probs.argmax(axis=1), len(labels)) | {"clips": len(y_test)},
                          "track": scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)},
-                         "best_val_accuracy": fitted.summary["best_val_accuracy"]})
+                         "best_val_accuracy": fitted.summary["best_val_accuracy"],
+                         "selected": {key: fitted.summary[key] for key in ("head_c", "best_epoch")
+                                      if key in fitted.summary}})
         print(f"crossval: fold {k + 1}/{folds}: clip accuracy {per_fold[-1]['clip']['accuracy']}, "
               f"track accuracy {per_fold[-1]['track']['accuracy']}", flush=True)
     metrics = {"folds": folds, "group": by, "kind": model.kind} | summarise(per_fold) | {

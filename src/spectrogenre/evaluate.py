@@ -1,8 +1,10 @@
 """Stage `evaluate`: clip- and track-level metrics per split, per genre, calibration, and plots data.
 
-The temperature that calibrates the model's confidences is fitted here, on the validation
-clips (held out from the weights; the export carries it to every inference path), and
-judged on the test clips: expected calibration error before and after, and a reliability plot.
+The temperature that calibrates the model's confidences is fitted here, on the train stage's
+held-out probabilities (clips the model that made them never trained on: the validation clips,
+or out-of-fold clips where the final model was refitted on train + val), and judged on the test
+clips: expected calibration error before and after, and a reliability plot. The export carries
+it to every inference path.
 """
 
 from __future__ import annotations
@@ -26,16 +28,16 @@ def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tu
     return mean.pop("label").to_numpy(int), mean.to_numpy().argmax(axis=1)
 
 
-def calibrate(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np.ndarray,
+def calibrate(held_probs: np.ndarray, held_labels: np.ndarray, test_probs: np.ndarray,
               test_labels: np.ndarray) -> tuple[dict, pd.DataFrame]:
-    """The temperature fitted on the validation clips, the test clips' calibration error before and
-    after it, and their reliability rows (probabilities: raw or calibrated; confidence, accuracy, clips)."""
-    temperature = fit_temperature(val_probs, val_labels)
+    """The temperature fitted on held-out clips, the test clips' calibration error before and after
+    it, and their reliability rows (probabilities: raw or calibrated; confidence, accuracy, clips)."""
+    temperature = fit_temperature(held_probs, held_labels.astype(int))
     calibrated = apply_temperature(test_probs, temperature)
     curve = pd.DataFrame([row | {"probabilities": name}
                           for name, probs in (("raw", test_probs), ("calibrated", calibrated))
                           for row in reliability(probs, test_labels)])
-    return {"temperature": round(temperature, 4), "fitted_on": "val clips",
+    return {"temperature": round(temperature, 4), "fitted_on": f"{len(held_labels)} held-out clips",
             "test_ece_raw": round(expected_calibration_error(test_probs, test_labels), 4),
             "test_ece": round(expected_calibration_error(calibrated, test_labels), 4)}, curve
 
@@ -48,7 +50,7 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
     }
 
 
-def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path, *,
+def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path, *, held_out: Path,
                    crossval: Path | None = None) -> dict:
     """Write metrics.json, predictions.csv, confusion.csv (test clips: actual, predicted) and
     reliability.csv (test clips' accuracy per confidence bin, before and after calibration).
@@ -61,10 +63,9 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
     clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
     model = load_classifier(model_path)
     metrics: dict = {"clip": {}, "track": {}}
-    predictions, held_out = [], {}
+    predictions = []
     for split in SPLITS:
         probs, y, ids = predict_chunks(model, [features_dir / name for name in dataset["chunks"][split]])
-        held_out[split] = (probs, y)
         predicted = probs.argmax(axis=1)
         metrics["clip"][split] = scores(y, predicted, len(labels)) | {"clips": len(y)}
         track_true, track_pred = track_votes(probs, y, clips.loc[ids, "track"].to_numpy())
@@ -75,6 +76,7 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
             "track": clips.loc[ids, "track"].to_numpy(),
         }))
         if split == "test":
+            test = (probs, y)
             precision, recall, f1, support = precision_recall_fscore_support(
                 y, predicted, labels=range(len(labels)), zero_division=0)
             metrics["test_per_genre"] = {
@@ -82,7 +84,8 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
                         "clips": int(s)}
                 for genre, p, r, f, s in zip(labels, precision, recall, f1, support)
             }
-    metrics["calibration"], curve = calibrate(*held_out["val"], *held_out["test"])
+    with np.load(held_out) as fitting:
+        metrics["calibration"], curve = calibrate(fitting["probabilities"], fitting["labels"], *test)
     write_csv(curve, out_dir / "reliability.csv")
     if crossval is not None:
         metrics["crossval"] = {k: v for k, v in read_json(crossval).items() if k != "per_fold"}

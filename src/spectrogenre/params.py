@@ -113,18 +113,15 @@ class ModelParams:
     """Which model: the seed CNN, the MFCC-statistics baseline or pretrained musicnn with a genre head.
 
     musicnn brings its own front end (Frontend.musicnn); `fine_tune` also trains its top
-    layers; `head_c` is the inverse L2 strength of the logistic-regression heads.
+    layers. The logistic-regression heads choose their L2 strength by grouped cross-validation.
     """
 
     kind: str = "seed_cnn"
     fine_tune: bool = False
-    head_c: float = 1.0
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
             raise ParamsError(f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
-        if self.head_c <= 0:
-            raise ParamsError(f"model.head_c must be positive, got {self.head_c}")
 
 
 @dataclass(frozen=True)

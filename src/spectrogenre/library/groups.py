@@ -1,10 +1,13 @@
-"""Independent groups for cross-validation: the split's groups, joined where they share an artist.
+"""Independent groups for cross-validation (the split's groups, joined where they share an artist),
+and their assignment to folds.
 
-Used by the crossval stage and by the pre-flight check that counts them per genre.
+Used by the crossval stage, by the heads' choice of regularisation, and by the pre-flight
+check that counts the groups per genre.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
@@ -40,3 +43,32 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
             parent[root(unit)] = root(first_unit.setdefault(artist, unit))
     numbers = {unit: n for n, unit in enumerate(dict.fromkeys(root(u) for u in units))}
     return pd.Series([numbers[root(a)] for a in zip(clips["genre"], clips["group"])], index=clips.index), by
+
+
+def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
+    """A fold number per clip; whole groups, spread so each fold gets each genre's groups in turn.
+
+    Groups go largest first (ties in a seeded order) to the fold holding the fewest groups of
+    the group's main genre, then the fewest of its clips. Raises LibraryError when a genre has
+    fewer groups than folds (some fold could not train or test it).
+    """
+    frame = clips.assign(group=groups)
+    main_genre = frame.groupby("group")["genre"].agg(lambda g: g.value_counts().index[0])
+    per_genre = main_genre.value_counts()
+    if (short := per_genre[per_genre < folds]).size:
+        genre = short.index[0]
+        raise LibraryError(f"genre '{genre}' has {short.iloc[0]} independent group(s) (albums, artists or tracks); "
+                           f"{folds}-fold cross-validation needs at least {folds}: lower crossval.folds")
+    sizes = frame.groupby("group").size()
+    order = np.random.default_rng(seed).permutation(sizes.index.to_numpy())
+    order = sorted(order, key=lambda g: -sizes[g])  # stable: ties keep the seeded order
+    group_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
+    clip_count = {genre: np.zeros(folds, int) for genre in per_genre.index}
+    fold_of = {}
+    for g in order:
+        genre = main_genre[g]
+        fold = min(range(folds), key=lambda f: (group_count[genre][f], clip_count[genre][f]))
+        fold_of[g] = fold
+        group_count[genre][fold] += 1
+        clip_count[genre][fold] += sizes[g]
+    return groups.map(fold_of)
