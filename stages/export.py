@@ -14,10 +14,12 @@ def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
          metrics: Annotated[Path, typer.Option(help="The evaluate stage's metrics.json, shipped with the model.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     from spectrogenre.export import export_model
+    from spectrogenre.kinds import get
 
     params = load_params()
     report = export_model(model, features, metrics, out, frontend=params.frontend, trim=params.trim,
-                          tolerance=params.export.tolerance, unsure_below=params.export.unsure_below)
+                          tolerance=params.export.tolerance, unsure_below=params.export.unsure_below,
+                          convert=get(params.model.kind).export)
     print(f"export: float TFLite max |diff| vs Keras {report['model.tflite']['max_abs_diff']:.1e}")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.files import fresh_dir, read_json, write_csv, write_json, write_npz
+from spectrogenre.kinds import get
 from spectrogenre.library.groups import assign_folds, clip_groups
 
 FOLD_COLUMNS = ["clip_id", "genre", "group", "artist", "fold"]
@@ -75,7 +76,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")
     cached = None
     started = time.perf_counter()
-    if model.kind != "seed_cnn":  # the frozen part runs once per clip, for every fold
+    if get(model.kind).extractor is not None:  # the frozen part runs once per clip, for every fold
         extractor, backbone = feature_extractor(model, frontend, input_shape)
         features, y, ids = predict_chunks(extractor, paths)
         cached = pd.Series(np.arange(len(ids)), index=ids)

@@ -51,14 +51,17 @@ def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_cl
 
 
 def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
-                 trim: TrimParams, tolerance: float, unsure_below: float) -> dict:
-    """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance."""
+                 trim: TrimParams, tolerance: float, unsure_below: float, convert=to_tflite) -> dict:
+    """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance.
+
+    convert(model, quantise=...) -> bytes: the model kind's export (kinds.ModelKind.export).
+    """
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
     model = load_classifier(model_path)
     for name, quantise in ((FLOAT_MODEL, False), (QUANTISED_MODEL, True)):
         with atomic_path(out_dir / name) as tmp:
-            tmp.write_bytes(to_tflite(model, quantise=quantise))
+            tmp.write_bytes(convert(model, quantise=quantise))
     test_paths = [features_dir / name for name in dataset["chunks"]["test"]]
     report = {name: parity(model, TFLiteModel(out_dir / name), test_paths) for name in (FLOAT_MODEL, QUANTISED_MODEL)}
     report["tolerance"] = tolerance

@@ -105,23 +105,21 @@ class SplitParams:
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
-MODEL_KINDS = ("seed_cnn", "mfcc_logreg", "musicnn")
-
-
 @dataclass(frozen=True)
 class ModelParams:
-    """Which model: the seed CNN, the MFCC-statistics baseline or pretrained musicnn with a genre head.
+    """Which model kind (spectrogenre.kinds: the seed CNN, the MFCC-statistics baseline, pretrained musicnn...).
 
-    musicnn brings its own front end (Frontend.musicnn); `fine_tune` also trains its top
-    layers. The logistic-regression heads choose their L2 strength by grouped cross-validation.
+    A kind may bring its own front end (musicnn's); `fine_tune` also trains musicnn's top layers.
+    The logistic-regression heads choose their L2 strength by grouped cross-validation.
     """
 
     kind: str = "seed_cnn"
     fine_tune: bool = False
 
     def __post_init__(self):
-        if self.kind not in MODEL_KINDS:
-            raise ParamsError(f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
+        from spectrogenre.kinds import get  # the registry's modules import this one
+
+        get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -235,8 +233,10 @@ def parse_params(raw: dict, *, source: str = "params") -> Params:
     if "library" not in raw:
         raise ParamsError(f"{source}: missing 'library' (path of the <genre>/<album>/<track> folders)")
     sections = {name: _section(cls, raw.get(name) or {}, name=name, source=source) for name, cls in SECTIONS.items()}
-    if sections["model"].kind == "musicnn":  # its pretrained weights fix the front end: one param switches both
-        sections["frontend"] = Frontend.musicnn(clip_seconds=sections["frontend"].clip_seconds)
+    from spectrogenre.kinds import get  # the registry's modules import this one
+
+    # a pretrained kind fixes its own front end: one param switches both
+    sections["frontend"] = get(sections["model"].kind).frontend(sections["frontend"])
     return Params(library=str(raw["library"]), **sections)
 
 

@@ -19,15 +19,9 @@ TRACK_COLUMNS = ["track", "genre", "group", "grouped_by", "album", "artist", "se
 
 def model_requirement(kind: str) -> str | None:
     """What model kind `kind` needs that this machine lacks, with the fix; None when nothing is missing."""
-    if kind != "musicnn":
-        return None
-    from spectrogenre.musicnn.weights import MusicnnWeightsError, installed_checkpoint
+    from spectrogenre.kinds import get
 
-    try:
-        installed_checkpoint()
-    except MusicnnWeightsError as err:
-        return f"model.kind musicnn: {err}"
-    return None
+    return get(kind).requirement()
 
 
 def scan(library: Path, params: Params) -> tuple[Catalog, Report]:

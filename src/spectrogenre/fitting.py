@@ -1,0 +1,80 @@
+"""What every model kind's fitting shares: the fitted result, dvclive logging, best-epoch training,
+and the logistic-regression head on a frozen extractor's features."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from dvclive import Live
+from dvclive.keras import DVCLiveCallback
+
+from spectrogenre.heads import attach_head, choose_c, fit_logistic_head, head_summary
+from spectrogenre.params import TrainParams
+
+
+@dataclass
+class Fitted:
+    """A trained classifier; for head kinds also how it maps cached clip features to probabilities.
+
+    held_out: (probabilities (n, genres), labels (n,)) of clips that the model which made them
+    did not train on: the calibration's data.
+    """
+
+    model: keras.Model
+    summary: dict
+    predict_features: Callable[[np.ndarray], np.ndarray] | None = None
+    held_out: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def live(live_dir: Path) -> Live:
+    return Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=None)
+
+
+def best_of_epochs(model: keras.Model, train_data, val_data, *, params: TrainParams, live_dir: Path,
+                    work_dir: Path) -> tuple[keras.Model, dict]:
+    """Fit for up to params.epochs; the epoch with the best validation accuracy (after the warm-up) is returned."""
+    best = Path(work_dir) / ".best.keras"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=params.patience,
+                                      start_from_epoch=params.start_from_epoch),
+        DVCLiveCallback(live=live(live_dir)),
+    ]
+    history = model.fit(train_data, validation_data=val_data, epochs=params.epochs, callbacks=callbacks,
+                        shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # 2: one line per epoch in logs
+    model = keras.models.load_model(best)
+    best.unlink()
+    val_accuracy = history.history["val_accuracy"]
+    return model, {"best_epoch": int(np.argmax(val_accuracy)) + 1,
+                   "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
+
+
+def fit_logistic(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
+                 val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
+                 live_dir: Path) -> Fitted:
+    """A logistic head on the extractor's cached features of train + val (features (n, d), labels (n,) each),
+    C chosen by grouped cross-validation over both (groups: each clip's split group), then refitted on both."""
+    started = time.perf_counter()
+    features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
+    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed)
+    head = fit_logistic_head(features, labels, n_genres=n_genres, c=choice.c)
+    fitted_loss = head_summary(head, {"train": (features, labels)})
+    cv_accuracy = round(float((choice.held_out.argmax(axis=1) == labels).mean()), 4)
+    with live(live_dir) as log:  # one step, so the training plots exist for every kind
+        log.log_metric("train/accuracy", fitted_loss["train_accuracy"])
+        log.log_metric("train/loss", fitted_loss["train_loss"])
+        log.log_metric("eval/accuracy", cv_accuracy)
+        log.log_metric("eval/loss", choice.log_loss[choice.c])
+    summary = {"best_val_accuracy": cv_accuracy, "head_c": choice.c,
+               "selected_by": f"grouped {choice.folds}-fold cross-validation on train + val clips",
+               "cv_log_loss": {str(c): v for c, v in choice.log_loss.items()}, "fitted_on": "train + val clips",
+               "train_accuracy": fitted_loss["train_accuracy"], "train_loss": fitted_loss["train_loss"]}
+    return Fitted(attach_head(extractor, head, name=name),
+                  summary | {"train_seconds": round(time.perf_counter() - started, 1)}, head.probabilities,
+                  held_out=(choice.held_out, labels))

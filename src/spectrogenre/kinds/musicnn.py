@@ -1,0 +1,120 @@
+"""musicnn (Pons and Serra, 2019) pretrained on the Million Song Dataset: its 200-d clip embedding (mean over
+3 s patches) and a logistic-regression head; with `model.fine_tune` its top layers (dense 200 and its batch
+norms) then train with the head. It brings its own front end (16 kHz, 96-band log-mel) and needs the
+`musicnn` package's checkpoint files."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from spectrogenre.frontend import Frontend
+from spectrogenre.kinds.base import ModelKind
+from spectrogenre.params import ModelParams, TrainParams
+
+FINE_TUNE_RATE = 0.1  # fine-tuning pretrained layers: train.learning_rate x this
+
+
+def frontend(params_frontend: Frontend) -> Frontend:
+    """musicnn's own front end, at params.yaml's clip length: its pretrained weights fix the rest."""
+    return Frontend.musicnn(clip_seconds=params_frontend.clip_seconds)
+
+
+def requirement() -> str | None:
+    from spectrogenre.musicnn.weights import MusicnnWeightsError, installed_checkpoint
+
+    try:
+        installed_checkpoint()
+    except MusicnnWeightsError as err:
+        return f"model.kind musicnn: {err}"
+    return None
+
+
+def extractor(model: ModelParams, frontend: Frontend, input_shape: tuple[int, int]):
+    """(log-mel -> clip embedding (200,), or each patch's pooled mid-end features to fine-tune on; the backbone)."""
+    from spectrogenre.musicnn.checkpoint import load_musicnn
+    from spectrogenre.musicnn.classifier import clip_embedder, pooled_patches
+
+    backbone = load_musicnn()
+    return (pooled_patches if model.fine_tune else clip_embedder)(input_shape, backbone), backbone
+
+
+def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, val, groups, n_genres, input_shape,
+        live_dir, work_dir):
+    if not model.fine_tune:
+        from spectrogenre.fitting import fit_logistic
+
+        return fit_logistic(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
+                            n_genres=n_genres, live_dir=live_dir)
+    return _fine_tune(params, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
+                      input_shape=input_shape, live_dir=live_dir, work_dir=work_dir, started=time.perf_counter())
+
+
+def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainParams):
+    """musicnn's top layers (a fresh copy of the backbone's) and a genre layer that starts as `start`, compiled."""
+    import keras
+
+    from spectrogenre.musicnn.classifier import top_layers
+
+    top = top_layers(backbone, n_patches=n_patches)
+    inputs = keras.Input(shape=(n_patches, top.input.shape[-1]), name="pooled_patches")
+    x = keras.layers.Normalization(axis=-1, mean=start.mean, variance=np.square(start.scale),
+                                   name="standardise_features")(top(inputs))
+    genre = keras.layers.Dense(n_genres, activation="softmax", name="genre")
+    trainer = keras.Model(inputs, genre(keras.layers.Dropout(0.5)(x)), name="musicnn_top_and_head")
+    genre.set_weights([start.weights, start.bias])
+    trainer.compile(optimizer=keras.optimizers.Adam(params.learning_rate * FINE_TUNE_RATE),
+                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return trainer
+
+
+def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, input_shape, live_dir, work_dir,
+               started):
+    """musicnn's top layers (pooled batch norm, dense 200, embedding batch norm) and a logistic head, trained
+    together on the cached pooled patches; the head starts from the frozen embeddings' logistic regression
+    (C by grouped cross-validation). The best number of epochs on val chosen, the same training is rerun
+    on train + val for that many epochs."""
+    import keras
+    import tensorflow as tf
+
+    from spectrogenre.fitting import Fitted, best_of_epochs
+    from spectrogenre.heads import LogisticHead, attach_head, choose_c, fit_logistic_head
+    from spectrogenre.musicnn.classifier import clip_embedder, top_layers, write_top_weights
+
+    n_patches = train[0].shape[1]
+    frozen_top = top_layers(backbone, n_patches=n_patches)
+    embedded = [frozen_top.predict(part[0], verbose=0) for part in (train, val)]
+    both = (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]]))
+    choice = choose_c(np.concatenate(embedded), both[1], np.concatenate(groups), n_genres=n_genres, seed=params.seed)
+
+    keras.utils.set_random_seed(params.seed)
+    start = fit_logistic_head(embedded[0], train[1], n_genres=n_genres, c=choice.c)
+    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
+    batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)  # noqa: E731
+                            .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
+    val_data = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size)
+    trainer, summary = best_of_epochs(trainer, batches(train), val_data, params=params, live_dir=live_dir,
+                                       work_dir=work_dir)
+    held_out = (trainer.predict(val[0], verbose=0), val[1])
+
+    keras.utils.set_random_seed(params.seed)  # the same training on train + val, for the chosen epochs
+    start = fit_logistic_head(np.concatenate(embedded), both[1], n_genres=n_genres, c=choice.c)
+    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
+    trainer.fit(batches(both), epochs=summary["best_epoch"], verbose=0)
+    tuned = keras.models.clone_model(backbone)  # the shared backbone stays pretrained (crossval's next fold)
+    tuned.set_weights(backbone.get_weights())
+    write_top_weights(trainer.get_layer("musicnn_top"), tuned)
+    weights, bias = trainer.get_layer("genre").get_weights()
+    head = LogisticHead(mean=start.mean, scale=start.scale, weights=weights, bias=bias)
+    model = attach_head(clip_embedder(input_shape, tuned), head, name="musicnn_fine_tuned")
+    summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs"}
+    return Fitted(model, summary | {"train_seconds": round(time.perf_counter() - started, 1)},
+                  lambda features: trainer.predict(features, verbose=0), held_out=held_out)
+
+
+
+
+KIND = ModelKind(name="musicnn", description="pretrained musicnn's clip embedding + a logistic head, its top layers "
+                 "fine-tuned with it (model.fine_tune)", fit=fit, extractor=extractor, frontend=frontend,
+                 requirement=requirement)
