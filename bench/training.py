@@ -25,9 +25,9 @@ import numpy as np
 
 from bench.measure import ROOT, bench_env, run_measured
 from spectrogenre.chunks import load_chunk
+from spectrogenre.config import load_params
 from spectrogenre.features import rows_per_file
 from spectrogenre.files import write_npz
-from spectrogenre.params import load_params
 
 PARAMS = load_params(ROOT / "params.yaml")
 SHAPE = PARAMS.frontend.shape

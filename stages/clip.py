@@ -7,7 +7,7 @@ import typer
 
 from spectrogenre.cli import run_stage
 from spectrogenre.clip import clip_library
-from spectrogenre.params import load_params
+from spectrogenre.config import load_params
 
 
 def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],

@@ -7,8 +7,8 @@ import typer
 
 from spectrogenre.cli import run_stage
 from spectrogenre.concat import concat_library
+from spectrogenre.config import load_params
 from spectrogenre.cores import available_cores
-from spectrogenre.params import load_params
 
 
 def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file.")],

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from spectrogenre.cli import run_stage
-from spectrogenre.params import load_params
+from spectrogenre.config import load_params
 
 
 def main(features: Annotated[Path, typer.Option(help="The features stage's folder (chunks of every clip).")],

@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from spectrogenre.cli import run_stage
+from spectrogenre.config import load_params
 from spectrogenre.demo import generate_demo_library
 from spectrogenre.files import fresh_dir
-from spectrogenre.params import load_params
 
 
 def main(out: Annotated[Path, typer.Option(help="Folder to write <genre>/<album>/<track> into.")]):

@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from spectrogenre.cli import run_stage
+from spectrogenre.config import load_params
 from spectrogenre.cores import available_cores
 from spectrogenre.features import compute_features
-from spectrogenre.params import load_params
 
 
 def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],

@@ -7,15 +7,15 @@ from typing import Annotated
 import typer
 
 from spectrogenre.cli import run_stage
+from spectrogenre.config import kind_requirement, load_params
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.scan import render, scan, write_scan
-from spectrogenre.params import load_params
 
 
 def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file (layout manifest).")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     params = load_params()
-    catalog, report = scan(library, params)
+    catalog, report = scan(library, params, model_requirement=kind_requirement(params))
     table, problems = render(report, layout=params.source.layout, library=library)
     if not report.ok:
         print(table + problems, file=sys.stderr, end="")

@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from spectrogenre.cli import run_stage
+from spectrogenre.config import load_params
 from spectrogenre.cores import available_cores
-from spectrogenre.params import load_params
 from spectrogenre.trim import trim_library
 
 

@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from spectrogenre.calibration import (MAX_TEMPERATURE, apply_temperature, expected_calibration_error,
-                                      fit_temperature, reliability)
+from spectrogenre.calibration import (
+    MAX_TEMPERATURE,
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    reliability,
+)
 
 
 def test_temperature_is_softmax_of_scaled_logits():

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from spectrogenre.config import load_params, parse_params
 from spectrogenre.errors import ParamsError
-from spectrogenre.params import load_params, parse_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

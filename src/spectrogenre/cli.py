@@ -62,18 +62,19 @@ def scan(
     """
     import dataclasses
 
+    from spectrogenre.config import kind_requirement, load_params, parse_params
     from spectrogenre.library.scan import decode_check, render
     from spectrogenre.library.scan import scan as scan_catalog
-    from spectrogenre.params import load_params, parse_params
 
     params = load_params(params_file) if params_file.exists() else parse_params({"library": str(library or "")})
     library = Path(library or params.library)
     chosen = layout.value if layout else (
         "manifest" if library.suffix.lower() in (".csv", ".tsv") and library.is_file() else params.source.layout)
     params = dataclasses.replace(params, source=dataclasses.replace(params.source, layout=chosen))
-    catalog, report = scan_catalog(library, params)
+    requirement = kind_requirement(params)
+    catalog, report = scan_catalog(library, params, model_requirement=requirement)
     if decode:
-        catalog, report = decode_check(catalog, params)
+        catalog, report = decode_check(catalog, params, model_requirement=requirement)
     table, problems = render(report, layout=chosen, library=library, verbose=verbose)
     typer.echo(table, nl=False)
     typer.echo(problems, err=True, nl=False)

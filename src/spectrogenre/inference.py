@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spectrogenre.audio_io import FFMPEG_EXTENSIONS, is_audio_file, read_mono
+from spectrogenre.audio_io import is_audio_file, read_mono
 from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
-from spectrogenre.errors import AudioError, SpectrogenreError
+from spectrogenre.errors import SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.params import TrimParams

@@ -11,7 +11,6 @@ import yaml
 from spectrogenre.errors import ParamsError
 from spectrogenre.frontend import Frontend
 
-
 LAYOUTS = ("folders", "flat", "tags", "manifest")
 
 
@@ -117,9 +116,8 @@ class ModelParams:
     fine_tune: bool = False
 
     def __post_init__(self):
-        from spectrogenre.kinds import get  # the registry's modules import this one
-
-        get(self.kind)
+        if not self.kind:
+            raise ParamsError("model.kind must name a model kind")
 
 
 @dataclass(frozen=True)
@@ -208,7 +206,7 @@ class Params:
     export: ExportParams
 
 
-def load_params(path: Path = Path("params.yaml")) -> Params:
+def read_sections(path: Path = Path("params.yaml")) -> Params:
     """Read and validate params.yaml; raises ParamsError naming any bad or unknown key."""
     try:
         raw = yaml.safe_load(Path(path).read_text()) or {}
@@ -216,7 +214,7 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
         raise ParamsError(f"{path}: not found (run from the project root)") from None
     except yaml.YAMLError as err:
         raise ParamsError(f"{path}: not valid YAML ({err})") from None
-    return parse_params(raw, source=str(path))
+    return parse_sections(raw, source=str(path))
 
 
 SECTIONS = {
@@ -226,17 +224,13 @@ SECTIONS = {
 }
 
 
-def parse_params(raw: dict, *, source: str = "params") -> Params:
+def parse_sections(raw: dict, *, source: str = "params") -> Params:
     unknown = set(raw) - set(SECTIONS) - {"library"}
     if unknown:
         raise ParamsError(f"{source}: unknown top-level keys {sorted(unknown)}; known: {sorted(SECTIONS) + ['library']}")
     if "library" not in raw:
         raise ParamsError(f"{source}: missing 'library' (path of the <genre>/<album>/<track> folders)")
     sections = {name: _section(cls, raw.get(name) or {}, name=name, source=source) for name, cls in SECTIONS.items()}
-    from spectrogenre.kinds import get  # the registry's modules import this one
-
-    # a pretrained kind fixes its own front end: one param switches both
-    sections["frontend"] = get(sections["model"].kind).frontend(sections["frontend"])
     return Params(library=str(raw["library"]), **sections)
 
 

@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectrogenre.config import parse_params
 from spectrogenre.errors import ParamsError
 from spectrogenre.files import write_npz
 from spectrogenre.frontend import Frontend
 from spectrogenre.kinds import KINDS, get
-from spectrogenre.params import ModelParams, TrainParams, parse_params
+from spectrogenre.params import TrainParams
 from tests.kinds import toy_loudness
 
 
@@ -62,4 +63,4 @@ def test_a_new_kind_trains_evaluates_and_exports_through_the_same_interface(toy_
 
 def test_params_reject_an_unregistered_kind():
     with pytest.raises(ParamsError, match="got 'toy_loudness'"):
-        ModelParams(kind="toy_loudness")
+        parse_params({"library": "x", "model": {"kind": "toy_loudness"}})

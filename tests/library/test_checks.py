@@ -95,11 +95,11 @@ def test_a_tags_library_without_a_map_stops_and_suggests_one(tmp_path):
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
     import importlib.util
 
-    from spectrogenre.library.scan import model_requirement
+    from spectrogenre.config import kind_requirement, parse_params
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "musicnn" else real_find_spec(name))
-    assert model_requirement("seed_cnn") is None
-    assert model_requirement("musicnn") == (
+    assert kind_requirement(parse_params({"library": "x"})) is None
+    assert kind_requirement(parse_params({"library": "x", "model": {"kind": "musicnn"}})) == (
         "model.kind musicnn: the pretrained musicnn weights come from the musicnn package, which is not installed: "
         "pip install --no-deps musicnn==0.1.0 (--no-deps: it pins numpy<1.17)")

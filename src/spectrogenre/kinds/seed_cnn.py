@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from spectrogenre.fitting import Fitted
     from spectrogenre.offsets import RandomOffsetClips
+    from spectrogenre.params import ModelParams, TrainParams
 
 
 def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams,
@@ -82,8 +83,6 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Pat
         "train_samples_per_second": round(train_clips * summary["epochs_run"] / seconds, 1),
         "input_mean_db": round(mean, 3), "input_std_db": round(std, 3),
     })
-
-
 
 
 KIND = ModelKind(name="seed_cnn", description="the seed's CNN on the log spectrogram, trained from scratch", fit=fit)

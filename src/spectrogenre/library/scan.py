@@ -17,27 +17,23 @@ from spectrogenre.params import Params
 TRACK_COLUMNS = ["track", "genre", "group", "grouped_by", "album", "artist", "seconds", "bytes"]
 
 
-def model_requirement(kind: str) -> str | None:
-    """What model kind `kind` needs that this machine lacks, with the fix; None when nothing is missing."""
-    from spectrogenre.kinds import get
+def scan(library: Path, params: Params, *, model_requirement: str | None) -> tuple[Catalog, Report]:
+    """The library's catalog and its pre-flight report, as params.yaml describes them (no decoding).
 
-    return get(kind).requirement()
-
-
-def scan(library: Path, params: Params) -> tuple[Catalog, Report]:
-    """The library's catalog and its pre-flight report, as params.yaml describes them (no decoding)."""
+    model_requirement: what the model kind lacks on this machine (config.kind_requirement), or None.
+    """
     catalog = load_catalog(Path(library), layout=params.source.layout, genre_map=GenreMap(params.source.genres))
-    return catalog, check(catalog, params)
+    return catalog, check(catalog, params, model_requirement=model_requirement)
 
 
-def check(catalog: Catalog, params: Params) -> Report:
+def check(catalog: Catalog, params: Params, *, model_requirement: str | None) -> Report:
     """The pre-flight checks of `catalog` under params.yaml's split, cross-validation and model kind."""
     return check_catalog(catalog, genre_map=GenreMap(params.source.genres), clip_seconds=params.frontend.clip_seconds,
                          folds=params.crossval.folds, crossval_group=params.crossval.group,
-                         model_requirement=model_requirement(params.model.kind))
+                         model_requirement=model_requirement)
 
 
-def decode_check(catalog: Catalog, params: Params) -> tuple[Catalog, Report]:
+def decode_check(catalog: Catalog, params: Params, *, model_requirement: str | None) -> tuple[Catalog, Report]:
     """Decode every track as concat will; a track that fails moves to `left_out`; the checks run again."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -51,7 +47,7 @@ def decode_check(catalog: Catalog, params: Params) -> tuple[Catalog, Report]:
                              total=len(catalog.tracks), unit="track", leave=False, disable=None))
     catalog.left_out += [(t.name, problem) for t, problem in zip(catalog.tracks, problems) if problem]
     catalog.tracks = [t for t, problem in zip(catalog.tracks, problems) if not problem]
-    return catalog, check(catalog, params)
+    return catalog, check(catalog, params, model_requirement=model_requirement)
 
 
 def _decode_problem(path: Path, sample_rate: int) -> str | None:
