@@ -103,18 +103,23 @@ def song(audio_dir) -> Path:
     return path
 
 
+def launch_chromium(playwright, microphone: Path):
+    """Headless Chromium, offline-quiet, whose fake microphone plays `microphone` (a WAV, in a loop)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+    ])
+
+
 @pytest.fixture(scope="package")
 def browser(song):
     """Chromium whose fake microphone plays `song` (in a loop)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-audio-capture={song}",
-        ])
+        browser = launch_chromium(playwright, song)
         yield playwright, browser
         browser.close()
 

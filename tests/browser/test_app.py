@@ -12,7 +12,8 @@ import pytest
 from spectrogenre.frontend import quantise_16bit
 from spectrogenre.resampler import resample
 from spectrogenre.inference import classify, decode
-from tests.browser.conftest import page_array, set_server_mode, shown_verdict, wait_ready
+from tests.browser.conftest import (ARTIFACTS, launch_chromium, open_phone, page_array, set_server_mode,
+                                   shown_verdict, wait_ready)
 
 HOP_SECONDS = 7.5  # the server's and the app's
 MAX_PROBABILITY_DIFF = 1e-3
@@ -104,3 +105,27 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     assert phone.text_content("#caption") == "Not sure. Maybe"
     assert phone.text_content("#maybe").startswith("or ")
     assert phone.text_content("#history li .genre") == f"not sure: maybe {expected.genre}?"
+
+
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_quiet_room_recorded_through_the_microphone_is_no_music_heard(browser, base_url, audio_dir, exported, mode):
+    import numpy as np
+    import soundfile as sf
+
+    room = audio_dir / "room.wav"  # room tone: noise at -60 dBFS RMS, below the silence rule's -50
+    sf.write(room, np.random.default_rng(1).normal(0, 1e-3, 44100 * 20).astype(np.float32), 44100, subtype="PCM_16")
+    playwright, _ = browser
+    quiet = launch_chromium(playwright, room)
+    try:
+        with open_phone((playwright, quiet), base_url, ARTIFACTS / f"room_tone_{mode}.png") as page:
+            set_server_mode(page, mode == "server")
+            page.click("#record")
+            shown = shown_verdict(page, timeout_ms=60_000)
+            assert shown["genre"] == "no music heard"
+            assert "no-music" in page.get_attribute("#result", "class")
+            samples = page_array(page, "window.spectrogenre.lastRecording.samples")
+            rate = page.evaluate("window.spectrogenre.lastRecording.rate")
+            audio = quantise_16bit(resample(samples, orig_sr=rate, target_sr=exported.frontend.sample_rate))
+            assert classify(audio, exported, hop_seconds=HOP_SECONDS).status == "no music heard"  # Python agrees
+    finally:
+        quiet.close()
