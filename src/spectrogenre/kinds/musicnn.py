@@ -113,6 +113,6 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
                   lambda features: trainer.predict(features, verbose=0), held_out=held_out)
 
 
-KIND = ModelKind(name="musicnn", description="pretrained musicnn's clip embedding + a logistic head, its top layers "
-                 "fine-tuned with it (model.fine_tune)", fit=fit, extractor=extractor, frontend=frontend,
+KIND = ModelKind(name="musicnn", description="pretrained musicnn's clip embedding + a logistic head (frozen; its top "
+                 "layers fine-tuned too with model.fine_tune)", fit=fit, extractor=extractor, frontend=frontend,
                  requirement=requirement)

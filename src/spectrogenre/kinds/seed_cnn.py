@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from spectrogenre.fitting import Fitted
     from spectrogenre.offsets import RandomOffsetClips
-    from spectrogenre.params import ModelParams, TrainParams
 
 
 def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams,
