@@ -21,12 +21,14 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
     from spectrogenre.train import train_model  # imports TensorFlow: after the options parse
 
     params = load_params()
-    offsets = None
+    offsets = refit_offsets = None
     if params.train.random_offsets:
         assigned = pd.read_csv(split / "clips.csv")
-        offsets = offsets_for_training(concat, trim, clips, params.frontend)(assigned[assigned["split"] == "train"])
+        offsets_for = offsets_for_training(concat, trim, clips, params.frontend)
+        offsets = offsets_for(assigned[assigned["split"] == "train"])
+        refit_offsets = offsets_for(assigned[assigned["split"].isin(["train", "val"])])
     summary = train_model(features, split, out, model=params.model, params=params.train, frontend=params.frontend,
-                          offsets=offsets)
+                          offsets=offsets, refit_offsets=refit_offsets)
     print(f"train: {summary['kind']}, best val accuracy {summary['best_val_accuracy']}")
 
 

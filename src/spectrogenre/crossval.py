@@ -92,10 +92,11 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                     (work / r).mkdir()
                     subsets[r] = write_subset(paths, set(ids_of[r].tolist()), work / r)
                 offsets = offsets_for(clips[role == "train"]) if offsets_for else None
+                refit_offsets = offsets_for(clips[role != "test"]) if offsets_for else None
                 fitted = fit_classifier(model, params, frontend=frontend, input_shape=input_shape,
                                         n_genres=len(labels), train_paths=subsets["train"],
                                         val_paths=subsets["val"], group_of=group_of, live_dir=work / "live",
-                                        work_dir=work, offsets=offsets)
+                                        work_dir=work, offsets=offsets, refit_offsets=refit_offsets)
                 probs, y_test, test_ids = predict_chunks(fitted.model, subsets["test"])
             else:
                 rows = {r: cached[ids_of[r]].to_numpy() for r in ids_of}

@@ -51,15 +51,18 @@ def fit_on_features(model: ModelParams, params: TrainParams, *, extractor: keras
 
 def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Frontend, input_shape: tuple[int, int],
                    n_genres: int, train_paths: list[Path], val_paths: list[Path], group_of: pd.Series,
-                   live_dir: Path, work_dir: Path, offsets: RandomOffsetClips | None = None) -> Fitted:
+                   live_dir: Path, work_dir: Path, offsets: RandomOffsetClips | None = None,
+                   refit_offsets: RandomOffsetClips | None = None) -> Fitted:
     """Train `model.kind` on the clips of the train chunks, choosing by the val chunks (see the module doc).
 
-    group_of: each clip's split group, by clip_id (the grouped choice of the heads' C).
+    group_of: each clip's split group, by clip_id (the grouped choice of the heads' C). offsets /
+    refit_offsets: with train.random_offsets, the audio of the train and of the train + val clips.
     """
     kind = get(model.kind)
     if kind.extractor is None:
         return kind.fit(model, params, train_paths=train_paths, val_paths=val_paths, input_shape=input_shape,
-                        n_genres=n_genres, live_dir=live_dir, work_dir=work_dir, offsets=offsets)
+                        n_genres=n_genres, live_dir=live_dir, work_dir=work_dir, offsets=offsets,
+                        refit_offsets=refit_offsets)
     extractor, backbone = feature_extractor(model, frontend, input_shape)
     started = time.perf_counter()
     x_train, y_train, train_ids = predict_chunks(extractor, train_paths)
@@ -80,7 +83,8 @@ def split_groups(split_dir: Path) -> pd.Series:
 
 
 def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: ModelParams, params: TrainParams,
-                frontend: Frontend, offsets: RandomOffsetClips | None = None) -> dict:
+                frontend: Frontend, offsets: RandomOffsetClips | None = None,
+                refit_offsets: RandomOffsetClips | None = None) -> dict:
     """Run the train stage: model.keras, held_out.npz (calibration data), summary.json and live/ (training curves)."""
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
@@ -89,7 +93,7 @@ def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: Mo
         fitted = fit_classifier(model, params, frontend=frontend, input_shape=tuple(dataset["input_shape"]),
                                 n_genres=len(dataset["labels"]), train_paths=train_paths, val_paths=val_paths,
                                 group_of=split_groups(split_dir), live_dir=out_dir / "live", work_dir=Path(work_dir),
-                                offsets=offsets)
+                                offsets=offsets, refit_offsets=refit_offsets)
     with atomic_path(out_dir / "model.keras") as tmp:
         fitted.model.save(tmp.with_suffix(".keras"))
         os.replace(tmp.with_suffix(".keras"), tmp)
