@@ -38,7 +38,8 @@ def live(live_dir: Path) -> Live:
 
 def best_of_epochs(model: keras.Model, train_data, val_data, *, params: TrainParams, live_dir: Path,
                     work_dir: Path) -> tuple[keras.Model, dict]:
-    """Fit for up to params.epochs; the epoch with the best validation accuracy (after the warm-up) is returned."""
+    """Fit for up to params.epochs (early stopping after the warm-up): the model of the first epoch with the best
+    validation accuracy, and a summary whose best_epoch is the one a refit trains for (see best_epoch)."""
     best = Path(work_dir) / ".best.keras"
     callbacks = [
         keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", mode="max", save_best_only=True),
@@ -50,9 +51,19 @@ def best_of_epochs(model: keras.Model, train_data, val_data, *, params: TrainPar
                         shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # 2: one line per epoch in logs
     model = keras.models.load_model(best)
     best.unlink()
-    val_accuracy = history.history["val_accuracy"]
-    return model, {"best_epoch": int(np.argmax(val_accuracy)) + 1,
+    val_accuracy, val_loss = history.history["val_accuracy"], history.history["val_loss"]
+    return model, {"best_epoch": best_epoch(val_accuracy, val_loss),
                    "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
+
+
+def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
+    """The epoch (from 1) a refit trains for: the best validation accuracy, ties to the lowest validation loss.
+
+    On a small validation set accuracy plateaus early while the loss still falls: the first epoch
+    of the plateau would leave the refitted model undertrained.
+    """
+    best = max(val_accuracy)
+    return min(range(len(val_accuracy)), key=lambda i: (val_accuracy[i] != best, val_loss[i])) + 1
 
 
 def fit_logistic(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
