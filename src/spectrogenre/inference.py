@@ -126,12 +126,6 @@ def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_s
     return bounds, clips
 
 
-def window_levels_db(clips: np.ndarray) -> np.ndarray:
-    """RMS level in dBFS of each window (n, samples) -> (n,), summed in float64; digital silence is -inf."""
-    with np.errstate(divide="ignore"):
-        return 10 * np.log10(np.mean(np.square(clips, dtype=np.float64), axis=1))
-
-
 def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
              unsure_below: float | None = None) -> Verdict:
     """Verdict for one song (mono float32 at the front end's rate).
@@ -144,7 +138,8 @@ def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
     """
     frontend = exported.frontend
     bounds, clips = windows(audio, frontend=frontend, silence=exported.silence, hop_seconds=hop_seconds)
-    heard = window_levels_db(clips) >= exported.silence.threshold_db
+    # each window's RMS level: the silence rule's frame level, one frame per window
+    heard = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= exported.silence.threshold_db
     heard_clips = clips[heard]
     probs = apply_temperature(np.concatenate([
         exported.model.predict(log_spectrogram(heard_clips[i: i + PREDICT_BATCH], frontend))

@@ -45,7 +45,7 @@ function keptIntervals(audio, silence, sampleRate) {
 /**
  * Clips of a song (mono Float32Array at the front end's rate): [{start_s, end_s, clip, level_db}],
  * clip a Float32Array of clip_samples, start_s/end_s where its first and last sample are in the
- * song (a window can span a cut silence), level_db its RMS level (inference.window_levels_db).
+ * song (a window can span a cut silence), level_db its RMS level (the silence rule's, one frame per window).
  * Throws when the song is too short even with padding.
  */
 export function cutWindows(audio, spec, hopSeconds) {
@@ -91,12 +91,6 @@ function gather(audio, segments, from, length, sr) {
     }
     position += e - s;
   }
-  return { start_s: first / sr, end_s: end / sr, clip, level_db: levelDb(clip) };
+  return { start_s: first / sr, end_s: end / sr, clip, level_db: frameLevelsDb(clip, clip.length)[0] };
 }
 
-/** RMS level in dBFS of a whole window, summed in float64 as Python sums it; digital silence is -Infinity. */
-function levelDb(clip) {
-  let power = 0;
-  for (let i = 0; i < clip.length; i++) power += clip[i] * clip[i];
-  return 10 * Math.log10(power / clip.length);
-}
