@@ -38,9 +38,8 @@ def concat_genre(tracks: pd.DataFrame, out_path: Path, *, sample_rate: int, libr
     position = 0
     with atomic_flac_writer(out_path, sample_rate=sample_rate) as writer:
         for track in tracks.itertuples(index=False):
-            path = Path(track.track) if Path(track.track).is_absolute() else library_root / track.track
-            try:
-                audio = read_mono(path, sample_rate=sample_rate)
+            try:  # an absolute name (a manifest's) stays as it is under the root
+                audio = read_mono(library_root / track.track, sample_rate=sample_rate)
             except AudioError as err:
                 skipped.append({"path": track.track, "problem": err.problem})
                 continue

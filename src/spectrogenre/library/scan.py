@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spectrogenre.files import atomic_path, fresh_dir, write_json
+from spectrogenre.files import fresh_dir, write_csv, write_json
 from spectrogenre.library.checks import Report, check_catalog
 from spectrogenre.library.sources import Catalog, GenreMap, load_catalog
 from spectrogenre.params import Params
@@ -69,21 +69,14 @@ def library_root(library: Path) -> Path:
 
 def write_scan(catalog: Catalog, report: Report, out_dir: Path) -> None:
     """Write tracks.csv, skipped.csv, ignored.csv and report.json into a fresh `out_dir`."""
-    import csv
+    import pandas as pd
 
     out_dir = fresh_dir(out_dir)
-    tables = {
-        "tracks.csv": (TRACK_COLUMNS, [[t.name, t.genre, t.group, t.grouped_by, t.album, t.artist,
-                                        "" if t.seconds is None else round(t.seconds, 3), t.bytes]
-                                       for t in catalog.tracks]),
-        "skipped.csv": (["path", "problem"], catalog.left_out),
-        "ignored.csv": (["path", "reason"], catalog.ignored),
-    }
-    for name, (header, rows) in tables.items():
-        with atomic_path(out_dir / name) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+    tracks = [[t.name, t.genre, t.group, t.grouped_by, t.album, t.artist,
+               None if t.seconds is None else round(t.seconds, 3), t.bytes] for t in catalog.tracks]
+    write_csv(pd.DataFrame(tracks, columns=TRACK_COLUMNS), out_dir / "tracks.csv")
+    write_csv(pd.DataFrame(catalog.left_out, columns=["path", "problem"]), out_dir / "skipped.csv")
+    write_csv(pd.DataFrame(catalog.ignored, columns=["path", "reason"]), out_dir / "ignored.csv")
     write_json(report.as_dict(), out_dir / "report.json")
 
 
