@@ -73,3 +73,49 @@ def test_fewer_groups_than_folds_use_fewer_folds_and_one_group_is_refused():
     assert choose_c(features, labels, three, n_genres=2, seed=0, grid=(1.0,)).folds == 3
     with pytest.raises(ValueError, match="at least 2 groups of every genre"):
         choose_c(features, labels, np.repeat(["a", "b"], 6), n_genres=2, seed=0, grid=(1.0,))
+
+
+def xor(n: int = 80, seed: int = 0):
+    """Two genres on the diagonals of a square (XOR): no linear head separates them, one hidden layer does."""
+    rng = np.random.default_rng(seed)
+    corners = rng.integers(0, 2, size=(n, 2))
+    y = corners[:, 0] ^ corners[:, 1]
+    return (corners * 4.0 + rng.normal(0, 0.3, (n, 2))).astype(np.float32), y
+
+
+def test_mlp_head_learns_what_a_linear_head_cannot_and_keras_layers_compute_the_same():
+    from spectrogenre.heads import fit_mlp_head
+
+    x, y = xor()
+    assert (fit_logistic_head(x, y, n_genres=2, c=1.0).probabilities(x).argmax(axis=1) == y).mean() < 0.8
+    head = fit_mlp_head(x, y, n_genres=2, alpha=0.1, seed=0)
+    probs = head.probabilities(x)
+    assert (probs.argmax(axis=1) == y).all()
+    inputs = keras.Input(shape=(2,))
+    model = attach_head(keras.Model(inputs, inputs), head, name="head")
+    assert [layer.name for layer in model.layers][-2:] == ["hidden", "genre"]
+    np.testing.assert_allclose(model.predict_on_batch(x), probs, atol=1e-5)
+
+
+def test_mlp_head_matches_scikit_learns_probabilities_for_three_genres():
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    from spectrogenre.heads import MLP_UNITS, fit_mlp_head
+
+    x, y = separable(3, n=60, seed=3)
+    x += np.random.default_rng(4).normal(0, 8, x.shape).astype(np.float32)  # overlap: probabilities not 0/1
+    scaled = StandardScaler().fit_transform(x)
+    expected = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=1.0, solver="lbfgs", max_iter=2000,
+                             random_state=0).fit(scaled, y).predict_proba(scaled)
+    np.testing.assert_allclose(fit_mlp_head(x, y, n_genres=3, alpha=1.0).probabilities(x), expected, atol=1e-4)
+
+
+def test_mlp_alpha_is_chosen_from_its_own_grid():
+    from spectrogenre.heads import ALPHA_GRID, choose_c
+
+    x, y = xor(seed=1)
+    groups = np.array([f"g{i % 10}" for i in range(len(y))])
+    choice = choose_c(x, y, groups, n_genres=2, seed=0, head="mlp")
+    assert set(choice.log_loss) == set(ALPHA_GRID) and choice.c in ALPHA_GRID
+    assert (choice.held_out.argmax(axis=1) == y).mean() > 0.9  # out of fold, XOR is still learnt

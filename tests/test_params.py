@@ -54,7 +54,17 @@ def test_musicnn_model_brings_its_own_front_end_in_one_param():
     ({"crossval": {"folds": 1}}, "crossval.folds must be 0"),
     ({"crossval": {"group": "label"}}, "crossval.group must be one of"),
     ({"train": {"mixup_alpha": -1}}, "train.mixup_alpha must be >= 0"),
+    ({"model": {"layers": "embedding+logits"}}, r"model.layers must be musicnn layers joined by '\+'"),
+    ({"model": {"layers": "+"}}, "model.layers must be"),
+    ({"model": {"pooling": "max"}}, "model.pooling must be one of mean, mean_std"),
+    ({"model": {"head": "svm"}}, "model.head must be one of logistic, mlp"),
+    ({"model": {"kind": "musicnn", "fine_tune": True, "head": "mlp"}}, "model.fine_tune trains musicnn's embedding"),
 ])
 def test_bad_model_crossval_and_augmentation_params_are_named(raw, message):
     with pytest.raises(ParamsError, match=message):
         parse_params({"library": "lib", **raw})
+
+
+def test_musicnn_layers_are_joined_with_a_plus():
+    model = parse_params({"library": "lib", "model": {"kind": "musicnn", "layers": "embedding + taggram"}}).model
+    assert model.layer_names == ("embedding", "taggram")

@@ -113,7 +113,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
         per_fold.append({"fold": k, "clip": scores(y_test, probs.argmax(axis=1), len(labels)) | {"clips": len(y_test)},
                          "track": scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)},
                          "best_val_accuracy": fitted.summary["best_val_accuracy"],
-                         "selected": {key: fitted.summary[key] for key in ("head_c", "best_epoch")
+                         "selected": {key: fitted.summary[key] for key in ("head", "head_c", "head_alpha", "best_epoch")
                                       if key in fitted.summary}})
         print(f"crossval: fold {k + 1}/{folds}: clip accuracy {per_fold[-1]['clip']['accuracy']}, "
               f"track accuracy {per_fold[-1]['track']['accuracy']}", flush=True)

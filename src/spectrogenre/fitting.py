@@ -1,5 +1,5 @@
 """What every model kind's fitting shares: the fitted result, dvclive logging, best-epoch training,
-and the logistic-regression head on a frozen extractor's features."""
+and the head (logistic regression or MLP) on a frozen extractor's features."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from spectrogenre.heads import attach_head, choose_c, fit_logistic_head, head_summary
+from spectrogenre.heads import attach_head, choose_c, fit_head, head_summary
 from spectrogenre.params import TrainParams
 
 
@@ -66,26 +66,28 @@ def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
     return min(range(len(val_accuracy)), key=lambda i: (val_accuracy[i] != best, val_loss[i])) + 1
 
 
-def fit_logistic(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
-                 val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
-                 live_dir: Path) -> Fitted:
-    """A logistic head on the extractor's cached features of train + val (features (n, d), labels (n,) each),
-    C chosen by grouped cross-validation over both (groups: each clip's split group), then refitted on both."""
+def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
+                    val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
+                    live_dir: Path, head: str = "logistic") -> Fitted:
+    """A head (heads.HEADS) on the extractor's cached features of train + val (features (n, d), labels (n,)
+    each), its regularisation chosen by grouped cross-validation over both (groups: each clip's split
+    group), then refitted on both."""
     started = time.perf_counter()
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
-    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed)
-    head = fit_logistic_head(features, labels, n_genres=n_genres, c=choice.c)
-    fitted_loss = head_summary(head, {"train": (features, labels)})
+    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed, head=head)
+    fitted_head = fit_head(head, features, labels, n_genres=n_genres, strength=choice.c, seed=params.seed)
+    fitted_loss = head_summary(fitted_head, {"train": (features, labels)})
     cv_accuracy = round(float((choice.held_out.argmax(axis=1) == labels).mean()), 4)
     with live(live_dir) as log:  # one step, so the training plots exist for every kind
         log.log_metric("train/accuracy", fitted_loss["train_accuracy"])
         log.log_metric("train/loss", fitted_loss["train_loss"])
         log.log_metric("eval/accuracy", cv_accuracy)
         log.log_metric("eval/loss", choice.log_loss[choice.c])
-    summary = {"best_val_accuracy": cv_accuracy, "head_c": choice.c,
+    summary = {"best_val_accuracy": cv_accuracy, "head": head,
+               f"head_{'alpha' if head == 'mlp' else 'c'}": choice.c,
                "selected_by": f"grouped {choice.folds}-fold cross-validation on train + val clips",
                "cv_log_loss": {str(c): v for c, v in choice.log_loss.items()}, "fitted_on": "train + val clips",
                "train_accuracy": fitted_loss["train_accuracy"], "train_loss": fitted_loss["train_loss"]}
-    return Fitted(attach_head(extractor, head, name=name),
-                  summary | {"train_seconds": round(time.perf_counter() - started, 1)}, head.probabilities,
+    return Fitted(attach_head(extractor, fitted_head, name=name),
+                  summary | {"train_seconds": round(time.perf_counter() - started, 1)}, fitted_head.probabilities,
                   held_out=(choice.held_out, labels))

@@ -1,8 +1,9 @@
-"""A logistic-regression genre head on fixed clip features, fitted by scikit-learn, run as Keras layers.
+"""Genre heads on fixed clip features, fitted by scikit-learn, run as Keras layers: logistic regression,
+or a small MLP (one hidden ReLU layer).
 
 The MFCC baseline and frozen musicnn are a fixed feature model (log spectrogram ->
-vector) plus this head, so that the whole classifier is one Keras model that the
-evaluate and export stages and every inference path run like the seed CNN. Its
+vector) plus a head, so that the whole classifier is one Keras model that the
+evaluate and export stages and every inference path run like the seed CNN. A head's
 regularisation is chosen by grouped cross-validation on the clips it is then fitted on.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from spectrogenre.library.groups import assign_folds
@@ -22,6 +24,9 @@ from spectrogenre.library.groups import assign_folds
 # Inverse L2 strengths tried; on 200-d musicnn embeddings of a few hundred clips the best sit at 0.001-0.01.
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 CHOICE_FOLDS = 5
+# The MLP head: hidden units, and its L2 penalties tried (scikit-learn's alpha; larger is stronger).
+MLP_UNITS = 64
+ALPHA_GRID = (30.0, 10.0, 1.0, 0.1)  # strongest first: ties go to it
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,7 @@ class LogisticHead:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """(n, d) -> (n, genres), as the Keras layers of `attach_head` compute it."""
-        logits = (features - self.mean) / self.scale @ self.weights + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return _softmax((features - self.mean) / self.scale @ self.weights + self.bias)
 
 
 def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, c: float) -> LogisticHead:
@@ -46,21 +48,77 @@ def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int
 
     Every genre in range(n_genres) must occur in `labels`.
     """
-    missing = sorted(set(range(n_genres)) - set(np.unique(labels).tolist()))
-    if missing:
-        raise ValueError(f"genres {missing} have no training clips")
+    _check_genres(labels, n_genres)
     scaler = StandardScaler().fit(features)
     regression = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(features), labels)
     weights, bias = regression.coef_.T, regression.intercept_
-    if n_genres == 2:  # scikit-learn keeps one logit z for two classes: softmax([-z/2, z/2]) is sigmoid(z)
-        weights, bias = np.hstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    if n_genres == 2:
+        weights, bias = _two_logits(weights, bias)
     return LogisticHead(mean=scaler.mean_.astype(np.float32), scale=scaler.scale_.astype(np.float32),
                         weights=weights.astype(np.float32), bias=bias.astype(np.float32))
 
 
 @dataclass(frozen=True)
+class MlpHead:
+    """Standardise, then a ReLU layer (hidden_weights (d, units), hidden_bias (units,)), then softmax(h @ weights
+    + bias)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    hidden_weights: np.ndarray
+    hidden_bias: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        hidden = np.maximum((features - self.mean) / self.scale @ self.hidden_weights + self.hidden_bias, 0.0)
+        return _softmax(hidden @ self.weights + self.bias)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _two_logits(weights: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn keeps one logit z for two classes: softmax([-z/2, z/2]) is sigmoid(z)."""
+    return np.hstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+
+
+def _check_genres(labels: np.ndarray, n_genres: int) -> None:
+    missing = sorted(set(range(n_genres)) - set(np.unique(labels).tolist()))
+    if missing:
+        raise ValueError(f"genres {missing} have no training clips")
+
+
+def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alpha: float, seed: int = 0) -> MlpHead:
+    """An MLP of MLP_UNITS ReLU units (L2 penalty `alpha`, L-BFGS: deterministic for a seed) on standardised
+    features (n, d), labels (n,)."""
+    _check_genres(labels, n_genres)
+    scaler = StandardScaler().fit(features)
+    mlp = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=alpha, solver="lbfgs", max_iter=2000,
+                        random_state=seed).fit(scaler.transform(features), labels)
+    (hidden_weights, weights), (hidden_bias, bias) = mlp.coefs_, mlp.intercepts_
+    if n_genres == 2:
+        weights, bias = _two_logits(weights, bias)
+    as32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    return MlpHead(mean=as32(scaler.mean_), scale=as32(scaler.scale_), hidden_weights=as32(hidden_weights),
+                   hidden_bias=as32(hidden_bias), weights=as32(weights), bias=as32(bias))
+
+
+def fit_head(head: str, features: np.ndarray, labels: np.ndarray, *, n_genres: int, strength: float,
+             seed: int = 0) -> LogisticHead | MlpHead:
+    """The head named `head` (HEADS) at regularisation `strength` (logistic: C; mlp: alpha)."""
+    if head == "mlp":
+        return fit_mlp_head(features, labels, n_genres=n_genres, alpha=strength, seed=seed)
+    return fit_logistic_head(features, labels, n_genres=n_genres, c=strength)
+
+
+@dataclass(frozen=True)
 class HeadChoice:
-    """The chosen C, the out-of-fold probabilities at it (n, genres), and each C's out-of-fold log loss."""
+    """The chosen regularisation (`c`: logistic C or MLP alpha), the out-of-fold probabilities at it (n, genres),
+    and each value's out-of-fold log loss."""
 
     c: float
     folds: int
@@ -69,13 +127,15 @@ class HeadChoice:
 
 
 def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_genres: int, seed: int,
-             grid: tuple[float, ...] = C_GRID) -> HeadChoice:
-    """The C of `grid` whose heads, fitted on k - 1 folds, give the held-out fold the least log loss.
+             grid: tuple[float, ...] | None = None, head: str = "logistic") -> HeadChoice:
+    """The regularisation of `grid` (default: C_GRID, or ALPHA_GRID for the MLP) whose heads, fitted on k - 1
+    folds, give the held-out fold the least log loss.
 
     Folds are whole groups (albums, artists or tracks: `groups` (n,)), each genre's spread over
     them; k is CHOICE_FOLDS, or fewer where a genre has fewer groups (at least 2). Ties go to
-    the smaller C (the stronger regularisation).
+    the first value of the grid (the strongest regularisation of either default grid).
     """
+    grid = grid or (ALPHA_GRID if head == "mlp" else C_GRID)
     frame = pd.DataFrame({"genre": labels})
     k = min(CHOICE_FOLDS, int(pd.Series(groups).groupby(labels).nunique().min()))
     if k < 2:
@@ -85,24 +145,29 @@ def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_
     for c in grid:
         probs = np.zeros((len(labels), n_genres))
         for f in range(k):
-            head = fit_logistic_head(features[fold != f], labels[fold != f], n_genres=n_genres, c=c)
-            probs[fold == f] = head.probabilities(features[fold == f])
+            fitted = fit_head(head, features[fold != f], labels[fold != f], n_genres=n_genres, strength=c, seed=seed)
+            probs[fold == f] = fitted.probabilities(features[fold == f])
+        probs /= probs.sum(axis=1, keepdims=True)  # float32 heads' rows sum to 1 only within 1e-7
         losses[c], held_out[c] = float(log_loss(labels, probs, labels=range(n_genres))), probs
     best = min(grid, key=lambda c: losses[c])
     return HeadChoice(c=best, folds=k, held_out=held_out[best], log_loss={c: round(v, 4) for c, v in losses.items()})
 
 
-def attach_head(features: keras.Model, head: LogisticHead, *, name: str) -> keras.Model:
-    """features' input -> features -> standardise -> dense softmax: one classifier model."""
+def attach_head(features: keras.Model, head: LogisticHead | MlpHead, *, name: str) -> keras.Model:
+    """features' input -> features -> standardise -> [dense ReLU ->] dense softmax: one classifier model."""
     x = keras.layers.Normalization(axis=-1, mean=head.mean, variance=np.square(head.scale),
                                    name="standardise_features")(features.output)
+    if isinstance(head, MlpHead):
+        hidden = keras.layers.Dense(len(head.hidden_bias), activation="relu", name="hidden")
+        x = hidden(x)
+        hidden.set_weights([head.hidden_weights, head.hidden_bias])
     dense = keras.layers.Dense(len(head.bias), activation="softmax", name="genre")
     outputs = dense(x)
     dense.set_weights([head.weights, head.bias])
     return keras.Model(features.input, outputs, name=name)
 
 
-def head_summary(head: LogisticHead, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+def head_summary(head: LogisticHead | MlpHead, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     """Accuracy and log loss of the head per split {name: (features, labels)}."""
     summary = {}
     for name, (x, y) in splits.items():

@@ -104,20 +104,47 @@ class SplitParams:
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
+MUSICNN_LAYERS = ("embedding", "midend", "taggram")
+POOLINGS = ("mean", "mean_std")
+HEADS = ("logistic", "mlp")
+
+
 @dataclass(frozen=True)
 class ModelParams:
     """Which model kind (spectrogenre.kinds: the seed CNN, the MFCC-statistics baseline, pretrained musicnn...).
 
     A kind may bring its own front end (musicnn's); `fine_tune` also trains musicnn's top layers.
-    The logistic-regression heads choose their L2 strength by grouped cross-validation.
+    Frozen musicnn's clip features are `layers` (MUSICNN_LAYERS joined by '+': its 200-d embedding,
+    the 1506 max- and mean-pooled mid-end features, the 50-tag taggram) per 3 s patch, pooled over
+    the clip's patches by `pooling` (mean, or mean and standard deviation). Kinds with a frozen
+    extractor put `head` on it (logistic regression or a small MLP), its L2 strength chosen by
+    grouped cross-validation.
     """
 
     kind: str = "seed_cnn"
     fine_tune: bool = False
+    layers: str = "embedding"
+    pooling: str = "mean"
+    head: str = "logistic"
 
     def __post_init__(self):
         if not self.kind:
             raise ParamsError("model.kind must name a model kind")
+        unknown = [name for name in self.layer_names if name not in MUSICNN_LAYERS]
+        if unknown or not self.layer_names:
+            raise ParamsError(f"model.layers must be musicnn layers joined by '+' ({', '.join(MUSICNN_LAYERS)}), "
+                              f"got {self.layers!r}")
+        if self.pooling not in POOLINGS:
+            raise ParamsError(f"model.pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.head not in HEADS:
+            raise ParamsError(f"model.head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        if self.fine_tune and (self.layer_names != ("embedding",) or self.pooling != "mean" or self.head != "logistic"):
+            raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head: it takes "
+                              "model.layers embedding, model.pooling mean and model.head logistic")
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.layers.split("+") if name.strip())
 
 
 @dataclass(frozen=True)

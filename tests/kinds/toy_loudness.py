@@ -19,9 +19,9 @@ def extractor(model, frontend: Frontend, input_shape):
 
 
 def fit(model, params, *, extractor, train, val, groups, n_genres, live_dir, **_):
-    from spectrogenre.fitting import fit_logistic
+    from spectrogenre.fitting import fit_frozen_head
 
-    return fit_logistic(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
+    return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
                         n_genres=n_genres, live_dir=live_dir)
 
 

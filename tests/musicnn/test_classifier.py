@@ -63,6 +63,32 @@ def test_probabilities_survive_save_load_and_tflite(backbone, tmp_path):
     assert np.abs(TFLiteModel(tmp_path / "model.tflite").predict(x) - expected).max() <= 1e-5
 
 
+@pytest.mark.parametrize("names, pooling, width", [
+    (("embedding",), "mean_std", 400), (("taggram",), "mean", 50), (("midend",), "mean", 1506),
+    (("embedding", "taggram"), "mean_std", 500),
+])
+def test_other_layers_and_pooling_are_the_patches_statistics(backbone, names, pooling, width, tmp_path):
+    x = clips(2)
+    embedder = clip_embedder(INPUT_SHAPE, backbone, names=names, pooling=pooling)
+    features = embedder.predict_on_batch(x)
+    assert features.shape == (2, width)
+    patches = pooled_patches(INPUT_SHAPE, backbone)  # the same 5 patches, through the named layers one by one
+    per_patch = np.concatenate([keras.Model(backbone.input, {"embedding": backbone.output["embedding"],
+                                                             "taggram": backbone.output["taggram"],
+                                                             "midend": backbone.get_layer("pooled").output}[name])
+                                .predict_on_batch(x.transpose(0, 2, 1)[:, :935].reshape(10, 187, 96))
+                                for name in names], axis=-1).reshape(2, 5, -1)
+    assert patches.output.shape[1] == 5
+    expected = per_patch.mean(axis=1)
+    if pooling == "mean_std":
+        expected = np.concatenate([expected, per_patch.std(axis=1)], axis=-1)
+    np.testing.assert_allclose(features, expected, atol=1e-4)
+    embedder.save(tmp_path / "embedder.keras")  # the patch statistics layer survives save and load
+    from spectrogenre.model import load_classifier
+
+    np.testing.assert_allclose(load_classifier(tmp_path / "embedder.keras").predict_on_batch(x), features, atol=1e-6)
+
+
 def test_clips_shorter_than_a_patch_or_not_96_bands_are_refused(backbone):
     with pytest.raises(ValueError, match="log-mel clips"):
         clip_embedder((96, 100), backbone)

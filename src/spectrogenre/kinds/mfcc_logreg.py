@@ -19,10 +19,10 @@ def extractor(model: ModelParams, frontend: Frontend, input_shape: tuple[int, in
 
 
 def fit(model: ModelParams, params, *, extractor, train, val, groups, n_genres, live_dir, **_):
-    from spectrogenre.fitting import fit_logistic
+    from spectrogenre.fitting import fit_frozen_head
 
-    return fit_logistic(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                        n_genres=n_genres, live_dir=live_dir)
+    return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
+                        n_genres=n_genres, live_dir=live_dir, head=model.head)
 
 
 KIND = ModelKind(name="mfcc_logreg", description="MFCC statistics + logistic regression: the trivial baseline",

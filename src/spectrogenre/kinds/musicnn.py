@@ -1,5 +1,5 @@
 """musicnn (Pons and Serra, 2019) pretrained on the Million Song Dataset: its 200-d clip embedding (mean over
-3 s patches) and a logistic-regression head; with `model.fine_tune` its top layers (dense 200 and its batch
+3 s patches; other layers and pooling by model.layers and model.pooling) and a logistic-regression (or MLP) head; with `model.fine_tune` its top layers (dense 200 and its batch
 norms) then train with the head. It brings its own front end (16 kHz, 96-band log-mel) and needs the
 `musicnn` package's checkpoint files."""
 
@@ -32,21 +32,24 @@ def requirement() -> str | None:
 
 
 def extractor(model: ModelParams, frontend: Frontend, input_shape: tuple[int, int]):
-    """(log-mel -> clip embedding (200,), or each patch's pooled mid-end features to fine-tune on; the backbone)."""
+    """(log-mel -> clip features (model.layers pooled by model.pooling; (200,) by default), or each patch's
+    pooled mid-end features to fine-tune on; the backbone)."""
     from spectrogenre.musicnn.checkpoint import load_musicnn
     from spectrogenre.musicnn.classifier import clip_embedder, pooled_patches
 
     backbone = load_musicnn()
-    return (pooled_patches if model.fine_tune else clip_embedder)(input_shape, backbone), backbone
+    if model.fine_tune:
+        return pooled_patches(input_shape, backbone), backbone
+    return clip_embedder(input_shape, backbone, names=model.layer_names, pooling=model.pooling), backbone
 
 
 def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, val, groups, n_genres, input_shape,
         live_dir, work_dir):
     if not model.fine_tune:
-        from spectrogenre.fitting import fit_logistic
+        from spectrogenre.fitting import fit_frozen_head
 
-        return fit_logistic(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                            n_genres=n_genres, live_dir=live_dir)
+        return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
+                            n_genres=n_genres, live_dir=live_dir, head=model.head)
     return _fine_tune(params, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
                       input_shape=input_shape, live_dir=live_dir, work_dir=work_dir, started=time.perf_counter())
 

@@ -1,7 +1,7 @@
 """Genre classifiers on pretrained musicnn: one clip's log-mel (96, frames) in, genre probabilities out.
 
-The clip's whole 3 s patches go through musicnn; their 200-d embeddings are averaged
-into the clip's embedding (as clip_embedding does), on which a genre head sits. The
+The clip's whole 3 s patches go through musicnn; their 200-d embeddings (or other layers'
+outputs) are pooled into the clip's features (as clip_embedding does), on which a genre head sits. The
 input is laid out as the project's front end lays out spectrograms (bands, frames), so
 train, evaluate and export handle these models like the seed CNN.
 
@@ -14,7 +14,7 @@ cache and written back into the backbone.
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from spectrogenre.musicnn.frontend import N_MELS, PATCH_FRAMES
 
@@ -32,13 +32,35 @@ def _patches(inputs, input_shape: tuple[int, int]):
     return layers.Reshape((n_patches, PATCH_FRAMES, N_MELS), name="patches")(x)
 
 
-def clip_embedder(input_shape: tuple[int, int], backbone: keras.Model) -> keras.Model:
-    """Log-mel (96, frames) -> the mean of its patches' embeddings (200,); the backbone frozen."""
-    embedder = keras.Model(backbone.input, backbone.output["embedding"], name="musicnn_embedding")
-    embedder.trainable = False
+@keras.saving.register_keras_serializable(package="spectrogenre")
+class PatchStatistics(layers.Layer):
+    """(batch, patches, d) -> the mean and the standard deviation over the patches, (batch, 2 d)."""
+
+    def call(self, patches):
+        return ops.concatenate([ops.mean(patches, axis=1), ops.std(patches, axis=1)], axis=-1)
+
+
+def patch_features(backbone: keras.Model, names: tuple[str, ...]) -> keras.Model:
+    """One patch (187, 96) -> the named layers' outputs side by side: embedding (200), midend (1506: the
+    mid-end's max and mean over time) and taggram (50); the backbone frozen."""
+    outputs = {"embedding": backbone.output["embedding"], "taggram": backbone.output["taggram"],
+               "midend": backbone.get_layer("pooled").output}
+    chosen = [outputs[name] for name in names]
+    joined = chosen[0] if len(chosen) == 1 else layers.Concatenate(name="joined_layers")(chosen)
+    model = keras.Model(backbone.input, joined, name="musicnn_" + "_".join(names))
+    model.trainable = False
+    return model
+
+
+def clip_embedder(input_shape: tuple[int, int], backbone: keras.Model, *, names: tuple[str, ...] = ("embedding",),
+                  pooling: str = "mean") -> keras.Model:
+    """Log-mel (96, frames) -> its patches' `names` features pooled over the patches: their mean ("mean"), or
+    mean and standard deviation ("mean_std"); the backbone frozen."""
     inputs = keras.Input(shape=input_shape, name="log_spectrogram")
-    x = layers.TimeDistributed(embedder, name="patch_embeddings")(_patches(inputs, input_shape))
-    return keras.Model(inputs, layers.GlobalAveragePooling1D(name="clip_embedding")(x), name="musicnn_clip")
+    x = layers.TimeDistributed(patch_features(backbone, names), name="patch_embeddings")(_patches(inputs, input_shape))
+    pooled = (PatchStatistics(name="clip_embedding") if pooling == "mean_std"
+              else layers.GlobalAveragePooling1D(name="clip_embedding"))(x)
+    return keras.Model(inputs, pooled, name="musicnn_clip")
 
 
 def pooled_patches(input_shape: tuple[int, int], backbone: keras.Model) -> keras.Model:
