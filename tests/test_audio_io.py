@@ -75,3 +75,73 @@ def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):
     block[::11, 0] = 1e-40
     expected = block.mean(axis=1) if channels > 1 else block[:, 0]
     np.testing.assert_array_equal(mix_to_mono(block).view(np.int32), expected.view(np.int32))
+
+
+def _rate_lie(tmp_path, rate: int):
+    import soundfile as sf
+
+    path = tmp_path / f"lie{rate}.wav"
+    sf.write(path, np.zeros(8000, np.float32), 8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[24:28] = rate.to_bytes(4, "little")  # the fmt chunk's sample rate
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("rate", [1_000_000_000, 1, 3_999])
+def test_a_header_with_an_impossible_rate_is_refused_before_decoding(tmp_path, rate):
+    with pytest.raises(AudioError, match=f"header claims a sample rate of {rate:,} Hz"):
+        read_mono(_rate_lie(tmp_path, rate), sample_rate=22050)
+
+
+def test_streamed_blocks_are_read_monos_samples_and_stop_at_the_limits(tmp_path):
+    import soundfile as sf
+
+    from spectrogenre.audio_io import DecodeLimits, stream_mono
+    from spectrogenre.errors import AudioTooLong, WorkTimeout
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "stereo.flac"
+    sf.write(path, rng.uniform(-0.5, 0.5, (44100 * 90, 2)).astype(np.float32), 44100, subtype="PCM_16")
+    blocks = list(stream_mono(path, sample_rate=22050))
+    assert len(blocks) > 2  # a block at a time, not the whole track
+    np.testing.assert_array_equal(np.concatenate(blocks), read_mono(path, sample_rate=22050))
+    with pytest.raises(AudioTooLong, match="longer than the 10 s of audio allowed"):
+        list(stream_mono(path, sample_rate=22050, limits=DecodeLimits(max_seconds=10)))
+    with pytest.raises(WorkTimeout, match="took longer than the 0 s allowed: stopped"):
+        list(stream_mono(path, sample_rate=22050, limits=DecodeLimits(time_limit_s=0)))
+
+
+def test_ffmpeg_streams_the_same_samples_as_libsndfile(tmp_path):
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    wav, mka = tmp_path / "a.wav", tmp_path / "a.mka"
+    sf.write(wav, np.random.default_rng(1).uniform(-0.5, 0.5, (48000 * 12, 2)).astype(np.float32), 48000,
+             subtype="FLOAT")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "pcm_f32le", str(mka)], check=True)
+    np.testing.assert_array_equal(read_mono(mka, sample_rate=16000), read_mono(wav, sample_rate=16000))
+
+
+def test_what_is_not_a_readable_file_is_named(tmp_path):
+    import os
+
+    from spectrogenre.audio_io import unreadable
+
+    os.mkfifo(tmp_path / "pipe.mp3")
+    (tmp_path / "link.mp3").symlink_to(tmp_path / "gone.mp3")
+    (tmp_path / "folder.mp3").mkdir()
+    (tmp_path / "ok.mp3").write_bytes(b"x")
+    assert unreadable(tmp_path / "pipe.mp3") == "is a named pipe (FIFO), not a file: not read"
+    assert unreadable(tmp_path / "link.mp3") == (f"broken symbolic link: it points to {tmp_path / 'gone.mp3'}, "
+                                                 "which does not exist")
+    assert unreadable(tmp_path / "folder.mp3") == "is a folder, not an audio file"
+    assert unreadable(tmp_path / "missing.mp3") == "no such file"
+    assert unreadable(tmp_path / "ok.mp3") is None
+    if os.geteuid() != 0:  # root reads anything
+        (tmp_path / "ok.mp3").chmod(0)
+        assert unreadable(tmp_path / "ok.mp3") == "cannot be read: permission denied"

@@ -131,3 +131,43 @@ def test_the_unsure_threshold_defaults_to_the_exports(tiny_project, tmp_path):
         shown[unsure_below] = json.loads(result.stdout)[0]
     assert shown[0.0]["genre"] == "Drone"  # the tiny model's best guess for a drone
     assert shown[1.0]["genre"] == "unsure" and shown[1.0]["top"][0]["genre"] == "Drone"
+
+
+def test_a_folders_pipes_dangling_links_and_odd_folders_are_reported_not_passed_over(tiny_project, tmp_path):
+    import os
+    import shutil
+
+    shutil.copy(tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav", tmp_path / "good.wav")
+    os.mkfifo(tmp_path / "pipe.mp3")
+    (tmp_path / "link.flac").symlink_to(tmp_path / "gone.flac")
+    (tmp_path / "empty folder.mp3").mkdir()
+    (tmp_path / "Live.mp3").mkdir()  # an album folder named like a file: searched
+    shutil.copy(tmp_path / "good.wav", tmp_path / "Live.mp3" / "01.wav")
+    (tmp_path / "cover.jpg").write_bytes(b"jpeg")
+    result = predict(tiny_project, str(tmp_path), "--format", "json", "--threshold", "0")
+    rows = {Path(row["path"]).name: row["error"] for row in json.loads(result.stdout)}
+    assert rows == {"01.wav": None, "empty folder.mp3": "is a folder, not an audio file", "good.wav": None,
+                    "link.flac": f"broken symbolic link: it points to {tmp_path / 'gone.flac'}, which does not exist",
+                    "pipe.mp3": "is a named pipe (FIFO), not a file: not read"}
+    assert "2 classified, 3 failed" in result.stderr
+    assert "passed over 1 files that are not audio (.jpg: 1)" in result.stderr
+
+
+def test_a_long_file_is_classified_window_by_window_as_it_streams(tiny_project, tmp_path, monkeypatch):
+    import spectrogenre.inference as inference
+
+    track = tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav"
+    audio, sr = sf.read(track, dtype="float32")
+    long_path = tmp_path / "long.flac"
+    with sf.SoundFile(long_path, "w", samplerate=sr, channels=1, format="FLAC", subtype="PCM_16") as out:
+        for _ in range(200):  # 30 minutes of the same track over and over
+            out.write(audio)
+    largest = []
+    spooled_append = inference.SpooledAudio.append
+    monkeypatch.setattr(inference.SpooledAudio, "append",
+                        lambda self, block: (largest.append(len(block)), spooled_append(self, block))[1])
+    result = predict(tiny_project, str(long_path), "--format", "json", "--threshold", "0")
+    row = json.loads(result.stdout)[0]
+    assert row["error"] is None and row["genre"] == "Noise"
+    # every sample at the front end's 8 kHz went through, never more than a block (~1 MiB of input) at once
+    assert sum(largest) == len(audio) * 200 * 8000 // sr and max(largest) <= 1 << 20

@@ -48,7 +48,7 @@ def test_a_blob_named_upload_is_recognised_by_its_type(client):
 
 
 @pytest.mark.parametrize("name, content, kind, status, message", [
-    ("empty.wav", b"", "audio/wav", 400, "empty upload: no bytes received"),
+    ("empty.wav", b"", "audio/wav", 400, "empty.wav: empty upload, no bytes received"),
     ("notes.txt", b"hello", "text/plain", 415, "unsupported file type .txt"),
     ("junk.mp3", b"\xff\xfb" + bytes(500), "audio/mpeg", 422, "junk.mp3: cannot be decoded"),
     ("short.wav", wav_bytes(clicks(0.5)), "audio/wav", 422, "short.wav: too short: 0.5 s of audio"),
@@ -57,6 +57,7 @@ def test_bad_uploads_get_a_clear_json_error(client, name, content, kind, status,
     response = client.post("/api/classify", files={"file": (name, content, kind)})
     assert response.status_code == status
     assert response.json()["detail"].startswith(message)
+    assert set(response.json()) == {"error", "detail"} and "/tmp" not in response.json()["detail"]
 
 
 def test_a_truncated_upload_is_refused(client):

@@ -1,7 +1,9 @@
 """Reading and writing audio files: decode to mono at a target rate, streamed.
 
 Every decoding problem becomes an AudioError naming the file, so a caller can report
-it and carry on with the next file.
+it and carry on with the next file. Work is bounded for any file: a header's sample rate
+and channel count are checked before any buffer is sized, and `stream_mono` decodes in
+blocks, stopping at a caller's limits on duration and time (DecodeLimits).
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from spectrogenre.errors import AudioError
-from spectrogenre.resampler import resample
+from spectrogenre.errors import AudioError, AudioTooLong, WorkTimeout
+from spectrogenre.resampler import StreamResampler
 
 # Formats libsndfile decodes by itself (no ffmpeg needed).
 SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".aifc", ".w64"})
@@ -35,11 +41,72 @@ _ESTIMATED_LENGTH_TOLERANCE = 0.02
 _SHORT_CHUNK = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 
 BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
+# What a real recording's header can say. Outside these, a header is lying (a 1 GHz rate would size
+# the resampler's filter at hundreds of millions of taps; a 1 Hz one stretches 2 KB to minutes).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
+MAX_CHANNELS = 64
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Bounds on one file's work: at most `max_seconds` of audio (AudioTooLong past it) and `time_limit_s`
+    from `started` (WorkTimeout past it), checked block by block. None: no bound."""
+
+    max_seconds: float | None = None
+    time_limit_s: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining_s(self) -> float | None:
+        return None if self.time_limit_s is None else self.time_limit_s - (time.monotonic() - self.started)
+
+    def check_time(self, path) -> None:
+        remaining = self.remaining_s()
+        if remaining is not None and remaining <= 0:
+            raise WorkTimeout(path, f"took longer than the {self.time_limit_s:g} s allowed: stopped")
+
+    def check_length(self, path, seconds: float) -> None:
+        if self.max_seconds is not None and seconds > self.max_seconds:
+            raise AudioTooLong(path, f"longer than the {self.max_seconds:g} s of audio allowed")
+
+
+NO_LIMITS = DecodeLimits()
 
 
 def is_audio_file(path: Path) -> bool:
     """Whether `path` is named as a format the pipeline decodes (itself or through ffmpeg)."""
     return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` is not a regular file this process can read (said the way a person would), or None.
+
+    Checked before any decoder opens it: a FIFO would block the reader forever.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"broken symbolic link: it points to {os.readlink(path)}, which does not exist"
+        return "no such file"
+    except PermissionError:
+        return "cannot be read: permission denied (on a folder above it)"
+    except OSError as err:
+        return f"cannot be read: {err.strerror or err}"
+    kinds = {stat.S_ISDIR: "is a folder, not an audio file", stat.S_ISFIFO: "is a named pipe (FIFO), not a file: not read",
+             stat.S_ISSOCK: "is a socket, not a file: not read", stat.S_ISCHR: "is a device, not a file: not read",
+             stat.S_ISBLK: "is a device, not a file: not read"}
+    for is_kind, problem in kinds.items():
+        if is_kind(mode):
+            return problem
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        return "cannot be read: permission denied"
+    except OSError as err:
+        return f"cannot be read: {err.strerror or err}"
+    return None
 
 
 def missing_decoder(path: Path) -> str | None:
@@ -49,11 +116,20 @@ def missing_decoder(path: Path) -> str | None:
     return None
 
 
+def check_stream_format(path: Path, *, sample_rate: int, channels: int) -> None:
+    """Refuse a header whose sample rate or channel count no recording has, before anything is sized by it."""
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(path, f"header claims a sample rate of {sample_rate:,} Hz; real recordings have "
+                               f"{MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(path, f"header claims {channels} channels; 1 to {MAX_CHANNELS} are accepted")
+
+
 def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
     """Decode `path` to mono float32 at its own rate, yielding 1-D blocks (rate: sf.info).
 
-    Raises AudioError for an unreadable, corrupt, truncated, empty or non-finite file,
-    possibly after some blocks were yielded.
+    Raises AudioError for an unreadable, corrupt, truncated, empty or non-finite file, or
+    an impossible header (check_stream_format), possibly after some blocks were yielded.
     """
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
@@ -62,6 +138,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file ({_short(err)})") from None
     with handle:
+        check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
         _check_chunk_sizes(path, handle)
         decoded = 0
         while True:
@@ -110,36 +187,111 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
 def read_mono(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
     """The whole file as mono float32 at `sample_rate` (the front end's resampler), shape (n,).
 
-    Channels are averaged block by block, so memory holds the mono track, not the stereo one.
-    Formats libsndfile cannot read go through ffmpeg (`timeout_s` bounds it); every caller,
-    the pipeline and predict alike, decodes through here.
+    Every caller, the pipeline and predict alike, decodes through stream_mono: the same
+    samples whether joined here or taken block by block.
+    """
+    return np.concatenate([np.zeros(0, np.float32), *stream_mono(path, sample_rate=sample_rate,
+                                                                  limits=DecodeLimits(time_limit_s=timeout_s))])
+
+
+def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMITS) -> Iterator[np.ndarray]:
+    """The file as mono float32 blocks at `sample_rate`, decoded, mixed and resampled a block at a time.
+
+    Channels are averaged block by block, so memory holds a block, not the track. Formats
+    libsndfile cannot read stream from an ffmpeg process, killed when the time limit passes.
+    Raises AudioError (AudioTooLong, WorkTimeout past `limits`), possibly after some blocks.
     """
     path = Path(path)
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        return _read_mono_with_ffmpeg(path, sample_rate=sample_rate, timeout_s=timeout_s)
-    blocks = list(iter_mono_blocks(path))
-    return resample(np.concatenate(blocks), orig_sr=sf.info(str(path)).samplerate, target_sr=sample_rate)
+        rate, blocks = _ffmpeg_blocks(path, limits)
+    else:
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+            if path.exists() and path.stat().st_size == 0:
+                raise AudioError(path, "is empty (0 bytes)") from None
+            raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file "
+                                   f"({_short(err)})") from None
+        check_stream_format(path, sample_rate=info.samplerate, channels=info.channels)
+        if info.frames > 0:  # a header that already says too long is refused before decoding
+            limits.check_length(path, info.frames / info.samplerate)
+        rate, blocks = info.samplerate, iter_mono_blocks(path)
+    resampler, decoded = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0
+    for block in blocks:
+        decoded += len(block)
+        limits.check_length(path, decoded / rate)
+        limits.check_time(path)
+        if len(out := resampler.push(block)):
+            yield out
+    if len(out := resampler.finish()):
+        yield out
 
 
-def _read_mono_with_ffmpeg(path: Path, *, sample_rate: int, timeout_s: float | None) -> np.ndarray:
+def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.ndarray]]:
+    """(the stream's rate, its mono blocks) from ffmpeg's float output on a pipe, at the stream's own rate and
+    channels (the mono mix and resampler are the project's)."""
     if (problem := missing_decoder(path)) is not None:
         raise AudioError(path, problem)
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
-    with tempfile.TemporaryDirectory(prefix="spectrogenre-ffmpeg-") as folder:
-        wav = Path(folder) / "decoded.wav"
-        try:  # to a float WAV at the file's own rate and channels: the front end's mono mix and resampler do the rest
-            result = subprocess.run([shutil.which("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn",
-                                     "-c:a", "pcm_f32le", str(wav)], capture_output=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise AudioError(path, f"decoding took longer than {timeout_s:g} s") from None
-        if result.returncode != 0 or not wav.exists():
-            message = result.stderr.decode(errors="replace").strip().splitlines()
-            raise AudioError(path, f"cannot be decoded: {message[-1] if message else 'ffmpeg failed'}")
+    ffprobe = shutil.which("ffprobe") or str(Path(shutil.which("ffmpeg")).with_name("ffprobe"))
+    try:
+        probe = subprocess.run([ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+                                "stream=sample_rate,channels", "-of", "csv=p=0", str(path)],
+                               capture_output=True, timeout=limits.remaining_s() or 60, check=False)
+    except subprocess.TimeoutExpired:
+        raise WorkTimeout(path, "took too long to read its header: stopped") from None
+    fields = probe.stdout.decode(errors="replace").strip().splitlines()[:1]
+    try:
+        rate, channels = (int(v) for v in fields[0].split(",")[:2])
+    except (IndexError, ValueError):
+        message = probe.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'no audio stream'}"
+                         ) from None
+    check_stream_format(path, sample_rate=rate, channels=channels)
+    return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
+
+
+def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits) -> Iterator[np.ndarray]:
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn",
+                                    "-map", "0:a:0", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        remaining = limits.remaining_s()
+        watchdog = threading.Timer(max(remaining, 0), process.kill) if remaining is not None else None
+        if watchdog:
+            watchdog.start()
         try:
-            return read_mono(wav, sample_rate=sample_rate)
-        except AudioError as err:
-            raise AudioError(path, err.problem) from None
+            frame_bytes, decoded = 4 * channels, 0
+            while chunk := process.stdout.read(BLOCK_FRAMES * frame_bytes):
+                usable = len(chunk) // frame_bytes * frame_bytes
+                block = np.frombuffer(chunk[:usable], dtype=np.float32).reshape(-1, channels)
+                mono = mix_to_mono(block)
+                if not np.isfinite(mono).all():
+                    raise AudioError(path, "contains NaN or infinite samples")
+                decoded += len(mono)
+                limits.check_time(path)
+                yield np.ascontiguousarray(mono, dtype=np.float32)
+            process.wait()
+            limits.check_time(path)
+            if process.returncode != 0:
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip().splitlines()
+                raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'ffmpeg failed'}")
+            if decoded == 0:
+                raise AudioError(path, "contains no audio samples (zero length)")
+        finally:
+            if watchdog:
+                watchdog.cancel()
+            if process.poll() is None:
+                process.kill()
+            process.stdout.close()
+            process.wait()
+
+
+def _strip_path(message: str, path: Path) -> str:
+    """An ffmpeg message without the file's path (the caller's error names the file its own way)."""
+    return message.replace(f"{path}: ", "").replace(str(path), "the file").strip()
 
 
 def read_segment(handle: sf.SoundFile, start: int, stop: int) -> np.ndarray:

@@ -122,10 +122,13 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import predict_paths, render
+    from spectrogenre.prediction import not_audio, predict_paths, render
 
     results = predict_paths(paths, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     typer.echo(render(results, output=output.value, timeline=timeline), nl=False)
+    if passed_over := not_audio(paths):
+        typer.echo(f"passed over {sum(passed_over.values())} files that are not audio ("
+                   f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(passed_over.items()))})", err=True)
     failed = sum(1 for r in results if r["error"])
     typer.echo(f"{len(results) - failed} classified, {failed} failed", err=True)
     if failed:
@@ -139,15 +142,26 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 to reach it from a phone on your Wi-Fi.")] = (
         "127.0.0.1"),
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    https: Annotated[bool, typer.Option(help="Serve TLS with a generated self-signed certificate.")] = False,
-    cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) instead of a generated one.")] = None,
+    https: Annotated[bool, typer.Option(help="Serve TLS with a self-signed certificate, made once and kept in your "
+                                             "config folder.")] = False,
+    cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) instead of the self-signed one.")] = None,
     key: Annotated[Path | None, typer.Option(help="TLS private key (PEM) for --cert.")] = None,
     max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted (413 above).")] = 20.0,
+    max_duration: Annotated[float, typer.Option(help="Most seconds of decoded audio per upload (413 above).")] = 600.0,
+    time_limit: Annotated[float, typer.Option(help="Seconds to decode and classify one upload before the work is "
+                                                   "stopped (422).")] = 60.0,
+    workers: Annotated[int | None, typer.Option(help="Uploads classified at once, each with its own interpreter. "
+                                                     "Default: the cores this process may use.", min=1,
+                                                show_default=False)] = None,
+    queue: Annotated[int, typer.Option(help="Uploads that may wait for a worker; beyond, 503 with Retry-After.",
+                                       min=0)] = 8,
+    max_connections: Annotated[int, typer.Option(help="Open connections at once (503 beyond).", min=1)] = 64,
 ):
     """Serve the classification API and the phone app (open / in a browser)."""
     import uvicorn
 
     from spectrogenre.server.app import create_app
+    from spectrogenre.server.protocol import with_head_timeout
     from spectrogenre.server.settings import ServerSettings
 
     if not (model / "spec.json").exists():
@@ -155,14 +169,28 @@ def serve(
     if (cert is None) != (key is None):
         raise SpectrogenreError("--cert and --key go together")
     if https and cert is None:
-        from spectrogenre.server.tls import local_addresses, self_signed_certificate
+        from spectrogenre.server.tls import certificate_for
 
-        cert, key = self_signed_certificate(Path.home() / ".cache" / "spectrogenre" / "tls")
-        typer.echo(f"self-signed certificate for localhost and {', '.join(local_addresses())}: {cert}")
+        cert, key, made = certificate_for()
+        typer.echo(f"{'made a new' if made else 'using the'} self-signed certificate {cert} (a phone asks to "
+                   f"accept it{' again' if made else ' once'})")
+    settings = ServerSettings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
+                              time_limit_s=time_limit, queue=queue, max_connections=max_connections,
+                              **({"workers": workers} if workers else {}))
     scheme = "https" if cert else "http"
-    typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/")
-    app_ = create_app(ServerSettings(export_dir=model, max_upload_mb=max_upload_mb))
-    uvicorn.run(app_, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key, log_level="info")
+    typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/")
+    if host in ("0.0.0.0", "::"):
+        from spectrogenre.server.tls import lan_addresses
+
+        addresses = lan_addresses()
+        typer.echo("on a phone on the same network: " + (", ".join(f"{scheme}://{a}:{port}/" for a in addresses)
+                                                         or "(this machine has no network address)"))
+        if scheme == "http":
+            typer.echo("(a phone's browser allows the microphone only over HTTPS: add --https)")
+    config = uvicorn.Config(create_app(settings), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+                            http=with_head_timeout(settings.head_timeout_s), limit_concurrency=max_connections,
+                            timeout_keep_alive=5, log_level="info")
+    uvicorn.Server(config).run()
 
 
 @app.command()

@@ -23,3 +23,11 @@ class AudioError(SpectrogenreError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class AudioTooLong(AudioError):
+    """A file decodes to more audio than the caller allows (the server's --max-duration)."""
+
+
+class WorkTimeout(AudioError):
+    """Decoding or classifying a file took longer than its time limit; the work was stopped."""

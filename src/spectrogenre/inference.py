@@ -8,17 +8,19 @@ same as in training.
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from spectrogenre.audio_io import is_audio_file, read_mono
+from spectrogenre.audio_io import NO_LIMITS, DecodeLimits, is_audio_file, read_mono, stream_mono
 from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
-from spectrogenre.errors import SpectrogenreError
+from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
-from spectrogenre.litert import TFLiteModel
+from spectrogenre.litert import ModelPool
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
@@ -50,12 +52,13 @@ class ExportedModel:
     silence: TrimParams
     unsure_below: float
     temperature: float
-    model: TFLiteModel = field(compare=False, repr=False)
+    model: ModelPool = field(compare=False, repr=False)
     model_path: Path = Path()
 
     @classmethod
-    def load(cls, path: Path) -> "ExportedModel":
-        """From an export folder (spec.json + model.tflite) or a .tflite file with spec.json beside it."""
+    def load(cls, path: Path, *, copies: int = 1) -> "ExportedModel":
+        """From an export folder (spec.json + model.tflite) or a .tflite file with spec.json beside it;
+        `copies` interpreters, for as many threads classifying at once."""
         path = Path(path)
         folder, model_file = (path, None) if path.is_dir() else (path.parent, path)
         spec_path = folder / "spec.json"
@@ -71,7 +74,7 @@ class ExportedModel:
         frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
         return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
                    unsure_below=float(spec["verdict"]["unsure_below"]),
-                   temperature=float(spec["verdict"]["temperature"]), model=TFLiteModel(model_file),
+                   temperature=float(spec["verdict"]["temperature"]), model=ModelPool(model_file, copies=copies),
                    model_path=model_file)
 
 
@@ -98,53 +101,124 @@ class Verdict:
         return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
 
 
-def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_seconds: float):
-    """Clip-length windows of a song after the training silence rule.
+class SpooledAudio:
+    """A decoded song at the front end's rate, in 16-bit steps (as decode gives it), appended block by block
+    into a temporary file as int16, with the silence rule's frame levels: windows are read back from
+    the file, so memory holds a few windows, whatever the song's length."""
 
-    Returns (bounds (n, 2): each window's first and last second in the song, clips
-    (n, clip_samples)); a window can span a cut silence. Raises ValueError when the
-    song is too short for one window even with padding.
+    def __init__(self, *, frame_length: int):
+        self.file = tempfile.TemporaryFile()
+        self.frame_length, self.n_samples = frame_length, 0
+        self._levels: list[np.ndarray] = []
+        self._partial = np.zeros(0, dtype=np.float32)
+
+    def __enter__(self) -> "SpooledAudio":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def append(self, block: np.ndarray) -> None:
+        steps = np.rint(quantise_16bit(block) * 32768.0).astype(np.int16)
+        self.file.write(steps.tobytes())
+        self.n_samples += len(steps)
+        frames = np.concatenate([self._partial, steps / np.float32(32768.0)])
+        whole = len(frames) // self.frame_length * self.frame_length
+        if whole:
+            self._levels.append(frame_levels_db(frames[:whole], frame_length=self.frame_length))
+        self._partial = frames[whole:]
+
+    def levels_db(self) -> np.ndarray:
+        """Each frame's level (frame_levels_db of the whole song, the last frame possibly shorter)."""
+        tail = [frame_levels_db(self._partial, frame_length=self.frame_length)] if len(self._partial) else []
+        return np.concatenate([np.zeros(0), *self._levels, *tail])
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop) as float32; zeros past the end (a short recording's padding)."""
+        self.file.seek(2 * min(start, self.n_samples))
+        data = np.frombuffer(self.file.read(2 * max(0, min(stop, self.n_samples) - start)), dtype=np.int16)
+        return np.pad(data / np.float32(32768.0), (0, stop - start - len(data)))
+
+
+def plan_windows(levels_db: np.ndarray, *, n_samples: int, frontend: Frontend, silence: TrimParams,
+                 hop_seconds: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Clip-length windows of a song after the training silence rule, from its frame levels.
+
+    Returns (bounds (n, 2): each window's first and last second in the song, parts: each
+    window's sample intervals in the song, past its end for a just-short song's padding); a
+    window can span a cut silence. Raises ValueError when the song is too short for one
+    window even with padding.
     """
     sr, clip = frontend.sample_rate, frontend.clip_samples
-    segments = np.array([[0, len(audio)]], dtype=np.int64)
+    segments = np.array([[0, n_samples]], dtype=np.int64)
     if silence.enabled:
-        frame = silence.frame_length(sr)
-        segments = kept_intervals(frame_levels_db(audio, frame_length=frame), n_samples=len(audio),
-                                  frame_length=frame, threshold_db=silence.threshold_db,
+        segments = kept_intervals(levels_db, n_samples=n_samples, frame_length=silence.frame_length(sr),
+                                  threshold_db=silence.threshold_db,
                                   min_silence_samples=silence.min_silence_samples(sr))
     kept = int((segments[:, 1] - segments[:, 0]).sum())
     if kept < clip:
         # Too little non-silent audio for one window: use the song as it is, padded if just short.
-        if len(audio) < clip - SHORT_TOLERANCE_S * sr:
-            raise ValueError(f"too short: {len(audio) / sr:.1f} s of audio "
+        if n_samples < clip - SHORT_TOLERANCE_S * sr:
+            raise ValueError(f"too short: {n_samples / sr:.1f} s of audio "
                              f"({kept / sr:.1f} s once silences are cut), needs {frontend.clip_seconds:g} s")
-        audio = np.pad(audio, (0, max(0, clip - len(audio))))
-        segments = np.array([[0, len(audio)]], dtype=np.int64)
+        segments = np.array([[0, max(n_samples, clip)]], dtype=np.int64)
     parts = cut_clips(segments, clip_samples=clip, hop_samples=max(1, int(round(hop_seconds * sr))))
     bounds = np.array([[p[0, 0], p[-1, 1]] for p in parts]) / sr
-    clips = np.stack([np.concatenate([audio[s:e] for s, e in p]) for p in parts])
-    return bounds, clips
+    return bounds, parts
 
 
-def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
-             unsure_below: float | None = None) -> Verdict:
-    """Verdict for one song (mono float32 at the front end's rate).
+def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_seconds: float):
+    """(bounds (n, 2), clips (n, clip_samples)): plan_windows' windows of an in-memory song, cut from it."""
+    bounds, parts = plan_windows(frame_levels_db(audio, frame_length=silence.frame_length(frontend.sample_rate)),
+                                 n_samples=len(audio), frontend=frontend, silence=silence, hop_seconds=hop_seconds)
+    padded = np.pad(audio, (0, max(0, frontend.clip_samples - len(audio))))
+    return bounds, np.stack([np.concatenate([padded[s:e] for s, e in p]) for p in parts])
+
+
+def classify(audio: np.ndarray, exported: "ExportedModel", *, hop_seconds: float,
+             unsure_below: float | None = None) -> "Verdict":
+    """Verdict for one song (mono float32 at the front end's rate); see classify_blocks."""
+    return classify_blocks([audio], exported, hop_seconds=hop_seconds, unsure_below=unsure_below)
+
+
+def classify_file(path: Path, exported: "ExportedModel", *, hop_seconds: float, unsure_below: float | None = None,
+                  limits: DecodeLimits = NO_LIMITS) -> "Verdict":
+    """Verdict for one file, decoded as a stream within `limits` (AudioError for any problem with it)."""
+    blocks = stream_mono(path, sample_rate=exported.frontend.sample_rate, limits=limits)
+    try:
+        return classify_blocks(blocks, exported, hop_seconds=hop_seconds, unsure_below=unsure_below,
+                               between_batches=lambda: limits.check_time(path))
+    except ValueError as err:
+        raise AudioError(path, str(err)) from None
+
+
+def classify_blocks(blocks: Iterable[np.ndarray], exported: "ExportedModel", *, hop_seconds: float,
+                    unsure_below: float | None = None, between_batches: Callable[[], None] = lambda: None) -> "Verdict":
+    """Verdict for one song given as blocks of mono float32 at the front end's rate, at flat memory.
 
     Each window's probabilities are calibrated by the export's temperature, then averaged.
     A window whose RMS level is below the silence rule's threshold (silence, near-silence
     that the rule could not cut because it is all there is) is not classified; with no
     other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
-    the verdict is UNSURE.
+    the verdict is UNSURE. `between_batches` runs before each batch of windows (a time limit).
     """
-    frontend = exported.frontend
-    bounds, clips = windows(audio, frontend=frontend, silence=exported.silence, hop_seconds=hop_seconds)
-    # each window's RMS level: the silence rule's frame level, one frame per window
-    heard = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= exported.silence.threshold_db
-    heard_clips = clips[heard]
-    probs = apply_temperature(np.concatenate([
-        exported.model.predict(log_spectrogram(heard_clips[i: i + PREDICT_BATCH], frontend))
-        for i in range(0, len(heard_clips), PREDICT_BATCH)
-    ]), exported.temperature) if len(heard_clips) else np.zeros((0, len(exported.labels)))
+    frontend, silence = exported.frontend, exported.silence
+    with SpooledAudio(frame_length=silence.frame_length(frontend.sample_rate)) as audio:
+        for block in blocks:
+            audio.append(block)
+        bounds, parts = plan_windows(audio.levels_db(), n_samples=audio.n_samples, frontend=frontend,
+                                     silence=silence, hop_seconds=hop_seconds)
+        heard, probs = [], []
+        for first in range(0, len(parts), PREDICT_BATCH):
+            between_batches()
+            clips = np.stack([np.concatenate([audio.read(s, e) for s, e in p]) for p in parts[first: first + PREDICT_BATCH]])
+            # each window's RMS level: the silence rule's frame level, one frame per window
+            loud = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= silence.threshold_db
+            heard.append(loud)
+            if loud.any():
+                probs.append(exported.model.predict(log_spectrogram(clips[loud], frontend)))
+    heard = np.concatenate(heard)
+    probs = apply_temperature(np.concatenate(probs), exported.temperature) if probs else np.zeros((0, len(exported.labels)))
     window_probs = iter(probs)
     timeline = []
     for (start, end), sound in zip(bounds, heard):

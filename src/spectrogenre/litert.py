@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from pathlib import Path
 
 import numpy as np
@@ -30,3 +31,23 @@ class TFLiteModel:
         self._interpreter.set_tensor(self._input, spectrograms)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
+
+
+class ModelPool:
+    """`copies` interpreters of one model, so that as many threads can predict at once: an interpreter is
+    never shared (LiteRT's is not thread-safe); predict waits for a free one. The cores are split
+    between them."""
+
+    def __init__(self, path: Path, *, copies: int = 1):
+        threads = max(1, available_cores() // copies)
+        self.copies = copies
+        self._free: queue.SimpleQueue[TFLiteModel] = queue.SimpleQueue()
+        for _ in range(copies):
+            self._free.put(TFLiteModel(path, threads=threads))
+
+    def predict(self, spectrograms: np.ndarray) -> np.ndarray:
+        model = self._free.get()
+        try:
+            return model.predict(spectrograms)
+        finally:
+            self._free.put(model)

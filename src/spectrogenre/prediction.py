@@ -9,28 +9,48 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from spectrogenre.audio_io import DecodeLimits, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.inference import ExportedModel, can_predict, classify, decode
+from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.verdicts import NO_MUSIC
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, folders searched recursively for audio, in a stable order.
+    """Paths as given, folders searched recursively for entries named as audio, in a stable order.
 
-    Hidden files and folders inside a folder (macOS's ._ copies, a tag write's temporary copy) are passed over.
+    Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
+    x.mp3 too, so that predict says what it is rather than passing it over. Hidden files and
+    folders inside a folder (macOS's ._ copies, a tag write's temporary copy) are passed over.
     """
     found = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and can_predict(p)
+            found += sorted(p for p in path.rglob("*") if can_predict(p) and not (p.is_dir() and _has_audio(p))
                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
         else:
             found.append(path)
     return found
 
 
+def _has_audio(folder: Path) -> bool:
+    """A folder named like a file (an album folder called "Live.mp3") is searched, not reported, when it holds
+    audio."""
+    return any(can_predict(p) and not p.is_dir() for p in folder.rglob("*"))
+
+
+def not_audio(paths: list[Path]) -> dict[str, int]:
+    """How many files in the given folders were passed over as not audio, by suffix (said on stderr)."""
+    counts: dict[str, int] = {}
+    for folder in (p for p in paths if p.is_dir()):
+        for p in folder.rglob("*"):
+            if not p.is_dir() and not can_predict(p) and not any(
+                    part.startswith(".") for part in p.relative_to(folder).parts):
+                counts[p.suffix.lower() or "(no suffix)"] = counts.get(p.suffix.lower() or "(no suffix)", 0) + 1
+    return counts
+
+
 def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, threshold: float | None,
-                 top_k: int) -> dict:
+                 top_k: int, limits: DecodeLimits | None = None) -> dict:
     """One result row; a problem with the file goes in 'error' instead of raising.
 
     genre: the genre, UNSURE (below `threshold`, default the export's) or NO_MUSIC (then
@@ -38,15 +58,12 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, thr
     """
     row = {"path": str(path), "genre": None, "confidence": None, "top": [], "windows": [], "error": None}
     try:
-        if not path.exists():
-            raise AudioError(path, "no such file")
+        if (problem := unreadable(path)) is not None:
+            raise AudioError(path, problem)
         if not can_predict(path):
             raise AudioError(path, f"unsupported file type {path.suffix or '(none)'}")
-        audio = decode(path, sample_rate=exported.frontend.sample_rate)
-        try:
-            verdict = classify(audio, exported, hop_seconds=hop_seconds, unsure_below=threshold)
-        except ValueError as err:
-            raise AudioError(path, str(err)) from None
+        verdict = classify_file(path, exported, hop_seconds=hop_seconds, unsure_below=threshold,
+                                limits=limits or DecodeLimits())
     except AudioError as err:
         row["error"] = err.problem
         return row

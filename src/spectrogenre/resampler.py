@@ -128,3 +128,55 @@ def frame_products(block: np.ndarray, weights: np.ndarray, *, frame_in: int, n_f
     for group in range(min(interleave, n_frames)):
         products[group::interleave] = windows[group::interleave] @ weights
     return products
+
+
+class StreamResampler:
+    """The front end's resampler over a stream of mono blocks, at flat memory: the outputs of push() then
+    finish(), joined, are resample() of the joined blocks.
+
+    It keeps the inputs the next outputs still read (the filter's reach), starting on a frame
+    boundary of resample_polyphase, so each output is computed by the same weights in the same
+    frame column as in one pass over the whole signal.
+    """
+
+    def __init__(self, *, orig_sr: int, target_sr: int, work_samples: int = 4 * BLOCK_SAMPLES):
+        divisor = math.gcd(orig_sr, target_sr)
+        self.up, self.down = target_sr // divisor, orig_sr // divisor
+        self.same = orig_sr == target_sr
+        half_per_rate, (_, self.beta) = RESAMPLER["half_length_per_rate"], RESAMPLER["window"]
+        self.half = half_per_rate * max(self.up, self.down)
+        self.reach = -(-(2 * self.half + 1) // self.up)  # inputs per output (taps of one phase)
+        self.frame_in = -(-32 // self.up) * self.down  # resample_polyphase's frame, at its default columns
+        self.work_samples = work_samples
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.start = self.received = self.emitted = 0  # buffer[0] is input `start`
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        block = np.asarray(block, dtype=np.float32)
+        if self.same:
+            return block
+        self.buffer = np.concatenate([self.buffer, block])
+        self.received += len(block)
+        if len(self.buffer) < self.work_samples:
+            return np.zeros(0, dtype=np.float32)
+        # outputs whose last input has arrived: (m * down + half) // up <= received - 1
+        return self._emit(((self.received - 1) * self.up + self.up - 1 - self.half) // self.down + 1)
+
+    def finish(self) -> np.ndarray:
+        if self.same:
+            return np.zeros(0, dtype=np.float32)
+        return self._emit(-(-self.received * self.up // self.down))
+
+    def _emit(self, stop: int) -> np.ndarray:
+        if stop <= self.emitted:
+            return np.zeros(0, dtype=np.float32)
+        out = resample_polyphase(self.buffer, self.up, self.down, half_length_per_rate=RESAMPLER["half_length_per_rate"],
+                                 beta=self.beta)
+        first_output = self.start // self.down * self.up  # the output of the buffer's first frame
+        chunk = out[self.emitted - first_output: stop - first_output]
+        self.emitted = stop
+        # the first input the next output reads, rounded down to a frame boundary
+        needed = max(0, (self.emitted * self.down + self.half) // self.up - self.reach + 1)
+        new_start = needed // self.frame_in * self.frame_in
+        self.buffer, self.start = self.buffer[new_start - self.start:], new_start
+        return chunk

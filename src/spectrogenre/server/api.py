@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
+import shutil
 import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from spectrogenre.audio_io import AUDIO_EXTENSIONS
-from spectrogenre.errors import AudioError
-from spectrogenre.inference import can_predict, classify, decode
+from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
+from spectrogenre.errors import AudioError, AudioTooLong
+from spectrogenre.inference import can_predict, classify_file
+from spectrogenre.server.errors import responses
 
 router = APIRouter(prefix="/api")
 
@@ -21,15 +22,14 @@ SUFFIX_BY_TYPE = {
     "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav", "audio/flac": ".flac", "audio/x-flac": ".flac",
     "audio/mp4": ".m4a", "audio/x-m4a": ".m4a", "audio/aac": ".aac", "audio/opus": ".opus",
 }
-READ_BLOCK = 1 << 20
 
 
-@router.get("/health")
+@router.get("/health", responses=responses(405))
 def health(request: Request) -> dict:
     return {"status": "ok", "genres": len(request.app.state.model.labels)}
 
 
-@router.get("/model")
+@router.get("/model", responses=responses(405))
 def model_info(request: Request) -> dict:
     state = request.app.state
     return {"labels": list(state.model.labels), "frontend": state.spec["frontend"],
@@ -47,35 +47,36 @@ def upload_suffix(upload: UploadFile) -> str:
                              f"{', '.join(sorted(e.lstrip('.') for e in AUDIO_EXTENSIONS))}")
 
 
-@router.post("/classify")
+def shown_name(upload: UploadFile) -> str:
+    """The client's own file name for messages (never a server path)."""
+    return Path(upload.filename or "").name or "upload"
+
+
+@router.post("/classify", responses=responses(400, 405, 408, 413, 415, 422, 503))
 async def classify_upload(request: Request, file: UploadFile) -> dict:
-    """Classify one recording; it is deleted as soon as it is decoded."""
+    """Classify one recording (deleted as soon as it is classified).
+
+    413: larger than the upload limit, or more decoded audio than the duration limit; 422: not
+    decodable audio, too short, or it took longer than the time limit; 503 (Retry-After): every
+    worker and queue place is taken.
+    """
     settings, exported = request.app.state.settings, request.app.state.model
-    suffix = upload_suffix(file)
+    suffix, name = upload_suffix(file), shown_name(file)
+    limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s)
     with tempfile.TemporaryDirectory(prefix="spectrogenre-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
-        size = 0
         with path.open("wb") as out:
-            while block := await file.read(READ_BLOCK):
-                size += len(block)
-                if size > settings.max_upload_bytes:
-                    raise HTTPException(413, f"upload larger than {settings.max_upload_mb:g} MB")
-                out.write(block)
-        if size == 0:
-            raise HTTPException(400, "empty upload: no bytes received")
+            await run_in_threadpool(shutil.copyfileobj, file.file, out)
+        if path.stat().st_size == 0:
+            raise HTTPException(400, f"{name}: empty upload, no bytes received")
         try:
-            audio = await asyncio.wait_for(
-                run_in_threadpool(decode, path, sample_rate=exported.frontend.sample_rate,
-                                  timeout_s=settings.decode_timeout_s),
-                timeout=settings.decode_timeout_s)
+            verdict = await run_in_threadpool(classify_file, path, exported, hop_seconds=settings.hop_seconds,
+                                              limits=limits)
+        except AudioTooLong:
+            raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
+                                     f"classifies per upload") from None
         except AudioError as err:
-            raise HTTPException(422, f"{file.filename or 'upload'}: {err.problem}") from None
-        except asyncio.TimeoutError:
-            raise HTTPException(422, f"decoding took longer than {settings.decode_timeout_s:g} s") from None
-    try:
-        verdict = await run_in_threadpool(classify, audio, exported, hop_seconds=settings.hop_seconds)
-    except ValueError as err:
-        raise HTTPException(422, f"{file.filename or 'upload'}: {err}") from None
+            raise HTTPException(422, f"{name}: {err.problem.replace(str(path), name).replace(folder, '')}") from None
     return {  # status: "genre", "unsure" or "no music heard"; verdict: what to tell a person; genre: the best guess
         "status": verdict.status, "verdict": verdict.shown, "genre": verdict.genre,
         "confidence": round(verdict.confidence, 4), "unsure_below": exported.unsure_below,

@@ -6,12 +6,14 @@ import json
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from spectrogenre.inference import ExportedModel
-from spectrogenre.server import api
+from spectrogenre.server import api, errors
+from spectrogenre.server.limits import Admission, RequestLimits
 from spectrogenre.server.settings import ServerSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -22,22 +24,24 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Loaded once: every request shares the interpreter and the spec.
-        app.state.model = ExportedModel.load(settings.export_dir)
+        # Loaded once, with an interpreter per worker: requests never share one.
+        app.state.model = ExportedModel.load(settings.export_dir, copies=settings.workers)
         app.state.spec = json.loads((settings.export_dir / "spec.json").read_text())
         yield
 
     app = FastAPI(title="spectrogenre", summary="Name the genre of a 15-second clip.", lifespan=lifespan)
     app.state.settings = settings
     app.include_router(api.router)
+    errors.install(app)
 
-    @app.middleware("http")
-    async def refuse_large_uploads(request: Request, call_next):
-        """Answer 413 from the header, before a large body is received and spooled."""
-        length = request.headers.get("content-length")
-        if request.url.path.startswith("/api/") and length and int(length) > settings.max_upload_bytes + 64 * 1024:
-            return JSONResponse({"detail": f"upload larger than {settings.max_upload_mb:g} MB"}, status_code=413)
-        return await call_next(request)
+    def methods(path: str) -> set[str] | None:
+        for route in api.router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(path):
+                return set(route.methods) | ({"HEAD"} if "GET" in route.methods else set())
+        return None
+
+    app.add_middleware(RequestLimits, settings=settings, methods=methods,
+                       admission=Admission(settings.workers + settings.queue, settings.workers))
 
     @app.get("/model/{name}", include_in_schema=False)
     def model_file(name: str) -> FileResponse:

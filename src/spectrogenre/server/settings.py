@@ -4,15 +4,33 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spectrogenre.cores import available_cores
+
 
 class ServerSettings(BaseSettings):
+    """What bounds the server's work: every limit a hostile or unlucky client can reach is here.
+
+    workers: classifications at once (each with its own interpreter); queue: requests that may
+    wait for one, beyond which the answer is 503 with Retry-After. max_duration_s: decoded audio
+    allowed per upload (413 past it); time_limit_s: decoding and classifying one upload (the work
+    is stopped, 503). body_timeout_s: the whole upload must arrive within it (408); head_timeout_s:
+    the request line and headers likewise (the connection is closed); max_connections: open
+    connections (503 beyond).
+    """
+
     model_config = SettingsConfigDict(env_prefix="SPECTROGENRE_", protected_namespaces=())
 
     export_dir: Path = Path("data/export")
     max_upload_mb: float = 20.0
-    decode_timeout_s: float = 30.0
+    max_duration_s: float = 600.0
+    time_limit_s: float = 60.0
     hop_seconds: float = 7.5
     top_k: int = 3
+    workers: int = max(1, available_cores())
+    queue: int = 8
+    body_timeout_s: float = 60.0
+    head_timeout_s: float = 10.0
+    max_connections: int = 64
 
     @property
     def max_upload_bytes(self) -> int:

@@ -1,0 +1,46 @@
+"""One shape for every error the API returns: {"error": code, "detail": message}, and the statuses it uses."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+# Every error status the API answers, by machine-readable code (the OpenAPI schema lists them all).
+CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+         413: "too_large", 415: "unsupported_media_type", 422: "unusable_audio", 503: "busy"}
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+def error_body(status: int, detail: str) -> bytes:
+    return json.dumps({"error": CODES.get(status, "error"), "detail": detail}).encode()
+
+
+def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": CODES.get(status, "error"), "detail": detail}, status_code=status, headers=headers)
+
+
+def responses(*statuses: int) -> dict:
+    """OpenAPI `responses` for a route that can answer these error statuses."""
+    return {status: {"model": ErrorBody, "description": CODES[status].replace("_", " ")} for status in statuses}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, err: HTTPException) -> JSONResponse:
+        return error_response(err.status_code, str(err.detail), getattr(err, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, err: RequestValidationError) -> JSONResponse:
+        missing = [".".join(str(p) for p in e["loc"][1:]) for e in err.errors() if e.get("type") == "missing"]
+        detail = (f"missing form field {', '.join(missing)}: send the recording as multipart/form-data field 'file'"
+                  if missing else "malformed request: send the recording as multipart/form-data field 'file'")
+        return error_response(400, detail)

@@ -1,0 +1,121 @@
+"""Request limits in front of the API, as ASGI middleware: they act before the body is read, and while it
+streams.
+
+- a wrong method on an API path: 405 with Allow;
+- a body over the limit: 413, from Content-Length at once, or counted as it streams (any
+  transfer encoding) the moment it passes the limit, with nothing kept beyond it;
+- a body that does not arrive within body_timeout_s: 408;
+- more classifications in flight than workers + queue: 503 with Retry-After, before the body is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+from spectrogenre.server.errors import error_body
+from spectrogenre.server.settings import ServerSettings
+
+# After a 413, the rest of the body is read and thrown away for this long before the connection
+# closes: closing with unread data makes the kernel reset it, and clients lose the answer.
+LINGER_S = 2.0
+
+
+class Admission:
+    """Classifications in flight, at most `capacity`; an estimate of when a place frees up."""
+
+    def __init__(self, capacity: int, workers: int):
+        self.capacity, self.workers, self.inside = capacity, workers, 0
+        self.mean_seconds = 1.0
+
+    def try_enter(self) -> bool:
+        if self.inside >= self.capacity:
+            return False
+        self.inside += 1
+        return True
+
+    def leave(self, seconds: float) -> None:
+        self.inside -= 1
+        self.mean_seconds = 0.8 * self.mean_seconds + 0.2 * seconds
+
+    def retry_after_s(self) -> int:
+        return max(1, math.ceil(self.mean_seconds * self.inside / self.workers))
+
+
+class _Refused(Exception):
+    """The middleware has answered; the app's own answer is dropped."""
+
+
+class RequestLimits:
+    def __init__(self, app, *, settings: ServerSettings, admission: Admission, methods):
+        """methods(path) -> the methods an API route allows at `path`, or None for no such route."""
+        self.app, self.settings, self.admission, self.methods = app, settings, admission, methods
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            return await self.app(scope, receive, send)
+        allowed = self.methods(scope["path"])
+        if allowed and scope["method"] not in allowed:
+            return await _answer(send, 405, f"{scope['method']} is not allowed here: use {', '.join(sorted(allowed))}",
+                                 {"allow": ", ".join(sorted(allowed))})
+        if scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        limit, too_large = self.settings.max_upload_bytes, f"upload larger than {self.settings.max_upload_mb:g} MB"
+        length = dict(scope["headers"]).get(b"content-length")
+        if length and length.isdigit() and int(length) > limit:
+            return await _answer(send, 413, too_large, linger=receive)
+        if not self.admission.try_enter():
+            return await _answer(send, 503, "busy: every worker and queue place is taken, try again shortly",
+                                 {"retry-after": str(self.admission.retry_after_s())}, linger=receive)
+        started, received, answered = time.monotonic(), 0, False
+        deadline = started + self.settings.body_timeout_s
+
+        async def limited_receive():
+            nonlocal received, answered
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                answered = True
+                await _answer(send, 408, f"the upload did not arrive within {self.settings.body_timeout_s:g} s")
+                raise _Refused from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    answered = True
+                    await _answer(send, 413, too_large, linger=receive)
+                    raise _Refused
+            return message
+
+        async def guarded_send(message):
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _Refused:
+            pass
+        finally:
+            self.admission.leave(time.monotonic() - started)
+
+
+async def _answer(send, status: int, detail: str, headers: dict[str, str] | None = None, *, linger=None) -> None:
+    """A complete JSON error; with `linger` (the request's receive), the unread body is drained for up to
+    LINGER_S before the response ends, so the client reads the whole answer."""
+    body = error_body(status, detail)
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            *((k.encode(), v.encode()) for k, v in (headers or {}).items())]
+    if linger is not None:
+        head.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body, "more_body": linger is not None})
+    if linger is not None:
+        until = time.monotonic() + LINGER_S
+        try:
+            while (left := until - time.monotonic()) > 0:
+                message = await asyncio.wait_for(linger(), timeout=left)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+        except asyncio.TimeoutError:
+            pass
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,49 @@
+"""uvicorn's HTTP/1.1 protocol with a deadline on a request's head: uvicorn has none, so a client that sends
+headers a byte at a time (or never finishes them) would hold its connection forever."""
+
+from __future__ import annotations
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+def with_head_timeout(seconds: float) -> type[H11Protocol]:
+    class HeadDeadlineProtocol(H11Protocol):
+        """Closes a connection whose request line and headers have not all arrived `seconds` after it opened
+        (or after the previous response on a kept-alive connection)."""
+
+        head_timer = None
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm()
+
+        def handle_events(self):
+            cycle = self.cycle
+            super().handle_events()
+            if self.cycle is not cycle:  # a new request's head was parsed
+                self._disarm()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc):
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self):
+            self._disarm()
+            self.head_timer = self.loop.call_later(seconds, self._too_slow)
+
+        def _disarm(self):
+            if self.head_timer is not None:
+                self.head_timer.cancel()
+                self.head_timer = None
+
+        def _too_slow(self):
+            self.head_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeadDeadlineProtocol
