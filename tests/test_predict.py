@@ -154,7 +154,7 @@ def test_a_folders_pipes_dangling_links_and_odd_folders_are_reported_not_passed_
 
 
 def test_a_long_file_is_classified_window_by_window_as_it_streams(tiny_project, tmp_path, monkeypatch):
-    import spectrogenre.inference as inference
+    from spectrogenre import inference
 
     track = tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav"
     audio, sr = sf.read(track, dtype="float32")

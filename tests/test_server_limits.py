@@ -60,8 +60,8 @@ def serving(export_dir, **env):
     port = free_port()
     args = [sys.executable, "-c", "from spectrogenre.cli import app; app()", "serve", "--model", str(export_dir),
             "--port", str(port)] + [x for item in LIMITS.items() for x in item]
-    process = subprocess.Popen(args, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP)))
+    process = subprocess.Popen(args, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    resource.prlimit(process.pid, resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))  # set while it is still importing
     try:
         for _ in range(240):
             try:

@@ -237,8 +237,15 @@ def tag(
     A dry run unless --write. Each write is made on a copy, checked (same audio, other tags unchanged) and logged
     before it replaces the file; --undo LOG reverses a run. Exit status 1 if any file failed.
     """
-    from spectrogenre.library.tagging import (default_log, render_header, render_row, summarise, summarise_undo,
-                                              tag_file, undo_log)
+    from spectrogenre.library.tagging import (
+        default_log,
+        render_header,
+        render_row,
+        summarise,
+        summarise_undo,
+        tag_file,
+        undo_log,
+    )
 
     def shown(rows, line):
         """The rows, each printed as it is done."""

@@ -102,7 +102,7 @@ def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alp
     (hidden_weights, weights), (hidden_bias, bias) = mlp.coefs_, mlp.intercepts_
     if n_genres == 2:
         weights, bias = _two_logits(weights, bias)
-    as32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    as32 = lambda a: np.asarray(a, dtype=np.float32)
     return MlpHead(mean=as32(scaler.mean_), scale=as32(scaler.scale_), hidden_weights=as32(hidden_weights),
                    hidden_bias=as32(hidden_bias), weights=as32(weights), bias=as32(bias))
 

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from spectrogenre.audio_io import NO_LIMITS, DecodeLimits, is_audio_file, read_mono, stream_mono
+from spectrogenre.audio_io import (
+    NO_LIMITS,
+    DecodeLimits,
+    is_audio_file,
+    read_mono,
+    stream_mono,
+)
 from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
@@ -56,7 +62,7 @@ class ExportedModel:
     model_path: Path = Path()
 
     @classmethod
-    def load(cls, path: Path, *, copies: int = 1) -> "ExportedModel":
+    def load(cls, path: Path, *, copies: int = 1) -> ExportedModel:
         """From an export folder (spec.json + model.tflite) or a .tflite file with spec.json beside it;
         `copies` interpreters, for as many threads classifying at once."""
         path = Path(path)
@@ -112,7 +118,7 @@ class SpooledAudio:
         self._levels: list[np.ndarray] = []
         self._partial = np.zeros(0, dtype=np.float32)
 
-    def __enter__(self) -> "SpooledAudio":
+    def __enter__(self) -> SpooledAudio:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -175,14 +181,14 @@ def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_s
     return bounds, np.stack([np.concatenate([padded[s:e] for s, e in p]) for p in parts])
 
 
-def classify(audio: np.ndarray, exported: "ExportedModel", *, hop_seconds: float,
-             unsure_below: float | None = None) -> "Verdict":
+def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
+             unsure_below: float | None = None) -> Verdict:
     """Verdict for one song (mono float32 at the front end's rate); see classify_blocks."""
     return classify_blocks([audio], exported, hop_seconds=hop_seconds, unsure_below=unsure_below)
 
 
-def classify_file(path: Path, exported: "ExportedModel", *, hop_seconds: float, unsure_below: float | None = None,
-                  limits: DecodeLimits = NO_LIMITS) -> "Verdict":
+def classify_file(path: Path, exported: ExportedModel, *, hop_seconds: float, unsure_below: float | None = None,
+                  limits: DecodeLimits = NO_LIMITS) -> Verdict:
     """Verdict for one file, decoded as a stream within `limits` (AudioError for any problem with it)."""
     blocks = stream_mono(path, sample_rate=exported.frontend.sample_rate, limits=limits)
     try:
@@ -192,8 +198,8 @@ def classify_file(path: Path, exported: "ExportedModel", *, hop_seconds: float, 
         raise AudioError(path, str(err)) from None
 
 
-def classify_blocks(blocks: Iterable[np.ndarray], exported: "ExportedModel", *, hop_seconds: float,
-                    unsure_below: float | None = None, between_batches: Callable[[], None] = lambda: None) -> "Verdict":
+def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, hop_seconds: float,
+                    unsure_below: float | None = None, between_batches: Callable[[], None] = lambda: None) -> Verdict:
     """Verdict for one song given as blocks of mono float32 at the front end's rate, at flat memory.
 
     Each window's probabilities are calibrated by the export's temperature, then averaged.

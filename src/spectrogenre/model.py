@@ -45,7 +45,7 @@ def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, 
 
 def load_classifier(path) -> keras.Model:
     """A trained classifier of any model kind, from its .keras file."""
-    import spectrogenre.mfcc  # noqa: F401  registers the MFCC baseline's layer with Keras
+    import spectrogenre.mfcc
     import spectrogenre.musicnn.classifier  # noqa: F401  and musicnn's patch statistics
 
     return keras.models.load_model(path)

@@ -8,7 +8,12 @@ from spectrogenre.export import to_tflite
 from spectrogenre.heads import LogisticHead, attach_head
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.musicnn.architecture import build_musicnn
-from spectrogenre.musicnn.classifier import clip_embedder, pooled_patches, top_layers, write_top_weights
+from spectrogenre.musicnn.classifier import (
+    clip_embedder,
+    pooled_patches,
+    top_layers,
+    write_top_weights,
+)
 from spectrogenre.musicnn.frontend import log_mel
 from tests.synth import sine
 

@@ -82,8 +82,17 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
     import tensorflow as tf
 
     from spectrogenre.fitting import Fitted, best_of_epochs
-    from spectrogenre.heads import LogisticHead, attach_head, choose_c, fit_logistic_head
-    from spectrogenre.musicnn.classifier import clip_embedder, top_layers, write_top_weights
+    from spectrogenre.heads import (
+        LogisticHead,
+        attach_head,
+        choose_c,
+        fit_logistic_head,
+    )
+    from spectrogenre.musicnn.classifier import (
+        clip_embedder,
+        top_layers,
+        write_top_weights,
+    )
 
     n_patches = train[0].shape[1]
     frozen_top = top_layers(backbone, n_patches=n_patches)
@@ -94,7 +103,7 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
     keras.utils.set_random_seed(params.seed)
     start = fit_logistic_head(embedded[0], train[1], n_genres=n_genres, c=choice.c)
     trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
-    batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)  # noqa: E731
+    batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)
                             .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
     val_data = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size)
     trainer, summary = best_of_epochs(trainer, batches(train), val_data, params=params, live_dir=live_dir,
