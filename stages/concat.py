@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import run_stage
+from spectrogenre.stage import run_stage
 from spectrogenre.concat import concat_library
 from spectrogenre.config import load_params
 from spectrogenre.cores import available_cores

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import run_stage
+from spectrogenre.stage import run_stage
 
 
 def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from spectrogenre.cli import run_stage
+from spectrogenre.stage import run_stage
 from spectrogenre.config import kind_requirement, load_params
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.scan import render, scan, write_scan

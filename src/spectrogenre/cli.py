@@ -12,27 +12,18 @@ from typing import Annotated
 import typer
 
 from spectrogenre.errors import SpectrogenreError
+from spectrogenre.stage import user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a music library sorted by genre into a 15-second genre recogniser.")
 
 
-def user_errors(func):
-    """Print a SpectrogenreError as one 'error: ...' line and exit 1, instead of a traceback."""
-    @functools.wraps(func)
-    def guarded(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except SpectrogenreError as err:
-            typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
-    return guarded
-
-
-def run_stage(main) -> None:
-    """Entry point of a stages/*.py script: its options from the command line, user errors as one line."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    typer.run(user_errors(main))
+@app.callback()
+def options(verbose: Annotated[bool, typer.Option("--verbose", help="Also show the libraries' own log lines "
+                                                                    "(TensorFlow, LiteRT).")] = False):
+    if verbose:
+        os.environ["SPECTROGENRE_VERBOSE"] = "1"
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
 
 
 class Layout(str, Enum):

@@ -19,6 +19,7 @@ from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import Frontend
 from spectrogenre.litert import TFLiteModel
+from spectrogenre.quiet import native_stderr_silenced, stdout_silenced
 from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import TrimParams
 from spectrogenre.resampler import RESAMPLER
@@ -33,7 +34,8 @@ def to_tflite(model: keras.Model, *, quantise: bool) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantise:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    return converter.convert()
+    with stdout_silenced(), native_stderr_silenced():  # the converter prints every captured tensor, and logs
+        return converter.convert()
 
 
 def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_clips: int = 256) -> dict:

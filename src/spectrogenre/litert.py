@@ -9,6 +9,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from spectrogenre.cores import available_cores
+from spectrogenre.quiet import native_stderr_silenced
 
 
 class TFLiteModel:
@@ -20,7 +21,9 @@ class TFLiteModel:
         self._interpreter = Interpreter(model_path=str(path), num_threads=threads or available_cores())
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch = None
+        with native_stderr_silenced():  # the first allocation announces the XNNPACK delegate on stderr
+            self._interpreter.allocate_tensors()
+        self._batch = int(self._interpreter.get_input_details()[0]["shape"][0])
 
     def predict(self, spectrograms: np.ndarray) -> np.ndarray:
         spectrograms = np.asarray(spectrograms, dtype=np.float32)

@@ -45,10 +45,37 @@ def build_seed_cnn(input_shape: tuple[int, int], n_genres: int, *, mean: float, 
 
 def load_classifier(path) -> keras.Model:
     """A trained classifier of any model kind, from its .keras file."""
-    import spectrogenre.mfcc
+    import spectrogenre.mfcc  # noqa: F401  registers the MFCC baseline's layer with Keras
     import spectrogenre.musicnn.classifier  # noqa: F401  and musicnn's patch statistics
 
     return keras.models.load_model(path)
+
+
+# A fixed date for every .keras archive: Keras stamps the save time into it, so two saves of one model
+# would differ and a fresh clone's `dvc repro` would never reproduce the lock's hash.
+ARCHIVE_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def save_classifier(model: keras.Model, path: Path) -> None:
+    """model as a .keras archive at `path` (atomically), the same bytes for the same model on every save."""
+    import json
+    import zipfile
+
+    from spectrogenre.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        saved = tmp.with_name(tmp.name + ".keras")
+        try:
+            model.save(saved)
+            with zipfile.ZipFile(saved) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+                for name in sorted(source.namelist()):
+                    data = source.read(name)
+                    if name == "metadata.json":
+                        data = json.dumps(json.loads(data) | {"date_saved": "not recorded"}).encode()
+                    target.writestr(zipfile.ZipInfo(name, date_time=ARCHIVE_DATE), data,
+                                    compress_type=zipfile.ZIP_DEFLATED)
+        finally:
+            saved.unlink(missing_ok=True)
 
 
 def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

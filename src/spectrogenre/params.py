@@ -6,8 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from spectrogenre.errors import ParamsError
 from spectrogenre.frontend import Frontend
 
@@ -235,6 +233,8 @@ class Params:
 
 def read_sections(path: Path = Path("params.yaml")) -> Params:
     """Read and validate params.yaml; raises ParamsError naming any bad or unknown key."""
+    import yaml  # here: predict and serve use the dataclasses, never the file
+
     try:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except FileNotFoundError:

@@ -11,7 +11,6 @@ log spectrogram (bins, frames) -> genre probabilities.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,11 +19,11 @@ import keras
 import numpy as np
 import pandas as pd
 
-from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json, write_npz
+from spectrogenre.files import fresh_dir, read_json, write_json, write_npz
 from spectrogenre.fitting import Fitted
 from spectrogenre.frontend import Frontend
 from spectrogenre.kinds import get
-from spectrogenre.model import predict_chunks
+from spectrogenre.model import predict_chunks, save_classifier
 from spectrogenre.offsets import RandomOffsetClips
 from spectrogenre.params import ModelParams, TrainParams
 
@@ -82,6 +81,11 @@ def split_groups(split_dir: Path) -> pd.Series:
     return clips["genre"].astype(str) + "/" + clips["group"]
 
 
+# Seconds vary from run to run: they go to timing.json, beside the outputs DVC tracks, so that a rerun
+# reproduces summary.json (and dvc.lock) exactly.
+TIMINGS = ("train_seconds", "feature_seconds")
+
+
 def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: ModelParams, params: TrainParams,
                 frontend: Frontend, offsets: RandomOffsetClips | None = None,
                 refit_offsets: RandomOffsetClips | None = None) -> dict:
@@ -94,11 +98,11 @@ def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: Mo
                                 n_genres=len(dataset["labels"]), train_paths=train_paths, val_paths=val_paths,
                                 group_of=split_groups(split_dir), live_dir=out_dir / "live", work_dir=Path(work_dir),
                                 offsets=offsets, refit_offsets=refit_offsets)
-    with atomic_path(out_dir / "model.keras") as tmp:
-        fitted.model.save(tmp.with_suffix(".keras"))
-        os.replace(tmp.with_suffix(".keras"), tmp)
+    save_classifier(fitted.model, out_dir / "model.keras")
     write_npz(out_dir / "held_out.npz", probabilities=fitted.held_out[0].astype(np.float32),
               labels=fitted.held_out[1].astype(np.int16))
     summary = {"kind": model.kind} | fitted.summary | {"parameters": int(fitted.model.count_params())}
+    timing = {key: summary.pop(key) for key in TIMINGS if key in summary}
     write_json(summary, out_dir / "summary.json")
-    return summary
+    write_json(timing, out_dir / "timing.json")
+    return summary | timing

@@ -1,0 +1,47 @@
+"""Quiet by default: third-party libraries' banners and INFO lines stay out of what a user sees.
+
+SPECTROGENRE_VERBOSE=1 (or `--verbose`) lets them through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+_native_stderr = threading.Lock()
+
+
+def verbose() -> bool:
+    return os.environ.get("SPECTROGENRE_VERBOSE", "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Native code's writes to file descriptor 2 go nowhere for the duration (C++ logging that has no
+    switch, such as LiteRT's "Created TensorFlow Lite XNNPACK delegate"); Python's own stderr is kept."""
+    if verbose():
+        yield
+        return
+    with _native_stderr:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@contextlib.contextmanager
+def stdout_silenced() -> Iterator[None]:
+    """Python-level prints of a library (TensorFlow's converter lists every captured tensor) are dropped."""
+    if verbose():
+        yield
+        return
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
