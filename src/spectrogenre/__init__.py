@@ -1,10 +1,20 @@
 """spectrogenre: turn a music library sorted by genre into a 15-second genre recogniser."""
 
 import os
+import sys
+from pathlib import Path
 
 __version__ = "0.1.0"
 
-# Quiet by default (see spectrogenre.quiet): TensorFlow's C++ INFO and WARNING lines (oneDNN, absl) are
-# filtered from the first import, before any module imports TensorFlow; SPECTROGENRE_VERBOSE=1 keeps them.
+# Quiet by default (see spectrogenre.quiet): TensorFlow's C++ INFO and WARNING lines are filtered from
+# the first import, before any module imports TensorFlow; SPECTROGENRE_VERBOSE=1 keeps them.
 if os.environ.get("SPECTROGENRE_VERBOSE", "") in ("", "0"):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow (2.19 on) logs "oneDNN custom operations are on" and absl's warning while it loads,
+    # before TF_CPP_MIN_LOG_LEVEL takes effect: the stages that use it import it first, with those
+    # lines hidden. predict and serve never import it.
+    if Path(sys.argv[0]).parent.name == "stages" and Path(sys.argv[0]).stem in {
+            "features", "train", "crossval", "evaluate", "export"}:
+        from spectrogenre.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()

@@ -25,6 +25,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.errors import AudioError, AudioTooLong, WorkTimeout
+from spectrogenre.quiet import native_stderr_silenced
 from spectrogenre.resampler import StreamResampler
 
 # Formats libsndfile decodes by itself (no ffmpeg needed).
@@ -141,9 +142,13 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
         _check_chunk_sizes(path, handle)
         decoded = 0
+        # libmpg123 writes its complaints about damaged frames to stderr itself: silenced, the file's
+        # problems that matter surface as AudioError
+        quiet = native_stderr_silenced if handle.format == "MP3" else contextlib.nullcontext
         while True:
             try:
-                block = handle.read(block_frames, dtype="float32", always_2d=True)
+                with quiet():
+                    block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
                 raise AudioError(path, f"decoding failed after {decoded} frames ({_short(err)})") from None
             last = len(block) < block_frames

@@ -45,3 +45,11 @@ def stdout_silenced() -> Iterator[None]:
         return
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         yield
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with native stderr silenced (its load-time log lines ignore TF_CPP_MIN_LOG_LEVEL)."""
+    if "tensorflow" in sys.modules:
+        return
+    with native_stderr_silenced():
+        import tensorflow  # noqa: F401

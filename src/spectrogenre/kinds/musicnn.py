@@ -113,7 +113,7 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
     keras.utils.set_random_seed(params.seed)  # the same training on train + val, for the chosen epochs
     start = fit_logistic_head(np.concatenate(embedded), both[1], n_genres=n_genres, c=choice.c)
     trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
-    trainer.fit(batches(both), epochs=summary["best_epoch"], verbose=0)
+    trainer.fit(batches(both), epochs=summary["best_epoch"], shuffle=False, verbose=0)  # batches() shuffles
     tuned = keras.models.clone_model(backbone)  # the shared backbone stays pretrained (crossval's next fold)
     tuned.set_weights(backbone.get_weights())
     write_top_weights(trainer.get_layer("musicnn_top"), tuned)

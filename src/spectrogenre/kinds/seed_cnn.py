@@ -77,7 +77,7 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Pat
     both = [*train_paths, *val_paths]  # the same training on train + val, for the chosen epochs
     model, (mean, std) = _compiled(both, input_shape, n_genres=n_genres, params=params)
     model.fit(training_batches(both, input_shape, n_genres=n_genres, params=params, offsets=refit_offsets),
-              epochs=summary["best_epoch"], verbose=0)
+              epochs=summary["best_epoch"], shuffle=False, verbose=0)  # the dataset shuffles itself
     seconds = time.perf_counter() - started
     clips = (offsets.n_clips if offsets is not None else count_rows(train_paths)) * summary["epochs_run"] + (
         refit_offsets.n_clips if refit_offsets is not None else count_rows(both)) * summary["best_epoch"]
