@@ -25,7 +25,7 @@ import numpy as np
 from bench.library import audio_seconds, tracks
 from bench.measure import bench_env, run_measured
 
-HOP_SECONDS = 7.5  # predict's default
+
 LABELS = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae")
 
 
@@ -50,7 +50,7 @@ def make_export(folder: Path) -> None:
     write_json({"labels": list(LABELS), "chunks": {"test": ["chunks/test-00000.npz"]}}, features / "dataset.json")
     write_json({"calibration": {"temperature": 1.0}}, folder / "metrics.json")
     export_model(folder / "model.keras", features, folder / "metrics.json", folder / "export", frontend=frontend,
-                 trim=TrimParams(), tolerance=1e-5, unsure_below=ExportParams().unsure_below)
+                 trim=TrimParams(), export=ExportParams(), kind="seed_cnn")
 
 
 def load(backend: str, export: Path):
@@ -77,7 +77,7 @@ def load(backend: str, export: Path):
 def verdict(song: Path, exported) -> str:
     from spectrogenre.inference import classify, decode
 
-    return classify(decode(song, sample_rate=exported.frontend.sample_rate), exported, hop_seconds=HOP_SECONDS).genre
+    return classify(decode(song, sample_rate=exported.frontend.sample_rate), exported).genre
 
 
 def run_warm(backend: str, song: Path, export: Path, repeats: int = 5) -> None:

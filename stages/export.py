@@ -18,8 +18,7 @@ def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
 
     params = load_params()
     report = export_model(model, features, metrics, out, frontend=params.frontend, trim=params.trim,
-                          tolerance=params.export.tolerance, unsure_below=params.export.unsure_below,
-                          convert=get(params.model.kind).export)
+                          export=params.export, kind=params.model.kind, convert=get(params.model.kind).export)
     print(f"export: float TFLite max |diff| vs Keras {report['model.tflite']['max_abs_diff']:.1e}")
 
 

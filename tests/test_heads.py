@@ -101,12 +101,12 @@ def test_mlp_head_matches_scikit_learns_probabilities_for_three_genres():
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
 
-    from spectrogenre.heads import MLP_UNITS, fit_mlp_head
+    from spectrogenre.heads import MLP_ITERATIONS, MLP_UNITS, fit_mlp_head
 
     x, y = separable(3, n=60, seed=3)
     x += np.random.default_rng(4).normal(0, 8, x.shape).astype(np.float32)  # overlap: probabilities not 0/1
     scaled = StandardScaler().fit_transform(x)
-    expected = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=1.0, solver="lbfgs", max_iter=2000,
+    expected = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=1.0, solver="lbfgs", max_iter=MLP_ITERATIONS,
                              random_state=0).fit(scaled, y).predict_proba(scaled)
     np.testing.assert_allclose(fit_mlp_head(x, y, n_genres=3, alpha=1.0).probabilities(x), expected, atol=1e-4)
 

@@ -101,7 +101,9 @@ def predict(
     paths: Annotated[list[Path], typer.Argument(help="Audio files or folders (searched recursively).")],
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
-    hop: Annotated[float, typer.Option(help="Seconds from one window to the next.", min=0.5)] = 7.5,
+    hop: Annotated[float | None, typer.Option(
+        help="Seconds from one window to the next. Default: the export's (spec.json windows.hop_seconds).", min=0.5,
+        show_default=False)] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Below this confidence the verdict is 'unsure'. Default: the export's (spec.json verdict.unsure_below).",
         min=0, max=1, show_default=False)] = None,
@@ -209,7 +211,9 @@ def tag(
                                                        show_default=False)] = None,
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
-    hop: Annotated[float, typer.Option(help="Seconds from one window to the next.", min=0.5)] = 7.5,
+    hop: Annotated[float | None, typer.Option(
+        help="Seconds from one window to the next. Default: the export's (spec.json windows.hop_seconds).", min=0.5,
+        show_default=False)] = None,
     min_confidence: Annotated[float, typer.Option(help="A verdict below this confidence is never written.", min=0,
                                                   max=1)] = 0.5,
     only_empty: Annotated[bool, typer.Option("--only-empty", help="Only tag files that have no genre.")] = False,

@@ -1,12 +1,15 @@
 """Stage `export`: TFLite models (float and dynamic-range quantised) and the spec inference reads.
 
-spec.json holds the labels, the front end, the silence rule and the verdict rule (when a
-track is "unsure"): everything an inference path (predict, the server, a phone) needs
-besides the model file.
+spec.json holds the labels, the front end, the silence rule, the windows (hop, short-file
+tolerance), the verdict rule (when a track is "unsure"), the model kind, the evaluation
+figures and the export's version: everything an inference path (predict, the server, a
+phone) needs besides the model file, and the one place each of those values lives.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,9 +22,9 @@ from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
 from spectrogenre.frontend import Frontend
 from spectrogenre.litert import TFLiteModel
-from spectrogenre.quiet import native_stderr_silenced, stdout_silenced
 from spectrogenre.model import CLIPS_PER_PASS, load_classifier
-from spectrogenre.params import TrimParams
+from spectrogenre.params import ExportParams, TrimParams
+from spectrogenre.quiet import native_stderr_silenced, stdout_silenced
 from spectrogenre.resampler import RESAMPLER
 
 FLOAT_MODEL = "model.tflite"
@@ -53,7 +56,7 @@ def parity(model: keras.Model, tflite: TFLiteModel, paths: list[Path], *, max_cl
 
 
 def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_dir: Path, *, frontend: Frontend,
-                 trim: TrimParams, tolerance: float, unsure_below: float, convert=to_tflite) -> dict:
+                 trim: TrimParams, export: ExportParams, kind: str, convert=to_tflite) -> dict:
     """Write both TFLite files, spec.json and report.json (parity, sizes); fail if the float model drifts past tolerance.
 
     convert(model, quantise=...) -> bytes: the model kind's export (kinds.ModelKind.export).
@@ -66,6 +69,7 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
             tmp.write_bytes(convert(model, quantise=quantise))
     test_paths = [features_dir / name for name in dataset["chunks"]["test"]]
     report = {name: parity(model, TFLiteModel(out_dir / name), test_paths) for name in (FLOAT_MODEL, QUANTISED_MODEL)}
+    tolerance = export.tolerance
     report["tolerance"] = tolerance
     report["bytes"] = {name: (out_dir / name).stat().st_size for name in (FLOAT_MODEL, QUANTISED_MODEL)}
     write_json(report, out_dir / "report.json")
@@ -78,12 +82,19 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
         "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
         "resampler": RESAMPLER,
         "silence": asdict(trim),
-        "verdict": {"unsure_below": unsure_below, "temperature": evaluation["calibration"]["temperature"]},
+        "verdict": {"unsure_below": export.unsure_below, "temperature": evaluation["calibration"]["temperature"]},
+        "windows": {"hop_seconds": export.hop_seconds, "short_tolerance_s": export.short_tolerance_s},
+        "kind": kind,
         "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32",
                   "unit": "log10(10000 mel + 1)" if frontend.kind == "musicnn" else "dB"},
         "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
         "models": {"float": FLOAT_MODEL, "dynamic_range": QUANTISED_MODEL},
         "evaluation": evaluation,
     }
+    # The export's identity: its model bytes and everything above, so an app never pairs a model with
+    # another export's spec (the app's cache is keyed by it).
+    content = hashlib.sha256((out_dir / FLOAT_MODEL).read_bytes())
+    content.update(json.dumps(spec, sort_keys=True).encode())
+    spec["version"] = content.hexdigest()[:12]
     write_json(spec, out_dir / SPEC)
     return report

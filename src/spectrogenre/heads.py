@@ -9,11 +9,13 @@ regularisation is chosen by grouped cross-validation on the clips it is then fit
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
@@ -26,6 +28,7 @@ C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 CHOICE_FOLDS = 5
 # The MLP head: hidden units, and its L2 penalties tried (scikit-learn's alpha; larger is stronger).
 MLP_UNITS = 64
+MLP_ITERATIONS = 300  # L-BFGS steps: weakly regularised fits stop here rather than converge (slow, and overfit)
 ALPHA_GRID = (30.0, 10.0, 1.0, 0.1)  # strongest first: ties go to it
 
 
@@ -97,8 +100,11 @@ def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alp
     features (n, d), labels (n,)."""
     _check_genres(labels, n_genres)
     scaler = StandardScaler().fit(features)
-    mlp = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=alpha, solver="lbfgs", max_iter=2000,
-                        random_state=seed).fit(scaler.transform(features), labels)
+    mlp = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=alpha, solver="lbfgs", max_iter=MLP_ITERATIONS,
+                        random_state=seed)
+    with warnings.catch_warnings():  # stopping at MLP_ITERATIONS is by design (it regularises too)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(scaler.transform(features), labels)
     (hidden_weights, weights), (hidden_bias, bias) = mlp.coefs_, mlp.intercepts_
     if n_genres == 2:
         weights, bias = _two_logits(weights, bias)

@@ -32,9 +32,6 @@ from spectrogenre.trim import frame_levels_db, kept_intervals
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 PREDICT_BATCH = 16
-# A recording this much shorter than a clip is padded with silence rather than refused
-# (a phone's 15 s recording often comes out a few hundred ms short).
-SHORT_TOLERANCE_S = 1.0
 
 
 def can_predict(path: Path) -> bool:
@@ -58,6 +55,10 @@ class ExportedModel:
     silence: TrimParams
     unsure_below: float
     temperature: float
+    hop_seconds: float
+    short_tolerance_s: float
+    kind: str
+    version: str
     model: ModelPool = field(compare=False, repr=False)
     model_path: Path = Path()
 
@@ -74,13 +75,16 @@ class ExportedModel:
         model_file = model_file or folder / spec["models"]["float"]
         if not model_file.exists():
             raise SpectrogenreError(f"model file {model_file} not found")
-        if "verdict" not in spec:
-            raise SpectrogenreError(f"{spec_path} comes from an older export without the verdict rule: run "
+        if "verdict" not in spec or "windows" not in spec:
+            raise SpectrogenreError(f"{spec_path} comes from an older export (no verdict or window rule): run "
                                     f"`dvc repro export`")
         frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
         return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
                    unsure_below=float(spec["verdict"]["unsure_below"]),
-                   temperature=float(spec["verdict"]["temperature"]), model=ModelPool(model_file, copies=copies),
+                   temperature=float(spec["verdict"]["temperature"]),
+                   hop_seconds=float(spec["windows"]["hop_seconds"]),
+                   short_tolerance_s=float(spec["windows"]["short_tolerance_s"]), kind=spec["kind"],
+                   version=spec["version"], model=ModelPool(model_file, copies=copies),
                    model_path=model_file)
 
 
@@ -147,13 +151,14 @@ class SpooledAudio:
 
 
 def plan_windows(levels_db: np.ndarray, *, n_samples: int, frontend: Frontend, silence: TrimParams,
-                 hop_seconds: float) -> tuple[np.ndarray, list[np.ndarray]]:
+                 hop_seconds: float, short_tolerance_s: float) -> tuple[np.ndarray, list[np.ndarray]]:
     """Clip-length windows of a song after the training silence rule, from its frame levels.
 
     Returns (bounds (n, 2): each window's first and last second in the song, parts: each
     window's sample intervals in the song, past its end for a just-short song's padding); a
-    window can span a cut silence. Raises ValueError when the song is too short for one
-    window even with padding.
+    window can span a cut silence. A song up to `short_tolerance_s` shorter than a window is
+    padded (a phone's 15 s recording often comes out a few hundred ms short); a shorter one
+    raises ValueError.
     """
     sr, clip = frontend.sample_rate, frontend.clip_samples
     segments = np.array([[0, n_samples]], dtype=np.int64)
@@ -164,7 +169,7 @@ def plan_windows(levels_db: np.ndarray, *, n_samples: int, frontend: Frontend, s
     kept = int((segments[:, 1] - segments[:, 0]).sum())
     if kept < clip:
         # Too little non-silent audio for one window: use the song as it is, padded if just short.
-        if n_samples < clip - SHORT_TOLERANCE_S * sr:
+        if n_samples < clip - short_tolerance_s * sr:
             raise ValueError(f"too short: {n_samples / sr:.1f} s of audio "
                              f"({kept / sr:.1f} s once silences are cut), needs {frontend.clip_seconds:g} s")
         segments = np.array([[0, max(n_samples, clip)]], dtype=np.int64)
@@ -173,22 +178,24 @@ def plan_windows(levels_db: np.ndarray, *, n_samples: int, frontend: Frontend, s
     return bounds, parts
 
 
-def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_seconds: float):
+def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_seconds: float,
+            short_tolerance_s: float):
     """(bounds (n, 2), clips (n, clip_samples)): plan_windows' windows of an in-memory song, cut from it."""
     bounds, parts = plan_windows(frame_levels_db(audio, frame_length=silence.frame_length(frontend.sample_rate)),
-                                 n_samples=len(audio), frontend=frontend, silence=silence, hop_seconds=hop_seconds)
+                                 n_samples=len(audio), frontend=frontend, silence=silence, hop_seconds=hop_seconds,
+                                 short_tolerance_s=short_tolerance_s)
     padded = np.pad(audio, (0, max(0, frontend.clip_samples - len(audio))))
     return bounds, np.stack([np.concatenate([padded[s:e] for s, e in p]) for p in parts])
 
 
-def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float,
+def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float | None = None,
              unsure_below: float | None = None) -> Verdict:
     """Verdict for one song (mono float32 at the front end's rate); see classify_blocks."""
     return classify_blocks([audio], exported, hop_seconds=hop_seconds, unsure_below=unsure_below)
 
 
-def classify_file(path: Path, exported: ExportedModel, *, hop_seconds: float, unsure_below: float | None = None,
-                  limits: DecodeLimits = NO_LIMITS) -> Verdict:
+def classify_file(path: Path, exported: ExportedModel, *, hop_seconds: float | None = None,
+                  unsure_below: float | None = None, limits: DecodeLimits = NO_LIMITS) -> Verdict:
     """Verdict for one file, decoded as a stream within `limits` (AudioError for any problem with it)."""
     blocks = stream_mono(path, sample_rate=exported.frontend.sample_rate, limits=limits)
     try:
@@ -198,7 +205,7 @@ def classify_file(path: Path, exported: ExportedModel, *, hop_seconds: float, un
         raise AudioError(path, str(err)) from None
 
 
-def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, hop_seconds: float,
+def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, hop_seconds: float | None = None,
                     unsure_below: float | None = None, between_batches: Callable[[], None] = lambda: None) -> Verdict:
     """Verdict for one song given as blocks of mono float32 at the front end's rate, at flat memory.
 
@@ -206,14 +213,16 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
     A window whose RMS level is below the silence rule's threshold (silence, near-silence
     that the rule could not cut because it is all there is) is not classified; with no
     other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
-    the verdict is UNSURE. `between_batches` runs before each batch of windows (a time limit).
+    the verdict is UNSURE. Windows start every `hop_seconds` (default: the export's).
+    `between_batches` runs before each batch of windows (a time limit).
     """
     frontend, silence = exported.frontend, exported.silence
     with SpooledAudio(frame_length=silence.frame_length(frontend.sample_rate)) as audio:
         for block in blocks:
             audio.append(block)
         bounds, parts = plan_windows(audio.levels_db(), n_samples=audio.n_samples, frontend=frontend,
-                                     silence=silence, hop_seconds=hop_seconds)
+                                     silence=silence, hop_seconds=hop_seconds or exported.hop_seconds,
+                                     short_tolerance_s=exported.short_tolerance_s)
         heard, probs = [], []
         for first in range(0, len(parts), PREDICT_BATCH):
             between_batches()

@@ -203,16 +203,22 @@ class CrossvalParams:
 
 @dataclass(frozen=True)
 class ExportParams:
-    """The float TFLite model must match Keras within `tolerance` on the test clips. `unsure_below` goes
-    into spec.json: a track whose best genre's mean probability is below it is "unsure", in predict, the
-    server and the app alike."""
+    """The float TFLite model must match Keras within `tolerance` on the test clips. The rest goes into
+    spec.json, which predict, the server and the app all read: a track whose best genre's mean
+    probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
+    recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused."""
 
     tolerance: float = 1e-5
     unsure_below: float = 0.5
+    hop_seconds: float = 7.5
+    short_tolerance_s: float = 1.0
 
     def __post_init__(self):
         if not 0 <= self.unsure_below <= 1:
             raise ParamsError(f"export.unsure_below must be within [0, 1], got {self.unsure_below}")
+        if self.hop_seconds <= 0 or self.short_tolerance_s < 0:
+            raise ParamsError(f"export.hop_seconds must be > 0 and export.short_tolerance_s >= 0, got "
+                              f"{self.hop_seconds} and {self.short_tolerance_s}")
 
 
 @dataclass(frozen=True)

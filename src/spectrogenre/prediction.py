@@ -49,7 +49,7 @@ def not_audio(paths: list[Path]) -> dict[str, int]:
     return counts
 
 
-def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, threshold: float | None,
+def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | None, threshold: float | None,
                  top_k: int, limits: DecodeLimits | None = None) -> dict:
     """One result row; a problem with the file goes in 'error' instead of raising.
 
@@ -73,7 +73,7 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float, thr
     return row
 
 
-def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float, threshold: float | None,
+def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
                   top_k: int) -> list[dict]:
     files = expand(paths)
     if not files:

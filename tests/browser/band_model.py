@@ -62,6 +62,9 @@ def write_band_export(out_dir: Path, frontend: Frontend = Frontend()) -> Path:
         "resampler": RESAMPLER,
         "silence": asdict(TrimParams()),
         "verdict": {"unsure_below": 0.5, "temperature": 1.5},  # not 1: the app tests check the calibration too
+        "windows": {"hop_seconds": 7.5, "short_tolerance_s": 1.0},
+        "kind": "bands",
+        "version": "bands-test",
         "input": {"name": "log_spectrogram", "shape": ["batch", bins, frames], "dtype": "float32",
                   "unit": UNITS[frontend.kind]},
         "output": {"name": "genre", "shape": ["batch", len(BANDS_HZ)], "meaning": "softmax probabilities"},

@@ -15,7 +15,7 @@ from spectrogenre.inference import classify, decode
 from tests.browser.conftest import (ARTIFACTS, launch_chromium, open_phone, page_array, set_server_mode,
                                    shown_verdict, wait_ready)
 
-HOP_SECONDS = 7.5  # the server's and the app's
+
 MAX_PROBABILITY_DIFF = 1e-3
 
 
@@ -31,7 +31,7 @@ def test_picked_file_shows_its_genre(phone, song, exported, mode):
     set_server_mode(phone, mode == "server")
     phone.set_input_files("#file", song)
     shown = shown_verdict(phone)
-    expected = classify(decode(song, sample_rate=exported.frontend.sample_rate), exported, hop_seconds=HOP_SECONDS)
+    expected = classify(decode(song, sample_rate=exported.frontend.sample_rate), exported)
     assert_shown(phone, shown, expected)
     assert sorted(shown["bars"]) == sorted(exported.labels)
     assert f"{len(expected.windows)} windows" in shown["meta"]
@@ -50,7 +50,7 @@ def test_recording_shows_its_genre(phone, exported, mode):
     rate = phone.evaluate("window.spectrogenre.lastRecording.rate")
     assert len(samples) == round(exported.frontend.clip_seconds * rate)
     audio = quantise_16bit(resample(samples, orig_sr=rate, target_sr=exported.frontend.sample_rate))
-    assert_shown(phone, shown, classify(audio, exported, hop_seconds=HOP_SECONDS))
+    assert_shown(phone, shown, classify(audio, exported))
 
 
 def test_classifies_offline_after_a_first_visit(phone, song):
@@ -96,7 +96,7 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     noise = audio_dir / "noise.wav"
     sf.write(noise, np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20).astype(np.float32), 44100,
              subtype="PCM_16")
-    expected = classify(decode(noise, sample_rate=exported.frontend.sample_rate), exported, hop_seconds=HOP_SECONDS)
+    expected = classify(decode(noise, sample_rate=exported.frontend.sample_rate), exported)
     assert expected.status == "unsure" and expected.confidence < 0.5
     phone.set_input_files("#file", str(noise))
     shown = shown_verdict(phone)  # ... and in the app: its best guess, shown as a doubt
@@ -126,6 +126,6 @@ def test_a_quiet_room_recorded_through_the_microphone_is_no_music_heard(browser,
             samples = page_array(page, "window.spectrogenre.lastRecording.samples")
             rate = page.evaluate("window.spectrogenre.lastRecording.rate")
             audio = quantise_16bit(resample(samples, orig_sr=rate, target_sr=exported.frontend.sample_rate))
-            assert classify(audio, exported, hop_seconds=HOP_SECONDS).status == "no music heard"  # Python agrees
+            assert classify(audio, exported).status == "no music heard"  # Python agrees
     finally:
         quiet.close()

@@ -28,7 +28,6 @@ from spectrogenre.inference import windows as song_windows
 from tests.browser.band_model import write_band_export
 from tests.browser.conftest import ARTIFACTS, open_phone, serve
 
-HOP_SECONDS = 7.5
 MAX_DB_DIFF = 0.1
 MAX_PROBABILITY_DIFF = 1e-3
 # (sample rate, channels, WAV subtype): the resampler's ratios, 16-bit rescaling, channel mixing.
@@ -45,8 +44,9 @@ def analyse_in_page(page, path) -> dict:
 def compare_song(page, exported, path) -> dict:
     """The app's on-device verdict for the file at path against Python's inference: a report entry."""
     audio = decode(path, sample_rate=exported.frontend.sample_rate)
-    bounds, clips = song_windows(audio, frontend=exported.frontend, silence=exported.silence, hop_seconds=HOP_SECONDS)
-    expected = classify(audio, exported, hop_seconds=HOP_SECONDS)
+    bounds, clips = song_windows(audio, frontend=exported.frontend, silence=exported.silence,
+                                 hop_seconds=exported.hop_seconds, short_tolerance_s=exported.short_tolerance_s)
+    expected = classify(audio, exported)
 
     browser = analyse_in_page(page, path)
     spectrogram = np.asarray(browser["spectrogram"], dtype=np.float32).reshape(browser["shape"])

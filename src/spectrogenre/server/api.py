@@ -32,8 +32,10 @@ def health(request: Request) -> dict:
 @router.get("/model", responses=responses(405))
 def model_info(request: Request) -> dict:
     state = request.app.state
-    return {"labels": list(state.model.labels), "frontend": state.spec["frontend"],
-            "silence": state.spec["silence"], "verdict": state.spec["verdict"], "metrics": state.spec.get("evaluation")}
+    spec = state.spec
+    return {"labels": list(state.model.labels), "kind": spec["kind"], "version": spec["version"],
+            "frontend": spec["frontend"], "silence": spec["silence"], "windows": spec["windows"],
+            "verdict": spec["verdict"], "metrics": spec.get("evaluation")}
 
 
 def upload_suffix(upload: UploadFile) -> str:
@@ -70,8 +72,7 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
         if path.stat().st_size == 0:
             raise HTTPException(400, f"{name}: empty upload, no bytes received")
         try:
-            verdict = await run_in_threadpool(classify_file, path, exported, hop_seconds=settings.hop_seconds,
-                                              limits=limits)
+            verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
         except AudioTooLong:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
                                      f"classifies per upload") from None

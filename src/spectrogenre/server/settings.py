@@ -24,7 +24,6 @@ class ServerSettings(BaseSettings):
     max_upload_mb: float = 20.0
     max_duration_s: float = 600.0
     time_limit_s: float = 60.0
-    hop_seconds: float = 7.5
     top_k: int = 3
     workers: int = max(1, available_cores())
     queue: int = 8

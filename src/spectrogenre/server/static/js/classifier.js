@@ -9,10 +9,6 @@ import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
 import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { cutWindows } from './windows.js';
 
-// The server's and `spectrogenre predict`'s default hop between windows.
-const HOP_SECONDS = 7.5;
-// spectrogenre.frontend.RESAMPLER, for exports written before spec.json carried it.
-const DEFAULT_RESAMPLER = { method: 'resample_poly', window: ['kaiser', 5.0], half_length_per_rate: 10, then: 'quantise_16bit' };
 
 /** Give the page a chance to paint between long computations. */
 const nextFrame = () => new Promise((resolve) => setTimeout(resolve));
@@ -30,7 +26,12 @@ function withTemperature(probabilities, temperature) {
 
 export class DeviceClassifier {
   constructor(spec, predict) {
-    this.spec = { ...spec, resampler: spec.resampler ?? DEFAULT_RESAMPLER };
+    // Everything the front end, the windows and the verdict need comes from spec.json: an export
+    // older than its windows rule is refused, as predict refuses it.
+    for (const key of ['frontend', 'resampler', 'silence', 'windows', 'verdict']) {
+      if (!spec[key]) throw new Error(`the model's spec.json has no "${key}": export it again (dvc repro export)`);
+    }
+    this.spec = spec;
     this.predict = predict;
   }
 
@@ -61,7 +62,7 @@ export class DeviceClassifier {
     let start = performance.now();
     const audio = resample(samples, rate, frontend.sample_rate, this.spec.resampler);
     const timings = { resample: performance.now() - start, spectrogram: 0, model: 0 };
-    const windows = cutWindows(audio, this.spec, HOP_SECONDS);
+    const windows = cutWindows(audio, this.spec, this.spec.windows.hop_seconds);
     const shape = spectrogramShape(frontend, windows[0].clip.length);
     const sums = new Float64Array(labels.length);
     const timeline = [];

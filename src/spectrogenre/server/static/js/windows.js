@@ -4,8 +4,6 @@
 
 import { roundHalfEven } from './round.js';
 
-// inference.SHORT_TOLERANCE_S: a recording this much shorter than a clip is padded, not refused.
-const SHORT_TOLERANCE_S = 1.0;
 
 /** RMS level in dBFS of consecutive frames (the last may be shorter), as trim.frame_levels_db. */
 function frameLevelsDb(audio, frameLength) {
@@ -55,7 +53,8 @@ export function cutWindows(audio, spec, hopSeconds) {
   const keptSamples = segments.reduce((sum, [s, e]) => sum + e - s, 0);
   if (keptSamples < clipSamples) {
     // Too little non-silent audio for one window: use the song as it is, padded if just short.
-    if (audio.length < clipSamples - SHORT_TOLERANCE_S * sr) {
+    // spec.windows.short_tolerance_s: a recording this much shorter than a clip is padded, not refused
+    if (audio.length < clipSamples - spec.windows.short_tolerance_s * sr) {
       throw new Error(`too short: ${(audio.length / sr).toFixed(1)} s of audio `
         + `(${(keptSamples / sr).toFixed(1)} s once silences are cut), needs ${clipSeconds} s`);
     }
