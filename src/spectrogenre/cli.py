@@ -128,6 +128,20 @@ def predict(
         raise typer.Exit(1)
 
 
+@app.command("app")
+@user_errors
+def build_app(
+    out: Annotated[Path, typer.Argument(help="Folder to write the site into (replaced whole).")],
+    model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite).")] = Path("data/export"),
+):
+    """Write the phone app as a static site: any static HTTPS host serves it, and it runs offline once installed."""
+    from spectrogenre.webapp import build_site
+
+    built = build_site(model, out)
+    typer.echo(f"app: {built['files']} files, {built['bytes'] / 2**20:.1f} MB in {out} (build {built['build']}); "
+               f"try it: python -m http.server -d {out} 8000, then open http://localhost:8000/")
+
+
 @app.command()
 @user_errors
 def serve(

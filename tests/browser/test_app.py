@@ -64,10 +64,37 @@ def test_classifies_offline_after_a_first_visit(phone, song):
     assert shown_verdict(phone)["genre"] == first["genre"]
     assert phone.locator("#history li").count() == 2  # the history survived the reload
 
-    set_server_mode(phone, True)  # proof that the network is gone: the server cannot be reached
-    phone.set_input_files("#file", song)
-    phone.wait_for_selector("#status.error")
-    assert "cannot be reached" in phone.text_content("#status")
+    # the network is gone: the server does not answer, so the app no longer offers it
+    phone.wait_for_selector("#server-switch", state="hidden")
+
+
+def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, song, exported, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    from spectrogenre.webapp import build_site
+
+    site = tmp_path / "site"
+    build_site(export_dir, site)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with open_phone(browser, f"http://127.0.0.1:{server.server_port}/", ARTIFACTS / "static-site.png") as phone:
+            assert "bands model bands-test: 3 genres" in phone.text_content("#model-info")
+            phone.wait_for_selector("#server-switch", state="hidden")  # no server behind a static host
+            phone.set_input_files("#file", song)
+            first = shown_verdict(phone)
+            assert_shown(phone, first, classify(decode(song, sample_rate=exported.frontend.sample_rate), exported))
+            phone.context.set_offline(True)  # the host is gone: the installed app and model still work
+            phone.reload()
+            wait_ready(phone)
+            phone.set_input_files("#file", song)
+            assert shown_verdict(phone)["genre"] == first["genre"]
+            assert phone.locator("#history li").count() == 2
+    finally:
+        server.shutdown()
 
 
 def test_installable(phone):

@@ -1,4 +1,5 @@
 // The service worker: makes the app work offline after one visit.
+// Served by `spectrogenre serve`:
 // - The app shell is cached at install.
 // - vendor/ (the runtime) and the rest of the app: served from the cache, refreshed in the
 //   background (stale-while-revalidate); the page waits for this worker before loading the
@@ -6,8 +7,15 @@
 // - model/ (spec.json and the model): from the network when it answers, so a new export is
 //   picked up at once and spec and model never mismatch; from the cache when offline.
 // - api/ is never cached.
+// As a static site (`spectrogenre app OUT` rewrites the three constants below): the cache is
+// named after the build and holds the whole build, app and model, fetched at install and
+// served from the cache only. A new build is a new sw.js, which the browser installs on the
+// next online start: its cache replaces the old one whole, so an app never runs another
+// build's model.
 
-const CACHE = 'spectrogenre-v3'; // a new name when the shell computes differently (v3: unsure, no music heard)
+const CACHE = 'spectrogenre-v3';
+const BUILT = false;
+const MODEL_FILES = [];
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
@@ -18,7 +26,8 @@ const SHELL = [
 const ROOT = new URL('./', self.location).pathname;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([...SHELL, ...MODEL_FILES]))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -34,8 +43,18 @@ self.addEventListener('fetch', (event) => {
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   const path = url.pathname.slice(ROOT.length);
   if (path.startsWith('api/')) return;
-  event.respondWith(path.startsWith('model/') ? networkFirst(event.request) : staleWhileRevalidate(event));
+  if (BUILT) event.respondWith(cacheFirst(event.request));
+  else event.respondWith(path.startsWith('model/') ? networkFirst(event.request) : staleWhileRevalidate(event));
 });
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
 
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);

@@ -1,0 +1,66 @@
+"""`spectrogenre app OUT`: the phone app as a self-contained static site, for any static HTTPS host.
+
+The site is the app the server serves (server/static: pages, scripts, icons, manifest, the
+vendored LiteRT.js runtime) with the export's spec.json and model files under model/, the
+paths the app reads; nothing else is needed to install it and run it offline. Its service
+worker's cache is named after the build (a hash of every file), so a new build replaces the
+cached app and model together, never one without the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from spectrogenre.errors import SpectrogenreError
+
+STATIC = Path(__file__).parent / "server" / "static"
+# sw.js's lines that a build rewrites (see its header)
+CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE = "const CACHE = 'spectrogenre-v3';", "const BUILT = false;", "const MODEL_FILES = [];"
+
+
+def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dict:
+    """Write the site into out_dir (replaced whole, atomically); returns {"files", "bytes", "build"}."""
+    export_dir, out_dir = Path(export_dir), Path(out_dir)
+    spec_path = export_dir / "spec.json"
+    if not spec_path.exists():
+        raise SpectrogenreError(f"no spec.json in {export_dir}: run `dvc repro export` first")
+    if not (static / "vendor" / "litertjs-core" / "index.js").exists():
+        raise SpectrogenreError(f"the app's runtime is not vendored into {static / 'vendor'}: run `bash web/vendor.sh`")
+    spec = json.loads(spec_path.read_text())
+    models = sorted({*spec["models"].values(), *spec.get("browser_models", {}).values()})
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        shutil.copytree(static, building, dirs_exist_ok=True, ignore=shutil.ignore_patterns("NOTICE.md"))
+        (building / "model").mkdir()
+        for name in ["spec.json", *models]:
+            shutil.copyfile(export_dir / name, building / "model" / name)
+        files = sorted(p for p in building.rglob("*") if p.is_file() and p.name != "sw.js")
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(path.relative_to(building).as_posix().encode() + b"\0" + path.read_bytes())
+        build = digest.hexdigest()[:12]
+        worker = (building / "sw.js").read_text()
+        for line in (CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE):
+            if line not in worker:
+                raise SpectrogenreError(f"sw.js no longer declares {line!r}: update spectrogenre.webapp")
+        model_files = json.dumps([f"model/{name}" for name in ["spec.json", *models]]).replace('"', "'")
+        (building / "sw.js").write_text(worker.replace(CACHE_LINE, f"const CACHE = 'spectrogenre-{build}';")
+                                        .replace(BUILT_LINE, "const BUILT = true;")
+                                        .replace(MODEL_FILES_LINE, f"const MODEL_FILES = {model_files};"))
+        (building / "build.json").write_text(json.dumps({"build": build, "model_version": spec.get("version")}) + "\n")
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(building, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    written = [p for p in out_dir.rglob("*") if p.is_file()]
+    return {"files": len(written), "bytes": sum(p.stat().st_size for p in written), "build": build}

@@ -1,0 +1,47 @@
+"""`spectrogenre app OUT`: the static site holds the app, the runtime and the export, and its build id
+(the service worker's cache name) changes exactly when a file does."""
+
+import json
+import re
+
+import pytest
+
+from spectrogenre.errors import SpectrogenreError
+from spectrogenre.webapp import STATIC, build_site
+
+pytestmark = pytest.mark.skipif(not (STATIC / "vendor" / "litertjs-core" / "index.js").exists(),
+                                reason="the runtime is not vendored (bash web/vendor.sh)")
+
+
+def test_the_site_holds_app_runtime_and_export_under_one_build(tiny_project, tmp_path):
+    export = tiny_project / "data/export"
+    built = build_site(export, tmp_path / "site")
+    site = tmp_path / "site"
+    for name in ("index.html", "manifest.webmanifest", "js/app.js", "vendor/litertjs-core/index.js", "icons/icon-192.png"):
+        assert (site / name).is_file(), name
+    assert (site / "model/spec.json").read_bytes() == (export / "spec.json").read_bytes()
+    assert (site / "model/model.tflite").read_bytes() == (export / "model.tflite").read_bytes()
+    worker = (site / "sw.js").read_text()
+    assert f"const CACHE = 'spectrogenre-{built['build']}';" in worker and "const BUILT = true;" in worker
+    assert re.search(r"const MODEL_FILES = \['model/spec.json', 'model/model.tflite', "
+                     r"'model/model_dynamic_range.tflite'\];", worker)
+    spec = json.loads((export / "spec.json").read_text())
+    assert json.loads((site / "build.json").read_text()) == {"build": built["build"], "model_version": spec["version"]}
+
+
+def test_the_build_id_changes_with_the_model_and_only_then(tiny_project, tmp_path):
+    import shutil
+
+    export = tmp_path / "export"
+    shutil.copytree(tiny_project / "data/export", export)
+    first = build_site(export, tmp_path / "a")["build"]
+    assert build_site(export, tmp_path / "b")["build"] == first  # the same inputs: the same build
+    spec = json.loads((export / "spec.json").read_text())
+    (export / "spec.json").write_text(json.dumps(spec | {"labels": spec["labels"][::-1]}))
+    assert build_site(export, tmp_path / "a")["build"] != first  # replaced whole, under a new build id
+    assert not list(tmp_path.glob(".a*"))  # no half-built or old copy left beside it
+
+
+def test_no_export_is_one_clear_error(tmp_path):
+    with pytest.raises(SpectrogenreError, match="no spec.json in .*: run `dvc repro export` first"):
+        build_site(tmp_path, tmp_path / "site")
