@@ -11,9 +11,10 @@ modules="$web/node_modules/@litertjs"
 rm -rf "$out"
 mkdir -p "$out/litertjs-core/wasm" "$out/litertjs-wasm-utils"
 cp "$modules/core/dist/index.js" "$out/litertjs-core/"
-# Only the single-threaded builds (with and without relaxed SIMD): threads would need
-# cross-origin isolation, and JSPI serves WebNN/WebGPU, which the app does not use.
-cp "$modules"/core/wasm/litert_wasm{,_compat}_internal.{js,wasm} "$out/litertjs-core/wasm/"
+# The single-threaded builds (with and without relaxed SIMD) and the threaded one, which the app
+# loads where the page is cross-origin isolated (serve sends the headers; a static site's service
+# worker adds them). JSPI serves WebNN/WebGPU, which the app does not use.
+cp "$modules"/core/wasm/litert_wasm{,_compat,_threaded}_internal.{js,wasm} "$out/litertjs-core/wasm/"
 cp "$modules/wasm-utils/dist/index.js" "$out/litertjs-wasm-utils/"
 version=$(node -p "require('$modules/core/package.json').version")
 cat > "$out/NOTICE" <<NOTICE

@@ -90,6 +90,8 @@ def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, so
             phone.context.set_offline(True)  # the host is gone: the installed app and model still work
             phone.reload()
             wait_ready(phone)
+            # the host sent no isolation headers; the app's service worker adds them: threads from now on
+            assert phone.evaluate("self.crossOriginIsolated")
             phone.set_input_files("#file", song)
             assert shown_verdict(phone)["genre"] == first["genre"]
             assert phone.locator("#history li").count() == 2
@@ -156,3 +158,16 @@ def test_a_quiet_room_recorded_through_the_microphone_is_no_music_heard(browser,
             assert classify(audio, exported).status == "no music heard"  # Python agrees
     finally:
         quiet.close()
+
+
+def test_served_pages_are_cross_origin_isolated_and_the_model_runs_on_threads(phone, song):
+    import base64
+
+    assert phone.evaluate("self.crossOriginIsolated")  # serve sends COOP and COEP
+    result = phone.evaluate("""async (encoded) => {
+        const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer;
+        const r = await window.spectrogenre.analyse(bytes);
+        return { threads: r.threads, isolated: r.isolated };
+    }""", base64.b64encode(song.read_bytes()).decode())
+    cores = phone.evaluate("navigator.hardwareConcurrency")
+    assert result == {"threads": max(1, min(4, cores)), "isolated": True}

@@ -43,6 +43,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, settings=settings, methods=methods,
                        admission=Admission(settings.workers + settings.queue, settings.workers))
 
+    @app.middleware("http")
+    async def cross_origin_isolated(request, call_next):
+        """The headers that let the app run its model on several threads (SharedArrayBuffer): the page and
+        everything it loads come from this server, so nothing is blocked by them."""
+        response = await call_next(request)
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+        return response
+
     @app.get("/model/{name}", include_in_schema=False)
     def model_file(name: str) -> FileResponse:
         """The export's spec and model files, for inference in the browser."""

@@ -43,9 +43,23 @@ self.addEventListener('fetch', (event) => {
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   const path = url.pathname.slice(ROOT.length);
   if (path.startsWith('api/')) return;
-  if (BUILT) event.respondWith(cacheFirst(event.request));
-  else event.respondWith(path.startsWith('model/') ? networkFirst(event.request) : staleWhileRevalidate(event));
+  const response = BUILT ? cacheFirst(event.request)
+    : path.startsWith('model/') ? networkFirst(event.request) : staleWhileRevalidate(event);
+  event.respondWith(response.then(isolated));
 });
+
+/**
+ * The response with the headers that make the page cross-origin isolated, so the model can run on
+ * several threads: a static host cannot be asked to send them, this worker adds them to everything
+ * it serves (all of it from this origin). They take effect from the next start of the app.
+ */
+function isolated(response) {
+  if (response.type === 'opaque' || response.status === 0) return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
 async function cacheFirst(request) {
   const cache = await caches.open(CACHE);

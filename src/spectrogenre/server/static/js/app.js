@@ -3,6 +3,7 @@
 
 import { DeviceClassifier } from './classifier.js';
 import { decodeAudio } from './decode.js';
+import { runtimeThreads } from './model.js';
 import { clearHistory, loadHistory, remember } from './history.js';
 import { record } from './recorder.js';
 import { classifyOnServer } from './server.js';
@@ -227,6 +228,8 @@ window.spectrogenre = {
       ...verdict,
       spectrogram: Array.from(verdict.spectrogram),
       rate,
+      threads: await runtimeThreads(),
+      isolated: self.crossOriginIsolated,
       timings: { decode: decodeMs, ...verdict.timings },
     };
   },

@@ -8,20 +8,36 @@ const VENDOR = new URL('../vendor/litertjs-core/', import.meta.url);
 
 let runtime; // one LiteRT.js instance per page; loadLiteRt refuses a second
 
+// Threads for the model where the page may use them: cross-origin isolated (SharedArrayBuffer),
+// and at most 4, as phones' big cores go.
+export const THREADS = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+
 function loadRuntime() {
   runtime ??= (async () => {
     const litert = await import(new URL('index.js', VENDOR).href);
-    // A folder: LiteRT.js picks the build this browser supports (relaxed SIMD or not) from it.
-    await litert.loadLiteRt(new URL('wasm/', VENDOR).href);
-    return litert;
+    // A folder: LiteRT.js picks the build this browser supports (threads, relaxed SIMD or not) from it.
+    try {
+      await litert.loadLiteRt(new URL('wasm/', VENDOR).href, THREADS > 1 ? { threads: true } : undefined);
+      return { litert, threads: THREADS };
+    } catch (error) {
+      // e.g. no relaxed SIMD: LiteRT.js refuses threads before it starts loading, so it can load again
+      if (THREADS === 1) throw error;
+      console.warn('the threaded runtime did not load: one thread', error);
+      await litert.loadLiteRt(new URL('wasm/', VENDOR).href);
+      return { litert, threads: 1 };
+    }
   })();
   return runtime;
 }
 
+/** How many threads the model runs on. */
+export const runtimeThreads = async () => (await loadRuntime()).threads;
+
 /** Compile a .tflite flatbuffer (Uint8Array, modified); returns predict(input, shape) -> Float32Array of probabilities. */
 export async function loadModel(bytes) {
-  const litert = await loadRuntime();
-  const model = await litert.loadAndCompile(fixBatchSize(bytes), { accelerator: 'wasm' });
+  const { litert, threads } = await loadRuntime();
+  const model = await litert.loadAndCompile(fixBatchSize(bytes),
+    { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
   return async (input, shape) => {
     const tensor = new litert.Tensor(input, shape);
     try {
