@@ -77,8 +77,21 @@ async function prepare() {
     const classifier = await deviceClassifier();
     if (mode === 'device') setStatus(`Ready: ${classifier.spec.labels.length} genres, classified on this device.`);
   } catch (error) {
-    if (mode === 'device') setStatus(`The model cannot run on this device (${error.message}). Try server mode.`, true);
+    if (mode !== 'device') return;
+    const missing = /404|vendor|Failed to fetch|import/i.test(error.message);
+    setStatus(missing ? `The app's model runtime is missing from this site (${error.message}): its files were not`
+      + ' all published (run bash web/vendor.sh before building or serving the app).'
+      : `The model cannot run on this device (${error.message}).`, true);
   }
+}
+
+/** What went wrong, said for a person rather than as the browser words it. */
+function explain(error) {
+  if (error.name === 'NotAllowedError') return 'The microphone was not allowed.';
+  if (error.name === 'EncodingError' || /decode audio data/i.test(error.message)) {
+    return 'This browser cannot read that file (try an mp3, m4a or wav).';
+  }
+  return error.message;
 }
 
 /** Run one classification task with the buttons locked; errors end up in the status line. */
@@ -87,7 +100,8 @@ async function run(task) {
   try {
     await task();
   } catch (error) {
-    setStatus(error.name === 'NotAllowedError' ? 'The microphone was not allowed.' : error.message, true);
+    $('result').hidden = true; // the error is about this attempt: an earlier result must not look like its answer
+    setStatus(explain(error), true);
   } finally {
     setBusy(false);
     $('record').classList.remove('recording');
@@ -124,12 +138,14 @@ async function classify({ pcm, upload, source }) {
   showResult(entry);
   showHistory(remember(entry));
   setStatus('');
+  $('result').scrollIntoView({ behavior: 'smooth', block: 'nearest' }); // on a phone it sits below the buttons
 }
 
 function onRecord() {
   run(async () => {
     $('record').classList.add('recording');
     $('record-label').textContent = 'Listening';
+    setStatus(`Recording ${clipSeconds} s: keep the phone near the music…`);
     const recording = await record(clipSeconds, (elapsed, level) => {
       $('record').style.setProperty('--progress', Math.min(1, elapsed / clipSeconds));
       $('countdown').textContent = Math.max(0, Math.ceil(clipSeconds - elapsed));
@@ -139,8 +155,9 @@ function onRecord() {
       $('record').style.setProperty('--progress', 0);
     });
     window.spectrogenre.lastRecording = recording;
+    const name = `Recording ${new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(new Date())}`;
     await classify({
-      source: 'recording',
+      source: name,
       pcm: async () => recording,
       upload: async () => ({ blob: encodeWav(recording.samples, recording.rate), name: 'recording.wav' }),
     });

@@ -10,7 +10,10 @@ let runtime; // one LiteRT.js instance per page; loadLiteRt refuses a second
 
 // Threads for the model where the page may use them: cross-origin isolated (SharedArrayBuffer),
 // and at most 4, as phones' big cores go.
-export const THREADS = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+// `?threads=N` in the page's address caps them (bench/app_latency.py compares 1 with more).
+const asked = Number(new URLSearchParams(self.location.search).get('threads')) || Infinity;
+export const THREADS = self.crossOriginIsolated
+  ? Math.max(1, Math.min(4, asked, navigator.hardwareConcurrency || 1)) : 1;
 
 function loadRuntime() {
   runtime ??= (async () => {
