@@ -100,3 +100,14 @@ def test_silence_gets_no_music_heard_and_doubt_says_unsure(client, tiny_project)
     assert (body["genre"], body["unsure_below"]) == ("Noise", 0.5)
     assert (body["status"], body["verdict"]) == (("genre", "Noise") if sure else ("unsure", "unsure"))
     assert client.get("/api/model").json()["verdict"]["unsure_below"] == 0.5
+
+
+def test_the_docs_page_loads_nothing_from_another_site(client):
+    import re
+
+    page = client.get("/docs").text
+    urls = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]|url: ?['"]([^'"]+)['"]""", page)
+    assert urls and all(u.startswith("/") for pair in urls for u in pair if u), urls
+    for pair in urls:
+        for url in filter(None, pair):
+            assert client.get(url).status_code == 200, url

@@ -36,7 +36,8 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        shutil.copytree(static, building, dirs_exist_ok=True, ignore=shutil.ignore_patterns("NOTICE.md"))
+        # everything but Swagger UI, which serves the server's /docs
+        shutil.copytree(static, building, dirs_exist_ok=True, ignore=shutil.ignore_patterns("swagger-ui"))
         (building / "model").mkdir()
         for name in ["spec.json", *models]:
             shutil.copyfile(export_dir / name, building / "model" / name)

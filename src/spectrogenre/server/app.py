@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -29,7 +30,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.state.spec = json.loads((settings.export_dir / "spec.json").read_text())
         yield
 
-    app = FastAPI(title="spectrogenre", summary="Name the genre of a 15-second clip.", lifespan=lifespan)
+    app = FastAPI(title="spectrogenre", summary="Name the genre of a 15-second clip.", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.include_router(api.router)
     errors.install(app)
@@ -51,6 +53,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
         return response
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The interactive API docs, with Swagger UI from the app's vendor folder (no CDN: works offline)."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="spectrogenre API",
+                                   swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/icons/icon-192.png")
 
     @app.get("/model/{name}", include_in_schema=False)
     def model_file(name: str) -> FileResponse:
