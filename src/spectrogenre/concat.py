@@ -9,13 +9,13 @@ and ignored.csv (files that are not audio).
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spectrogenre.audio_io import atomic_flac_writer, read_mono
+from spectrogenre.cluster import executor, ordered_map
 from spectrogenre.errors import AudioError, LibraryError
 from spectrogenre.files import fresh_dir, write_csv
 from spectrogenre.library.scan import library_root
@@ -28,44 +28,46 @@ def genre_file_name(genre_number: int) -> str:
     return f"genre-{genre_number:03d}.flac"
 
 
-def concat_genre(tracks: pd.DataFrame, out_path: Path, *, sample_rate: int, library_root: Path):
-    """Decode and append every track of one genre (rows of tracks.csv, in order) to `out_path`.
-
-    Returns (index rows, skipped rows). A track is decoded whole before it is written,
-    so a file that fails half way leaves nothing of itself behind.
-    """
-    rows, skipped = [], []
-    position = 0
-    with atomic_flac_writer(out_path, sample_rate=sample_rate) as writer:
-        for track in tracks.itertuples(index=False):
-            try:  # an absolute name (a manifest's) stays as it is under the root
-                audio = read_mono(library_root / track.track, sample_rate=sample_rate)
-            except AudioError as err:
-                skipped.append({"path": track.track, "problem": err.problem})
-                continue
-            writer.write(np.clip(audio, -1.0, 1.0))
-            rows.append({"genre": track.genre, "genre_file": out_path.name, "group": track.group,
-                         "grouped_by": track.grouped_by, "album": track.album, "artist": track.artist,
-                         "track": track.track, "start": position, "end": position + len(audio)})
-            position += len(audio)
-    return rows, skipped
+def decode_track(path: Path, sample_rate: int):
+    """One track as 16-bit steps (int16, what the genre file stores) at `sample_rate`, or its problem (str)."""
+    try:
+        audio = read_mono(path, sample_rate=sample_rate)
+    except AudioError as err:
+        return err.problem
+    return np.clip(np.rint(np.clip(audio, -1.0, 1.0) * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:
     """Run the concat stage over the scan stage's tracks.csv; returns the index.
 
+    Every track is one task (spectrogenre.cluster: local processes or a Dask cluster); each genre's
+    file is written here, its tracks in tracks.csv's order, a track only once it decoded whole.
     Raises LibraryError for a genre none of whose tracks decode.
     """
     tracks = pd.read_csv(scan_dir / "tracks.csv", keep_default_na=False, dtype=str)
     out_dir = fresh_dir(out_dir)
     genres = list(dict.fromkeys(tracks["genre"]))
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(genres)))) as pool:
-        futures = [
-            pool.submit(concat_genre, tracks[tracks["genre"] == genre], out_dir / genre_file_name(number),
-                        sample_rate=sample_rate, library_root=library_root(library))
-            for number, genre in enumerate(genres)
-        ]
-        results = [future.result() for future in futures]
+    root = library_root(library)
+    results = []
+    with executor(jobs) as (pool, slots):
+        for number, genre in enumerate(genres):
+            rows, failed, position = [], [], 0
+            genre_tracks = tracks[tracks["genre"] == genre]
+            out_path = out_dir / genre_file_name(number)
+            with atomic_flac_writer(out_path, sample_rate=sample_rate) as writer:
+                # an absolute name (a manifest's) stays as it is under the root
+                decoded = ordered_map(pool, decode_track, ((root / t, sample_rate) for t in genre_tracks["track"]),
+                                      in_flight=2 * slots)
+                for track, audio in zip(genre_tracks.itertuples(index=False), decoded):
+                    if isinstance(audio, str):
+                        failed.append({"path": track.track, "problem": audio})
+                        continue
+                    writer.write(audio)
+                    rows.append({"genre": track.genre, "genre_file": out_path.name, "group": track.group,
+                                 "grouped_by": track.grouped_by, "album": track.album, "artist": track.artist,
+                                 "track": track.track, "start": position, "end": position + len(audio)})
+                    position += len(audio)
+            results.append((rows, failed))
     index_rows = []
     skipped = pd.read_csv(scan_dir / "skipped.csv", keep_default_na=False, dtype=str).to_dict("records")
     for genre, (rows, failed) in zip(genres, results):

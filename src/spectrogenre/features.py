@@ -9,7 +9,6 @@ far below what the model can use, at half the disk of float32.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import soundfile as sf
 
 from spectrogenre.audio_io import read_segment
 from spectrogenre.clip import parse_segments
+from spectrogenre.cluster import executor, ordered_map
 from spectrogenre.files import fresh_dir, write_json, write_npz
 from spectrogenre.frontend import Frontend, log_spectrogram
 from spectrogenre.split import SPLITS
@@ -52,30 +52,35 @@ def spectrograms(rows: pd.DataFrame, concat_dir: Path, frontend: Frontend) -> np
     return out
 
 
-def write_chunk(rows: pd.DataFrame, concat_dir: Path, path: Path, frontend: Frontend) -> str:
-    write_npz(path, x=spectrograms(rows, concat_dir, frontend), y=rows["label"].to_numpy(np.int16),
-              clip_id=rows["clip_id"].to_numpy(np.int64))
-    return path.name
+def chunk_arrays(rows: pd.DataFrame, concat_dir: Path, frontend: Frontend) -> dict[str, np.ndarray]:
+    """One chunk's arrays: spectrograms (x), labels (y) and clip ids of `rows`."""
+    return {"x": spectrograms(rows, concat_dir, frontend), "y": rows["label"].to_numpy(np.int16),
+            "clip_id": rows["clip_id"].to_numpy(np.int64)}
 
 
 def compute_features(concat_dir: Path, clip_dir: Path, split_dir: Path, out_dir: Path, *, frontend: Frontend,
                      chunk_mb: float, jobs: int = 1) -> dict:
-    """Run the features stage: every split's clips, in their shuffled order, as bounded chunks; `jobs` at a time."""
+    """Run the features stage: every split's clips, in their shuffled order, as bounded chunks.
+
+    Each chunk is one task (spectrogenre.cluster: local processes or a Dask cluster); the stage
+    writes the chunk files as their arrays come back, in order.
+    """
     out_dir = fresh_dir(out_dir)
     (out_dir / "chunks").mkdir()
     clips = pd.read_csv(split_dir / "clips.csv").merge(
         pd.read_csv(clip_dir / "clips.csv")[["clip_id", "genre_file", "segments"]], on="clip_id")
     labels = clips.drop_duplicates("label").sort_values("label")["genre"].tolist()
     chunk_rows = rows_per_file(frontend.shape, max_mb=chunk_mb)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {split: [] for split in SPLITS}
+    chunks = {split: [] for split in SPLITS}
+    with executor(jobs) as (pool, slots):
         for split in SPLITS:
             ordered = clips[clips["split"] == split].sort_values("order")
-            for number, first in enumerate(range(0, len(ordered), chunk_rows)):
-                path = out_dir / "chunks" / f"{split}-{number:05d}.npz"
-                futures[split].append(pool.submit(write_chunk, ordered.iloc[first: first + chunk_rows], concat_dir,
-                                                  path, frontend))
-        chunks = {split: [f"chunks/{future.result()}" for future in futures[split]] for split in SPLITS}
+            tasks = ((ordered.iloc[first: first + chunk_rows], concat_dir, frontend)
+                     for first in range(0, len(ordered), chunk_rows))
+            for number, arrays in enumerate(ordered_map(pool, chunk_arrays, tasks, in_flight=2 * slots)):
+                name = f"chunks/{split}-{number:05d}.npz"
+                write_npz(out_dir / name, **arrays)
+                chunks[split].append(name)
     dataset = {"labels": labels, "chunks": chunks, "input_shape": list(frontend.shape)}
     write_json(dataset, out_dir / "dataset.json")
     return dataset
