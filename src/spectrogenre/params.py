@@ -122,7 +122,7 @@ class ModelParams:
     kind: str = "seed_cnn"
     fine_tune: bool = False
     layers: str = "embedding"
-    pooling: str = "mean"
+    pooling: str = "mean_std"
     head: str = "logistic"
 
     def __post_init__(self):
@@ -136,9 +136,9 @@ class ModelParams:
             raise ParamsError(f"model.pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
         if self.head not in HEADS:
             raise ParamsError(f"model.head must be one of {', '.join(HEADS)}, got {self.head!r}")
-        if self.fine_tune and (self.layer_names != ("embedding",) or self.pooling != "mean" or self.head != "logistic"):
+        if self.fine_tune and (self.layer_names != ("embedding",) or self.head != "logistic"):
             raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head: it takes "
-                              "model.layers embedding, model.pooling mean and model.head logistic")
+                              "model.layers embedding and model.head logistic")
 
     @property
     def layer_names(self) -> tuple[str, ...]:

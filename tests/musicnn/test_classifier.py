@@ -99,3 +99,11 @@ def test_clips_shorter_than_a_patch_or_not_96_bands_are_refused(backbone):
         clip_embedder((96, 100), backbone)
     with pytest.raises(ValueError, match="log-mel clips"):
         pooled_patches((128, 938), backbone)
+
+
+def test_the_top_layers_pool_as_the_embedder_does(backbone):
+    x = clips(2)
+    pooled = pooled_patches(INPUT_SHAPE, backbone).predict_on_batch(x)
+    top = top_layers(backbone, n_patches=5, pooling="mean_std")
+    np.testing.assert_allclose(top.predict_on_batch(pooled),
+                               clip_embedder(INPUT_SHAPE, backbone, pooling="mean_std").predict_on_batch(x), atol=1e-4)

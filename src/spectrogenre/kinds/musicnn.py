@@ -50,17 +50,17 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
 
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
                             n_genres=n_genres, live_dir=live_dir, head=model.head)
-    return _fine_tune(params, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
+    return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
                       input_shape=input_shape, live_dir=live_dir, work_dir=work_dir, started=time.perf_counter())
 
 
-def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainParams):
+def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainParams, pooling: str):
     """musicnn's top layers (a fresh copy of the backbone's) and a genre layer that starts as `start`, compiled."""
     import keras
 
     from spectrogenre.musicnn.classifier import top_layers
 
-    top = top_layers(backbone, n_patches=n_patches)
+    top = top_layers(backbone, n_patches=n_patches, pooling=pooling)
     inputs = keras.Input(shape=(n_patches, top.input.shape[-1]), name="pooled_patches")
     x = keras.layers.Normalization(axis=-1, mean=start.mean, variance=np.square(start.scale),
                                    name="standardise_features")(top(inputs))
@@ -72,7 +72,7 @@ def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainPar
     return trainer
 
 
-def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, input_shape, live_dir, work_dir,
+def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, groups, n_genres, input_shape, live_dir, work_dir,
                started):
     """musicnn's top layers (pooled batch norm, dense 200, embedding batch norm) and a logistic head, trained
     together on the cached pooled patches; the head starts from the frozen embeddings' logistic regression
@@ -95,14 +95,14 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
     )
 
     n_patches = train[0].shape[1]
-    frozen_top = top_layers(backbone, n_patches=n_patches)
+    frozen_top = top_layers(backbone, n_patches=n_patches, pooling=pooling)
     embedded = [frozen_top.predict(part[0], verbose=0) for part in (train, val)]
     both = (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]]))
     choice = choose_c(np.concatenate(embedded), both[1], np.concatenate(groups), n_genres=n_genres, seed=params.seed)
 
     keras.utils.set_random_seed(params.seed)
     start = fit_logistic_head(embedded[0], train[1], n_genres=n_genres, c=choice.c)
-    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
+    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling)
     batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)
                             .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
     val_data = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size)
@@ -112,14 +112,14 @@ def _fine_tune(params: TrainParams, *, backbone, train, val, groups, n_genres, i
 
     keras.utils.set_random_seed(params.seed)  # the same training on train + val, for the chosen epochs
     start = fit_logistic_head(np.concatenate(embedded), both[1], n_genres=n_genres, c=choice.c)
-    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params)
+    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling)
     trainer.fit(batches(both), epochs=summary["best_epoch"], shuffle=False, verbose=0)  # batches() shuffles
     tuned = keras.models.clone_model(backbone)  # the shared backbone stays pretrained (crossval's next fold)
     tuned.set_weights(backbone.get_weights())
     write_top_weights(trainer.get_layer("musicnn_top"), tuned)
     weights, bias = trainer.get_layer("genre").get_weights()
     head = LogisticHead(mean=start.mean, scale=start.scale, weights=weights, bias=bias)
-    model = attach_head(clip_embedder(input_shape, tuned), head, name="musicnn_fine_tuned")
+    model = attach_head(clip_embedder(input_shape, tuned, pooling=pooling), head, name="musicnn_fine_tuned")
     summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs"}
     return Fitted(model, summary | {"train_seconds": round(time.perf_counter() - started, 1)},
                   lambda features: trainer.predict(features, verbose=0), held_out=held_out)

@@ -72,9 +72,10 @@ def pooled_patches(input_shape: tuple[int, int], backbone: keras.Model) -> keras
     return keras.Model(inputs, outputs, name="musicnn_pooled_patches")
 
 
-def top_layers(backbone: keras.Model, *, n_patches: int) -> keras.Model:
-    """Pooled features (patches, 1506) -> clip embedding (200,): musicnn's back end up to its embedding,
-    a copy with the backbone's current weights, trainable (its batch norms train too)."""
+def top_layers(backbone: keras.Model, *, n_patches: int, pooling: str = "mean") -> keras.Model:
+    """Pooled features (patches, 1506) -> clip embedding (200,; 400 with pooling "mean_std"): musicnn's back
+    end up to its embedding, pooled over the patches as clip_embedder pools, a copy with the backbone's
+    current weights, trainable (its batch norms train too)."""
     n_features = backbone.get_layer("pooled").output.shape[-1]
     inputs = keras.Input(shape=(n_patches, n_features), name="pooled_patches")
     x = inputs
@@ -85,7 +86,9 @@ def top_layers(backbone: keras.Model, *, n_patches: int) -> keras.Model:
         layer.set_weights(source.get_weights())
         if name == "pooled_bn":
             x = layers.Dropout(0.5, name="pooled_dropout")(x)  # as in musicnn's back end
-    return keras.Model(inputs, layers.GlobalAveragePooling1D(name="clip_embedding")(x), name="musicnn_top")
+    pooled = (PatchStatistics(name="clip_embedding") if pooling == "mean_std"
+              else layers.GlobalAveragePooling1D(name="clip_embedding"))(x)
+    return keras.Model(inputs, pooled, name="musicnn_top")
 
 
 def write_top_weights(top: keras.Model, backbone: keras.Model) -> None:
