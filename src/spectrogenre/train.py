@@ -83,7 +83,7 @@ def split_groups(split_dir: Path) -> pd.Series:
 
 # Seconds vary from run to run: they go to timing.json, beside the outputs DVC tracks, so that a rerun
 # reproduces summary.json (and dvc.lock) exactly.
-TIMINGS = ("train_seconds", "feature_seconds")
+TIMINGS = ("train_seconds", "feature_seconds", "train_samples_per_second")
 
 
 def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: ModelParams, params: TrainParams,
