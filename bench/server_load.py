@@ -5,10 +5,10 @@
 Runs a `spectrogenre serve` process (default limits, memory capped at 6 GB by this script) and
 measures, one after the other:
 - 20 concurrent uploads of a 3-minute MP3: every status, latency p50 and p95, server peak RSS;
-- hostile uploads, each alone: a 12-hour silent FLAC, a WAV whose header claims 1 GHz, a 10-minute
-  silent Opus past --max-duration: status, seconds to the answer, server peak RSS;
+- hostile uploads, each alone: a 12-hour silent FLAC, a WAV whose header claims 1 GHz, a 15-minute
+  silent Opus past --max-duration, a 3-hour MP3: status, seconds to the answer, server peak RSS;
 - a 1 GB chunked body: seconds from passing the 20 MB limit to the 413, and the most the server's
-  temp folder held;
+  temp files held;
 - `predict` on a 3-minute and on a 3-hour MP3: peak RSS of each (bench.measure.run_measured).
 Writes bench/server_load.json and prints a Markdown table for bench/results.md.
 """
@@ -55,13 +55,13 @@ def synth_song(seconds: float, sr: int = 44100, seed: int = 0) -> np.ndarray:
 def write_inputs(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {name: folder / name for name in ("song_3min.mp3", "mix_3h.mp3", "silence_12h.flac", "rate_1ghz.wav",
-                                              "silence_10min.opus")}
+                                              "silence_15min.opus")}
     if not files["song_3min.mp3"].exists():
         sf.write(files["song_3min.mp3"], synth_song(180), 44100, format="MP3")
-    if not files["mix_3h.mp3"].exists():  # 3 hours, written an hour at a time
-        with sf.SoundFile(files["mix_3h.mp3"], "w", samplerate=22050, channels=1, format="MP3") as out:
-            for hour in range(3):
-                out.write(synth_song(3600, sr=22050, seed=hour)[:, 0])
+    if not files["mix_3h.mp3"].exists():  # 3 hours as the 3-minute song is made, written 10 minutes at a time
+        with sf.SoundFile(files["mix_3h.mp3"], "w", samplerate=44100, channels=2, format="MP3") as out:
+            for part in range(18):
+                out.write(synth_song(600, seed=part))
     if not files["silence_12h.flac"].exists():
         with sf.SoundFile(files["silence_12h.flac"], "w", samplerate=44100, channels=1, format="FLAC",
                           subtype="PCM_16") as out:
@@ -72,9 +72,9 @@ def write_inputs(folder: Path) -> dict[str, Path]:
         data = bytearray(files["rate_1ghz.wav"].read_bytes())
         data[24:28] = (1_000_000_000).to_bytes(4, "little")
         files["rate_1ghz.wav"].write_bytes(bytes(data))
-    if not files["silence_10min.opus"].exists() and shutil.which("ffmpeg"):
-        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "600",
-                        str(files["silence_10min.opus"])], check=True)
+    if not files["silence_15min.opus"].exists() and shutil.which("ffmpeg"):  # past --max-duration's 600 s
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "900",
+                        str(files["silence_15min.opus"])], check=True)
     return {name: path for name, path in files.items() if path.exists()}
 
 
@@ -107,6 +107,21 @@ class Server:
         """VmHWM: the most resident memory since the last reset_peak."""
         with open(f"/proc/{self.process.pid}/status") as status:
             return round(int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024, 1)
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return round(int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024, 1)
+
+    def temp_bytes(self) -> int:
+        """Bytes of the files the server holds open in its temp folder (spooled uploads are unlinked at once)."""
+        total = 0
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            try:
+                if os.readlink(fd).startswith(str(self.tmp)):
+                    total += fd.stat().st_size
+            except OSError:
+                continue
+        return total
 
     def stop(self) -> None:
         self.process.terminate()
@@ -143,7 +158,7 @@ def concurrent(server: Server, song: Path) -> dict:
     return {"statuses": statuses, "retry_after_on_every_503": all(a[2] for a in answers if a[0] == 503),
             "p50_s": round(statistics.median(ok), 2) if ok else None,
             "p95_s": round(ok[min(len(ok) - 1, int(0.95 * len(ok)))], 2) if ok else None,
-            "server_peak_rss_mb": server.peak_mb()}
+            "server_peak_rss_mb": server.peak_mb(), "server_rss_after_mb": server.rss_mb()}
 
 
 def hostile(server: Server, path: Path) -> dict:
@@ -154,7 +169,8 @@ def hostile(server: Server, path: Path) -> dict:
 
 
 def chunked_gigabyte(server: Server, limit_bytes: int) -> dict:
-    """Send a 1 GB chunked body; seconds from passing the limit to the answer, and the most the temp folder held."""
+    """Send a 1 GB chunked body; seconds from passing the limit to the answer, and the most the server's temp
+    files held (sampled after every MB sent)."""
     boundary = "bench-boundary"
     preamble = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
                 "Content-Type: audio/wav\r\n\r\n").encode()
@@ -183,7 +199,7 @@ def chunked_gigabyte(server: Server, limit_bytes: int) -> dict:
         sent += 1 << 20
         if passed_at is None and sent > limit_bytes:
             passed_at = time.perf_counter()
-        most_on_disk = max(most_on_disk, sum(f.stat().st_size for f in server.tmp.rglob("*") if f.is_file()))
+        most_on_disk = max(most_on_disk, server.temp_bytes())
     sock.close()
     return {"sent_mb": sent >> 20, "seconds_after_limit": round(answered_at - passed_at, 2) if answered_at else None,
             "temp_folder_peak_mb": round(most_on_disk / 2**20, 1)}
@@ -201,7 +217,7 @@ def main() -> None:
         try:
             results["concurrent_3min_mp3"] = concurrent(server, files["song_3min.mp3"])
             results["hostile"] = {name: hostile(server, files[name]) for name in
-                                  ("silence_12h.flac", "rate_1ghz.wav", "silence_10min.opus", "mix_3h.mp3")
+                                  ("silence_12h.flac", "rate_1ghz.wav", "silence_15min.opus", "mix_3h.mp3")
                                   if name in files}
             results["chunked_1gb"] = chunked_gigabyte(server, 20 << 20)
         finally:
