@@ -51,8 +51,9 @@ def load_classifier(path) -> keras.Model:
     return keras.models.load_model(path)
 
 
-# A fixed date for every .keras archive: Keras stamps the save time into it, so two saves of one model
-# would differ and a fresh clone's `dvc repro` would never reproduce the lock's hash.
+# A fixed date for every .keras archive: Keras stamps the save time into it (and object addresses into
+# its config), so two saves of one model would differ and a fresh clone's `dvc repro` would never
+# reproduce the lock's hash.
 ARCHIVE_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -72,6 +73,8 @@ def save_classifier(model: keras.Model, path: Path) -> None:
                     data = source.read(name)
                     if name == "metadata.json":
                         data = json.dumps(json.loads(data) | {"date_saved": "not recorded"}).encode()
+                    elif name == "config.json":
+                        data = json.dumps(_numbered_shared_objects(json.loads(data))).encode()
                     target.writestr(zipfile.ZipInfo(name, date_time=ARCHIVE_DATE), data,
                                     compress_type=zipfile.ZIP_DEFLATED)
         finally:
@@ -82,3 +85,19 @@ def predict_chunks(model: keras.Model, paths: list[Path]) -> tuple[np.ndarray, n
     """(model outputs (n, ...), true labels (n,), clip ids (n,)) of every clip in the chunk files, in order."""
     parts = [(model.predict_on_batch(x), y, ids) for x, y, ids in iter_batches(paths, batch_size=CLIPS_PER_PASS)]
     return tuple(np.concatenate(arrays) for arrays in zip(*parts))
+
+
+def _numbered_shared_objects(config):
+    """Keras names objects shared between layers by their Python id() (a memory address, new every run):
+    number them 1, 2, ... in order of appearance instead, the same number for the same object."""
+    numbers: dict[int, int] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            return {key: (numbers.setdefault(value, len(numbers) + 1) if key == "shared_object_id" else walk(value))
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(config)
