@@ -7,6 +7,8 @@ same as in training.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import tempfile
 from collections.abc import Callable, Iterable
@@ -31,7 +33,21 @@ from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
-PREDICT_BATCH = 16
+PREDICT_BATCH = 8  # windows per model call: memory is a few batches, whatever the song's length
+
+
+def release_memory() -> None:
+    """Give the heap's free pages back to the system (glibc keeps them otherwise, fragmented between the
+    windows' large arrays: without it a long song's resident size climbs for its first few hundred windows)."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+try:
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _libc.malloc_trim  # noqa: B018  glibc only
+except (OSError, AttributeError):
+    _libc = None
 
 
 def can_predict(path: Path) -> bool:
@@ -226,6 +242,7 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
         heard, probs = [], []
         for first in range(0, len(parts), PREDICT_BATCH):
             between_batches()
+            release_memory()
             clips = np.stack([np.concatenate([audio.read(s, e) for s, e in p]) for p in parts[first: first + PREDICT_BATCH]])
             # each window's RMS level: the silence rule's frame level, one frame per window
             loud = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= silence.threshold_db

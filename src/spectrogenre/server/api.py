@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,24 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
 from spectrogenre.errors import AudioError, AudioTooLong
-from spectrogenre.inference import can_predict, classify_file
+from spectrogenre.inference import can_predict, classify_file, release_memory
 from spectrogenre.server.errors import responses
 
 router = APIRouter(prefix="/api")
 
 
-def release_memory() -> None:
-    """Give the heap's free pages back to the system after a classification (glibc keeps them otherwise, per
-    thread arena, and the server's resident size would stay at its peak)."""
-    if _libc is not None:
-        _libc.malloc_trim(0)
-
-
-try:
-    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    _libc.malloc_trim  # noqa: B018  glibc only
-except (OSError, AttributeError):
-    _libc = None
 
 # Browsers upload recordings with a MIME type and often a generic file name ("blob").
 SUFFIX_BY_TYPE = {
