@@ -25,7 +25,6 @@ import numpy as np
 from bench.library import audio_seconds, tracks
 from bench.measure import bench_env, run_measured
 
-
 LABELS = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae")
 
 

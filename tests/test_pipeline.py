@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-
 import pytest
 
 from tests.tiny_project import TARGETS, restore, run, write_params
@@ -187,7 +186,10 @@ def test_augmented_seed_cnn_trains_in_the_train_and_crossval_stages(tiny_project
 
 
 def test_musicnn_model_trains_evaluates_and_exports_in_one_param(tiny_project, restore_after):
-    from spectrogenre.musicnn.checkpoint import MusicnnWeightsError, installed_checkpoint
+    from spectrogenre.musicnn.checkpoint import (
+        MusicnnWeightsError,
+        installed_checkpoint,
+    )
 
     try:
         installed_checkpoint()

@@ -10,11 +10,17 @@ from __future__ import annotations
 import pytest
 
 from spectrogenre.frontend import quantise_16bit
-from spectrogenre.resampler import resample
 from spectrogenre.inference import classify, decode
-from tests.browser.conftest import (ARTIFACTS, launch_chromium, open_phone, page_array, set_server_mode,
-                                   shown_verdict, wait_ready)
-
+from spectrogenre.resampler import resample
+from tests.browser.conftest import (
+    ARTIFACTS,
+    launch_chromium,
+    open_phone,
+    page_array,
+    set_server_mode,
+    shown_verdict,
+    wait_ready,
+)
 
 MAX_PROBABILITY_DIFF = 1e-3
 
