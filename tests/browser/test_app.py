@@ -177,3 +177,14 @@ def test_served_pages_are_cross_origin_isolated_and_the_model_runs_on_threads(ph
     }""", base64.b64encode(song.read_bytes()).decode())
     cores = phone.evaluate("navigator.hardwareConcurrency")
     assert result == {"threads": max(1, min(4, cores)), "isolated": True}
+
+
+def test_a_second_tap_cancels_a_recording(phone):
+    phone.click("#record")
+    phone.wait_for_function("document.getElementById('record-label').textContent.startsWith('Listening')")
+    phone.wait_for_timeout(1000)
+    phone.click("#record")
+    phone.wait_for_function("document.getElementById('status').textContent === 'Recording cancelled.'")
+    assert "error" not in (phone.get_attribute("#status", "class") or "")
+    assert phone.locator("#history li").count() == 0 and phone.is_hidden("#result")
+    phone.wait_for_function("!document.getElementById('record').disabled")  # ready for the next one

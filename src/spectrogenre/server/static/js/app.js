@@ -100,6 +100,10 @@ async function run(task) {
   try {
     await task();
   } catch (error) {
+    if (error.name === 'AbortError') {
+      setStatus('Recording cancelled.');
+      return;
+    }
     $('result').hidden = true; // the error is about this attempt: an earlier result must not look like its answer
     setStatus(explain(error), true);
   } finally {
@@ -141,25 +145,35 @@ async function classify({ pcm, upload, source }) {
   $('result').scrollIntoView({ behavior: 'smooth', block: 'nearest' }); // on a phone it sits below the buttons
 }
 
+let recording = null; // an AbortController while the microphone listens: a second tap cancels
+
 function onRecord() {
+  if (recording) {
+    recording.abort();
+    return;
+  }
   run(async () => {
+    recording = new AbortController();
     $('record').classList.add('recording');
-    $('record-label').textContent = 'Listening';
+    $('record').disabled = false; // tappable again, to cancel
+    $('record-label').textContent = 'Listening (tap to cancel)';
     setStatus(`Recording ${clipSeconds} s: keep the phone near the music…`);
-    const recording = await record(clipSeconds, (elapsed, level) => {
+    const recorded = await record(clipSeconds, (elapsed, level) => {
       $('record').style.setProperty('--progress', Math.min(1, elapsed / clipSeconds));
       $('countdown').textContent = Math.max(0, Math.ceil(clipSeconds - elapsed));
       $('level').style.width = `${(100 * level).toFixed(0)}%`;
-    }).finally(() => {
+    }, recording.signal).finally(() => {
+      recording = null;
+      $('record').disabled = true; // until the classification ends
       $('record-label').textContent = `Record ${clipSeconds} s`;
       $('record').style.setProperty('--progress', 0);
     });
-    window.spectrogenre.lastRecording = recording;
+    window.spectrogenre.lastRecording = recorded;
     const name = `Recording ${new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(new Date())}`;
     await classify({
       source: name,
-      pcm: async () => recording,
-      upload: async () => ({ blob: encodeWav(recording.samples, recording.rate), name: 'recording.wav' }),
+      pcm: async () => recorded,
+      upload: async () => ({ blob: encodeWav(recorded.samples, recorded.rate), name: 'recording.wav' }),
     });
   });
 }

@@ -9,11 +9,20 @@ function level(block) {
   return Math.min(1, Math.max(0, 1 - (10 * Math.log10(power + 1e-12)) / LEVEL_FLOOR_DB));
 }
 
+/** The error a cancelled recording ends with (its name: 'AbortError'). */
+export class RecordingCancelled extends Error {
+  constructor() {
+    super('Recording cancelled.');
+    this.name = 'AbortError';
+  }
+}
+
 /**
  * Record `seconds` of audio: {samples: mono Float32Array, rate}. onBlock(elapsed seconds,
  * level in [0, 1]) is called a few dozen times a second for the countdown and the meter.
+ * `signal` (an AbortSignal) cancels it: the microphone is released and RecordingCancelled thrown.
  */
-export async function record(seconds, onBlock) {
+export async function record(seconds, onBlock, signal) {
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error('recording needs a secure page: open the app over HTTPS (spectrogenre serve --https) or on localhost');
   }
@@ -25,7 +34,7 @@ export async function record(seconds, onBlock) {
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     });
     try {
-      return await capture(context, stream, seconds, onBlock);
+      return await capture(context, stream, seconds, onBlock, signal);
     } finally {
       stream.getTracks().forEach((track) => track.stop());
     }
@@ -34,12 +43,14 @@ export async function record(seconds, onBlock) {
   }
 }
 
-async function capture(context, stream, seconds, onBlock) {
+async function capture(context, stream, seconds, onBlock, signal) {
   await context.audioWorklet.addModule(new URL('capture-worklet.js', import.meta.url));
   const node = new AudioWorkletNode(context, 'capture');
   const samples = new Float32Array(Math.ceil(seconds * context.sampleRate));
   let filled = 0;
-  await new Promise((resolve) => {
+  await new Promise((resolve, reject) => {
+    if (signal?.aborted) reject(new RecordingCancelled());
+    signal?.addEventListener('abort', () => reject(new RecordingCancelled()), { once: true });
     node.port.onmessage = ({ data }) => {
       const block = data.subarray(0, samples.length - filled);
       samples.set(block, filled);
