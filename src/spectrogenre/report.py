@@ -21,6 +21,8 @@ REPORTED_METRICS = (
     r"(clip|track)\.[^.]+\.(accuracy|macro_f1)",
     r"test_per_genre\..+\.f1",
     r"bytes\..+",
+    r"best_epoch|epochs_run",
+    r"calibration\.test_ece(_raw)?",
 )
 # dvc.yaml's confusion plot and its top-level training curves; the PNG is named after the target's stem.
 PLOTS = ("data/evaluate/confusion.csv", "accuracy", "loss")
