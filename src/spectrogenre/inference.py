@@ -143,6 +143,7 @@ class SpooledAudio:
 
     def __exit__(self, *exc) -> None:
         self.file.close()
+        release_memory()  # the song's work is over, whether it succeeded or not
 
     def append(self, block: np.ndarray) -> None:
         steps = np.rint(quantise_16bit(block) * 32768.0).astype(np.int16)

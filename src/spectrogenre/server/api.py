@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
 from spectrogenre.errors import AudioError, AudioTooLong
-from spectrogenre.inference import can_predict, classify_file, release_memory
+from spectrogenre.inference import can_predict, classify_file
 from spectrogenre.server.errors import responses
 
 router = APIRouter(prefix="/api")
@@ -77,10 +77,7 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
             # once, so memory is bounded by the workers, not the queue; the time limit starts now.
             async with request.app.state.working:
                 limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s)
-                try:
-                    verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
-                finally:
-                    await run_in_threadpool(release_memory)
+                verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
         except AudioTooLong:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
                                      f"classifies per upload") from None
