@@ -18,6 +18,7 @@ from spectrogenre.audio_io import atomic_flac_writer, read_mono
 from spectrogenre.cluster import executor, ordered_map
 from spectrogenre.errors import AudioError, LibraryError
 from spectrogenre.files import fresh_dir, write_csv
+from spectrogenre.frontend import to_int16_steps
 from spectrogenre.library.scan import library_root
 
 INDEX_COLUMNS = ["genre", "genre_file", "group", "grouped_by", "album", "artist", "track", "start", "end"]
@@ -34,7 +35,7 @@ def decode_track(path: Path, sample_rate: int):
         audio = read_mono(path, sample_rate=sample_rate)
     except AudioError as err:
         return err.problem
-    return np.clip(np.rint(np.clip(audio, -1.0, 1.0) * 32768.0), -32768, 32767).astype(np.int16)
+    return to_int16_steps(audio)
 
 
 def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:

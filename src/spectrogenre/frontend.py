@@ -88,6 +88,11 @@ class Frontend:
         return cls(**values)
 
 
+def to_int16_steps(audio: np.ndarray) -> np.ndarray:
+    """Float audio (n,) in [-1, 1] as int16 steps, rounded as libsndfile's PCM_16 write does (clipped first)."""
+    return np.clip(np.rint(np.clip(audio, -1.0, 1.0) * 32768.0), -32768, 32767).astype(np.int16)
+
+
 def quantise_16bit(audio: np.ndarray) -> np.ndarray:
     """Round float audio (n,) to 16-bit steps exactly as libsndfile's PCM_16 write-then-read does.
 
@@ -95,8 +100,7 @@ def quantise_16bit(audio: np.ndarray) -> np.ndarray:
     path quantises the same way; otherwise empty spectrogram bins sit at the -100 dB
     floor at inference but at the ~-80 dB quantisation noise in training.
     """
-    steps = np.clip(np.rint(np.clip(audio, -1.0, 1.0) * 32768.0), -32768, 32767)
-    return (steps / 32768.0).astype(np.float32)
+    return (to_int16_steps(audio) / 32768.0).astype(np.float32)
 
 
 def hann_window(n: int) -> np.ndarray:

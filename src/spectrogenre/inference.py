@@ -27,7 +27,7 @@ from spectrogenre.audio_io import (
 from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit
+from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit, to_int16_steps
 from spectrogenre.litert import ModelPool
 from spectrogenre.params import TrimParams
 from spectrogenre.trim import frame_levels_db, kept_intervals
@@ -146,7 +146,7 @@ class SpooledAudio:
         release_memory()  # the song's work is over, whether it succeeded or not
 
     def append(self, block: np.ndarray) -> None:
-        steps = np.rint(quantise_16bit(block) * 32768.0).astype(np.int16)
+        steps = to_int16_steps(block)
         self.file.write(steps.tobytes())
         self.n_samples += len(steps)
         frames = np.concatenate([self._partial, steps / np.float32(32768.0)])
