@@ -15,9 +15,15 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
          trim: Annotated[Path, typer.Option(help="The trim stage's folder (kept audio for train.random_offsets).")],
          clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
+    import os
+
     from spectrogenre.crossval import cross_validate
+    from spectrogenre.distributed import TF_CONFIG
     from spectrogenre.offsets import offsets_for_training
 
+    # The folds train on this machine (its GPUs, if several): a TF_CONFIG cluster trains the train stage, whose
+    # command its workers run; they do not run the folds, so a fold joining the cluster would wait for them forever.
+    os.environ.pop(TF_CONFIG, None)
     params = load_params()
     offsets_for = offsets_for_training(concat, trim, clips, params.frontend) if params.train.random_offsets else None
     metrics = cross_validate(features, split, concat, out, model=params.model, params=params.train,

@@ -95,8 +95,9 @@ def iter_batches(paths: list[Path], *, batch_size: int, rng: np.random.Generator
         yield x.astype(dtype, copy=False), y, ids
 
 
-def standardisation(paths: list[Path]) -> tuple[float, float]:
-    """Mean and standard deviation of every value in the chunks' x, computed in one streamed pass."""
+def standardisation_sums(paths: list[Path]) -> np.ndarray:
+    """(count, sum, sum of squares) of every value in the chunks' x, in float64, computed in one streamed pass:
+    sums of several shards add up to those of all of them (distributed training adds the workers')."""
     count, total, total_sq = 0, 0.0, 0.0
     for path in paths:
         x, _, _ = load_chunk(path, dtype=np.float16)
@@ -106,5 +107,16 @@ def standardisation(paths: list[Path]) -> tuple[float, float]:
             total += float(block.sum())
             total_sq += float(block @ block)
         del x
+    return np.array([count, total, total_sq], np.float64)
+
+
+def standardisation_from_sums(sums: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation from standardisation_sums."""
+    count, total, total_sq = (float(value) for value in sums)
     mean = total / count
     return mean, float(np.sqrt(max(total_sq / count - mean**2, 1e-12)))
+
+
+def standardisation(paths: list[Path]) -> tuple[float, float]:
+    """Mean and standard deviation of every value in the chunks' x, computed in one streamed pass."""
+    return standardisation_from_sums(standardisation_sums(paths))

@@ -5,6 +5,7 @@ accuracy; the same training then runs again on train + val for that many epochs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,17 +22,18 @@ if TYPE_CHECKING:
 
 
 def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams,
-                     offsets: RandomOffsetClips | None) -> tf.data.Dataset:
+                     offsets: RandomOffsetClips | None, rng: np.random.Generator | None = None) -> tf.data.Dataset:
     """The seed CNN's training input: (x float32 (b, *input_shape), soft labels (b, n_genres)), augmented.
 
-    From the stored chunks, or with `offsets` new clips at random offsets every epoch.
+    From the stored chunks, or with `offsets` new clips at random offsets every epoch. Shuffled and
+    augmented by `rng` (default: seeded with train.seed).
     """
     import tensorflow as tf
 
     from spectrogenre.augment import augment_batch
     from spectrogenre.streaming import chunk_dataset
 
-    rng = np.random.default_rng(params.seed)
+    rng = np.random.default_rng(params.seed) if rng is None else rng
     if offsets is None:
         data = chunk_dataset(train_paths, input_shape, batch_size=params.batch_size, rng=rng,
                              shuffle_chunks=params.shuffle_chunks)
@@ -58,7 +60,16 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Pat
     val probabilities are the held-out ones); then train again on train + val for that many epochs.
 
     offsets / refit_offsets: with train.random_offsets, the train clips' and the train + val clips' audio.
+    Under a tf.distribute strategy (distributed.training_strategy: several GPUs, or a TF_CONFIG cluster) the
+    same, each worker on its shard of the chunks (_fit_distributed).
     """
+    from spectrogenre.distributed import training_strategy
+
+    strategy = training_strategy()  # first: a cluster's collective ops are set up before TensorFlow starts
+    if strategy is not None:
+        return _fit_distributed(strategy, params, train_paths=train_paths, val_paths=val_paths,
+                                input_shape=input_shape, n_genres=n_genres, live_dir=live_dir, offsets=offsets)
+
     import tensorflow as tf
 
     from spectrogenre.chunks import count_rows
@@ -92,17 +103,81 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Pat
 
 def _compiled(paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams):
     """A fresh seed CNN (seeded) standardised on the clips of `paths`, compiled; and (mean, std) in dB."""
+    from spectrogenre.chunks import standardisation
+
+    mean, std = standardisation(paths)
+    return _builder(input_shape, n_genres=n_genres, params=params)(mean, std), (mean, std)
+
+
+def _builder(input_shape: tuple[int, int], *, n_genres: int, params: TrainParams) -> Callable:
+    """build(mean, std): a fresh seed CNN, seeded with train.seed, standardised with mean and std dB, compiled."""
     import keras
 
-    from spectrogenre.chunks import standardisation
     from spectrogenre.model import build_seed_cnn
 
-    keras.utils.set_random_seed(params.seed)
-    mean, std = standardisation(paths)
-    model = build_seed_cnn(input_shape, n_genres, mean=mean, std=std)
-    model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model, (mean, std)
+    def build(mean: float, std: float) -> keras.Model:
+        keras.utils.set_random_seed(params.seed)
+        model = build_seed_cnn(input_shape, n_genres, mean=mean, std=std)
+        model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def _fit_distributed(strategy, params: TrainParams, *, train_paths: list[Path], val_paths: list[Path],
+                     input_shape: tuple[int, int], n_genres: int, live_dir: Path,
+                     offsets: RandomOffsetClips | None) -> Fitted:
+    """fit under a tf.distribute strategy: the best epoch by validation accuracy of all workers' val clips (early
+    stopping as on one device), then train + val for that many epochs; every worker streams its own shard."""
+    from spectrogenre.distributed import DistributedTrainer, EarlyStop
+    from spectrogenre.fitting import Fitted, best_epoch, live
+    from spectrogenre.model import predict_chunks
+
+    if offsets is not None:
+        raise ValueError("train.random_offsets cuts clips from the audio, which is not sharded between workers: "
+                         "set it to false to train under tf.distribute (TF_CONFIG, or several GPUs)")
+    started = time.perf_counter()
+    trainer = DistributedTrainer(
+        strategy, build=_builder(input_shape, n_genres=n_genres, params=params), batch_size=params.batch_size,
+        seed=params.seed, batches=lambda paths, rng: training_batches(paths, input_shape, n_genres=n_genres,
+                                                                      params=params, offsets=None, rng=rng))
+    model, mean_std = trainer.fresh_model(train_paths)
+    stop, best_weights, val_accuracy, val_loss = EarlyStop(params.patience, params.start_from_epoch), None, [], []
+    with live(live_dir) as log:
+        def on_epoch(epoch: int, loss: float, accuracy: float) -> bool:
+            nonlocal best_weights
+            epoch_val_loss, epoch_val_accuracy = trainer.evaluate(model, val_paths)
+            val_loss.append(epoch_val_loss)
+            val_accuracy.append(epoch_val_accuracy)
+            for name, value in (("train/loss", loss), ("train/accuracy", accuracy), ("eval/loss", epoch_val_loss),
+                                ("eval/accuracy", epoch_val_accuracy)):
+                log.log_metric(name, round(float(value), 6))
+            log.next_step()
+            print(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.4f}, val_loss {epoch_val_loss:.4f}, "
+                  f"val_accuracy {epoch_val_accuracy:.4f}", flush=True)
+            keep, halt = stop.update(epoch_val_accuracy)
+            if keep:
+                best_weights = model.get_weights()
+            return halt
+
+        trainer.epochs(model, train_paths, epochs=params.epochs, on_epoch=on_epoch)
+    model.set_weights(best_weights)
+    probs, labels, _ = predict_chunks(trainer.plain_copy(model, mean_std), val_paths)
+    summary = {"best_epoch": best_epoch(val_accuracy, val_loss),
+               "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
+
+    both = [*train_paths, *val_paths]
+    model, (mean, std) = trainer.fresh_model(both)
+    trainer.epochs(model, both, epochs=summary["best_epoch"])
+    seconds = time.perf_counter() - started
+    return Fitted(trainer.plain_copy(model, (mean, std)), held_out=(probs, labels), summary=summary | {
+        "train_clips_from": "fixed cuts", "fitted_on": f"train + val clips, {summary['best_epoch']} epochs",
+        "distributed": {"strategy": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync),
+                        "workers": trainer.workers, "worker": trainer.worker,
+                        "train_chunk_files": len(trainer.mine(train_paths))},
+        "train_seconds": round(seconds, 1), "input_mean_db": round(mean, 3), "input_std_db": round(std, 3),
+    })
 
 
 KIND = ModelKind(name="seed_cnn", description="the seed's CNN on the log spectrogram, trained from scratch", fit=fit)
