@@ -30,6 +30,39 @@ def noise(seconds: float, *, sr: int = 8000, amp: float = 0.3, seed: int = 0) ->
     return np.random.default_rng(seed).uniform(-amp, amp, int(round(seconds * sr))).astype(np.float32)
 
 
+def colored_noise(seconds: float, *, exponent: float, sr: int = 16000, level_db: float = -20.0,
+                  seed: int = 0) -> np.ndarray:
+    """Gaussian noise whose power falls as 1 / f**exponent (0 white, 1 pink, 2 brown) at `level_db` dBFS RMS."""
+    n = int(round(seconds * sr))
+    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=n))
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    freqs[0] = freqs[1]
+    x = np.fft.irfft(spectrum / freqs ** (exponent / 2), n)
+    return (x / np.sqrt(np.mean(x**2)) * 10 ** (level_db / 20)).astype(np.float32)
+
+
+def hum(seconds: float, *, sr: int = 16000, level_db: float = -20.0, mains_hz: float = 50.0) -> np.ndarray:
+    """Mains hum: mains_hz and its harmonics up to the 7th (amplitudes 1/k), with pink noise 26 dB below."""
+    t = np.arange(int(round(seconds * sr))) / sr
+    tone = sum(np.sin(2 * np.pi * mains_hz * k * t) / k for k in range(1, 8))
+    tone = tone / np.sqrt(np.mean(tone**2)) * 10 ** (level_db / 20)
+    return (tone + colored_noise(seconds, exponent=1, sr=sr, level_db=level_db - 26)).astype(np.float32)
+
+
+def melody(seconds: float, *, sr: int = 16000, note_seconds: float = 0.25, amp: float = 0.3, seed: int = 0) -> np.ndarray:
+    """Music in miniature: random notes of a scale (harmonics to 5 kHz), each note_seconds long and decaying."""
+    rng = np.random.default_rng(seed)
+    per_note = int(round(note_seconds * sr))
+    t = np.arange(per_note) / sr
+    notes = []
+    for _ in range(int(np.ceil(seconds / note_seconds))):
+        f0 = 220.0 * 2 ** (rng.choice([0, 2, 4, 5, 7, 9, 11, 12]) / 12)
+        tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, int(5000 // f0) + 1))
+        notes.append(tone * np.exp(-t / (note_seconds / 3)))
+    out = np.concatenate(notes)[: int(round(seconds * sr))]
+    return (amp * out / np.abs(out).max()).astype(np.float32)
+
+
 GENRE_SOUNDS = {
     "Drone": lambda s, sr, k: sine(s, freq=220.0 * (1 + 0.05 * k), sr=sr),
     "Clicks": lambda s, sr, k: clicks(s, rate_hz=4.0 + k, sr=sr),

@@ -4,7 +4,8 @@ import pytest
 from spectrogenre.frontend import Frontend
 from spectrogenre.inference import windows
 from spectrogenre.params import TrimParams
-from tests.synth import silence, sine
+from spectrogenre.steady import SteadyNoiseRule
+from tests.synth import colored_noise, hum, melody, silence, sine
 
 FRONTEND = Frontend(sample_rate=1000, clip_seconds=15.0, n_fft=64, hop_length=100)
 SILENCE = TrimParams(min_silence_s=1.0, threshold_db=-50.0, frame_seconds=0.02)
@@ -42,13 +43,16 @@ class LevelModel:
         return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
 
 
-def exported_with(model, *, unsure_below=0.5, temperature=1.0):
+def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, sample_rate=8000):
+    """An export around a stand-in model. The steady-noise rule is off unless asked for: steady sines stand in
+    for music in these tests, and the rule rightly calls a constant tone noise."""
     from spectrogenre.inference import ExportedModel
 
-    return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256,
+    return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=sample_rate, clip_seconds=2.0, n_fft=256,
                                                                 hop_length=128),
                          silence=TrimParams(), unsure_below=unsure_below, temperature=temperature, hop_seconds=2.0,
-                         short_tolerance_s=1.0, kind="test", version="test", model=model)
+                         short_tolerance_s=1.0, kind="test", version="test", model=model,
+                         steady_noise=SteadyNoiseRule(below_db=steady_below_db))
 
 
 @pytest.mark.parametrize("audio", [
@@ -64,6 +68,30 @@ def test_silence_and_near_silence_get_no_music_heard_never_a_genre(audio):
         "no music heard", None, "no music heard", {})
     assert model.calls == 0  # nothing near-silent reaches the model
     assert {w["genre"] for w in verdict.windows} == {"no music heard"}
+
+
+@pytest.mark.parametrize("level_db", [-10, -30, -45])
+@pytest.mark.parametrize("kind", ["white", "pink", "brown", "hum"])
+def test_noise_at_any_level_gets_no_music_heard_never_a_genre(kind, level_db):
+    from spectrogenre.inference import classify
+
+    audio = (hum(20.0, sr=16000, level_db=level_db) if kind == "hum" else
+             colored_noise(20.0, exponent=["white", "pink", "brown"].index(kind), sr=16000, level_db=level_db))
+    model = LevelModel(0.99)  # a model that would call anything "A", 99 % sure
+    verdict = classify(audio, exported_with(model, steady_below_db=0.75, sample_rate=16000), hop_seconds=2.0)
+    assert (verdict.status, verdict.genre, verdict.probabilities) == ("no music heard", None, {})
+    assert model.calls == 0
+
+
+def test_only_the_music_of_a_song_with_a_noisy_intro_is_classified():
+    from spectrogenre.inference import classify
+
+    # 4 s of pink noise, then 4 s of notes: windows of 2 s every 2 s are noise, noise, music, music
+    audio = np.concatenate([colored_noise(4.0, exponent=1, sr=16000, level_db=-20), melody(4.0, sr=16000)])
+    model = LevelModel(0.8)
+    verdict = classify(audio, exported_with(model, steady_below_db=0.75, sample_rate=16000), hop_seconds=2.0)
+    assert [w["genre"] for w in verdict.windows] == ["no music heard", "no music heard", "A", "A"]
+    assert (verdict.status, verdict.genre) == ("genre", "A") and model.calls == 2
 
 
 def test_quiet_windows_are_left_out_of_a_songs_verdict():

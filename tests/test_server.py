@@ -111,3 +111,16 @@ def test_the_docs_page_loads_nothing_from_another_site(client):
     for pair in urls:
         for url in filter(None, pair):
             assert client.get(url).status_code == 200, url
+
+
+def test_steady_noise_gets_no_music_heard_from_the_api(tiny_project, tmp_path):
+    from tests.synth import colored_noise
+    from tests.test_predict import export_with_steady_rule
+
+    settings = ServerSettings(export_dir=export_with_steady_rule(tiny_project, tmp_path / "export"), max_upload_mb=1)
+    with TestClient(create_app(settings)) as client:
+        noise = colored_noise(20.0, exponent=1, sr=8000, level_db=-25)
+        body = client.post("/api/classify", files={"file": ("fan.wav", wav_bytes(noise), "audio/wav")}).json()
+        assert (body["status"], body["verdict"], body["genre"], body["probabilities"], body["top"]) == (
+            "no music heard", "no music heard", None, {}, [])
+        assert {window["genre"] for window in body["windows"]} == {"no music heard"}

@@ -1,6 +1,6 @@
 """Stage `export`: TFLite models (float and dynamic-range quantised) and the spec inference reads.
 
-spec.json holds the labels, the front end, the silence rule, the windows (hop, short-file
+spec.json holds the labels, the front end, the silence and steady-noise rules, the windows (hop, short-file
 tolerance), the verdict rule (when a track is "unsure"), the model kind, the evaluation
 figures and the export's version: everything an inference path (predict, the server, a
 phone) needs besides the model file, and the one place each of those values lives.
@@ -26,6 +26,7 @@ from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import ExportParams, TrimParams
 from spectrogenre.quiet import native_stderr_silenced, stdout_silenced
 from spectrogenre.resampler import RESAMPLER
+from spectrogenre.steady import SteadyNoiseRule
 
 FLOAT_MODEL = "model.tflite"
 QUANTISED_MODEL = "model_dynamic_range.tflite"
@@ -82,6 +83,7 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
         "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
         "resampler": RESAMPLER,
         "silence": asdict(trim),
+        "steady_noise": asdict(SteadyNoiseRule(below_db=export.steady_noise_below_db)),
         "verdict": {"unsure_below": export.unsure_below, "temperature": evaluation["calibration"]["temperature"]},
         "windows": {"hop_seconds": export.hop_seconds, "short_tolerance_s": export.short_tolerance_s},
         "kind": kind,

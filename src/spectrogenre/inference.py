@@ -30,6 +30,7 @@ from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit, to_int16_steps
 from spectrogenre.litert import ModelPool
 from spectrogenre.params import TrimParams
+from spectrogenre.steady import SteadyNoiseRule, is_steady_noise
 from spectrogenre.trim import frame_levels_db, kept_intervals
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -77,6 +78,7 @@ class ExportedModel:
     version: str
     model: ModelPool = field(compare=False, repr=False)
     model_path: Path = Path()
+    steady_noise: SteadyNoiseRule = field(default_factory=SteadyNoiseRule)
 
     @classmethod
     def load(cls, path: Path, *, copies: int = 1) -> ExportedModel:
@@ -101,7 +103,9 @@ class ExportedModel:
                    hop_seconds=float(spec["windows"]["hop_seconds"]),
                    short_tolerance_s=float(spec["windows"]["short_tolerance_s"]), kind=spec["kind"],
                    version=spec["version"], model=ModelPool(model_file, copies=copies),
-                   model_path=model_file)
+                   model_path=model_file,
+                   # an export from before the rule: the rule's defaults (noise never gets a genre)
+                   steady_noise=SteadyNoiseRule(**spec.get("steady_noise", {})))
 
 
 @dataclass(frozen=True)
@@ -228,8 +232,9 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
 
     Each window's probabilities are calibrated by the export's temperature, then averaged.
     A window whose RMS level is below the silence rule's threshold (silence, near-silence
-    that the rule could not cut because it is all there is) is not classified; with no
-    other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
+    that the rule could not cut because it is all there is) is not classified, nor is one
+    the steady-noise rule calls noise (steady.py: hiss, hum, room tone at any level); with
+    no other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
     the verdict is UNSURE. Windows start every `hop_seconds` (default: the export's).
     `between_batches` runs before each batch of windows (a time limit).
     """
@@ -247,9 +252,11 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
             clips = np.stack([np.concatenate([audio.read(s, e) for s, e in p]) for p in parts[first: first + PREDICT_BATCH]])
             # each window's RMS level: the silence rule's frame level, one frame per window
             loud = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= silence.threshold_db
-            heard.append(loud)
-            if loud.any():
-                probs.append(exported.model.predict(log_spectrogram(clips[loud], frontend)))
+            music = np.array([sound and not is_steady_noise(clip, frontend.sample_rate, exported.steady_noise)
+                              for clip, sound in zip(clips, loud)], dtype=bool)
+            heard.append(music)
+            if music.any():
+                probs.append(exported.model.predict(log_spectrogram(clips[music], frontend)))
     heard = np.concatenate(heard)
     probs = apply_temperature(np.concatenate(probs), exported.temperature) if probs else np.zeros((0, len(exported.labels)))
     window_probs = iter(probs)

@@ -206,12 +206,14 @@ class ExportParams:
     """The float TFLite model must match Keras within `tolerance` on the test clips. The rest goes into
     spec.json, which predict, the server and the app all read: a track whose best genre's mean
     probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
-    recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused."""
+    recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused; a
+    window steadier than `steady_noise_below_db` is noise, not classified (steady.py; 0: off)."""
 
     tolerance: float = 1e-5
     unsure_below: float = 0.5
     hop_seconds: float = 7.5
     short_tolerance_s: float = 1.0
+    steady_noise_below_db: float = 0.75
 
     def __post_init__(self):
         if not 0 <= self.unsure_below <= 1:
@@ -219,6 +221,8 @@ class ExportParams:
         if self.hop_seconds <= 0 or self.short_tolerance_s < 0:
             raise ParamsError(f"export.hop_seconds must be > 0 and export.short_tolerance_s >= 0, got "
                               f"{self.hop_seconds} and {self.short_tolerance_s}")
+        if self.steady_noise_below_db < 0:
+            raise ParamsError(f"export.steady_noise_below_db must be >= 0 (0: off), got {self.steady_noise_below_db}")
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,8 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
     for name, hz in [("bass", 150), ("treble", 5000)]:  # a tone in a band's range is that band's genre
         path = audio_dir / f"tone_{hz}hz_16k.wav"
         t = np.arange(20 * 16000) / 16000
-        sf.write(path, 0.3 * np.sin(2 * np.pi * hz * t), 16000, subtype="PCM_16")
+        pulse = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)  # 4 pulses a second: a steady tone is noise, not music
+        sf.write(path, 0.3 * np.sin(2 * np.pi * hz * t) * pulse, 16000, subtype="PCM_16")
         report.append(compare_song(musicnn_phone, musicnn_export, path))
         assert report[-1]["genre"] == [name, name]
     ARTIFACTS.mkdir(exist_ok=True)
@@ -205,3 +206,33 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
         assert case["max_abs_db_diff"] <= MAX_DIFF["musicnn"], case
         assert case["max_abs_probability_diff"] <= MAX_PROBABILITY_DIFF, case
         assert case["genre"][0] == case["genre"][1], case
+
+
+def test_steady_noise_rule_matches_python(phone):
+    """steady.js's steadiness of noise and music clips at both front-end rates is Python's, to rounding."""
+    from dataclasses import asdict
+
+    from spectrogenre.steady import SteadyNoiseRule, steadiness_db
+    from tests.synth import colored_noise, hum
+
+    rule = SteadyNoiseRule()
+    job = plan_library(albums_per_genre=3, tracks_per_album=1)[-1]
+    cases = []
+    for sr in (16000, 22050):
+        music = render_track(dataclasses.replace(job, seconds=16.0, sr=sr, channels=1)).reshape(-1)[: 15 * sr]
+        for name, clip in [("music", music), ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)),
+                           ("hum", hum(15.0, sr=sr)), ("bass", 0.5 * np.sin(2 * np.pi * 80 * np.arange(15 * sr) / sr))]:
+            clip = quantise_16bit(clip)
+            js = phone.evaluate("""async ([encoded, sr, rule]) => {
+                const { steadinessDb } = await import(new URL('js/steady.js', document.baseURI));
+                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
+                const value = steadinessDb(clip, sr, rule);
+                return Number.isFinite(value) ? value : String(value);
+            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            cases.append((name, sr, js, steadiness_db(clip, sr, rule)))
+    for name, sr, js, python in cases:
+        if python == float("inf"):
+            assert js == "Infinity", (name, sr, js)
+        else:
+            assert abs(js - python) < 1e-9, (name, sr, js, python)
+    assert {name for name, _, js, python in cases if python < rule.below_db} == {"pink", "hum"}

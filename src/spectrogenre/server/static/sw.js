@@ -21,7 +21,7 @@ const SHELL = [
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
   'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/history.js',
   'js/flatbuffer.js', 'js/model.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
-  'js/verdicts.js', 'js/wav.js', 'js/windows.js',
+  'js/steady.js', 'js/verdicts.js', 'js/wav.js', 'js/windows.js',
 ];
 const ROOT = new URL('./', self.location).pathname;
 

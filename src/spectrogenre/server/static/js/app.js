@@ -212,7 +212,7 @@ function showResult(entry) {
   $('confidence').textContent = {
     genre: `${percent(entry.confidence)} confidence`,
     [UNSURE]: `only ${percent(entry.confidence)} sure: too close to call`,
-    [NO_MUSIC]: 'only silence or near-silence: nothing to classify',
+    [NO_MUSIC]: 'only silence or steady noise: nothing to classify',
   }[status];
   $('bars').replaceChildren(...order.map(([genre, p]) => {
     const item = document.createElement('li');

@@ -6,6 +6,7 @@ import { loadModel } from './model.js';
 import { resample } from './resample.js';
 import { roundHalfEven } from './round.js';
 import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
+import { DEFAULT_RULE, isSteadyNoise } from './steady.js';
 import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { cutWindows } from './windows.js';
 
@@ -55,7 +56,8 @@ export class DeviceClassifier {
    * {status ('genre', 'unsure' or 'no music heard'), genre (the best guess; null when no music),
    * confidence, probabilities {label: p}, windows [{start_s, end_s, genre, confidence}],
    * spectrogram (the first classified window's, [bins, frames] row-major), shape, timings (ms)}.
-   * A window below the silence rule's threshold is not classified.
+   * A window below the silence rule's threshold is not classified, nor one the steady-noise rule
+   * calls noise (steady.js).
    */
   async classify(samples, rate, onProgress = () => {}) {
     const { frontend, labels } = this.spec;
@@ -70,7 +72,8 @@ export class DeviceClassifier {
     let heard = 0;
     for (const [i, part] of windows.entries()) {
       onProgress(i / windows.length);
-      if (!(part.level_db >= this.spec.silence.threshold_db)) {
+      if (!(part.level_db >= this.spec.silence.threshold_db)
+        || isSteadyNoise(part.clip, frontend.sample_rate, this.spec.steady_noise ?? DEFAULT_RULE)) {
         timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: NO_MUSIC, confidence: null });
         continue;
       }

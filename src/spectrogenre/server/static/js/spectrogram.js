@@ -15,7 +15,7 @@ export const KINDS = ['stft', 'mel', 'musicnn'];
 const isPowerOfTwo = (n) => n >= 2 && (n & (n - 1)) === 0;
 
 /** Cos/sin tables of 2 pi n / n_fft and the periodic Hann window (scipy's get_window("hann", n_fft)). */
-function tables(nFft) {
+export function tables(nFft) {
   const cos = new Float64Array(nFft);
   const sin = new Float64Array(nFft);
   const window = new Float64Array(nFft);
@@ -62,7 +62,7 @@ function dft(x, { cos, sin }, re, im) {
  * the real spectrum untangled from it. All in float64; `reverse` holds the bit-reversed
  * indices of n_fft / 2.
  */
-function fft(x, { cos, sin, reverse, zr, zi }, re, im) {
+export function fft(x, { cos, sin, reverse, zr, zi }, re, im) {
   const nFft = x.length;
   const size = nFft / 2;
   for (let n = 0; n < size; n++) {

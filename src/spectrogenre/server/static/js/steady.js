@@ -1,0 +1,79 @@
+// The steady-noise rule of spectrogenre/steady.py, with spec.json's steady_noise values: a window
+// whose sound does not change (hiss, hum, room tone, at any level) is noise, not music. The same
+// arithmetic in float64: frames of a power of two of samples, periodic Hann, power summed over
+// wide bands, each band's dB level over the frames, its standard deviation; the median over the
+// bands within span_db of the loudest.
+
+import { fft, tables } from './spectrogram.js';
+
+// The rule's values when a spec.json predates it (as ExportedModel.load does).
+export const DEFAULT_RULE = {
+  below_db: 0.75, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
+};
+const LEVEL_FLOOR = 1e-20;
+
+let cached = {};
+
+/** Samples per analysis frame: frame_seconds rounded up to a power of two. */
+function frameSamples(rule, sampleRate) {
+  return 2 ** Math.max(1, Math.ceil(Math.log2(rule.frame_seconds * sampleRate)));
+}
+
+/** Each band's FFT bins [first, stop). */
+function bandBins(rule, sampleRate, n) {
+  const top = Math.min(rule.high_hz, sampleRate / 2);
+  const count = Math.max(0, Math.floor((top - rule.low_hz) / rule.band_hz));
+  const bins = [];
+  for (let i = 0; i < count; i++) {
+    const a = rule.low_hz + i * rule.band_hz;
+    const b = rule.low_hz + (i + 1) * rule.band_hz;
+    bins.push([Math.ceil((a * n) / sampleRate), Math.ceil((b * n) / sampleRate)]);
+  }
+  return bins;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** The window's steadiness in dB (Float32Array clip at sampleRate); Infinity when it cannot be judged
+ * (under 2 frames, no band, or the bands more than span_db below the whole window's level). */
+export function steadinessDb(clip, sampleRate, rule) {
+  const n = frameSamples(rule, sampleRate);
+  const frames = Math.floor(clip.length / n);
+  const bands = bandBins(rule, sampleRate, n);
+  if (frames < 2 || bands.length === 0) return Infinity;
+  if (cached.n !== n) cached = { n, ...tables(n) };
+  const framed = new Float64Array(n);
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  const levels = bands.map(() => new Float64Array(frames));
+  let whole = 0; // the mean over frames of the whole spectrum's level
+  for (let t = 0; t < frames; t++) {
+    for (let i = 0; i < n; i++) framed[i] = clip[t * n + i] * cached.window[i];
+    fft(framed, cached, re, im);
+    let total = 0;
+    for (let k = 0; k <= n / 2; k++) total += re[k] * re[k] + im[k] * im[k];
+    whole += 10 * Math.log10(Math.max(total, LEVEL_FLOOR)) / frames;
+    bands.forEach(([first, stop], b) => {
+      let power = 0;
+      for (let k = first; k < stop; k++) power += re[k] * re[k] + im[k] * im[k];
+      levels[b][t] = 10 * Math.log10(Math.max(power, LEVEL_FLOOR));
+    });
+  }
+  const means = levels.map((band) => band.reduce((sum, v) => sum + v, 0) / frames);
+  const loudest = Math.max(...means);
+  if (loudest < whole - rule.span_db) return Infinity; // all the sound is below low_hz: nothing to judge
+  const spreads = levels.filter((_, b) => means[b] >= loudest - rule.span_db).map((band, b) => {
+    const mean = band.reduce((sum, v) => sum + v, 0) / frames;
+    return Math.sqrt(band.reduce((sum, v) => sum + (v - mean) ** 2, 0) / frames);
+  });
+  return median(spreads);
+}
+
+/** Whether the rule (on: below_db > 0) calls this window stationary noise. */
+export function isSteadyNoise(clip, sampleRate, rule = DEFAULT_RULE) {
+  return rule.below_db > 0 && steadinessDb(clip, sampleRate, rule) < rule.below_db;
+}
