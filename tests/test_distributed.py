@@ -20,6 +20,7 @@ from spectrogenre.distributed import (
     strategy_kind,
     worker_position,
 )
+from spectrogenre.errors import SpectrogenreError
 
 WORKER_SECONDS = 300  # each training process is killed past this: a hung collective must not hang the suite
 
@@ -49,7 +50,7 @@ def test_a_cluster_of_two_is_read_and_placed_chief_first():
 @pytest.mark.parametrize("raw, problem", [("{not json", "must be JSON"), ('{"cluster": {"worker": ["a:1"]}}', "task"),
                                           (json.dumps(tf_config(["a:1", "b:1"], 0, role="ps")), "'ps'")])
 def test_a_broken_tf_config_is_named(raw, problem):
-    with pytest.raises(ValueError, match="TF_CONFIG") as error:
+    with pytest.raises(SpectrogenreError, match="TF_CONFIG") as error:
         cluster_config({"TF_CONFIG": raw})
     assert problem in str(error.value)
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spectrogenre.errors import SpectrogenreError
+
 TF_CONFIG = "TF_CONFIG"
 
 
@@ -38,10 +40,10 @@ def cluster_config(environ=os.environ) -> dict | None:
         workers = sum(len(config["cluster"].get(role, [])) for role in ("chief", "worker"))
         task = config["task"]["type"], int(config["task"].get("index", 0))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"{TF_CONFIG} must be JSON with a cluster (chief, worker addresses) and a task (type, "
+        raise SpectrogenreError(f"{TF_CONFIG} must be JSON with a cluster (chief, worker addresses) and a task (type, "
                          f"index): {error!r} in {raw[:200]!r}") from None
     if task[0] not in ("chief", "worker"):
-        raise ValueError(f"{TF_CONFIG}: task type {task[0]!r}; training runs on the chief and the workers only")
+        raise SpectrogenreError(f"{TF_CONFIG}: task type {task[0]!r}; training runs on the chief and the workers only")
     return config if workers > 1 else None
 
 
@@ -169,7 +171,7 @@ class DistributedTrainer:
         steps = -(-count_rows(paths) // global_batch)
         mine = self.mine(paths)
         if not mine:
-            raise ValueError(f"worker {self.worker} of {self.workers} has no chunk file to train on ({len(paths)} "
+            raise SpectrogenreError(f"worker {self.worker} of {self.workers} has no chunk file to train on ({len(paths)} "
                              "in all): use fewer workers, or smaller chunks (features.chunk_mb)")
 
         def dataset(_context):

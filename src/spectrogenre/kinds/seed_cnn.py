@@ -131,11 +131,12 @@ def _fit_distributed(strategy, params: TrainParams, *, train_paths: list[Path], 
     """fit under a tf.distribute strategy: the best epoch by validation accuracy of all workers' val clips (early
     stopping as on one device), then train + val for that many epochs; every worker streams its own shard."""
     from spectrogenre.distributed import DistributedTrainer, EarlyStop
+    from spectrogenre.errors import ParamsError
     from spectrogenre.fitting import Fitted, best_epoch, live
     from spectrogenre.model import predict_chunks
 
     if offsets is not None:
-        raise ValueError("train.random_offsets cuts clips from the audio, which is not sharded between workers: "
+        raise ParamsError("train.random_offsets cuts clips from the audio, which is not sharded between workers: "
                          "set it to false to train under tf.distribute (TF_CONFIG, or several GPUs)")
     started = time.perf_counter()
     trainer = DistributedTrainer(
