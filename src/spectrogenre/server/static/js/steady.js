@@ -66,11 +66,8 @@ export function steadinessDb(clip, sampleRate, rule) {
   const means = levels.map((band) => band.reduce((sum, v) => sum + v, 0) / frames);
   const loudest = Math.max(...means);
   if (loudest < whole - rule.span_db) return Infinity; // all the sound is below low_hz: nothing to judge
-  const spreads = levels.filter((_, b) => means[b] >= loudest - rule.span_db).map((band, b) => {
-    const mean = band.reduce((sum, v) => sum + v, 0) / frames;
-    return Math.sqrt(band.reduce((sum, v) => sum + (v - mean) ** 2, 0) / frames);
-  });
-  return median(spreads);
+  const spreads = levels.map((band, b) => Math.sqrt(band.reduce((sum, v) => sum + (v - means[b]) ** 2, 0) / frames));
+  return median(spreads.filter((_, b) => means[b] >= loudest - rule.span_db));
 }
 
 /** Whether the rule (on: below_db > 0) calls this window stationary noise. */
