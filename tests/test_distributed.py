@@ -15,7 +15,6 @@ import pytest
 from spectrogenre.distributed import (
     EarlyStop,
     cluster_config,
-    is_chief,
     shard,
     strategy_kind,
     worker_position,
@@ -41,9 +40,8 @@ def test_a_cluster_of_two_is_read_and_placed_chief_first():
     assert cluster_config({"TF_CONFIG": json.dumps(config)}) == config
     assert worker_position(config) == (2, 3)
     assert worker_position(tf_config(["a:1", "b:1"], 0, chief="c:1", role="chief")) == (0, 3)
-    assert is_chief(tf_config(["a:1", "b:1"], 0, chief="c:1", role="chief"))
-    assert not is_chief(tf_config(["a:1", "b:1"], 0, chief="c:1"))  # worker 0 is not the chief when there is one
-    assert is_chief(tf_config(["a:1", "b:1"], 0))  # it is when there is none
+    assert worker_position(tf_config(["a:1", "b:1"], 0, chief="c:1")) == (1, 3)  # worker 0 comes after the chief
+    assert worker_position(tf_config(["a:1", "b:1"], 0)) == (0, 2)  # and is first when there is none
     assert worker_position(None) == (0, 1)
 
 

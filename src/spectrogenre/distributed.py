@@ -20,7 +20,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +55,6 @@ def worker_position(config: dict | None) -> tuple[int, int]:
     chiefs = len(cluster.get("chief", []))
     index = int(task.get("index", 0)) + (chiefs if task["type"] == "worker" else 0)
     return index, chiefs + len(cluster.get("worker", []))
-
-
-def is_chief(config: dict | None) -> bool:
-    """Whether this process writes what a whole cluster trained (the chief, else worker 0)."""
-    return worker_position(config)[0] == 0
 
 
 def strategy_kind(config: dict | None, n_gpus: int) -> str | None:
@@ -99,12 +94,12 @@ class EarlyStop:
     best_checkpoint: float = -math.inf
     best_tracked: float = -math.inf
     wait: int = 0
-    history: list[float] = field(default_factory=list)
+    epochs_seen: int = 0
 
     def update(self, value: float) -> tuple[bool, bool]:
         """After each epoch: (keep these weights as the best so far, stop now)."""
-        epoch = len(self.history)  # from 0, as Keras counts
-        self.history.append(value)
+        epoch = self.epochs_seen  # from 0, as Keras counts
+        self.epochs_seen += 1
         keep = value > self.best_checkpoint
         self.best_checkpoint = max(self.best_checkpoint, value)
         if epoch < self.start_from_epoch:
