@@ -1,4 +1,7 @@
-"""Record tests/golden/musicnn_msd.npz: the original musicnn's MSD_musicnn outputs on synthetic audio.
+"""Record the original musicnn's outputs on synthetic audio, for the Keras ports' tests.
+
+- tests/golden/musicnn_msd.npz: MSD_musicnn's taggram and penultimate embedding;
+- tests/golden/musicnn_msd_vgg.npz: MSD_vgg's taggram and its last two pooling layers.
 
 The original is TF1 graph code and stays out of the product; run this once, in a
 test-only venv (the product's venv has no tf-keras):
@@ -6,7 +9,9 @@ test-only venv (the product's venv has no tf-keras):
     python3 -m venv /tmp/musicnn-venv
     /tmp/musicnn-venv/bin/pip install --no-deps musicnn "tf-keras==2.21.*"
     /tmp/musicnn-venv/bin/pip install "tensorflow-cpu==2.21.*" librosa==0.11.* soundfile
-    TF_USE_LEGACY_KERAS=1 /tmp/musicnn-venv/bin/python tools/musicnn_golden.py
+    TF_USE_LEGACY_KERAS=1 /tmp/musicnn-venv/bin/python tools/musicnn_golden.py [MSD_musicnn] [MSD_vgg]
+
+With no argument it records both.
 
 Two changes to the original, both outside its network:
 - it casts the mel power to float16 before the log, which loses precision (and
@@ -34,12 +39,13 @@ sys.path.insert(0, str(ROOT))  # for tests.musicnn.chirp: the same input the tes
 
 from tests.musicnn.chirp import chirp_and_noise  # noqa: E402
 
-GOLDEN = ROOT / "tests" / "golden" / "musicnn_msd.npz"
+GOLDEN_DIR = ROOT / "tests" / "golden"
 SECONDS, SEED, SR = 10.0, 0, 16000
 PROBE_STEP = 1000  # every 1000th sample is stored, to check that the test regenerates the same audio
 
 
-def main() -> None:
+def original_outputs(model: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], list[str]]:
+    """The original extractor's (audio, taggram, features) on the chirp, and the versions that computed them."""
     import librosa
     import tensorflow as tf
     from musicnn import configuration, extractor  # TF1 graph code: imported here only (it disables eager mode)
@@ -50,17 +56,45 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "chirp.wav"
         sf.write(wav, audio, SR, subtype="FLOAT")  # read back bit-exact, at 16 kHz: no resampling
-        # A failed restore inside the extractor is silent (random weights): the test would then fail, not pass.
-        taggram, _, features = extractor.extractor(str(wav), model="MSD_musicnn", extract_features=True)
-    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        taggram, _, features = extractor.extractor(str(wav), model=model, extract_features=True)
+    recorded_with = [f"musicnn {version('musicnn')}", f"tensorflow {tf.__version__}", f"librosa {librosa.__version__}"]
+    return audio, taggram, features, recorded_with
+
+
+def save(name: str, audio: np.ndarray, recorded_with: list[str], **outputs: np.ndarray) -> None:
+    """Store the outputs as float32 with what the test needs to regenerate the input."""
+    path = GOLDEN_DIR / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        GOLDEN, seconds=SECONDS, seed=SEED, sample_rate=SR, probe_step=PROBE_STEP,
-        audio_probe=audio[::PROBE_STEP], embedding=features["penultimate"].astype(np.float32),
-        taggram=taggram.astype(np.float32),
-        recorded_with=np.array([f"musicnn {version('musicnn')}", f"tensorflow {tf.__version__}",
-                                f"librosa {librosa.__version__}"]))
-    print(f"{GOLDEN}: {len(taggram)} patches, {GOLDEN.stat().st_size} bytes")
+        path, seconds=SECONDS, seed=SEED, sample_rate=SR, probe_step=PROBE_STEP, audio_probe=audio[::PROBE_STEP],
+        **{key: value.astype(np.float32) for key, value in outputs.items()}, recorded_with=np.array(recorded_with))
+    print(f"{path}: {len(outputs['taggram'])} patches, {path.stat().st_size} bytes")
+
+
+def record_msd_musicnn() -> None:
+    """MSD_musicnn: the taggram and the penultimate layer, the embedding the product uses."""
+    # A failed restore inside the extractor is silent (random weights): the test would then fail, not pass.
+    audio, taggram, features, recorded_with = original_outputs("MSD_musicnn")
+    save("musicnn_msd.npz", audio, recorded_with, embedding=features["penultimate"], taggram=taggram)
+
+
+def record_msd_vgg() -> None:
+    """MSD_vgg: the taggram and pool4, pool5 (np.squeeze'd by the extractor); pool1-3 are larger, and feed pool4."""
+    # Here a failed restore raises ("MSD_vgg model is still training").
+    audio, taggram, features, recorded_with = original_outputs("MSD_vgg")
+    save("musicnn_msd_vgg.npz", audio, recorded_with, taggram=taggram, pool4=features["pool4"], pool5=features["pool5"])
+
+
+RECORDERS = {"MSD_musicnn": record_msd_musicnn, "MSD_vgg": record_msd_vgg}
+
+
+def main(models: list[str]) -> None:
+    unknown = sorted(set(models) - set(RECORDERS))
+    if unknown:
+        raise SystemExit(f"unknown model(s) {unknown}: choose from {sorted(RECORDERS)}")
+    for model in models or RECORDERS:
+        RECORDERS[model]()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -55,3 +55,30 @@ def test_classifier_pools_the_clip_embedding(musicnn):
     spectrogram = log_mel(audio).T[np.newaxis]
     pooled = clip_embedder(spectrogram.shape[1:], musicnn)
     assert np.abs(pooled.predict_on_batch(spectrogram)[0] - clip_embedding(audio, model=musicnn)).max() <= TOLERANCE
+
+
+VGG_GOLDEN = Path(__file__).parents[1] / "golden" / "musicnn_msd_vgg.npz"
+
+
+@pytest.fixture(scope="module")
+def vgg_outputs():
+    from spectrogenre.musicnn.vgg import load_vgg
+
+    with np.load(VGG_GOLDEN) as data:
+        golden = dict(data)
+    audio = chirp_and_noise(float(golden["seconds"]), sr=int(golden["sample_rate"]), seed=int(golden["seed"]))
+    np.testing.assert_allclose(audio[:: int(golden["probe_step"])], golden["audio_probe"], atol=1e-6)
+    return golden, load_vgg().predict_on_batch(patches(log_mel(audio)))
+
+
+@pytest.mark.parametrize("output", ["taggram", "pool4", "pool5"])
+def test_vgg_port_matches_the_original_msd_vgg(vgg_outputs, output):
+    golden, port = vgg_outputs
+    expected, actual = golden[output], port[output].reshape(golden[output].shape)  # the original squeezes pool5
+    scale = max(1.0, float(np.abs(expected).max()))  # pool4 reaches about 15: compare relative to its range
+    assert np.abs(actual - expected).max() <= TOLERANCE * scale
+
+
+def test_the_vgg_feature_is_pool4s_maximum_over_time_and_frequency(vgg_outputs):
+    golden, port = vgg_outputs
+    np.testing.assert_allclose(port["vgg"], golden["pool4"].max(axis=(1, 2)), atol=TOLERANCE * 15)

@@ -47,18 +47,19 @@ def load_musicnn(checkpoint_dir: str | os.PathLike | None = None) -> keras.Model
     model = build_musicnn()
     # Not tf.train.load_checkpoint: given a folder, it follows the folder's 'checkpoint' file,
     # which names the author's training machine. The reader takes the prefix as it is.
-    load_weights(model, tf.compat.v1.train.NewCheckpointReader(f"{folder}{os.sep}"))
+    load_weights(model, tf.compat.v1.train.NewCheckpointReader(f"{folder}{os.sep}"), SCOPES)
     return model
 
 
-def load_weights(model: keras.Model, reader: tf.train.CheckpointReader) -> None:
-    """Set every mapped layer's weights (batch-norm moving statistics included) from the checkpoint.
+def load_weights(model: keras.Model, reader: tf.train.CheckpointReader, scopes: dict[str, str]) -> None:
+    """Set every layer in `scopes` (Keras layer -> checkpoint scope) from the checkpoint, batch-norm moving
+    statistics included.
 
     Fails unless every model variable of the checkpoint (its optimizer slots aside) is used.
     """
     available = {name for name in reader.get_variable_to_shape_map() if not _is_optimizer_state(name)}
     used = set()
-    for layer_name, scope in SCOPES.items():
+    for layer_name, scope in scopes.items():
         layer = model.get_layer(layer_name)
         values = []
         for variable in layer.weights:
