@@ -64,6 +64,23 @@ def test_c_is_chosen_by_grouped_cross_validation_with_whole_groups_held_out():
     np.testing.assert_allclose(choice.held_out[fold == 0], head.probabilities(features[fold == 0]), rtol=1e-6)
 
 
+def test_heads_can_fit_on_other_rows_than_they_are_scored_on():
+    from spectrogenre.heads import choose_c
+
+    features, labels = separable(2)
+    groups = np.arange(len(labels)) % 10
+    seen = []
+
+    def halves(rows):  # fit each fold's head on its first half of rows only
+        chosen = np.flatnonzero(rows)[: rows.sum() // 2]
+        seen.append(len(chosen))
+        return features[chosen], labels[chosen]
+
+    choice = choose_c(features, labels, groups, n_genres=2, seed=0, grid=(1.0,), fit_rows=halves)
+    assert len(seen) == 5 and all(n < 0.5 * len(labels) for n in seen)
+    assert choice.held_out.shape == (len(labels), 2)  # every row is still scored as it is
+
+
 def test_fewer_groups_than_folds_use_fewer_folds_and_one_group_is_refused():
     from spectrogenre.heads import choose_c
 

@@ -72,6 +72,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                                                                                              how="left")
     groups, by = clip_groups(clips, group=group)
     group_of = (clips["genre"].astype(str) + "/" + clips["group"]).set_axis(clips["clip_id"])
+    track_of = clips["track"].set_axis(clips["clip_id"])
     clips["fold"] = assign_folds(clips, groups, folds=folds, seed=seed)
     write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")
     cached = None
@@ -95,7 +96,8 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                 refit_offsets = offsets_for(clips[role != "test"]) if offsets_for else None
                 fitted = fit_classifier(model, params, frontend=frontend, input_shape=input_shape,
                                         n_genres=len(labels), train_paths=subsets["train"],
-                                        val_paths=subsets["val"], group_of=group_of, live_dir=work / "live",
+                                        val_paths=subsets["val"], group_of=group_of, track_of=track_of,
+                                        live_dir=work / "live",
                                         work_dir=work, offsets=offsets, refit_offsets=refit_offsets)
                 probs, y_test, test_ids = predict_chunks(fitted.model, subsets["test"])
             else:
@@ -105,6 +107,8 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                                          val=(features[rows["val"]], y[rows["val"]]),
                                          groups=(group_of[ids_of["train"]].to_numpy(),
                                                  group_of[ids_of["val"]].to_numpy()),
+                                         tracks=(track_of[ids_of["train"]].to_numpy(),
+                                                 track_of[ids_of["val"]].to_numpy()),
                                          n_genres=len(labels), input_shape=input_shape, live_dir=work / "live",
                                          work_dir=work)
                 probs, y_test, test_ids = fitted.predict_features(features[rows["test"]]), y[rows["test"]], ids_of["test"]

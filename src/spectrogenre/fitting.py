@@ -68,15 +68,20 @@ def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
 
 def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
                     val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
-                    live_dir: Path, head: str = "logistic") -> Fitted:
+                    live_dir: Path, head: str = "logistic", fit_rows: Callable | None = None,
+                    fitted_on: str = "train + val clips") -> Fitted:
     """A head (heads.HEADS) on the extractor's cached features of train + val (features (n, d), labels (n,)
     each), its regularisation chosen by grouped cross-validation over both (groups: each clip's split
-    group), then refitted on both."""
+    group), then refitted on both. fit_rows(features, labels, rows) -> the (features, labels) a head fits
+    on, from the clips of a boolean mask (heads.choose_c); by default those clips."""
     started = time.perf_counter()
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
-    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed, head=head)
-    fitted_head = fit_head(head, features, labels, n_genres=n_genres, strength=choice.c, seed=params.seed)
-    fitted_loss = head_summary(fitted_head, {"train": (features, labels)})
+    rows_of = None if fit_rows is None else (lambda rows: fit_rows(features, labels, rows))
+    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed, head=head,
+                      fit_rows=rows_of)
+    fit_set = (features, labels) if rows_of is None else rows_of(np.ones(len(labels), bool))
+    fitted_head = fit_head(head, *fit_set, n_genres=n_genres, strength=choice.c, seed=params.seed)
+    fitted_loss = head_summary(fitted_head, {"train": fit_set})
     cv_accuracy = round(float((choice.held_out.argmax(axis=1) == labels).mean()), 4)
     with live(live_dir) as log:  # one step, so the training plots exist for every kind
         log.log_metric("train/accuracy", fitted_loss["train_accuracy"])
@@ -86,7 +91,7 @@ def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, t
     summary = {"best_val_accuracy": cv_accuracy, "head": head,
                f"head_{'alpha' if head == 'mlp' else 'c'}": choice.c,
                "selected_by": f"grouped {choice.folds}-fold cross-validation on train + val clips",
-               "cv_log_loss": {str(c): v for c, v in choice.log_loss.items()}, "fitted_on": "train + val clips",
+               "cv_log_loss": {str(c): v for c, v in choice.log_loss.items()}, "fitted_on": fitted_on,
                "train_accuracy": fitted_loss["train_accuracy"], "train_loss": fitted_loss["train_loss"]}
     return Fitted(attach_head(extractor, fitted_head, name=name),
                   summary | {"train_seconds": round(time.perf_counter() - started, 1)}, fitted_head.probabilities,

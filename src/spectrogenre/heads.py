@@ -10,6 +10,7 @@ regularisation is chosen by grouped cross-validation on the clips it is then fit
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -133,15 +134,19 @@ class HeadChoice:
 
 
 def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_genres: int, seed: int,
-             grid: tuple[float, ...] | None = None, head: str = "logistic") -> HeadChoice:
+             grid: tuple[float, ...] | None = None, head: str = "logistic",
+             fit_rows: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None) -> HeadChoice:
     """The regularisation of `grid` (default: C_GRID, or ALPHA_GRID for the MLP) whose heads, fitted on k - 1
     folds, give the held-out fold the least log loss.
 
     Folds are whole groups (albums, artists or tracks: `groups` (n,)), each genre's spread over
     them; k is CHOICE_FOLDS, or fewer where a genre has fewer groups (at least 2). Ties go to
     the first value of the grid (the strongest regularisation of either default grid).
+    fit_rows: the training set (features, labels) a head is fitted on, from a mask of the rows it may use
+    (e.g. one row per track); by default those rows themselves. Held-out rows are always scored as they are.
     """
     grid = grid or (ALPHA_GRID if head == "mlp" else C_GRID)
+    fit_rows = fit_rows or (lambda rows: (features[rows], labels[rows]))
     frame = pd.DataFrame({"genre": labels})
     k = min(CHOICE_FOLDS, int(pd.Series(groups).groupby(labels).nunique().min()))
     if k < 2:
@@ -151,7 +156,7 @@ def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_
     for c in grid:
         probs = np.zeros((len(labels), n_genres))
         for f in range(k):
-            fitted = fit_head(head, features[fold != f], labels[fold != f], n_genres=n_genres, strength=c, seed=seed)
+            fitted = fit_head(head, *fit_rows(fold != f), n_genres=n_genres, strength=c, seed=seed)
             probs[fold == f] = fitted.probabilities(features[fold == f])
         probs /= probs.sum(axis=1, keepdims=True)  # float32 heads' rows sum to 1 only within 1e-7
         losses[c], held_out[c] = float(log_loss(labels, probs, labels=range(n_genres))), probs

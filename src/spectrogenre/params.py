@@ -102,8 +102,9 @@ class SplitParams:
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
-MUSICNN_LAYERS = ("embedding", "midend", "taggram")
+MUSICNN_LAYERS = ("embedding", "midend", "taggram", "vgg")
 POOLINGS = ("mean", "mean_std")
+POOL_OVER = ("clip", "track")
 HEADS = ("logistic", "mlp")
 
 
@@ -113,8 +114,11 @@ class ModelParams:
 
     A kind may bring its own front end (musicnn's); `fine_tune` also trains musicnn's top layers.
     Frozen musicnn's clip features are `layers` (MUSICNN_LAYERS joined by '+': its 200-d embedding,
-    the 1506 max- and mean-pooled mid-end features, the 50-tag taggram) per 3 s patch, pooled over
-    the clip's patches by `pooling` (mean, or mean and standard deviation). Kinds with a frozen
+    the 1506 max- and mean-pooled mid-end features, the 50-tag taggram; vgg: the 128 features of the wheel's
+    second network, MSD_vgg) per 3 s patch, pooled over
+    the clip's patches by `pooling` (mean, or mean and standard deviation); `pool_over: track` fits the head
+    on those statistics over every patch of a track (one example per track), applied to each clip as
+    before. Kinds with a frozen
     extractor put `head` on it (logistic regression or a small MLP), its L2 strength chosen by
     grouped cross-validation.
     """
@@ -123,6 +127,7 @@ class ModelParams:
     fine_tune: bool = False
     layers: str = "embedding"
     pooling: str = "mean_std"
+    pool_over: str = "clip"
     head: str = "logistic"
 
     def __post_init__(self):
@@ -134,11 +139,14 @@ class ModelParams:
                               f"got {self.layers!r}")
         if self.pooling not in POOLINGS:
             raise ParamsError(f"model.pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.pool_over not in POOL_OVER:
+            raise ParamsError(f"model.pool_over must be one of {', '.join(POOL_OVER)}, got {self.pool_over!r}")
         if self.head not in HEADS:
             raise ParamsError(f"model.head must be one of {', '.join(HEADS)}, got {self.head!r}")
-        if self.fine_tune and (self.layer_names != ("embedding",) or self.head != "logistic"):
-            raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head: it takes "
-                              "model.layers embedding and model.head logistic")
+        if self.fine_tune and (self.layer_names != ("embedding",) or self.head != "logistic"
+                               or self.pool_over != "clip"):
+            raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head on clips: it takes "
+                              "model.layers embedding, model.head logistic and model.pool_over clip")
 
     @property
     def layer_names(self) -> tuple[str, ...]:

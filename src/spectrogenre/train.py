@@ -40,21 +40,22 @@ def feature_extractor(model: ModelParams, frontend: Frontend, input_shape: tuple
 def fit_on_features(model: ModelParams, params: TrainParams, *, extractor: keras.Model, backbone: keras.Model | None,
                     train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
                     groups: tuple[np.ndarray, np.ndarray], n_genres: int, input_shape: tuple[int, int], live_dir: Path,
-                    work_dir: Path) -> Fitted:
+                    work_dir: Path, tracks: tuple[np.ndarray, np.ndarray] | None = None) -> Fitted:
     """A kind with an extractor, fitted on its clips' cached features: (features (n, ...), labels (n,)) per split,
-    and each clip's split group (album, else artist, else track) for grouped choices."""
+    each clip's split group (album, else artist, else track) for grouped choices, and its track."""
     return get(model.kind).fit(model, params, extractor=extractor, backbone=backbone, train=train, val=val,
                                groups=groups, n_genres=n_genres, input_shape=input_shape, live_dir=live_dir,
-                               work_dir=work_dir)
+                               work_dir=work_dir, tracks=tracks)
 
 
 def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Frontend, input_shape: tuple[int, int],
                    n_genres: int, train_paths: list[Path], val_paths: list[Path], group_of: pd.Series,
                    live_dir: Path, work_dir: Path, offsets: RandomOffsetClips | None = None,
-                   refit_offsets: RandomOffsetClips | None = None) -> Fitted:
+                   refit_offsets: RandomOffsetClips | None = None, track_of: pd.Series | None = None) -> Fitted:
     """Train `model.kind` on the clips of the train chunks, choosing by the val chunks (see the module doc).
 
-    group_of: each clip's split group, by clip_id (the grouped choice of the heads' C). offsets /
+    group_of: each clip's split group, by clip_id (the grouped choice of the heads' C); track_of: each clip's
+    track, by clip_id (heads fitted on whole tracks, model.pool_over), else None. offsets /
     refit_offsets: with train.random_offsets, the audio of the train and of the train + val clips.
     """
     kind = get(model.kind)
@@ -69,16 +70,18 @@ def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Fronten
     extract_seconds = time.perf_counter() - started
     fitted = fit_on_features(model, params, extractor=extractor, backbone=backbone, train=(x_train, y_train),
                              val=(x_val, y_val), groups=(group_of[train_ids].to_numpy(), group_of[val_ids].to_numpy()),
-                             n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, work_dir=work_dir)
+                             n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, work_dir=work_dir,
+                             tracks=None if track_of is None else (track_of[train_ids].to_numpy(),
+                                                                   track_of[val_ids].to_numpy()))
     fitted.summary["train_seconds"] = round(fitted.summary["train_seconds"] + extract_seconds, 1)
     fitted.summary["feature_seconds"] = round(extract_seconds, 1)
     return fitted
 
 
-def split_groups(split_dir: Path) -> pd.Series:
-    """Each clip's split group as one key (genre/group: groups are per genre), by clip_id."""
-    clips = pd.read_csv(Path(split_dir) / "clips.csv", dtype={"group": str}).set_index("clip_id")
-    return clips["genre"].astype(str) + "/" + clips["group"]
+def split_groups(split_dir: Path) -> tuple[pd.Series, pd.Series]:
+    """Each clip's split group as one key (genre/group: groups are per genre), and its track, by clip_id."""
+    clips = pd.read_csv(Path(split_dir) / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
+    return clips["genre"].astype(str) + "/" + clips["group"], clips["track"]
 
 
 # Seconds vary from run to run: they go to timing.json, beside the outputs DVC tracks, so that a rerun
@@ -93,11 +96,12 @@ def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: Mo
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
     train_paths, val_paths = (split_paths(features_dir, dataset, s) for s in ("train", "val"))
+    group_of, track_of = split_groups(split_dir)
     with tempfile.TemporaryDirectory(dir=out_dir) as work_dir:
         fitted = fit_classifier(model, params, frontend=frontend, input_shape=tuple(dataset["input_shape"]),
                                 n_genres=len(dataset["labels"]), train_paths=train_paths, val_paths=val_paths,
-                                group_of=split_groups(split_dir), live_dir=out_dir / "live", work_dir=Path(work_dir),
-                                offsets=offsets, refit_offsets=refit_offsets)
+                                group_of=group_of, live_dir=out_dir / "live", work_dir=Path(work_dir),
+                                offsets=offsets, refit_offsets=refit_offsets, track_of=track_of)
     save_classifier(fitted.model, out_dir / "model.keras")
     write_npz(out_dir / "held_out.npz", probabilities=fitted.held_out[0].astype(np.float32),
               labels=fitted.held_out[1].astype(np.int16))

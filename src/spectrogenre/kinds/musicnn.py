@@ -36,22 +36,38 @@ def extractor(model: ModelParams, frontend: Frontend, input_shape: tuple[int, in
     pooled mid-end features to fine-tune on; the backbone)."""
     from spectrogenre.musicnn.checkpoint import load_musicnn
     from spectrogenre.musicnn.classifier import clip_embedder, pooled_patches
+    from spectrogenre.musicnn.vgg import load_vgg
 
     backbone = load_musicnn()
     if model.fine_tune:
         return pooled_patches(input_shape, backbone), backbone
-    return clip_embedder(input_shape, backbone, names=model.layer_names, pooling=model.pooling), backbone
+    vgg = load_vgg() if "vgg" in model.layer_names else None
+    return clip_embedder(input_shape, backbone, names=model.layer_names, pooling=model.pooling, vgg=vgg), backbone
 
 
 def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, val, groups, n_genres, input_shape,
-        live_dir, work_dir):
+        live_dir, work_dir, tracks=None):
     if not model.fine_tune:
         from spectrogenre.fitting import fit_frozen_head
 
+        by_track = {}
+        if model.pool_over == "track":
+            if tracks is None:
+                raise ValueError("model.pool_over track needs each clip's track")
+            by_track = {"fit_rows": _track_rows(np.concatenate(tracks), pooling=model.pooling),
+                        "fitted_on": "train + val tracks, each pooled over all its patches"}
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                            n_genres=n_genres, live_dir=live_dir, head=model.head)
+                               n_genres=n_genres, live_dir=live_dir, head=model.head, **by_track)
     return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
                       input_shape=input_shape, live_dir=live_dir, work_dir=work_dir, started=time.perf_counter())
+
+
+def _track_rows(tracks: np.ndarray, *, pooling: str):
+    """fit_frozen_head's fit_rows: the chosen clips' features pooled per track (one example per track)."""
+    from spectrogenre.musicnn.classifier import track_statistics
+
+    return lambda features, labels, rows: track_statistics(features[rows], labels[rows], tracks[rows],
+                                                           pooling=pooling)
 
 
 def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainParams, pooling: str):

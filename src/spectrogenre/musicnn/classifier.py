@@ -14,6 +14,8 @@ cache and written back into the backbone.
 from __future__ import annotations
 
 import keras
+import numpy as np
+import pandas as pd
 from keras import layers, ops
 
 from spectrogenre.musicnn.frontend import N_MELS, PATCH_FRAMES
@@ -40,24 +42,54 @@ class PatchStatistics(layers.Layer):
         return ops.concatenate([ops.mean(patches, axis=1), ops.std(patches, axis=1)], axis=-1)
 
 
-def patch_features(backbone: keras.Model, names: tuple[str, ...]) -> keras.Model:
+def track_statistics(features: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *,
+                     pooling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Clips' pooled features (clip_embedder's output; every clip has as many patches) -> the same statistics over
+    every patch of each track: (features (tracks, d), labels (tracks,)), tracks in sorted order.
+
+    Exact, without the patches: a track's mean is the mean of its clips' means; with "mean_std", its
+    variance is the mean of its clips' (std^2 + mean^2) less its mean^2.
+    """
+    by_track = lambda x: pd.DataFrame(x).groupby(tracks, sort=True).mean().to_numpy()
+    track_labels = pd.Series(labels).groupby(tracks, sort=True).first().to_numpy()
+    if pooling != "mean_std":
+        return by_track(features).astype(np.float32), track_labels
+    d = features.shape[1] // 2
+    mean, std = features[:, :d].astype(np.float64), features[:, d:].astype(np.float64)
+    track_mean = by_track(mean)
+    track_std = np.sqrt(np.maximum(by_track(np.square(std) + np.square(mean)) - np.square(track_mean), 0.0))
+    return np.concatenate([track_mean, track_std], axis=1).astype(np.float32), track_labels
+
+
+def patch_features(backbone: keras.Model, names: tuple[str, ...], vgg: keras.Model | None = None) -> keras.Model:
     """One patch (187, 96) -> the named layers' outputs side by side: embedding (200), midend (1506: the
-    mid-end's max and mean over time) and taggram (50); the backbone frozen."""
-    outputs = {"embedding": backbone.output["embedding"], "taggram": backbone.output["taggram"],
-               "midend": backbone.get_layer("pooled").output}
-    chosen = [outputs[name] for name in names]
-    joined = chosen[0] if len(chosen) == 1 else layers.Concatenate(name="joined_layers")(chosen)
-    model = keras.Model(backbone.input, joined, name="musicnn_" + "_".join(names))
+    mid-end's max and mean over time), taggram (50) and, from the `vgg` network (musicnn.vgg), vgg (128); frozen."""
+    if "vgg" in names and vgg is None:
+        raise ValueError("the vgg layer needs the vgg network (musicnn.vgg.load_vgg)")
+    patch = keras.Input(shape=(PATCH_FRAMES, N_MELS), name="patch")
+    musicnn_names = [name for name in names if name != "vgg"]
+    outputs = {}
+    if musicnn_names:
+        layer_outputs = {"embedding": backbone.output["embedding"], "taggram": backbone.output["taggram"],
+                         "midend": backbone.get_layer("pooled").output}
+        chosen = keras.Model(backbone.input, [layer_outputs[name] for name in musicnn_names], name="musicnn_layers")
+        outputs |= dict(zip(musicnn_names, chosen(patch)))
+    if "vgg" in names:
+        outputs["vgg"] = keras.Model(vgg.input, vgg.output["vgg"], name="vgg_layer")(patch)
+    joined = [outputs[name] for name in names]
+    model = keras.Model(patch, joined[0] if len(joined) == 1 else layers.Concatenate(name="joined_layers")(joined),
+                        name="musicnn_" + "_".join(names))
     model.trainable = False
     return model
 
 
 def clip_embedder(input_shape: tuple[int, int], backbone: keras.Model, *, names: tuple[str, ...] = ("embedding",),
-                  pooling: str = "mean") -> keras.Model:
+                  pooling: str = "mean", vgg: keras.Model | None = None) -> keras.Model:
     """Log-mel (96, frames) -> its patches' `names` features pooled over the patches: their mean ("mean"), or
-    mean and standard deviation ("mean_std"); the backbone frozen."""
+    mean and standard deviation ("mean_std"); the backbone (and `vgg`, for the vgg layer) frozen."""
     inputs = keras.Input(shape=input_shape, name="log_spectrogram")
-    x = layers.TimeDistributed(patch_features(backbone, names), name="patch_embeddings")(_patches(inputs, input_shape))
+    x = layers.TimeDistributed(patch_features(backbone, names, vgg), name="patch_embeddings")(
+        _patches(inputs, input_shape))
     pooled = (PatchStatistics(name="clip_embedding") if pooling == "mean_std"
               else layers.GlobalAveragePooling1D(name="clip_embedding"))(x)
     return keras.Model(inputs, pooled, name="musicnn_clip")

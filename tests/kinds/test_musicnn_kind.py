@@ -1,0 +1,36 @@
+"""The musicnn kind's head fitted on whole tracks (model.pool_over: track), on stand-in clip features: the
+frozen network itself is tested in tests/musicnn."""
+
+import keras
+import numpy as np
+
+from spectrogenre.heads import fit_logistic_head
+from spectrogenre.kinds import get
+from spectrogenre.musicnn.classifier import track_statistics
+from spectrogenre.params import ModelParams, TrainParams
+
+
+def clip_features(n_tracks: int, clips_per_track: int, seed: int):
+    """[mean, std] of 5 patches per clip, 4 features, two genres a shift of 1 apart; tracks of 2 genres."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_tracks) % 2, clips_per_track)
+    patches = rng.normal(size=(len(labels), 5, 4)) + labels[:, None, None]
+    tracks = np.repeat([f"s{seed}t{i}" for i in range(n_tracks)], clips_per_track)
+    return np.concatenate([patches.mean(1), patches.std(1)], 1).astype(np.float32), labels, tracks
+
+
+def test_pool_over_track_fits_the_head_on_one_example_per_track_and_scores_every_clip(tmp_path):
+    (x_train, y_train, t_train), (x_val, y_val, t_val) = clip_features(20, 3, 0), clip_features(10, 3, 1)
+    inputs = keras.Input(shape=(8,))
+    extractor = keras.Model(inputs, keras.layers.Identity()(inputs))  # the clip features stand in for musicnn's
+    fitted = get("musicnn").fit(
+        ModelParams(kind="musicnn", pool_over="track"), TrainParams(), extractor=extractor, backbone=None,
+        train=(x_train, y_train), val=(x_val, y_val), groups=(t_train, t_val), n_genres=2, input_shape=(8,),
+        live_dir=tmp_path / "live", work_dir=tmp_path, tracks=(t_train, t_val))
+    assert fitted.summary["fitted_on"].startswith("train + val tracks")
+    assert fitted.held_out[0].shape == (90, 2)  # out-of-fold probabilities of every clip, for calibration
+    features, labels = track_statistics(np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val]),
+                                        np.concatenate([t_train, t_val]), pooling="mean_std")
+    assert features.shape == (30, 8)
+    expected = fit_logistic_head(features, labels, n_genres=2, c=fitted.summary["head_c"])
+    np.testing.assert_allclose(fitted.model.predict_on_batch(x_val), expected.probabilities(x_val), atol=1e-5)
