@@ -14,7 +14,7 @@ import numpy as np
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from spectrogenre.heads import attach_head, choose_c, fit_head, head_summary
+from spectrogenre.heads import attach_head, choice_folds, choose_c, fit_head, head_summary
 from spectrogenre.params import TrainParams
 
 
@@ -54,6 +54,58 @@ def best_of_epochs(model: keras.Model, train_data, val_data, *, params: TrainPar
     val_accuracy, val_loss = history.history["val_accuracy"], history.history["val_loss"]
     return model, {"best_epoch": best_epoch(val_accuracy, val_loss),
                    "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
+
+
+class _ScoreEachEpoch(keras.callbacks.Callback):
+    """The held-out rows' probabilities after every epoch."""
+
+    def __init__(self, features: np.ndarray, batch_size: int):
+        super().__init__()
+        self.features, self.batch_size, self.probabilities = features, batch_size, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.probabilities.append(self.model.predict(self.features, batch_size=self.batch_size, verbose=0))
+
+
+def epochs_by_grouped_cv(make_trainer: Callable[[np.ndarray], keras.Model], batches: Callable, features: np.ndarray,
+                         labels: np.ndarray, groups: np.ndarray, *, params: TrainParams,
+                         live_dir: Path) -> tuple[dict, np.ndarray]:
+    """The number of epochs a refit on every clip trains for, chosen by grouped cross-validation over the clips.
+
+    Each fold's model (make_trainer(rows): compiled, from the clips of a boolean mask) trains params.epochs
+    epochs on the other folds (batches((features, labels)) -> a dataset) and scores its held-out fold after
+    every epoch; the epoch with the best mean held-out accuracy wins, ties to the lowest mean log loss
+    (best_epoch). Folds are whole groups (heads.choice_folds). Returns the summary and the out-of-fold
+    probabilities at that epoch (the calibration's data).
+    """
+    k, fold = choice_folds(labels, groups, seed=params.seed)
+    per_fold = []
+    for f in range(k):
+        keras.utils.set_random_seed(params.seed)
+        trainer = make_trainer(fold != f)
+        scores = _ScoreEachEpoch(features[fold == f], params.batch_size)
+        trainer.fit(batches((features[fold != f], labels[fold != f])), epochs=params.epochs, callbacks=[scores],
+                    shuffle=False, verbose=0)
+        per_fold.append(scores.probabilities)
+    accuracy = np.zeros(params.epochs)
+    loss = np.zeros(params.epochs)
+    for f, probabilities in enumerate(per_fold):
+        truth = labels[fold == f]
+        for epoch, probs in enumerate(probabilities):
+            accuracy[epoch] += (probs.argmax(axis=1) == truth).mean() / k
+            loss[epoch] -= np.log(np.clip(probs[np.arange(len(truth)), truth], 1e-7, 1.0)).mean() / k
+    with live(live_dir) as log:
+        for epoch in range(params.epochs):
+            log.log_metric("eval/accuracy", float(accuracy[epoch]))
+            log.log_metric("eval/loss", float(loss[epoch]))
+            log.next_step()
+    chosen = best_epoch(accuracy.tolist(), loss.tolist())
+    held_out = np.zeros_like(per_fold[0][0], shape=(len(labels), per_fold[0][0].shape[1]))
+    for f, probabilities in enumerate(per_fold):
+        held_out[fold == f] = probabilities[chosen - 1]
+    return {"best_epoch": chosen, "best_val_accuracy": round(float(accuracy[chosen - 1]), 4),
+            "selected_by": f"grouped {k}-fold cross-validation on train + val clips, {params.epochs} epochs each"}, \
+        held_out
 
 
 def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:

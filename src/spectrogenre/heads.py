@@ -133,6 +133,15 @@ class HeadChoice:
     log_loss: dict[float, float]
 
 
+def choice_folds(labels: np.ndarray, groups: np.ndarray, *, seed: int) -> tuple[int, np.ndarray]:
+    """(k, each row's fold) for choosing by grouped cross-validation: whole groups (`groups` (n,)), each genre's
+    spread over the folds; k is CHOICE_FOLDS, or fewer where a genre has fewer groups (at least 2)."""
+    k = min(CHOICE_FOLDS, int(pd.Series(groups).groupby(labels).nunique().min()))
+    if k < 2:
+        raise ValueError("choosing by grouped cross-validation needs at least 2 groups of every genre")
+    return k, assign_folds(pd.DataFrame({"genre": labels}), pd.Series(groups), folds=k, seed=seed).to_numpy()
+
+
 def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_genres: int, seed: int,
              grid: tuple[float, ...] | None = None, head: str = "logistic",
              fit_rows: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None) -> HeadChoice:
@@ -147,11 +156,7 @@ def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_
     """
     grid = grid or (ALPHA_GRID if head == "mlp" else C_GRID)
     fit_rows = fit_rows or (lambda rows: (features[rows], labels[rows]))
-    frame = pd.DataFrame({"genre": labels})
-    k = min(CHOICE_FOLDS, int(pd.Series(groups).groupby(labels).nunique().min()))
-    if k < 2:
-        raise ValueError("choosing C needs at least 2 groups of every genre")
-    fold = assign_folds(frame, pd.Series(groups), folds=k, seed=seed).to_numpy()
+    k, fold = choice_folds(labels, groups, seed=seed)
     losses, held_out = {}, {}
     for c in grid:
         probs = np.zeros((len(labels), n_genres))

@@ -34,3 +34,24 @@ def test_pool_over_track_fits_the_head_on_one_example_per_track_and_scores_every
     assert features.shape == (30, 8)
     expected = fit_logistic_head(features, labels, n_genres=2, c=fitted.summary["head_c"])
     np.testing.assert_allclose(fitted.model.predict_on_batch(x_val), expected.probabilities(x_val), atol=1e-5)
+
+
+def test_fine_tuning_chooses_its_epochs_by_grouped_cross_validation(tmp_path):
+    from spectrogenre.musicnn.architecture import build_musicnn
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 24)
+    pooled = (rng.normal(size=(48, 5, 1506)) + labels[:, None, None] * 0.5).astype(np.float32)  # cached patches
+    groups = np.array([f"g{i // 4}" for i in range(48)])  # 12 albums of 4 clips, 6 per genre
+    fitted = get("musicnn").fit(
+        ModelParams(kind="musicnn", fine_tune=True), TrainParams(epochs=3, batch_size=16), extractor=None,
+        backbone=build_musicnn(), train=(pooled[::2], labels[::2]), val=(pooled[1::2], labels[1::2]),
+        groups=(groups[::2], groups[1::2]), n_genres=2, input_shape=(96, 938), live_dir=tmp_path / "live",
+        work_dir=tmp_path)
+    assert fitted.summary["selected_by"].startswith("grouped 5-fold cross-validation on train + val clips")
+    assert 1 <= fitted.summary["best_epoch"] <= 3
+    assert fitted.summary["fitted_on"] == f"train + val clips, {fitted.summary['best_epoch']} epochs"
+    probabilities, held_labels = fitted.held_out
+    assert probabilities.shape == (48, 2) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert sorted(held_labels.tolist()) == sorted(labels.tolist())  # every clip held out once

@@ -58,8 +58,8 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
                         "fitted_on": "train + val tracks, each pooled over all its patches"}
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
                                n_genres=n_genres, live_dir=live_dir, head=model.head, **by_track)
-    return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups, n_genres=n_genres,
-                      input_shape=input_shape, live_dir=live_dir, work_dir=work_dir, started=time.perf_counter())
+    return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups,
+                      n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, started=time.perf_counter())
 
 
 def _track_rows(tracks: np.ndarray, *, pooling: str):
@@ -88,48 +88,37 @@ def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainPar
     return trainer
 
 
-def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, groups, n_genres, input_shape, live_dir, work_dir,
+def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, groups, n_genres, input_shape, live_dir,
                started):
     """musicnn's top layers (pooled batch norm, dense 200, embedding batch norm) and a logistic head, trained
-    together on the cached pooled patches; the head starts from the frozen embeddings' logistic regression
-    (C by grouped cross-validation). The best number of epochs on val chosen, the same training is rerun
-    on train + val for that many epochs."""
+    together on the cached pooled patches of train + val; the head starts from the frozen embeddings' logistic
+    regression (C by grouped cross-validation). The number of epochs is chosen by grouped cross-validation
+    over the same clips (fitting.epochs_by_grouped_cv), then the training reruns on all of them for that many."""
     import keras
     import tensorflow as tf
 
-    from spectrogenre.fitting import Fitted, best_of_epochs
-    from spectrogenre.heads import (
-        LogisticHead,
-        attach_head,
-        choose_c,
-        fit_logistic_head,
-    )
-    from spectrogenre.musicnn.classifier import (
-        clip_embedder,
-        top_layers,
-        write_top_weights,
-    )
+    from spectrogenre.fitting import Fitted, epochs_by_grouped_cv
+    from spectrogenre.heads import LogisticHead, attach_head, choose_c, fit_logistic_head
+    from spectrogenre.musicnn.classifier import clip_embedder, top_layers, write_top_weights
 
     n_patches = train[0].shape[1]
-    frozen_top = top_layers(backbone, n_patches=n_patches, pooling=pooling)
-    embedded = [frozen_top.predict(part[0], verbose=0) for part in (train, val)]
-    both = (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]]))
-    choice = choose_c(np.concatenate(embedded), both[1], np.concatenate(groups), n_genres=n_genres, seed=params.seed)
+    features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
+    all_groups = np.concatenate(groups)
+    embedded = top_layers(backbone, n_patches=n_patches, pooling=pooling).predict(features, verbose=0)
+    choice = choose_c(embedded, labels, all_groups, n_genres=n_genres, seed=params.seed)
 
-    keras.utils.set_random_seed(params.seed)
-    start = fit_logistic_head(embedded[0], train[1], n_genres=n_genres, c=choice.c)
-    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling)
+    def trainer_from(rows: np.ndarray):
+        start = fit_logistic_head(embedded[rows], labels[rows], n_genres=n_genres, c=choice.c)
+        return _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling), start
+
     batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)
                             .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
-    val_data = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size)
-    trainer, summary = best_of_epochs(trainer, batches(train), val_data, params=params, live_dir=live_dir,
-                                       work_dir=work_dir)
-    held_out = (trainer.predict(val[0], verbose=0), val[1])
+    summary, held_out = epochs_by_grouped_cv(lambda rows: trainer_from(rows)[0], batches, features, labels, all_groups,
+                                             params=params, live_dir=live_dir)
 
-    keras.utils.set_random_seed(params.seed)  # the same training on train + val, for the chosen epochs
-    start = fit_logistic_head(np.concatenate(embedded), both[1], n_genres=n_genres, c=choice.c)
-    trainer = _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling)
-    trainer.fit(batches(both), epochs=summary["best_epoch"], shuffle=False, verbose=0)  # batches() shuffles
+    keras.utils.set_random_seed(params.seed)  # the same training on every clip, for the chosen epochs
+    trainer, start = trainer_from(np.ones(len(labels), bool))
+    trainer.fit(batches((features, labels)), epochs=summary["best_epoch"], shuffle=False, verbose=0)
     tuned = keras.models.clone_model(backbone)  # the shared backbone stays pretrained (crossval's next fold)
     tuned.set_weights(backbone.get_weights())
     write_top_weights(trainer.get_layer("musicnn_top"), tuned)
@@ -138,8 +127,7 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
     model = attach_head(clip_embedder(input_shape, tuned, pooling=pooling), head, name="musicnn_fine_tuned")
     summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs"}
     return Fitted(model, summary | {"train_seconds": round(time.perf_counter() - started, 1)},
-                  lambda features: trainer.predict(features, verbose=0), held_out=held_out)
-
+                  lambda features: trainer.predict(features, verbose=0), held_out=(held_out, labels))
 
 KIND = ModelKind(name="musicnn", description="pretrained musicnn's clip embedding + a logistic head (frozen; its top "
                  "layers fine-tuned too with model.fine_tune)", fit=fit, extractor=extractor, frontend=frontend,

@@ -21,6 +21,7 @@ from keras import layers, ops
 from spectrogenre.musicnn.frontend import N_MELS, PATCH_FRAMES
 
 TOP = ("pooled_bn", "penultimate", "embedding")  # the back end's layers up to the embedding
+STD_FLOOR = 1e-12  # added to the patches' variance before its square root (PatchStatistics)
 
 
 def _patches(inputs, input_shape: tuple[int, int]):
@@ -39,7 +40,10 @@ class PatchStatistics(layers.Layer):
     """(batch, patches, d) -> the mean and the standard deviation over the patches, (batch, 2 d)."""
 
     def call(self, patches):
-        return ops.concatenate([ops.mean(patches, axis=1), ops.std(patches, axis=1)], axis=-1)
+        # A feature constant over the patches (a ReLU unit that never fires) has std 0, where sqrt's gradient
+        # is infinite: fine-tuning through it turned every weight into NaN. The floor adds at most 1e-6.
+        std = ops.sqrt(ops.var(patches, axis=1) + STD_FLOOR)
+        return ops.concatenate([ops.mean(patches, axis=1), std], axis=-1)
 
 
 def track_statistics(features: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *,
