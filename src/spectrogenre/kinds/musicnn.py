@@ -1,7 +1,9 @@
-"""musicnn (Pons and Serra, 2019) pretrained on the Million Song Dataset: its 200-d clip embedding (mean over
-3 s patches; other layers and pooling by model.layers and model.pooling) and a logistic-regression (or MLP) head; with `model.fine_tune` its top layers (dense 200 and its batch
-norms) then train with the head. It brings its own front end (16 kHz, 96-band log-mel) and needs the
-`musicnn` package's checkpoint files."""
+"""musicnn (Pons and Serra, 2019) pretrained on the Million Song Dataset, frozen: its per-3 s-patch features
+(model.layers: the 200-d embedding, mid-end, taggram, and the wheel's second network MSD_vgg) pooled over a
+clip's patches (model.pooling), and a logistic-regression (or MLP: model.head) head fitted on clips or on
+whole tracks (model.pool_over). With `model.fine_tune` its top layers (dense 200 and its batch norms) train
+with the head. It brings its own front end (16 kHz, 96-band log-mel) and needs the `musicnn` package's
+checkpoint files."""
 
 from __future__ import annotations
 

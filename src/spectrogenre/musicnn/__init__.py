@@ -8,6 +8,7 @@ architecture  the network in Keras
 checkpoint    its pretrained weights, from the `musicnn` package's files
               (`pip install --no-deps musicnn`) or an explicit checkpoint folder
 embedding     embeddings per patch and per clip
+vgg           the wheel's second network, MSD_vgg, with its weights (a second view of each patch)
 classifier    a genre layer on top, for the pipeline's train, evaluate and export stages
 
 Nothing is imported here, so that the front end loads without TensorFlow.
