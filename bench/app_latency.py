@@ -36,10 +36,13 @@ from bench.window_latency import window_latency
 
 LABELS = ("A", "B", "C", "D")
 CHROMIUM = "/usr/bin/chromium"
+# (kind, model.layers): the seed CNN, and musicnn with each network the layers run (musicnn's, MSD_vgg, both)
+MODELS = (("seed_cnn", ()), ("musicnn", ("embedding",)), ("musicnn", ("vgg",)), ("musicnn", ("embedding", "vgg")))
 
 
-def make_export(kind: str, folder: Path) -> Path:
-    """An export of `kind` (seed_cnn or musicnn) with an untrained head, through export_model."""
+def make_export(kind: str, folder: Path, layers: tuple[str, ...] = ("embedding",)) -> Path:
+    """An export of `kind` (seed_cnn or musicnn, its `layers` pooled by mean_std) with an untrained head, through
+    export_model."""
     import keras
 
     from spectrogenre.export import export_model
@@ -52,13 +55,17 @@ def make_export(kind: str, folder: Path) -> Path:
         from spectrogenre.heads import LogisticHead, attach_head
         from spectrogenre.musicnn.checkpoint import load_musicnn
         from spectrogenre.musicnn.classifier import clip_embedder
+        from spectrogenre.musicnn.vgg import load_vgg
 
         frontend = Frontend.musicnn()
         rng = np.random.default_rng(0)
-        head = LogisticHead(mean=np.zeros(200, np.float32), scale=np.ones(200, np.float32),
-                            weights=rng.normal(0, 0.1, (200, len(LABELS))).astype(np.float32),
+        embedder = clip_embedder(frontend.shape, load_musicnn(), names=layers, pooling="mean_std",
+                                 vgg=load_vgg() if "vgg" in layers else None)
+        width = embedder.output.shape[-1]
+        head = LogisticHead(mean=np.zeros(width, np.float32), scale=np.ones(width, np.float32),
+                            weights=rng.normal(0, 0.1, (width, len(LABELS))).astype(np.float32),
                             bias=np.zeros(len(LABELS), np.float32))
-        model = attach_head(clip_embedder(frontend.shape, load_musicnn()), head, name="musicnn")
+        model = attach_head(embedder, head, name="musicnn")
         x = rng.uniform(0, 3, (2, *frontend.shape)).astype(np.float16)
     else:
         from spectrogenre.model import build_seed_cnn
@@ -73,9 +80,17 @@ def make_export(kind: str, folder: Path) -> Path:
     write_json({"calibration": {"temperature": 1.0}}, folder / "metrics.json")
     export_model(folder / "model.keras", folder / "features", folder / "metrics.json", folder / "export",
                  frontend=frontend, trim=TrimParams(), export=ExportParams(tolerance=1e-3), kind=kind)
-    sf.write(folder / "window.wav", np.random.default_rng(1).uniform(-0.3, 0.3, int(15 * frontend.sample_rate)),
-             frontend.sample_rate, subtype="PCM_16")
+    sf.write(folder / "window.wav", bursts(frontend.sample_rate), frontend.sample_rate, subtype="PCM_16")
     return folder
+
+
+def bursts(sample_rate: int, seconds: float = 15.0) -> np.ndarray:
+    """Noise whose level jumps every quarter second (0 to -30 dB): not steady, so the app classifies it (steady
+    noise is "no music heard" without reaching the model)."""
+    rng = np.random.default_rng(1)
+    n, step = int(seconds * sample_rate), sample_rate // 4
+    gains = np.repeat(10 ** (rng.uniform(-30, 0, n // step + 1) / 20), step)[:n]
+    return (rng.uniform(-0.3, 0.3, n) * gains).astype(np.float32)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -125,8 +140,8 @@ def main() -> None:
     results = {"load_average_at_start": load_average(), "rows": []}
     with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        for kind in ("seed_cnn", "musicnn"):
-            folder = make_export(kind, Path(work) / kind)
+        for kind, layers in MODELS:
+            folder = make_export(kind, Path(work) / f"{kind}-{'+'.join(layers)}", layers)
             build_site(folder / "export", folder / "site")
             native = window_latency(folder / "export/model.tflite", runs=20, threads=2)["median_ms"]
             server = served(folder / "site")
@@ -134,7 +149,8 @@ def main() -> None:
                 for throttle in (1, 4):
                     for threads in (1, 4):
                         url = f"http://127.0.0.1:{server.server_port}/?threads={threads}"
-                        row = {"kind": kind, "cpu_throttle": throttle, "asked_threads": threads,
+                        row = {"kind": kind, "layers": "+".join(layers), "cpu_throttle": throttle,
+                               "asked_threads": threads,
                                "native_litert_2_threads_ms": native}
                         row |= page_timings(playwright, browser, url, folder / "window.wav", runs=args.runs,
                                             throttle=throttle)
