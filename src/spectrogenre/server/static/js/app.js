@@ -257,7 +257,7 @@ window.spectrogenre = {
     const verdict = await classifier.classify(samples, rate);
     return {
       ...verdict,
-      spectrogram: Array.from(verdict.spectrogram),
+      spectrogram: verdict.spectrogram ? Array.from(verdict.spectrogram) : null,  // none when no music was heard
       rate,
       threads: await runtimeThreads(),
       isolated: self.crossOriginIsolated,
