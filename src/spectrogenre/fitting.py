@@ -120,15 +120,15 @@ def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
 
 def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
                     val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
-                    live_dir: Path, head: str = "logistic", fit_rows: Callable | None = None,
+                    live_dir: Path, head: str = "logistic", examples_of: Callable | None = None,
                     fitted_on: str = "train + val clips") -> Fitted:
     """A head (heads.HEADS) on the extractor's cached features of train + val (features (n, d), labels (n,)
     each), its regularisation chosen by grouped cross-validation over both (groups: each clip's split
-    group), then refitted on both. fit_rows(features, labels, rows) -> the (features, labels) a head fits
+    group), then refitted on both. examples_of(features, labels, rows) -> the (features, labels) a head fits
     on, from the clips of a boolean mask (heads.choose_c); by default those clips."""
     started = time.perf_counter()
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
-    rows_of = None if fit_rows is None else (lambda rows: fit_rows(features, labels, rows))
+    rows_of = None if examples_of is None else (lambda rows: examples_of(features, labels, rows))
     choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed, head=head,
                       fit_rows=rows_of)
     fit_set = (features, labels) if rows_of is None else rows_of(np.ones(len(labels), bool))

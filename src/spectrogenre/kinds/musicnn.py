@@ -56,7 +56,7 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
         if model.pool_over == "track":
             if tracks is None:
                 raise ValueError("model.pool_over track needs each clip's track")
-            by_track = {"fit_rows": _track_rows(np.concatenate(tracks), pooling=model.pooling),
+            by_track = {"examples_of": _track_examples(np.concatenate(tracks), pooling=model.pooling),
                         "fitted_on": "train + val tracks, each pooled over all its patches"}
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
                                n_genres=n_genres, live_dir=live_dir, head=model.head, **by_track)
@@ -64,8 +64,8 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
                       n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, started=time.perf_counter())
 
 
-def _track_rows(tracks: np.ndarray, *, pooling: str):
-    """fit_frozen_head's fit_rows: the chosen clips' features pooled per track (one example per track)."""
+def _track_examples(tracks: np.ndarray, *, pooling: str):
+    """fit_frozen_head's examples_of: the chosen clips' features pooled per track (one example per track)."""
     from spectrogenre.musicnn.classifier import track_statistics
 
     return lambda features, labels, rows: track_statistics(features[rows], labels[rows], tracks[rows],
