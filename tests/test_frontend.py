@@ -108,10 +108,42 @@ def test_musicnn_kind_is_musicnns_own_log_mel_of_96_bands():
     assert frontend.shape == (96, 938)  # 1 + 240000 // 256 frames
     audio = sine(15.0, freq=440.0, sr=16000, amp=0.5)
     spec = log_spectrogram(audio, frontend)
-    np.testing.assert_allclose(spec, log_mel(audio).T, atol=1e-6)
+    # of the clip scaled to -26 dBFS RMS: the sine's amplitude becomes sqrt(2) x 10 ** (-26 / 20)
+    scaled = sine(15.0, freq=440.0, sr=16000, amp=float(np.sqrt(2) * 10 ** (-26 / 20)))
+    np.testing.assert_allclose(spec, log_mel(scaled).T, atol=1e-5)
     assert spec.min() >= 0.0  # log10(10000 x + 1) of a power is never negative
 
 
 def test_musicnn_kind_refuses_other_settings():
     with pytest.raises(ParamsError, match="musicnn needs"):
         Frontend(kind="musicnn", sample_rate=22050, n_fft=512, hop_length=256, n_mels=96)
+
+
+def test_normalise_scales_each_clip_to_its_rms_level_by_hand():
+    from spectrogenre.frontend import normalised
+
+    # a sine of amplitude 0.1 has RMS 0.1 / sqrt(2) (-23 dBFS); -26 dBFS is RMS 10 ** (-26 / 20) = 0.0501
+    clips = np.stack([sine(1.0, freq=440.0, sr=16000, amp=0.1), sine(1.0, freq=440.0, sr=16000, amp=0.5)])
+    out = normalised(clips, -26.0)
+    np.testing.assert_allclose(np.sqrt(np.mean(np.square(out, dtype=np.float64), axis=1)), 10 ** (-26 / 20), rtol=1e-6)
+    np.testing.assert_allclose(out[0], out[1], atol=1e-6)  # the same sine, 14 dB apart before
+
+
+def test_normalise_lifts_at_most_40_db_and_leaves_silence_silent():
+    from spectrogenre.frontend import normalised
+
+    faint = sine(1.0, freq=440.0, sr=16000, amp=1e-5)  # about -103 dBFS
+    np.testing.assert_allclose(normalised(faint[np.newaxis], -20.0)[0], faint * 100.0, rtol=1e-6)  # +40 dB, not +83
+    assert not normalised(np.zeros((1, 100), np.float32), -20.0).any()
+
+
+def test_a_normalising_front_end_sees_a_quiet_clip_as_a_loud_one():
+    frontend = Frontend.musicnn(clip_seconds=3.0)  # normalised to -26 dBFS, its default
+    rng = np.random.default_rng(0)
+    loud = (rng.normal(0, 0.1, frontend.clip_samples) * np.repeat(rng.uniform(0.2, 1, 30), 1600)).astype(np.float32)
+    quiet = (loud * 10 ** (-18 / 20)).astype(np.float32)
+    np.testing.assert_allclose(log_spectrogram(quiet, frontend), log_spectrogram(loud, frontend), atol=1e-5)
+    as_recorded = Frontend.musicnn(clip_seconds=3.0, normalise_dbfs=None)
+    assert np.abs(log_spectrogram(quiet, as_recorded) - log_spectrogram(loud, as_recorded)).max() > 0.1
+    with pytest.raises(ParamsError, match="normalise_dbfs must be null or in"):
+        Frontend(normalise_dbfs=3.0)

@@ -70,3 +70,10 @@ def test_bad_model_crossval_and_augmentation_params_are_named(raw, message):
 def test_musicnn_layers_are_joined_with_a_plus():
     model = parse_params({"library": "lib", "model": {"kind": "musicnn", "layers": "embedding + taggram"}}).model
     assert model.layer_names == ("embedding", "taggram")
+
+
+def test_an_optional_number_is_null_or_a_number():
+    assert parse_params({"library": "lib", "frontend": {"normalise_dbfs": None}}).frontend.normalise_dbfs is None
+    assert parse_params({"library": "lib", "frontend": {"normalise_dbfs": -26}}).frontend.normalise_dbfs == -26.0
+    with pytest.raises(ParamsError, match="frontend.normalise_dbfs must be a number"):
+        parse_params({"library": "lib", "frontend": {"normalise_dbfs": "loud"}})

@@ -17,6 +17,11 @@ from spectrogenre.errors import ParamsError
 
 KINDS = ("stft", "mel", "musicnn")
 # musicnn's input (Pons and Serra, 2019): its pretrained weights only fit these settings.
+# musicnn's log-mel, log10(10000 mel + 1), compresses quiet and loud recordings differently: 12 dB quieter
+# changed a fifth of its genre verdicts on real music (bench/level_sensitivity.json). Normalised windows
+# are as accurate and keep their verdicts at any level.
+MUSICNN_NORMALISE_DBFS = -26.0
+MAX_GAIN_DB = 40.0  # normalise_dbfs lifts a clip by at most this: a near-silent clip stays quiet
 MUSICNN = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96}
 
 
@@ -30,6 +35,8 @@ class Frontend:
     hop 610 (558 x 543). kind "mel" maps the power spectrum to `n_mels` bands (dB).
     kind "musicnn" is musicnn's log-mel, log10(10000 mel + 1) of 96 bands at 16 kHz
     (n_fft 512, hop 256): a 15 s clip is 96 x 938; it fixes the settings in MUSICNN.
+    normalise_dbfs: each clip is first scaled to this RMS level (dBFS; gain at most MAX_GAIN_DB), so
+    that a quiet recording looks like a loud one; None leaves the level as recorded.
     """
 
     sample_rate: int = 22050
@@ -39,6 +46,7 @@ class Frontend:
     hop_length: int = 1221
     n_mels: int = 128
     amin: float = 1e-5
+    normalise_dbfs: float | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -53,11 +61,13 @@ class Frontend:
             raise ParamsError("frontend.clip_seconds is shorter than one FFT window")
         if not 0 < self.amin < 1:
             raise ParamsError(f"frontend.amin must be in (0, 1), got {self.amin}")
+        if self.normalise_dbfs is not None and not -60 <= self.normalise_dbfs <= 0:
+            raise ParamsError(f"frontend.normalise_dbfs must be null or in [-60, 0] dBFS, got {self.normalise_dbfs}")
 
     @classmethod
-    def musicnn(cls, *, clip_seconds: float = 15.0) -> "Frontend":
-        """musicnn's front end for clips of `clip_seconds`."""
-        return cls(kind="musicnn", clip_seconds=clip_seconds, **MUSICNN)
+    def musicnn(cls, *, clip_seconds: float = 15.0, normalise_dbfs: float | None = MUSICNN_NORMALISE_DBFS) -> "Frontend":
+        """musicnn's front end for clips of `clip_seconds`, each clip normalised to `normalise_dbfs` RMS."""
+        return cls(kind="musicnn", clip_seconds=clip_seconds, normalise_dbfs=normalise_dbfs, **MUSICNN)
 
     @property
     def clip_samples(self) -> int:
@@ -127,6 +137,16 @@ def stft_magnitude(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
     return np.abs(spectrum).swapaxes(-1, -2)
 
 
+def normalised(clips: np.ndarray, dbfs: float) -> np.ndarray:
+    """Each clip (..., samples) float32 scaled to `dbfs` RMS, the gain at most MAX_GAIN_DB (silence stays silent).
+
+    The RMS and gain are float64, the product rounded once to float32: js/spectrogram.js does the same.
+    """
+    rms = np.sqrt(np.mean(np.square(clips, dtype=np.float64), axis=-1, keepdims=True))
+    gain = np.minimum(10.0 ** (dbfs / 20.0) / np.maximum(rms, 1e-300), 10.0 ** (MAX_GAIN_DB / 20.0))
+    return (clips * gain).astype(np.float32)
+
+
 def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
     """Log spectrogram in dB of one clip (clip_samples,) or a batch (n, clip_samples).
 
@@ -135,6 +155,8 @@ def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
     clips = np.asarray(clips, dtype=np.float32)
     if clips.shape[-1] != frontend.clip_samples:
         raise ValueError(f"expected clips of {frontend.clip_samples} samples, got shape {clips.shape}")
+    if frontend.normalise_dbfs is not None:
+        clips = normalised(clips, frontend.normalise_dbfs)
     magnitude = stft_magnitude(clips, frontend)
     if frontend.kind == "stft":
         # librosa.amplitude_to_db(magnitude, ref=1.0, amin=amin, top_db=None), the same operations

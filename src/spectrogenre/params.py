@@ -295,6 +295,8 @@ def _section(cls, values: dict, *, name: str, source: str):
 
 
 def _coerce(value, kind: type, key: str, source: str):
+    if kind is type(None):  # an optional number, off by default (frontend.normalise_dbfs)
+        return None if value is None else _coerce(value, float, key, source)
     if kind is bool:
         if not isinstance(value, bool):
             raise ParamsError(f"{source}: {key} must be true or false, got {value!r}")

@@ -19,7 +19,8 @@ FINE_TUNE_RATE = 0.1  # fine-tuning pretrained layers: train.learning_rate x thi
 
 
 def frontend(params_frontend: Frontend) -> Frontend:
-    """musicnn's own front end, at params.yaml's clip length: its pretrained weights fix the rest."""
+    """musicnn's own front end (its rate and log-mel, each clip normalised to -26 dBFS RMS), at params.yaml's clip
+    length: its pretrained weights fix the rest."""
     return Frontend.musicnn(clip_seconds=params_frontend.clip_seconds)
 
 

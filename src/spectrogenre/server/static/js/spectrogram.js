@@ -179,14 +179,33 @@ export function spectrogramShape(frontend, clipSamples) {
   return [bins, 1 + Math.floor(clipSamples / frontend.hop_length)];
 }
 
+const MAX_GAIN_DB = 40; // frontend.MAX_GAIN_DB
+
+/**
+ * frontend.normalised: the clip scaled to `dbfs` RMS (float64 RMS and gain, the gain at most
+ * MAX_GAIN_DB, each product rounded once to float32).
+ */
+export function normalised(clip, dbfs) {
+  let sum = 0;
+  for (let i = 0; i < clip.length; i++) sum += clip[i] * clip[i];
+  const rms = Math.sqrt(sum / clip.length);
+  const gain = Math.min(10 ** (dbfs / 20) / Math.max(rms, 1e-300), 10 ** (MAX_GAIN_DB / 20));
+  const out = new Float32Array(clip.length);
+  for (let i = 0; i < clip.length; i++) out[i] = Math.fround(clip[i] * gain);
+  return out;
+}
+
 /**
  * Log spectrogram of one clip (Float32Array), as a Float32Array in row-major [bins, frames]
  * order: the model's input layout. dB for kinds stft and mel, log10(10000 mel + 1) for musicnn.
+ * With frontend.normalise_dbfs the clip is first scaled to that RMS level (normalised).
  */
-export function logSpectrogram(clip, frontend) {
+export function logSpectrogram(input, frontend) {
   if (!KINDS.includes(frontend.kind)) {
     throw new Error(`front end kind "${frontend.kind}" is not supported in the browser: use server mode`);
   }
+  const level = frontend.normalise_dbfs ?? null; // absent from spec.json before this setting existed
+  const clip = level === null ? input : normalised(input, level);
   const nFft = frontend.n_fft;
   const hop = frontend.hop_length;
   if (cached.nFft !== nFft) cached = { nFft, ...tables(nFft) };
