@@ -33,14 +33,14 @@ WINDOW_SECONDS = 15
 
 def window_features(audio: np.ndarray, gain_db: float, *, normalise: bool) -> list[np.ndarray]:
     """Each 15 s window's mean and standard deviation of musicnn's patch embeddings."""
-    from spectrogenre.frontend import quantise_16bit
+    from spectrogenre.frontend import normalised, quantise_16bit
     from spectrogenre.musicnn.embedding import embed
 
     size, features = WINDOW_SECONDS * 16000, []
     for start in range(0, len(audio) - size + 1, size):
-        window = audio[start:start + size] * 10 ** (gain_db / 20)
+        window = (audio[start:start + size] * 10 ** (gain_db / 20)).astype(np.float32)
         if normalise:
-            window = window * 10 ** (NORMALISED_DBFS / 20) / (np.sqrt(np.mean(np.square(window, dtype=np.float64))) + 1e-12)
+            window = normalised(window, NORMALISED_DBFS)
         patches = embed(quantise_16bit(window))
         features.append(np.concatenate([patches.mean(axis=0), patches.std(axis=0)]))
     return features
