@@ -58,7 +58,9 @@ def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0
 @pytest.mark.parametrize("audio", [
     silence(20.0),                                                        # digital silence
     np.random.default_rng(0).normal(0, 10 ** (-60 / 20), 8000 * 20).astype(np.float32),  # room tone at -60 dBFS
-], ids=["digital silence", "-60 dBFS noise"])
+    np.full(8000 * 20, 0.5, dtype=np.float32),  # a constant offset (DC): -6 dBFS by plain RMS, and no sound
+    np.random.default_rng(0).normal(-0.3, 10 ** (-60 / 20), 8000 * 20).astype(np.float32),  # room tone on an offset
+], ids=["digital silence", "-60 dBFS noise", "DC offset", "-60 dBFS noise on a DC offset"])
 def test_silence_and_near_silence_get_no_music_heard_never_a_genre(audio):
     from spectrogenre.inference import classify
 

@@ -7,12 +7,22 @@ from spectrogenre.trim import frame_levels_db, kept_intervals, silent_runs, trim
 from tests.synth import scan_and_concat, silence, sine
 
 
-def test_frame_levels_of_a_constant_and_of_silence():
-    audio = np.concatenate([np.full(100, 0.1, dtype=np.float32), np.zeros(50, dtype=np.float32)])
+def test_frame_levels_of_a_square_wave_and_of_silence():
+    square = np.tile(np.array([0.1, -0.1], dtype=np.float32), 50)
+    audio = np.concatenate([square, np.zeros(50, dtype=np.float32)])
     levels = frame_levels_db(audio, frame_length=40)
-    # frames: [0,40) [40,80) -> 0.1 = -20 dB; [80,120) half 0.1 half 0 -> -23 dB; [120,150) silent
+    # frames: [0,40) [40,80) -> RMS 0.1 = -20 dB; [80,120) half +-0.1 half 0 -> power 0.005 about its mean 0
+    # = -23 dB; [120,150) silent
     np.testing.assert_allclose(levels[:3], [-20.0, -20.0, 10 * np.log10(0.005)], atol=1e-9)
     assert len(levels) == 4 and levels[3] == -np.inf
+
+
+def test_a_constant_offset_is_not_sound():
+    # the same square wave on a DC offset of 0.5 keeps its -20 dB; the offset alone is far below any threshold
+    square = np.tile(np.array([0.1, -0.1], dtype=np.float32), 50)
+    np.testing.assert_allclose(frame_levels_db(square + np.float32(0.5), frame_length=40), [-20.0, -20.0, -20.0],
+                               atol=1e-6)
+    assert (frame_levels_db(np.full(100, 0.5, dtype=np.float32), frame_length=40) < -200).all()
 
 
 def test_silent_runs_are_maximal_runs_below_the_threshold():

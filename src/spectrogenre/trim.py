@@ -24,17 +24,26 @@ BLOCK_FRAMES = 4096  # level frames decoded per read
 
 
 def frame_levels_db(audio: np.ndarray, *, frame_length: int) -> np.ndarray:
-    """RMS level in dBFS of consecutive, non-overlapping frames of mono audio (n,).
+    """RMS level in dBFS of consecutive, non-overlapping frames of mono audio (n,), each frame's mean
+    taken out first: a constant offset (DC, from a faulty converter or a badly edited file) is not
+    sound, and a silence sitting on one stays silent.
 
-    Returns (ceil(n / frame_length),); the last frame may be shorter. Digital silence
-    is -inf dB, so it is below any threshold.
+    Returns (ceil(n / frame_length),); the last frame may be shorter. Digital silence is -inf dB,
+    any other constant hundreds of dB below full scale: below any threshold.
     """
     n_full = len(audio) // frame_length
-    power = np.square(audio[: n_full * frame_length], dtype=np.float64).reshape(n_full, frame_length).mean(axis=1)
+    frames = [audio[: n_full * frame_length].reshape(n_full, frame_length)]
     if len(audio) % frame_length:
-        power = np.append(power, np.mean(np.square(audio[n_full * frame_length:], dtype=np.float64)))
+        frames.append(audio[n_full * frame_length:].reshape(1, -1))
+    power = np.concatenate([_ac_power(f) for f in frames])
     with np.errstate(divide="ignore"):
         return 10 * np.log10(power)
+
+
+def _ac_power(frames: np.ndarray) -> np.ndarray:
+    """Mean square of each row about its own mean, in float64: (rows,)."""
+    frames = frames.astype(np.float64)
+    return np.square(frames - frames.mean(axis=1, keepdims=True)).mean(axis=1)
 
 
 def silent_runs(levels_db: np.ndarray, *, threshold_db: float) -> np.ndarray:

@@ -127,6 +127,13 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     assert "no-music" in phone.get_attribute("#result", "class") and not phone.is_visible("#bars")
     assert phone.text_content("#history li .genre") == "no music heard"
 
+    # a silence sitting on a constant offset (DC) of a quarter of full scale: -12 dBFS by plain RMS, but no sound
+    offset = audio_dir / "dc_offset.wav"
+    sf.write(offset, np.full(44100 * 20, 0.25, dtype=np.float32), 44100, subtype="PCM_16")
+    assert classify(decode(offset, sample_rate=exported.frontend.sample_rate), exported).status == "no music heard"
+    phone.set_input_files("#file", str(offset))
+    assert shown_verdict(phone)["genre"] == "no music heard"
+
     # steady white noise: no music heard, in Python and in the app (the steady-noise rule)
     noise = audio_dir / "noise.wav"
     sf.write(noise, np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20).astype(np.float32), 44100,

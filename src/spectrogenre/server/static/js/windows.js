@@ -5,14 +5,19 @@
 import { roundHalfEven } from './round.js';
 
 
-/** RMS level in dBFS of consecutive frames (the last may be shorter), as trim.frame_levels_db. */
+/** RMS level in dBFS of consecutive frames (the last may be shorter), each frame's mean taken out
+ * first (a constant offset is not sound), as trim.frame_levels_db. */
 function frameLevelsDb(audio, frameLength) {
   const levels = new Float64Array(Math.ceil(audio.length / frameLength));
   for (let f = 0; f < levels.length; f++) {
-    const end = Math.min(audio.length, (f + 1) * frameLength);
+    const start = f * frameLength;
+    const end = Math.min(audio.length, start + frameLength);
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += audio[i];
+    const mean = sum / (end - start);
     let power = 0;
-    for (let i = f * frameLength; i < end; i++) power += audio[i] * audio[i];
-    levels[f] = 10 * Math.log10(power / (end - f * frameLength));
+    for (let i = start; i < end; i++) power += (audio[i] - mean) ** 2;
+    levels[f] = 10 * Math.log10(power / (end - start));
   }
   return levels;
 }
