@@ -68,6 +68,14 @@ def test_non_finite_samples_are_an_error(tmp_path):
         read_mono(path, sample_rate=22050)
 
 
+def test_a_text_file_named_mp3_is_an_error_and_the_decoders_own_notes_stay_off_stderr(tmp_path, capfd):
+    path = tmp_path / "notes.mp3"
+    path.write_text("not audio at all\n" * 100)
+    with pytest.raises(AudioError, match=r"notes\.mp3: cannot be decoded"):
+        read_mono(path, sample_rate=22050)
+    assert capfd.readouterr().err == ""  # libmpg123 writes "Note: Illegal Audio-MPEG-Header ..." to fd 2 itself
+
+
 @pytest.mark.parametrize("channels", range(1, 10))
 def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):
     block = np.random.default_rng(channels).standard_normal((4096, channels)).astype(np.float32)

@@ -135,7 +135,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
     try:
-        handle = sf.SoundFile(str(path))
+        with _mpeg_quiet(path):
+            handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file ({_short(err)})") from None
     with handle:
@@ -166,6 +167,11 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
         if decoded < expected:
             raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+
+
+def _mpeg_quiet(path: Path):
+    """Opening a damaged .mp3 makes libmpg123 print its resync notes to stderr itself: silenced there too."""
+    return native_stderr_silenced() if path.suffix.lower() == ".mp3" else contextlib.nullcontext()
 
 
 def mix_to_mono(block: np.ndarray) -> np.ndarray:
@@ -211,7 +217,8 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         try:
-            info = sf.info(str(path))
+            with _mpeg_quiet(path):
+                info = sf.info(str(path))
         except (sf.LibsndfileError, RuntimeError, TypeError) as err:
             if path.exists() and path.stat().st_size == 0:
                 raise AudioError(path, "is empty (0 bytes)") from None
