@@ -4,7 +4,8 @@
 
 Windows start every 7.5 s (predict's hop) in every audio file under each library, decoded at both
 front ends' rates (22.05 kHz: the seed CNN, 16 kHz: musicnn); the noises are white, pink and brown
-noise and mains hum at -10 to -45 dBFS. Prints, per source, the lowest and the 1st percentile of the
+noise, mains hum, held 50 Hz and 440 Hz tones and a rumble (white noise low-passed at 200 Hz: the one the
+rule misses) at -10 to -45 dBFS. Prints, per source, the lowest and the 1st percentile of the
 steadiness and how many windows the rule (spec default) calls noise; writes bench/steady_noise.json.
 """
 
@@ -36,10 +37,17 @@ def windows(audio: np.ndarray, sr: int) -> list[np.ndarray]:
 
 def noises(sr: int) -> dict[str, list[np.ndarray]]:
     out = {}
+    t = np.arange(15 * sr) / sr
     for level in (-10, -25, -45):
         for name, exponent in (("white", 0), ("pink", 1), ("brown", 2)):
             out.setdefault(f"noise/{name}", []).append(colored_noise(15.0, exponent=exponent, sr=sr, level_db=level))
         out.setdefault("noise/hum", []).append(hum(15.0, sr=sr, level_db=level))
+        for hz in (50, 440):
+            out.setdefault(f"tone/{hz} Hz", []).append(10 ** (level / 20) * np.sqrt(2) * np.sin(2 * np.pi * hz * t))
+        spectrum = np.fft.rfft(colored_noise(15.0, exponent=0, sr=sr, level_db=level))
+        spectrum[np.fft.rfftfreq(len(t), 1 / sr) > 200] = 0
+        rumble = np.fft.irfft(spectrum, len(t))
+        out.setdefault("rumble/below 200 Hz", []).append(rumble * 10 ** (level / 20) / np.sqrt(np.mean(rumble**2)))
     return out
 
 

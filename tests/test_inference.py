@@ -73,12 +73,16 @@ def test_silence_and_near_silence_get_no_music_heard_never_a_genre(audio):
 
 
 @pytest.mark.parametrize("level_db", [-10, -30, -45])
-@pytest.mark.parametrize("kind", ["white", "pink", "brown", "hum"])
+@pytest.mark.parametrize("kind", ["white", "pink", "brown", "hum", "tone"])
 def test_noise_at_any_level_gets_no_music_heard_never_a_genre(kind, level_db):
     from spectrogenre.inference import classify
 
-    audio = (hum(20.0, sr=16000, level_db=level_db) if kind == "hum" else
-             colored_noise(20.0, exponent=["white", "pink", "brown"].index(kind), sr=16000, level_db=level_db))
+    if kind == "tone":  # a held 440 Hz test tone
+        audio = (10 ** (level_db / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * np.arange(20 * 16000) / 16000)).astype(np.float32)
+    elif kind == "hum":
+        audio = hum(20.0, sr=16000, level_db=level_db)
+    else:
+        audio = colored_noise(20.0, exponent=["white", "pink", "brown"].index(kind), sr=16000, level_db=level_db)
     model = LevelModel(0.99)  # a model that would call anything "A", 99 % sure
     verdict = classify(audio, exported_with(model, steady_below_db=0.75, sample_rate=16000), hop_seconds=2.0)
     assert (verdict.status, verdict.genre, verdict.probabilities) == ("no music heard", None, {})

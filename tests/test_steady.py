@@ -12,15 +12,18 @@ RULE = SteadyNoiseRule()
 
 
 def test_frames_and_bands_by_hand():
-    # 0.128 s at 16 kHz is 2048 samples (a power of two already); bins are 16000 / 2048 = 7.8125 Hz apart
+    # 0.128 s at 16 kHz is 2048 samples (a power of two already); bins are 16000 / 2048 = 7.8125 Hz apart:
+    # the bass band 20 Hz (bin 2.56 -> 3) to 1 kHz (bin 128), then 1-2 kHz ... 7-8 kHz
     assert RULE.frame_samples(16000) == 2048
-    assert RULE.band_bins(16000) == [(128 * k, 128 * (k + 1)) for k in range(1, 8)]  # 1-2 kHz ... 7-8 kHz
-    # 0.128 s at 22.05 kHz is 2822.4 samples: 4096; 1 kHz is bin 185.8 -> 186, 2 kHz bin 371.5 -> 372
+    assert RULE.band_bins(16000) == [(3, 128)] + [(128 * k, 128 * (k + 1)) for k in range(1, 8)]
+    # 0.128 s at 22.05 kHz is 2822.4 samples: 4096; 20 Hz is bin 3.7 -> 4, 1 kHz bin 185.8 -> 186, 2 kHz bin 371.5 -> 372
     assert RULE.frame_samples(22050) == 4096
-    assert RULE.band_bins(22050)[0] == (186, 372) and len(RULE.band_bins(22050)) == 7
-    # at 8 kHz the bands stop at Nyquist (4 kHz): 1-2, 2-3, 3-4 kHz
-    assert len(RULE.band_bins(8000)) == 3
-    assert RULE.band_bins(2000) == []  # nothing above 1 kHz to measure
+    assert RULE.band_bins(22050)[:2] == [(4, 186), (186, 372)] and len(RULE.band_bins(22050)) == 8
+    # at 8 kHz the bands stop at Nyquist (4 kHz): bass, 1-2, 2-3, 3-4 kHz
+    assert len(RULE.band_bins(8000)) == 4
+    # at 2 kHz only the bass band, up to Nyquist: 0.128 s is 256 samples, 20 Hz bin 2.56 -> 3, 1 kHz bin 128
+    assert RULE.band_bins(2000) == [(3, 128)]
+    assert SteadyNoiseRule(floor_hz=1000.0).band_bins(2000) == []  # no bass band, nothing above 1 kHz
 
 
 @pytest.mark.parametrize("sr", [16000, 22050])
@@ -56,11 +59,49 @@ def test_music_with_noise_under_it_is_still_music():
 
 def test_what_cannot_be_judged_is_not_called_noise():
     assert steadiness_db(colored_noise(0.2, exponent=0, sr=16000), 16000, RULE) == math.inf  # under 2 frames
-    assert not is_steady_noise(colored_noise(15.0, exponent=0, sr=2000), 2000, RULE)  # no band at 2 kHz
+    assert steadiness_db(colored_noise(15.0, exponent=0, sr=2000), 2000, SteadyNoiseRule(floor_hz=1000.0)) == math.inf
     assert not is_steady_noise(colored_noise(15.0, exponent=0), 16000, SteadyNoiseRule(below_db=0))  # rule off
-    # a bass line alone: above 1 kHz only 16-bit rounding, some 90 dB below the window: not judged
-    bass = np.round(0.5 * np.sin(2 * np.pi * 80 * np.arange(15 * 16000) / 16000) * 32768) / 32768
-    assert steadiness_db(bass.astype(np.float32), 16000, RULE) == math.inf
+
+
+def test_white_noise_at_2_khz_is_judged_in_the_bass_band_alone():
+    assert is_steady_noise(colored_noise(15.0, exponent=0, sr=2000), 2000, RULE)
+
+
+def _tone(hz: float, sr: int, amplitude: float) -> np.ndarray:
+    """A held sine in 16-bit steps."""
+    return (np.round(amplitude * np.sin(2 * np.pi * hz * np.arange(15 * sr) / sr) * 32768) / 32768).astype(np.float32)
+
+
+@pytest.mark.parametrize("sr", [16000, 22050])
+@pytest.mark.parametrize("hz", [30, 50, 80, 440, 1000])
+@pytest.mark.parametrize("amplitude", [0.5, 0.005])
+def test_a_held_tone_is_steady_at_any_pitch_and_level(hz, sr, amplitude):
+    # its band's level is the same in every frame; the other bands hold only 16-bit rounding, ~90 dB (at 0.5)
+    # or ~50 dB (at 0.005) below: either outside span_db or as steady as the rounding noise
+    assert steadiness_db(_tone(hz, sr, amplitude), sr, RULE) < 0.1
+    assert is_steady_noise(_tone(hz, sr, amplitude), sr, RULE)
+
+
+@pytest.mark.parametrize("sr", [16000, 22050])
+def test_a_bass_line_alone_is_music(sr):
+    # notes of 41 to 98 Hz, a new one every 0.25 s, each decaying: the bass band's level swings by many dB
+    notes = np.random.default_rng(0).choice([41.2, 49.0, 55.0, 65.4, 73.4, 98.0], size=60)
+    t = np.arange(sr // 4) / sr
+    line = np.concatenate([0.5 * np.sin(2 * np.pi * f * t) * np.exp(-8 * t) for f in notes]).astype(np.float32)
+    assert steadiness_db(line, sr, RULE) > 3.0
+    assert not is_steady_noise(line, sr, RULE)
+
+
+def test_sound_only_above_the_bands_is_not_classified():
+    # noise above 9.5 kHz swelling and fading 4 times a second (a smooth envelope, which adds nothing below
+    # 9.5 kHz): changing, but nothing from 20 Hz to 8 kHz within span_db of it: 0, as steady as silence
+    sr = 22050
+    noise = colored_noise(15.0, exponent=0, sr=sr, level_db=-20)
+    spectrum = np.fft.rfft(noise)
+    spectrum[np.fft.rfftfreq(len(noise), 1 / sr) < 9500] = 0
+    chirps = np.fft.irfft(spectrum, len(noise)) * np.sin(np.pi * 4 * np.arange(len(noise)) / sr) ** 2
+    assert steadiness_db(chirps.astype(np.float32), sr, RULE) == 0.0
+    assert is_steady_noise(chirps.astype(np.float32), sr, RULE)
 
 
 def test_a_silent_band_does_not_count():

@@ -134,6 +134,13 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     phone.set_input_files("#file", str(offset))
     assert shown_verdict(phone)["genre"] == "no music heard"
 
+    # a held 440 Hz test tone: steady (the steady-noise rule's bass band)
+    tone = audio_dir / "tone440.wav"
+    sf.write(tone, 0.3 * np.sin(2 * np.pi * 440 * np.arange(44100 * 20) / 44100), 44100, subtype="PCM_16")
+    assert classify(decode(tone, sample_rate=exported.frontend.sample_rate), exported).status == "no music heard"
+    phone.set_input_files("#file", str(tone))
+    assert shown_verdict(phone)["genre"] == "no music heard"
+
     # steady white noise: no music heard, in Python and in the app (the steady-noise rule)
     noise = audio_dir / "noise.wav"
     sf.write(noise, np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20).astype(np.float32), 44100,

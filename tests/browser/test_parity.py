@@ -211,6 +211,15 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
         assert case["genre"][0] == case["genre"][1], case
 
 
+def _above_the_bands(sr: int) -> np.ndarray:
+    """White noise above 9.5 kHz only (sr 22.05 kHz: the bands stop at 8 kHz)."""
+    from tests.synth import colored_noise
+
+    spectrum = np.fft.rfft(colored_noise(15.0, exponent=0, sr=sr, level_db=-20))
+    spectrum[np.fft.rfftfreq(15 * sr, 1 / sr) < 9500] = 0
+    return np.fft.irfft(spectrum, 15 * sr)
+
+
 def test_steady_noise_rule_matches_python(phone):
     """steady.js's steadiness of noise and music clips at both front-end rates is Python's, to rounding."""
     from dataclasses import asdict
@@ -223,8 +232,11 @@ def test_steady_noise_rule_matches_python(phone):
     cases = []
     for sr in (16000, 22050):
         music = render_track(dataclasses.replace(job, seconds=16.0, sr=sr, channels=1)).reshape(-1)[: 15 * sr]
-        for name, clip in [("music", music), ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)),
-                           ("hum", hum(15.0, sr=sr)), ("bass", 0.5 * np.sin(2 * np.pi * 80 * np.arange(15 * sr) / sr))]:
+        clips = [("music", music), ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)),
+                 ("hum", hum(15.0, sr=sr)), ("tone", 0.5 * np.sin(2 * np.pi * 80 * np.arange(15 * sr) / sr))]
+        if sr == 22050:
+            clips.append(("above the bands", _above_the_bands(sr)))
+        for name, clip in clips:
             clip = quantise_16bit(clip)
             js = phone.evaluate("""async ([encoded, sr, rule]) => {
                 const { steadinessDb } = await import(new URL('js/steady.js', document.baseURI));
@@ -238,4 +250,5 @@ def test_steady_noise_rule_matches_python(phone):
             assert js == "Infinity", (name, sr, js)
         else:
             assert abs(js - python) < 1e-9, (name, sr, js, python)
-    assert {name for name, _, js, python in cases if python < rule.below_db} == {"pink", "hum"}
+    assert {name for name, _, js, python in cases if python < rule.below_db} == {"pink", "hum", "tone", "above the bands"}
+    assert {python for name, _, js, python in cases if name == "above the bands"} == {0.0}  # no sound in the bands

@@ -6,7 +6,7 @@ import { loadModel } from './model.js';
 import { resample } from './resample.js';
 import { roundHalfEven } from './round.js';
 import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
-import { DEFAULT_RULE, isSteadyNoise } from './steady.js';
+import { isSteadyNoise } from './steady.js';
 import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { cutWindows } from './windows.js';
 
@@ -73,7 +73,7 @@ export class DeviceClassifier {
     for (const [i, part] of windows.entries()) {
       onProgress(i / windows.length);
       if (!(part.level_db >= this.spec.silence.threshold_db)
-        || isSteadyNoise(part.clip, frontend.sample_rate, this.spec.steady_noise ?? DEFAULT_RULE)) {
+        || isSteadyNoise(part.clip, frontend.sample_rate, this.spec.steady_noise)) {
         timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: NO_MUSIC, confidence: null });
         continue;
       }

@@ -1,14 +1,15 @@
 // The steady-noise rule of spectrogenre/steady.py, with spec.json's steady_noise values: a window
 // whose sound does not change (hiss, hum, room tone, at any level) is noise, not music. The same
 // arithmetic in float64: frames of a power of two of samples, periodic Hann, power summed over
-// wide bands, each band's dB level over the frames, its standard deviation; the median over the
-// bands within span_db of the loudest.
+// the bass band and wide bands above it, each band's dB level over the frames, its standard
+// deviation; the median over the bands within span_db of the loudest.
 
 import { fft, tables } from './spectrogram.js';
 
-// The rule's values when a spec.json predates it (as ExportedModel.load does).
+// The rule's values where a spec.json predates the rule or one of its values (as ExportedModel.load,
+// through SteadyNoiseRule's defaults, does).
 export const DEFAULT_RULE = {
-  below_db: 0.75, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
+  below_db: 0.75, floor_hz: 20, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
 };
 const LEVEL_FLOOR = 1e-20;
 
@@ -19,17 +20,15 @@ function frameSamples(rule, sampleRate) {
   return 2 ** Math.max(1, Math.ceil(Math.log2(rule.frame_seconds * sampleRate)));
 }
 
-/** Each band's FFT bins [first, stop). */
+/** Each band's FFT bins [first, stop): the bass band [floor_hz, low_hz), then band_hz wide from low_hz. */
 function bandBins(rule, sampleRate, n) {
   const top = Math.min(rule.high_hz, sampleRate / 2);
   const count = Math.max(0, Math.floor((top - rule.low_hz) / rule.band_hz));
-  const bins = [];
-  for (let i = 0; i < count; i++) {
-    const a = rule.low_hz + i * rule.band_hz;
-    const b = rule.low_hz + (i + 1) * rule.band_hz;
-    bins.push([Math.ceil((a * n) / sampleRate), Math.ceil((b * n) / sampleRate)]);
-  }
-  return bins;
+  const edges = [];
+  const bassTop = Math.min(rule.low_hz, sampleRate / 2);
+  if (rule.floor_hz < bassTop) edges.push([rule.floor_hz, bassTop]);
+  for (let i = 0; i < count; i++) edges.push([rule.low_hz + i * rule.band_hz, rule.low_hz + (i + 1) * rule.band_hz]);
+  return edges.map(([a, b]) => [Math.ceil((a * n) / sampleRate), Math.ceil((b * n) / sampleRate)]);
 }
 
 const median = (values) => {
@@ -38,8 +37,8 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** The window's steadiness in dB (Float32Array clip at sampleRate); Infinity when it cannot be judged
- * (under 2 frames, no band, or the bands more than span_db below the whole window's level). */
+/** The window's steadiness in dB (Float32Array clip at sampleRate); 0 when the bands hold nothing within
+ * span_db of the whole window's level; Infinity when it cannot be judged (under 2 frames, or no band). */
 export function steadinessDb(clip, sampleRate, rule) {
   const n = frameSamples(rule, sampleRate);
   const frames = Math.floor(clip.length / n);
@@ -65,12 +64,14 @@ export function steadinessDb(clip, sampleRate, rule) {
   }
   const means = levels.map((band) => band.reduce((sum, v) => sum + v, 0) / frames);
   const loudest = Math.max(...means);
-  if (loudest < whole - rule.span_db) return Infinity; // all the sound is below low_hz: nothing to judge
+  if (loudest < whole - rule.span_db) return 0; // the sound is all outside the bands: nothing a person hears
   const spreads = levels.map((band, b) => Math.sqrt(band.reduce((sum, v) => sum + (v - means[b]) ** 2, 0) / frames));
   return median(spreads.filter((_, b) => means[b] >= loudest - rule.span_db));
 }
 
-/** Whether the rule (on: below_db > 0) calls this window stationary noise. */
-export function isSteadyNoise(clip, sampleRate, rule = DEFAULT_RULE) {
-  return rule.below_db > 0 && steadinessDb(clip, sampleRate, rule) < rule.below_db;
+/** Whether the rule (on: below_db > 0; spec.json's values, DEFAULT_RULE's where it has none) calls this
+ * window stationary noise. */
+export function isSteadyNoise(clip, sampleRate, rule) {
+  const full = { ...DEFAULT_RULE, ...rule };
+  return full.below_db > 0 && steadinessDb(clip, sampleRate, full) < full.below_db;
 }
