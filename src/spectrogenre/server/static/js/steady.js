@@ -6,8 +6,7 @@
 
 import { fft, tables } from './spectrogram.js';
 
-// The rule's values where a spec.json predates the rule or one of its values (as ExportedModel.load,
-// through SteadyNoiseRule's defaults, does).
+// The rule's values where a spec.json predates the rule or one of its values (as ExportedModel.load does).
 export const DEFAULT_RULE = {
   below_db: 0.75, floor_hz: 20, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
 };
