@@ -138,7 +138,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         with _mpeg_quiet(path):
             handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file ({_short(err)})") from None
+        raise _cannot_open(path, err) from None
     with handle:
         check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
         _check_chunk_sizes(path, handle)
@@ -222,8 +222,7 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         except (sf.LibsndfileError, RuntimeError, TypeError) as err:
             if path.exists() and path.stat().st_size == 0:
                 raise AudioError(path, "is empty (0 bytes)") from None
-            raise AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file "
-                                   f"({_short(err)})") from None
+            raise _cannot_open(path, err) from None
         check_stream_format(path, sample_rate=info.samplerate, channels=info.channels)
         if info.frames > 0:  # a header that already says too long is refused before decoding
             limits.check_length(path, info.frames / info.samplerate)
@@ -326,6 +325,17 @@ def atomic_flac_writer(path: Path, *, sample_rate: int) -> Iterator[sf.SoundFile
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _cannot_open(path: Path, err: Exception) -> AudioError:
+    """libsndfile could not open `path`: corrupt, or not the format its name says. Its reason follows without
+    the path it repeats; for a file that is there it leaves out "File does not exist or is not a regular
+    file", which is what it says of any .mp3 it cannot parse."""
+    reason = re.sub(r"^Error opening '.*': ", "", _short(err))
+    if path.is_file() and reason.startswith("File does not exist or is not a regular file"):
+        reason = ""
+    return AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file"
+                            + (f" ({reason})" if reason else ""))
 
 
 def _short(err: Exception) -> str:
