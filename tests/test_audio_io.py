@@ -86,6 +86,18 @@ def test_the_decoders_reason_is_kept_without_the_path_it_repeats(tmp_path):
     assert str(raised.value) == f"{path}: cannot be decoded: corrupt or not a .flac audio file (Format not recognised.)"
 
 
+def test_a_file_damaged_in_the_middle_says_where(tmp_path):
+    path = tmp_path / "damaged.flac"
+    sf.write(path, sine(30.0, sr=22050), 22050)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)  # 5000 zero bytes halfway through the frames
+    path.write_bytes(bytes(data))
+    # blocks of 2 ** 18 frames are decoded whole or not at all: the damage at 15 s fails the second, so
+    # 262,144 frames (11.9 s) were decoded
+    with pytest.raises(AudioError, match=r"damaged\.flac: decoding failed 11\.9 s in, where the file is damaged"):
+        read_mono(path, sample_rate=22050)
+
+
 @pytest.mark.parametrize("channels", range(1, 10))
 def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):
     block = np.random.default_rng(channels).standard_normal((4096, channels)).astype(np.float32)

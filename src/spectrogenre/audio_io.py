@@ -151,7 +151,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
                 with quiet():
                     block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
-                raise AudioError(path, f"decoding failed after {decoded} frames ({_short(err)})") from None
+                raise AudioError(path, f"decoding failed {decoded / handle.samplerate:.1f} s in, where the file is "
+                                       f"damaged ({_short(err)})") from None
             last = len(block) < block_frames
             decoded += len(block)
             mono = mix_to_mono(block)
