@@ -143,12 +143,9 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
         _check_chunk_sizes(path, handle)
         decoded = 0
-        # libmpg123 writes its complaints about damaged frames to stderr itself: silenced, the file's
-        # problems that matter surface as AudioError
-        quiet = native_stderr_silenced if handle.format == "MP3" else contextlib.nullcontext
         while True:
             try:
-                with quiet():
+                with _mpeg_quiet(path, handle):
                     block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
                 raise AudioError(path, f"decoding failed {decoded / handle.samplerate:.1f} s in, where the file is "
@@ -170,9 +167,12 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
             raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
 
 
-def _mpeg_quiet(path: Path):
-    """Opening a damaged .mp3 makes libmpg123 print its resync notes to stderr itself: silenced there too."""
-    return native_stderr_silenced() if path.suffix.lower() == ".mp3" else contextlib.nullcontext()
+def _mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
+    """libmpg123 writes its complaints about damaged frames to stderr itself, opening a file or reading it:
+    silenced for MPEG audio (by its detected format once open, by its name before), as the file's problems
+    that matter surface as AudioError."""
+    mpeg = handle.format == "MP3" if handle is not None else path.suffix.lower() == ".mp3"
+    return native_stderr_silenced() if mpeg else contextlib.nullcontext()
 
 
 def mix_to_mono(block: np.ndarray) -> np.ndarray:
