@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, read_mono
 from spectrogenre.frontend import quantise_16bit
 from spectrogenre.steady import SteadyNoiseRule, steadiness_db
-from tests.synth import colored_noise, hum
+from tests.synth import band_limited, colored_noise, hum, sine
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LIBRARIES = [ROOT.parent / "shared/realmusic/emotify-dev", ROOT / "data/demo_library"]
@@ -37,16 +37,13 @@ def windows(audio: np.ndarray, sr: int) -> list[np.ndarray]:
 
 def noises(sr: int) -> dict[str, list[np.ndarray]]:
     out = {}
-    t = np.arange(15 * sr) / sr
     for level in (-10, -25, -45):
         for name, exponent in (("white", 0), ("pink", 1), ("brown", 2)):
             out.setdefault(f"noise/{name}", []).append(colored_noise(15.0, exponent=exponent, sr=sr, level_db=level))
         out.setdefault("noise/hum", []).append(hum(15.0, sr=sr, level_db=level))
         for hz in (50, 440):
-            out.setdefault(f"tone/{hz} Hz", []).append(10 ** (level / 20) * np.sqrt(2) * np.sin(2 * np.pi * hz * t))
-        spectrum = np.fft.rfft(colored_noise(15.0, exponent=0, sr=sr, level_db=level))
-        spectrum[np.fft.rfftfreq(len(t), 1 / sr) > 200] = 0
-        rumble = np.fft.irfft(spectrum, len(t))
+            out.setdefault(f"tone/{hz} Hz", []).append(sine(15.0, freq=hz, sr=sr, amp=10 ** (level / 20) * np.sqrt(2)))
+        rumble = band_limited(colored_noise(15.0, exponent=0, sr=sr, level_db=level), sr=sr, below_hz=200)
         out.setdefault("rumble/below 200 Hz", []).append(rumble * 10 ** (level / 20) / np.sqrt(np.mean(rumble**2)))
     return out
 

@@ -41,6 +41,18 @@ def colored_noise(seconds: float, *, exponent: float, sr: int = 16000, level_db:
     return (x / np.sqrt(np.mean(x**2)) * 10 ** (level_db / 20)).astype(np.float32)
 
 
+def band_limited(audio: np.ndarray, *, sr: int, below_hz: float | None = None,
+                 above_hz: float | None = None) -> np.ndarray:
+    """`audio` with every frequency above `below_hz` and below `above_hz` removed (a brick wall, by FFT)."""
+    spectrum = np.fft.rfft(audio)
+    freqs = np.fft.rfftfreq(len(audio), 1 / sr)
+    if below_hz is not None:
+        spectrum[freqs > below_hz] = 0
+    if above_hz is not None:
+        spectrum[freqs < above_hz] = 0
+    return np.fft.irfft(spectrum, len(audio))
+
+
 def hum(seconds: float, *, sr: int = 16000, level_db: float = -20.0, mains_hz: float = 50.0) -> np.ndarray:
     """Mains hum: mains_hz and its harmonics up to the 7th (amplitudes 1/k), with pink noise 26 dB below."""
     t = np.arange(int(round(seconds * sr))) / sr

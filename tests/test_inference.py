@@ -78,7 +78,7 @@ def test_noise_at_any_level_gets_no_music_heard_never_a_genre(kind, level_db):
     from spectrogenre.inference import classify
 
     if kind == "tone":  # a held 440 Hz test tone
-        audio = (10 ** (level_db / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * np.arange(20 * 16000) / 16000)).astype(np.float32)
+        audio = sine(20.0, freq=440.0, sr=16000, amp=10 ** (level_db / 20) * np.sqrt(2))
     elif kind == "hum":
         audio = hum(20.0, sr=16000, level_db=level_db)
     else:

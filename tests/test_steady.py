@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from spectrogenre.frontend import quantise_16bit
 from spectrogenre.steady import SteadyNoiseRule, is_steady_noise, steadiness_db
-from tests.synth import clicks, colored_noise, hum, melody, silence
+from tests.synth import band_limited, clicks, colored_noise, hum, melody, silence, sine
 
 RULE = SteadyNoiseRule()
 
@@ -67,19 +68,15 @@ def test_white_noise_at_2_khz_is_judged_in_the_bass_band_alone():
     assert is_steady_noise(colored_noise(15.0, exponent=0, sr=2000), 2000, RULE)
 
 
-def _tone(hz: float, sr: int, amplitude: float) -> np.ndarray:
-    """A held sine in 16-bit steps."""
-    return (np.round(amplitude * np.sin(2 * np.pi * hz * np.arange(15 * sr) / sr) * 32768) / 32768).astype(np.float32)
-
-
 @pytest.mark.parametrize("sr", [16000, 22050])
 @pytest.mark.parametrize("hz", [30, 50, 80, 440, 1000])
 @pytest.mark.parametrize("amplitude", [0.5, 0.005])
 def test_a_held_tone_is_steady_at_any_pitch_and_level(hz, sr, amplitude):
     # its band's level is the same in every frame; the other bands hold only 16-bit rounding, ~90 dB (at 0.5)
     # or ~50 dB (at 0.005) below: either outside span_db or as steady as the rounding noise
-    assert steadiness_db(_tone(hz, sr, amplitude), sr, RULE) < 0.1
-    assert is_steady_noise(_tone(hz, sr, amplitude), sr, RULE)
+    tone = quantise_16bit(sine(15.0, freq=hz, sr=sr, amp=amplitude))
+    assert steadiness_db(tone, sr, RULE) < 0.1
+    assert is_steady_noise(tone, sr, RULE)
 
 
 @pytest.mark.parametrize("sr", [16000, 22050])
@@ -96,10 +93,8 @@ def test_sound_only_above_the_bands_is_not_classified():
     # noise above 9.5 kHz swelling and fading 4 times a second (a smooth envelope, which adds nothing below
     # 9.5 kHz): changing, but nothing from 20 Hz to 8 kHz within span_db of it: 0, as steady as silence
     sr = 22050
-    noise = colored_noise(15.0, exponent=0, sr=sr, level_db=-20)
-    spectrum = np.fft.rfft(noise)
-    spectrum[np.fft.rfftfreq(len(noise), 1 / sr) < 9500] = 0
-    chirps = np.fft.irfft(spectrum, len(noise)) * np.sin(np.pi * 4 * np.arange(len(noise)) / sr) ** 2
+    noise = band_limited(colored_noise(15.0, exponent=0, sr=sr, level_db=-20), sr=sr, above_hz=9500)
+    chirps = noise * np.sin(np.pi * 4 * np.arange(len(noise)) / sr) ** 2
     assert steadiness_db(chirps.astype(np.float32), sr, RULE) == 0.0
     assert is_steady_noise(chirps.astype(np.float32), sr, RULE)
 
@@ -108,8 +103,6 @@ def test_a_silent_band_does_not_count():
     # noise low-passed below 3 kHz: the empty 3-8 kHz bands are more than span_db below the loudest, so the
     # median is over the 1-3 kHz bands, still steady
     sr = 16000
-    noise = colored_noise(15.0, exponent=0, sr=sr)
-    spectrum = np.fft.rfft(noise)
-    spectrum[np.fft.rfftfreq(len(noise), 1 / sr) > 3000] = 0
-    assert is_steady_noise(np.fft.irfft(spectrum, len(noise)).astype(np.float32), sr, RULE)
+    noise = band_limited(colored_noise(15.0, exponent=0, sr=sr), sr=sr, below_hz=3000)
+    assert is_steady_noise(noise.astype(np.float32), sr, RULE)
     assert steadiness_db(silence(15.0, sr=sr), sr, RULE) == 0.0  # every band at the floor: nothing moves

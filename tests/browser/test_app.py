@@ -118,6 +118,8 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     import numpy as np
     import soundfile as sf
 
+    from tests.synth import sine
+
     set_server_mode(phone, mode == "server")
     quiet = audio_dir / "quiet.wav"  # 20 s of digital silence
     sf.write(quiet, np.zeros(44100 * 20, dtype=np.float32), 44100, subtype="PCM_16")
@@ -136,7 +138,7 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
 
     # a held 440 Hz test tone: steady (the steady-noise rule's bass band)
     tone = audio_dir / "tone440.wav"
-    sf.write(tone, 0.3 * np.sin(2 * np.pi * 440 * np.arange(44100 * 20) / 44100), 44100, subtype="PCM_16")
+    sf.write(tone, sine(20.0, freq=440.0, sr=44100, amp=0.3), 44100, subtype="PCM_16")
     assert classify(decode(tone, sample_rate=exported.frontend.sample_rate), exported).status == "no music heard"
     phone.set_input_files("#file", str(tone))
     assert shown_verdict(phone)["genre"] == "no music heard"

@@ -211,21 +211,12 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
         assert case["genre"][0] == case["genre"][1], case
 
 
-def _above_the_bands(sr: int) -> np.ndarray:
-    """White noise above 9.5 kHz only (sr 22.05 kHz: the bands stop at 8 kHz)."""
-    from tests.synth import colored_noise
-
-    spectrum = np.fft.rfft(colored_noise(15.0, exponent=0, sr=sr, level_db=-20))
-    spectrum[np.fft.rfftfreq(15 * sr, 1 / sr) < 9500] = 0
-    return np.fft.irfft(spectrum, 15 * sr)
-
-
 def test_steady_noise_rule_matches_python(phone):
     """steady.js's steadiness of noise and music clips at both front-end rates is Python's, to rounding."""
     from dataclasses import asdict
 
     from spectrogenre.steady import SteadyNoiseRule, steadiness_db
-    from tests.synth import colored_noise, hum
+    from tests.synth import band_limited, colored_noise, hum, sine
 
     rule = SteadyNoiseRule()
     job = plan_library(albums_per_genre=3, tracks_per_album=1)[-1]
@@ -233,9 +224,10 @@ def test_steady_noise_rule_matches_python(phone):
     for sr in (16000, 22050):
         music = render_track(dataclasses.replace(job, seconds=16.0, sr=sr, channels=1)).reshape(-1)[: 15 * sr]
         clips = [("music", music), ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)),
-                 ("hum", hum(15.0, sr=sr)), ("tone", 0.5 * np.sin(2 * np.pi * 80 * np.arange(15 * sr) / sr))]
-        if sr == 22050:
-            clips.append(("above the bands", _above_the_bands(sr)))
+                 ("hum", hum(15.0, sr=sr)), ("tone", sine(15.0, freq=80.0, sr=sr, amp=0.5))]
+        if sr == 22050:  # white noise above 9.5 kHz only: the bands stop at 8 kHz
+            clips.append(("above the bands", band_limited(colored_noise(15.0, exponent=0, sr=sr, level_db=-20), sr=sr,
+                                                          above_hz=9500)))
         for name, clip in clips:
             clip = quantise_16bit(clip)
             js = phone.evaluate("""async ([encoded, sr, rule]) => {
