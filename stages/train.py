@@ -1,4 +1,4 @@
-"""DVC stage `train`: the model kind of params.yaml, trained on the training clips, best by validation kept."""
+"""DVC stage `train`: the model kind of params.yaml, trained on the train and val clips."""
 
 from pathlib import Path
 from typing import Annotated
@@ -21,15 +21,15 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
     from spectrogenre.train import train_model  # imports TensorFlow: after the options parse
 
     params = load_params()
-    offsets = refit_offsets = None
+    offsets = None
     if params.train.random_offsets:
         assigned = pd.read_csv(split / "clips.csv")
-        offsets_for = offsets_for_training(concat, trim, clips, params.frontend)
-        offsets = offsets_for(assigned[assigned["split"] == "train"])
-        refit_offsets = offsets_for(assigned[assigned["split"].isin(["train", "val"])])
+        offsets = offsets_for_training(concat, trim, clips, params.frontend)(
+            assigned[assigned["split"].isin(["train", "val"])])
     summary = train_model(features, split, out, model=params.model, params=params.train, frontend=params.frontend,
-                          offsets=offsets, refit_offsets=refit_offsets)
-    print(f"train: {summary['kind']}, best val accuracy {summary['best_val_accuracy']}")
+                          offsets=offsets)
+    print(f"train: {summary['kind']}, held-out accuracy {summary['best_val_accuracy']} ({summary['selected_by']}), "
+          f"fitted on {summary['fitted_on']}")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectrogenre.crossval import summarise, write_subset
-from spectrogenre.library.groups import assign_folds, clip_groups
+from spectrogenre.crossval import summarise
 from spectrogenre.errors import LibraryError
-from spectrogenre.files import write_npz
+from spectrogenre.library.groups import assign_folds, clip_groups
 
 
 def library_clips(artists: dict[tuple[str, str], str], clips_per_album: int = 2) -> pd.DataFrame:
@@ -60,12 +59,3 @@ def test_summary_has_mean_and_sample_spread():
     assert summary["track"]["accuracy"]["std"] == 0.0
 
 
-def test_subset_keeps_the_chosen_rows_in_order(tmp_path):
-    for n, ids in enumerate(([0, 5, 2], [7, 1])):
-        write_npz(tmp_path / f"train-{n}.npz", x=np.array(ids, np.float16).reshape(-1, 1, 1) * np.ones((1, 2, 3)),
-                  y=np.array(ids, np.int16) % 2, clip_id=np.array(ids))
-    (tmp_path / "out").mkdir()
-    written = write_subset(sorted(tmp_path.glob("train-*.npz")), {5, 2, 1}, tmp_path / "out")
-    ids = [np.load(p)["clip_id"].tolist() for p in written]
-    assert ids == [[5, 2], [1]]
-    assert np.load(written[0])["x"][:, 0, 0].tolist() == [5.0, 2.0]

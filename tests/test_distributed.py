@@ -1,4 +1,4 @@
-"""Training under tf.distribute: choosing the strategy, sharding, early stopping as Keras does it, and the tiny
+"""Training under tf.distribute: choosing the strategy, sharding, and the tiny
 project trained by 2 local TF workers (MultiWorkerMirroredStrategy over loopback) and by 2 replicas of one machine
 (MirroredStrategy over 2 logical CPUs)."""
 
@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spectrogenre.distributed import (
-    EarlyStop,
     cluster_config,
     shard,
     strategy_kind,
@@ -69,37 +69,6 @@ def test_shards_are_disjoint_cover_every_file_and_differ_by_at_most_one():
     assert shard(paths, 0, 1) == paths
 
 
-def test_early_stopping_counts_and_keeps_the_epochs_a_hand_count_gives():
-    # patience 2, counted from epoch index 1. Keep: each new best (0.5, 0.6, 0.7). Wait: 0.6 again (1), then 0.7
-    # resets it; 0.65 (1), 0.6 (2): stop there, before 0.9 is seen.
-    stop = EarlyStop(patience=2, start_from_epoch=1)
-    steps = [stop.update(value) for value in [0.5, 0.6, 0.6, 0.7, 0.65, 0.6]]
-    assert steps == [(True, False), (True, False), (False, False), (True, False), (False, False), (False, True)]
-    # before start_from_epoch nothing counts: three epochs without a better figure do not stop it
-    stop = EarlyStop(patience=1, start_from_epoch=3)
-    assert [stop.update(value)[1] for value in [0.5, 0.4, 0.4, 0.3, 0.3]] == [False, False, False, False, True]
-
-
-def test_early_stopping_agrees_with_keras_callbacks():
-    import keras
-
-    values = [0.3, 0.5, 0.5, 0.4, 0.45, 0.5, 0.6, 0.6, 0.55, 0.52, 0.58, 0.61, 0.2, 0.2, 0.2]
-    for patience, start in [(1, 0), (2, 0), (2, 3), (3, 5), (8, 8)]:
-        keras_stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                                   start_from_epoch=start)
-        keras_stop.set_model(type("Model", (), {"stop_training": False})())
-        keras_stop.on_train_begin()
-        ours, ours_stopped, keras_stopped = EarlyStop(patience, start), None, None
-        for epoch, value in enumerate(values):
-            _, halt = ours.update(value)
-            keras_stop.on_epoch_end(epoch, {"val_accuracy": value})
-            if halt and ours_stopped is None:
-                ours_stopped = epoch
-            if keras_stop.model.stop_training and keras_stopped is None:
-                keras_stopped = epoch
-        assert ours_stopped == keras_stopped, (patience, start)
-
-
 def free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     for sock in sockets:
@@ -141,7 +110,8 @@ def test_two_local_tf_workers_train_the_tiny_project_in_step(tiny_project, tmp_p
                for summary in summaries)
     dataset = json.loads((tiny_project / "data/features/dataset.json").read_text())
     read = [summary["distributed"]["train_chunk_files"] for summary in summaries]
-    assert sum(read) == len(dataset["chunks"]["train"]) and min(read) >= 1  # each its own shard, together all
+    all_chunks = len(dataset["chunks"]["train"]) + len(dataset["chunks"]["val"])
+    assert sum(read) == all_chunks and min(read) >= 1  # the refit on train + val: each its own shard, together all
     # in step: the gradients and the moving statistics are shared, so both hold one model
     first, second = (weights(tmp_path / f"worker{index}/model.keras") for index in range(2))
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
@@ -156,17 +126,21 @@ from pathlib import Path
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from spectrogenre import distributed
 from spectrogenre.kinds import seed_cnn
-from spectrogenre.params import TrainParams
+from spectrogenre.params import ModelParams, TrainParams
+from spectrogenre.train import split_groups
 project, out = Path(sys.argv[1]), Path(sys.argv[2])
 dataset = json.loads((project / "data/features/dataset.json").read_text())
 paths = {split: [project / "data/features" / name for name in dataset["chunks"][split]] for split in ("train", "val")}
 params = TrainParams(**json.loads(sys.argv[3]))
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-fitted = seed_cnn._fit_distributed(strategy, params, train_paths=paths["train"], val_paths=paths["val"],
-                                   input_shape=tuple(dataset["input_shape"]), n_genres=len(dataset["labels"]),
-                                   live_dir=out / "live", offsets=None)
-print(json.dumps(fitted.summary | {"held_out_accuracy": float((fitted.held_out[0].argmax(1) == fitted.held_out[1]).mean())}))
+distributed.training_strategy = lambda: strategy  # what it returns on a machine with 2 GPUs
+fitted = seed_cnn.fit(ModelParams(), params, train_paths=paths["train"], val_paths=paths["val"],
+                      groups=split_groups(project / "data/split")[0], input_shape=tuple(dataset["input_shape"]),
+                      n_genres=len(dataset["labels"]), live_dir=out / "live")
+print(json.dumps(fitted.summary | {"held_out_accuracy": float((fitted.held_out[0].argmax(1) == fitted.held_out[1]).mean()),
+                                   "held_out_clips": len(fitted.held_out[1])}))
 """
 
 
@@ -182,3 +156,10 @@ def test_two_replicas_of_one_machine_train_the_tiny_project(tiny_project, tmp_pa
     assert summary["distributed"]["strategy"] == "MirroredStrategy"
     assert summary["distributed"]["replicas"] == 2 and summary["distributed"]["workers"] == 1
     assert summary["held_out_accuracy"] >= 0.8
+    # epochs chosen by train.epoch_folds (3) folds of whole albums, fewer where a genre has fewer albums in train + val;
+    # every one of their clips held out once
+    clips = pd.read_csv(tiny_project / "data/split/clips.csv")
+    fitted_on = clips[clips["split"] != "test"]
+    folds = min(3, fitted_on.groupby("genre")["group"].nunique().min())
+    assert summary["selected_by"] == f"grouped {folds}-fold cross-validation on train + val clips"
+    assert summary["held_out_clips"] == len(fitted_on)

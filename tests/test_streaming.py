@@ -6,7 +6,15 @@ The chunks are tiny and hand-made: row i of the library is clip i, its x all i, 
 import numpy as np
 import pytest
 
-from spectrogenre.chunks import count_rows, iter_batches, iter_groups, standardisation
+from spectrogenre.chunks import (
+    clip_labels,
+    count_rows,
+    iter_batches,
+    iter_groups,
+    load_chunk,
+    select_rows,
+    standardisation,
+)
 from spectrogenre.files import write_npz
 
 SIZES = (4, 3, 5, 2)  # rows per chunk file: 14 clips
@@ -97,3 +105,21 @@ def test_standardisation_of_every_value(chunks):
     assert count_rows(chunks) == 14
     mean, std = standardisation(chunks)  # values 0..13, each 6 times
     assert mean == pytest.approx(6.5) and std == pytest.approx(np.sqrt((14**2 - 1) / 12))
+
+
+def test_selected_rows_stream_as_if_they_were_the_only_ones(chunks):
+    # clips 2, 5, 6, 13 of 14: two in chunk 0, two in chunk 1 (rows 3-6), none of chunk 2, one in chunk 3
+    selected = select_rows(chunks, [13, 5, 2, 6])
+    assert [part.path for part in selected] == [chunks[0], chunks[1], chunks[3]]
+    assert count_rows(selected) == 4
+    labels, ids = clip_labels(selected)
+    assert ids.tolist() == [2, 5, 6, 13] and labels.tolist() == [2, 2, 0, 1]
+    x, y, ids = load_chunk(selected[1])
+    assert ids.tolist() == [5, 6] and x[:, 0, 0].tolist() == [5.0, 6.0] and y.tolist() == [2, 0]
+    batches = list(iter_batches(selected, batch_size=3, rng=np.random.default_rng(1), shuffle_chunks=2))
+    assert sorted(np.concatenate([b[2] for b in batches]).tolist()) == [2, 5, 6, 13]
+    assert [len(b[1]) for b in batches] == [3, 1]
+    mean, std = standardisation(selected)
+    assert mean == pytest.approx(6.5) and std == pytest.approx(np.std([2, 5, 6, 13]))
+    # a selection of a selection is the rows of both
+    assert clip_labels(select_rows(selected, [5, 13, 7]))[1].tolist() == [5, 13]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,24 +11,70 @@ import numpy as np
 STATS_ROWS = 16  # rows per float64 block in standardisation: its temporaries stay about 10 MiB
 
 
-def load_chunk(path: Path, *, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class ChunkRows:
+    """Some rows of one chunk file: those of the clips in `clip_ids`, in the file's order. Every function here
+    takes one wherever it takes a chunk file's path, so a fold of cross-validation streams its clips straight
+    from the stage's chunks instead of from copies."""
+
+    path: Path
+    clip_ids: frozenset[int]
+
+    def rows(self, clip_id: np.ndarray) -> np.ndarray:
+        return np.isin(clip_id, list(self.clip_ids))
+
+
+Chunk = Path | ChunkRows
+
+
+def select_rows(paths: list[Chunk], clip_ids: Iterable[int]) -> list[ChunkRows]:
+    """The rows of `paths` whose clip is in `clip_ids`, as ChunkRows (chunks with none of them left out)."""
+    wanted = {int(i) for i in clip_ids}
+    selected = []
+    for path in paths:
+        _, ids = chunk_labels(path)
+        kept = wanted.intersection(ids.tolist())
+        if kept:
+            selected.append(ChunkRows(path.path if isinstance(path, ChunkRows) else path, frozenset(kept)))
+    return selected
+
+
+def load_chunk(path: Chunk, *, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x `dtype` (rows, bins, frames), y int32 (rows,), clip_id int64 (rows,)) of one chunk file (x stored float16)."""
-    with np.load(path) as chunk:
+    with np.load(path.path if isinstance(path, ChunkRows) else path) as chunk:
+        if isinstance(path, ChunkRows):
+            rows = path.rows(chunk["clip_id"])
+            return chunk["x"][rows].astype(dtype, copy=False), chunk["y"][rows].astype(np.int32), chunk["clip_id"][rows]
         return chunk["x"].astype(dtype, copy=False), chunk["y"].astype(np.int32), chunk["clip_id"]
 
 
-def chunk_rows(path: Path) -> int:
-    """Rows in one chunk file, reading only its label array."""
-    with np.load(path) as chunk:
-        return len(chunk["y"])
+def chunk_labels(path: Chunk) -> tuple[np.ndarray, np.ndarray]:
+    """(y int32, clip_id) of one chunk file's rows, reading neither spectrograms nor more than the labels."""
+    with np.load(path.path if isinstance(path, ChunkRows) else path) as chunk:
+        y, ids = chunk["y"].astype(np.int32), chunk["clip_id"]
+    if isinstance(path, ChunkRows):
+        rows = path.rows(ids)
+        return y[rows], ids[rows]
+    return y, ids
 
 
-def count_rows(paths: list[Path]) -> int:
-    """Rows in the chunk files, reading only their label arrays."""
+def clip_labels(paths: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
+    """(y int32 (n,), clip_id (n,)) of every row of the chunk files, in order, reading only their labels."""
+    parts = [chunk_labels(path) for path in paths]
+    return np.concatenate([y for y, _ in parts]), np.concatenate([ids for _, ids in parts])
+
+
+def chunk_rows(path: Chunk) -> int:
+    """Rows in one chunk file, reading only its labels."""
+    return len(chunk_labels(path)[0])
+
+
+def count_rows(paths: list[Chunk]) -> int:
+    """Rows in the chunk files, reading only their labels."""
     return sum(chunk_rows(path) for path in paths)
 
 
-def iter_groups(paths: list[Path], *, rng: np.random.Generator | None = None,
+def iter_groups(paths: list[Chunk], *, rng: np.random.Generator | None = None,
                 shuffle_chunks: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (x float16 (rows, bins, frames), y int32, clip_id int64) of groups of chunk files.
 
@@ -61,7 +108,7 @@ def iter_groups(paths: list[Path], *, rng: np.random.Generator | None = None,
         del x, y, ids  # before the next group fills: memory holds one group, not two
 
 
-def iter_batches(paths: list[Path], *, batch_size: int, rng: np.random.Generator | None = None, shuffle_chunks: int = 1,
+def iter_batches(paths: list[Chunk], *, batch_size: int, rng: np.random.Generator | None = None, shuffle_chunks: int = 1,
                  dtype: type = np.float32) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (x, y, clip_id) batches from chunk files: all full but the last, ceil(rows / batch_size) in all.
 
@@ -95,7 +142,7 @@ def iter_batches(paths: list[Path], *, batch_size: int, rng: np.random.Generator
         yield x.astype(dtype, copy=False), y, ids
 
 
-def standardisation_sums(paths: list[Path]) -> np.ndarray:
+def standardisation_sums(paths: list[Chunk]) -> np.ndarray:
     """(count, sum, sum of squares) of every value in the chunks' x, in float64, computed in one streamed pass:
     sums of several shards add up to those of all of them (distributed training adds the workers')."""
     count, total, total_sq = 0, 0.0, 0.0
@@ -117,6 +164,6 @@ def standardisation_from_sums(sums: np.ndarray) -> tuple[float, float]:
     return mean, float(np.sqrt(max(total_sq / count - mean**2, 1e-12)))
 
 
-def standardisation(paths: list[Path]) -> tuple[float, float]:
+def standardisation(paths: list[Chunk]) -> tuple[float, float]:
     """Mean and standard deviation of every value in the chunks' x, computed in one streamed pass."""
     return standardisation_from_sums(standardisation_sums(paths))

@@ -16,23 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectrogenre.files import fresh_dir, read_json, write_csv, write_json, write_npz
+from spectrogenre.chunks import select_rows
+from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
 from spectrogenre.kinds import get
 from spectrogenre.library.groups import assign_folds, clip_groups
 
 FOLD_COLUMNS = ["clip_id", "genre", "group", "artist", "fold"]
-
-
-def write_subset(paths: list[Path], keep: set[int], out_dir: Path) -> list[Path]:
-    """The rows of chunk files whose clip_id is in `keep`, as new chunk files (order kept, none larger)."""
-    written = []
-    for path in paths:
-        with np.load(path) as chunk:
-            rows = np.isin(chunk["clip_id"], list(keep))
-            if rows.any():
-                written.append(out_dir / path.name)
-                write_npz(written[-1], x=chunk["x"][rows], y=chunk["y"][rows], clip_id=chunk["clip_id"][rows])
-    return written
 
 
 def summarise(per_fold: list[dict]) -> dict:
@@ -88,17 +77,13 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
         with tempfile.TemporaryDirectory(dir=out_dir) as work:
             work = Path(work)
             if cached is None:
-                subsets = {}
-                for r in ids_of:
-                    (work / r).mkdir()
-                    subsets[r] = write_subset(paths, set(ids_of[r].tolist()), work / r)
-                offsets = offsets_for(clips[role == "train"]) if offsets_for else None
-                refit_offsets = offsets_for(clips[role != "test"]) if offsets_for else None
+                subsets = {r: select_rows(paths, ids_of[r]) for r in ids_of}
+                offsets = offsets_for(clips[role != "test"]) if offsets_for else None
                 fitted = fit_classifier(model, params, frontend=frontend, input_shape=input_shape,
                                         n_genres=len(labels), train_paths=subsets["train"],
                                         val_paths=subsets["val"], group_of=group_of, track_of=track_of,
                                         live_dir=work / "live",
-                                        work_dir=work, offsets=offsets, refit_offsets=refit_offsets)
+                                        offsets=offsets)
                 probs, y_test, test_ids = predict_chunks(fitted.model, subsets["test"])
             else:
                 rows = {r: cached[ids_of[r]].to_numpy() for r in ids_of}
@@ -109,8 +94,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
                                                  group_of[ids_of["val"]].to_numpy()),
                                          tracks=(track_of[ids_of["train"]].to_numpy(),
                                                  track_of[ids_of["val"]].to_numpy()),
-                                         n_genres=len(labels), input_shape=input_shape, live_dir=work / "live",
-                                         work_dir=work)
+                                         n_genres=len(labels), input_shape=input_shape, live_dir=work / "live")
                 probs, y_test, test_ids = fitted.predict_features(features[rows["test"]]), y[rows["test"]], ids_of["test"]
         tracks = clips.set_index("clip_id").loc[test_ids, "track"].to_numpy()
         track_true, track_pred = track_votes(probs, y_test, tracks)

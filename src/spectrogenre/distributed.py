@@ -7,24 +7,23 @@ the caller trains with Keras's fit on one device, exactly as before.
 
 Under a strategy the epoch loop is written here rather than left to Keras's fit, which fails under
 MultiWorkerMirroredStrategy in Keras 3 (keras-team/keras#20585). Every replica's gradient is averaged
-over the global batch (the optimizer sums the replicas'); the best epoch is chosen, and early
-stopping decided, exactly as train's Keras callbacks do (see EarlyStop), on the validation clips of
-every worker added up. Each worker reads only its shard of the chunk files, for training as for
-the standardisation and validation figures; after training every worker holds the same weights.
+over the global batch (the optimizer sums the replicas'); the number of epochs is chosen exactly as
+on one device (fitting.epochs_by_grouped_cv), each fold's held-out figures those of every worker's
+shard added up (DistributedFold). Each worker trains on, standardises with and scores only its shard
+of the clips; after training every worker holds the same weights.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from spectrogenre.chunks import Chunk
 from spectrogenre.errors import SpectrogenreError
 
 TF_CONFIG = "TF_CONFIG"
@@ -83,34 +82,6 @@ def shard(paths: list[Path], index: int, count: int) -> list[Path]:
     return list(paths[index::count])
 
 
-@dataclass
-class EarlyStop:
-    """Keras's EarlyStopping(mode="max") and ModelCheckpoint(save_best_only=True) on one figure, as train uses them:
-    epochs before start_from_epoch neither count nor stop; after it, training stops once `patience` epochs in a
-    row have not beaten the best. The checkpoint keeps the first epoch of the best figure, from the first epoch."""
-
-    patience: int
-    start_from_epoch: int
-    best_checkpoint: float = -math.inf
-    best_tracked: float = -math.inf
-    wait: int = 0
-    epochs_seen: int = 0
-
-    def update(self, value: float) -> tuple[bool, bool]:
-        """After each epoch: (keep these weights as the best so far, stop now)."""
-        epoch = self.epochs_seen  # from 0, as Keras counts
-        self.epochs_seen += 1
-        keep = value > self.best_checkpoint
-        self.best_checkpoint = max(self.best_checkpoint, value)
-        if epoch < self.start_from_epoch:
-            return keep, False
-        self.wait += 1
-        if value > self.best_tracked:
-            self.best_tracked, self.wait = value, 0
-            return keep, False
-        return keep, self.wait >= self.patience and epoch > 0
-
-
 class DistributedTrainer:
     """One strategy's training of a Keras classifier on chunk files (x, one-hot y), this worker on its shard.
 
@@ -128,7 +99,7 @@ class DistributedTrainer:
         self.local_replicas = len(strategy.extended.worker_devices)
         self._forwards: dict[int, Callable] = {}  # one traced forward pass per model evaluated
 
-    def mine(self, paths: list[Path]) -> list[Path]:
+    def mine(self, paths: list[Chunk]) -> list[Chunk]:
         return shard(paths, self.worker, self.workers)
 
     def sum_over_workers(self, values: np.ndarray) -> np.ndarray:
@@ -144,7 +115,7 @@ class DistributedTrainer:
         per_replica = self.strategy.experimental_distribute_values_from_function(replica_value)
         return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None).numpy()
 
-    def fresh_model(self, paths: list[Path]):
+    def fresh_model(self, paths: list[Chunk]):
         """A fresh compiled model under the strategy, standardised on the clips of every worker's shard of `paths`:
         (model, (mean, std))."""
         from spectrogenre.chunks import standardisation_from_sums, standardisation_sums
@@ -155,10 +126,16 @@ class DistributedTrainer:
             model.optimizer.build(model.trainable_variables)
         return model, (mean, std)
 
-    def epochs(self, model, paths: list[Path], *, epochs: int, on_epoch: Callable | None = None) -> None:
-        """Train `model` for up to `epochs` on the clips of `paths`; on_epoch(epoch from 1, train loss, train accuracy)
-        may return True to stop. An epoch is as many global batches as the clips of all the shards fill; each worker
-        streams its own shard, starting it over (newly shuffled) when it runs out, so every step has data everywhere."""
+    def epochs(self, model, paths: list[Chunk], *, epochs: int) -> None:
+        """Train `model` for `epochs` on the clips of `paths` (epoch_runner)."""
+        train_epoch = self.epoch_runner(model, paths)
+        for _ in range(epochs):
+            train_epoch()
+
+    def epoch_runner(self, model, paths: list[Chunk]) -> Callable[[], tuple[float, float]]:
+        """A function that trains `model` one more epoch on the clips of `paths`: (train loss, train accuracy). An
+        epoch is as many global batches as the clips of all the shards fill; each worker streams its own shard,
+        starting it over (newly shuffled) when it runs out, so every step has data everywhere."""
         from spectrogenre.chunks import count_rows
 
         rng = np.random.default_rng([self.seed, self.worker])
@@ -174,14 +151,15 @@ class DistributedTrainer:
 
         iterator = iter(self.strategy.distribute_datasets_from_function(dataset))
         step = self._train_step(model)
-        for epoch in range(1, epochs + 1):
+
+        def train_epoch() -> tuple[float, float]:
             sums = np.zeros(3)
             for _ in range(steps):
                 sums += np.array([float(value) for value in step(iterator)])
             self.share_moving_statistics(model)
-            loss, accuracy = sums[0] / sums[2], sums[1] / sums[2]
-            if on_epoch is not None and on_epoch(epoch, loss, accuracy):
-                return
+            return sums[0] / sums[2], sums[1] / sums[2]
+
+        return train_epoch
 
     def share_moving_statistics(self, model) -> None:
         """Set batch normalisation's moving mean and variance to their mean over the workers. Each worker's moving
@@ -224,7 +202,7 @@ class DistributedTrainer:
 
         return step
 
-    def evaluate(self, model, paths: list[Path]) -> tuple[float, float]:
+    def evaluate(self, model, paths: list[Chunk]) -> tuple[float, float]:
         """(loss, accuracy) on the clips of every worker's shard of `paths`, added up across the cluster."""
         import tensorflow as tf
 
@@ -249,3 +227,28 @@ class DistributedTrainer:
         for target, source in zip(plain.optimizer.variables, model.optimizer.variables, strict=True):
             target.assign(source.numpy())
         return plain
+
+
+class DistributedFold:
+    """One fold of fitting.epochs_by_grouped_cv under the strategy: `model` (fresh, standardised with mean_std)
+    trains on every worker's shard of `fit_paths`; its held-out figures add up every worker's shard of
+    `held_paths`; the held-out probabilities at the kept epoch are of every held-out clip, on every worker."""
+
+    def __init__(self, trainer: DistributedTrainer, model, mean_std: tuple[float, float], fit_paths: list[Chunk],
+                 held_paths: list[Chunk]):
+        self.trainer, self.model, self.mean_std, self.held_paths = trainer, model, mean_std, held_paths
+        self.train_epoch = trainer.epoch_runner(model, fit_paths)
+        self.kept = None
+
+    def score(self) -> tuple[float, float]:
+        return self.trainer.evaluate(self.model, self.held_paths)
+
+    def keep(self) -> None:
+        self.kept = self.model.get_weights()
+
+    def held_out(self) -> tuple[np.ndarray, np.ndarray]:
+        from spectrogenre.model import predict_chunks
+
+        self.model.set_weights(self.kept)
+        probabilities, labels, _ = predict_chunks(self.trainer.plain_copy(self.model, self.mean_std), self.held_paths)
+        return probabilities, labels

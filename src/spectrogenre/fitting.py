@@ -1,20 +1,26 @@
-"""What every model kind's fitting shares: the fitted result, dvclive logging, best-epoch training,
-and the head (logistic regression or MLP) on a frozen extractor's features."""
+"""What every model kind's fitting shares: the fitted result, dvclive logging, the number of epochs chosen by
+grouped cross-validation, and the head (logistic regression or MLP) on a frozen extractor's features."""
 
 from __future__ import annotations
 
-import sys
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import keras
 import numpy as np
 from dvclive import Live
-from dvclive.keras import DVCLiveCallback
 
-from spectrogenre.heads import attach_head, choice_folds, choose_c, fit_head, head_summary
+from spectrogenre.heads import (
+    attach_head,
+    choice_folds,
+    choose_c,
+    fit_head,
+    head_summary,
+)
 from spectrogenre.params import TrainParams
 
 
@@ -36,76 +42,116 @@ def live(live_dir: Path) -> Live:
     return Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=None)
 
 
-def best_of_epochs(model: keras.Model, train_data, val_data, *, params: TrainParams, live_dir: Path,
-                    work_dir: Path) -> tuple[keras.Model, dict]:
-    """Fit for up to params.epochs (early stopping after the warm-up): the model of the first epoch with the best
-    validation accuracy, and a summary whose best_epoch is the one a refit trains for (see best_epoch)."""
-    best = Path(work_dir) / ".best.keras"
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", mode="max", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=params.patience,
-                                      start_from_epoch=params.start_from_epoch),
-        DVCLiveCallback(live=live(live_dir)),
-    ]
-    history = model.fit(train_data, validation_data=val_data, epochs=params.epochs, callbacks=callbacks,
-                        shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # 2: one line per epoch in logs
-    model = keras.models.load_model(best)
-    best.unlink()
-    val_accuracy, val_loss = history.history["val_accuracy"], history.history["val_loss"]
-    return model, {"best_epoch": best_epoch(val_accuracy, val_loss),
-                   "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
+@dataclass
+class EarlyStop:
+    """Keras's EarlyStopping(mode="max") on one figure: epochs before start_from_epoch neither count nor stop;
+    after it, training stops once `patience` epochs in a row have not beaten the best."""
+
+    patience: int
+    start_from_epoch: int
+    best: float = -math.inf
+    wait: int = 0
+    epochs_seen: int = 0
+
+    def update(self, value: float) -> bool:
+        """After each epoch: whether to stop now."""
+        epoch = self.epochs_seen  # from 0, as Keras counts
+        self.epochs_seen += 1
+        if epoch < self.start_from_epoch:
+            return False
+        self.wait += 1
+        if value > self.best:
+            self.best, self.wait = value, 0
+            return False
+        return self.wait >= self.patience and epoch > 0
 
 
-class _ScoreEachEpoch(keras.callbacks.Callback):
-    """The held-out rows' probabilities after every epoch."""
+class FoldTraining(Protocol):
+    """One fold of the cross-validation that chooses a number of epochs: a model training on the other folds."""
 
-    def __init__(self, features: np.ndarray, batch_size: int):
-        super().__init__()
-        self.features, self.batch_size, self.probabilities = features, batch_size, []
+    def train_epoch(self) -> tuple[float, float]:
+        """Train one more epoch: (train loss, train accuracy)."""
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.probabilities.append(self.model.predict(self.features, batch_size=self.batch_size, verbose=0))
+    def score(self) -> tuple[float, float]:
+        """(log loss, accuracy) of the held-out fold now."""
+
+    def keep(self) -> None:
+        """Remember the model as it is now: the epoch chosen so far."""
+
+    def held_out(self) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (n, genres), labels (n,)) of the held-out fold by the kept model."""
 
 
-def epochs_by_grouped_cv(make_trainer: Callable[[np.ndarray], keras.Model], batches: Callable, features: np.ndarray,
-                         labels: np.ndarray, groups: np.ndarray, *, params: TrainParams,
-                         live_dir: Path) -> tuple[dict, np.ndarray]:
-    """The number of epochs a refit on every clip trains for, chosen by grouped cross-validation over the clips.
+class KerasFold:
+    """A FoldTraining of a compiled Keras model: `train_data` one epoch of (x, y) batches; `predict_held_out(model)`
+    -> (probabilities, labels) of the held-out clips."""
 
-    Each fold's model (make_trainer(rows): compiled, from the clips of a boolean mask) trains params.epochs
-    epochs on the other folds (batches((features, labels)) -> a dataset) and scores its held-out fold after
-    every epoch; the epoch with the best mean held-out accuracy wins, ties to the lowest mean log loss
-    (best_epoch). Folds are whole groups (heads.choice_folds). Returns the summary and the out-of-fold
-    probabilities at that epoch (the calibration's data).
+    def __init__(self, model: keras.Model, train_data, predict_held_out: Callable):
+        self.model, self.train_data, self.predict_held_out = model, train_data, predict_held_out
+        self.probabilities = self.labels = self.kept = None
+
+    def train_epoch(self) -> tuple[float, float]:
+        history = self.model.fit(self.train_data, epochs=1, shuffle=False, verbose=0).history
+        return history["loss"][0], history["accuracy"][0]
+
+    def score(self) -> tuple[float, float]:
+        self.probabilities, self.labels = self.predict_held_out(self.model)
+        return held_out_scores(self.probabilities, self.labels)
+
+    def keep(self) -> None:
+        self.kept = self.probabilities
+
+    def held_out(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.kept, self.labels
+
+
+def epoch_folds(labels: np.ndarray, groups: np.ndarray, *, params: TrainParams) -> list[np.ndarray]:
+    """Each fold's held-out rows (a boolean mask) for choosing the number of epochs: params.epoch_folds folds of
+    whole groups (`groups` (n,): albums, artists or tracks), each genre spread over them (heads.choice_folds)."""
+    k, fold = choice_folds(labels, groups, seed=params.seed, folds=params.epoch_folds)
+    return [fold == f for f in range(k)]
+
+
+def held_out_scores(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(mean log loss, accuracy) of probabilities (n, genres) against labels (n,)."""
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return float(-np.log(picked).mean()), float((probabilities.argmax(axis=1) == labels).mean())
+
+
+def epochs_by_grouped_cv(folds: list[FoldTraining], *, params: TrainParams,
+                         live_dir: Path) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
+    """The number of epochs a refit on every clip trains for, chosen by grouped cross-validation.
+
+    The folds' models train side by side, one epoch each at a time, up to params.epochs; after each
+    epoch every fold scores its held-out clips. The epoch with the best mean held-out accuracy wins,
+    ties to the lowest mean log loss (best_epoch), and training stops early as Keras's EarlyStopping
+    would on that mean (params.patience after params.start_from_epoch): over k folds it is steadier
+    than one validation set's. Returns the summary and the held-out (probabilities, labels) at the
+    chosen epoch, every fold's together (the calibration's data).
     """
-    k, fold = choice_folds(labels, groups, seed=params.seed)
-    per_fold = []
-    for f in range(k):
-        keras.utils.set_random_seed(params.seed)
-        trainer = make_trainer(fold != f)
-        scores = _ScoreEachEpoch(features[fold == f], params.batch_size)
-        trainer.fit(batches((features[fold != f], labels[fold != f])), epochs=params.epochs, callbacks=[scores],
-                    shuffle=False, verbose=0)
-        per_fold.append(scores.probabilities)
-    accuracy = np.zeros(params.epochs)
-    loss = np.zeros(params.epochs)
-    for f, probabilities in enumerate(per_fold):
-        truth = labels[fold == f]
-        for epoch, probs in enumerate(probabilities):
-            accuracy[epoch] += (probs.argmax(axis=1) == truth).mean() / k
-            loss[epoch] -= np.log(np.clip(probs[np.arange(len(truth)), truth], 1e-7, 1.0)).mean() / k
+    stop, accuracy, loss, best = EarlyStop(params.patience, params.start_from_epoch), [], [], None
     with live(live_dir) as log:
-        for epoch in range(params.epochs):
-            log.log_metric("eval/accuracy", float(accuracy[epoch]))
-            log.log_metric("eval/loss", float(loss[epoch]))
+        for epoch in range(1, params.epochs + 1):
+            train_loss, train_accuracy = np.mean([fold.train_epoch() for fold in folds], axis=0)
+            held_loss, held_accuracy = np.mean([fold.score() for fold in folds], axis=0)
+            for name, value in (("train/loss", train_loss), ("train/accuracy", train_accuracy),
+                                ("eval/loss", held_loss), ("eval/accuracy", held_accuracy)):
+                log.log_metric(name, round(float(value), 6))
             log.next_step()
-    chosen = best_epoch(accuracy.tolist(), loss.tolist())
-    held_out = np.zeros_like(per_fold[0][0], shape=(len(labels), per_fold[0][0].shape[1]))
-    for f, probabilities in enumerate(per_fold):
-        held_out[fold == f] = probabilities[chosen - 1]
-    return {"best_epoch": chosen, "best_val_accuracy": round(float(accuracy[chosen - 1]), 4),
-            "selected_by": f"grouped {k}-fold cross-validation on train + val clips, {params.epochs} epochs each"}, \
-        held_out
+            print(f"epoch {epoch}: loss {train_loss:.4f}, accuracy {train_accuracy:.4f}, held-out loss "
+                  f"{held_loss:.4f}, held-out accuracy {held_accuracy:.4f} (mean of {len(folds)} folds)", flush=True)
+            if best is None or (held_accuracy, -held_loss) > best:  # best_epoch's order, as it goes
+                best = (held_accuracy, -held_loss)
+                for fold in folds:
+                    fold.keep()
+            accuracy.append(float(held_accuracy))
+            loss.append(float(held_loss))
+            if stop.update(float(held_accuracy)):
+                break
+    chosen = best_epoch(accuracy, loss)
+    probabilities, labels = (np.concatenate(parts) for parts in zip(*(fold.held_out() for fold in folds)))
+    return {"best_epoch": chosen, "best_val_accuracy": round(accuracy[chosen - 1], 4), "epochs_run": len(accuracy),
+            "selected_by": f"grouped {len(folds)}-fold cross-validation on train + val clips"}, (probabilities, labels)
 
 
 def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:

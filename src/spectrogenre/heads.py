@@ -133,10 +133,11 @@ class HeadChoice:
     log_loss: dict[float, float]
 
 
-def choice_folds(labels: np.ndarray, groups: np.ndarray, *, seed: int) -> tuple[int, np.ndarray]:
+def choice_folds(labels: np.ndarray, groups: np.ndarray, *, seed: int,
+                 folds: int = CHOICE_FOLDS) -> tuple[int, np.ndarray]:
     """(k, each row's fold) for choosing by grouped cross-validation: whole groups (`groups` (n,)), each genre's
-    spread over the folds; k is CHOICE_FOLDS, or fewer where a genre has fewer groups (at least 2)."""
-    k = min(CHOICE_FOLDS, int(pd.Series(groups).groupby(labels).nunique().min()))
+    spread over the folds; k is `folds`, or fewer where a genre has fewer groups (at least 2)."""
+    k = min(folds, int(pd.Series(groups).groupby(labels).nunique().min()))
     if k < 2:
         raise ValueError("choosing by grouped cross-validation needs at least 2 groups of every genre")
     return k, assign_folds(pd.DataFrame({"genre": labels}), pd.Series(groups), folds=k, seed=seed).to_numpy()

@@ -22,17 +22,22 @@ from spectrogenre.frontend import Frontend, log_spectrogram
 class RandomOffsetClips:
     """The training groups' trimmed audio, from which each epoch draws clips at random offsets.
 
-    clips: the fixed training clips (columns genre_file, group, label): which groups, how
+    clips: the fixed training clips (columns clip_id, genre_file, group, label): which groups, how
     many clips each, and their genre numbers.
     """
 
     def __init__(self, concat_dir: Path, trim_dir: Path, clips: pd.DataFrame, frontend: Frontend):
-        self.concat_dir, self.frontend = Path(concat_dir), frontend
+        self.concat_dir, self.trim_dir, self.frontend, self.clips = Path(concat_dir), Path(trim_dir), frontend, clips
         segments = group_segments(pd.read_csv(self.concat_dir / "index.csv", dtype={"group": str, "track": str}),
                                   pd.read_csv(Path(trim_dir) / "kept.csv"))
         counts = clips.groupby(["genre_file", "group"], sort=True).agg(clips=("label", "size"), label=("label", "first"))
         self.groups = [(key, segments[key], int(row.clips), int(row.label)) for key, row in counts.iterrows()]
         self.n_clips = int(counts["clips"].sum())
+
+    def subset(self, clip_ids) -> RandomOffsetClips:
+        """The same for some of the clips (a fold of whole groups: each keeps its audio and clip count)."""
+        return RandomOffsetClips(self.concat_dir, self.trim_dir, self.clips[self.clips["clip_id"].isin(clip_ids)],
+                                 self.frontend)
 
     def draw(self, rng: np.random.Generator) -> list[tuple[str, np.ndarray, int]]:
         """One epoch's clips, shuffled: (genre_file, source intervals (m, 2), label)."""

@@ -155,7 +155,9 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Training: early stopping on validation accuracy after a warm-up; augmentation (seed CNN).
+    """Training (seed CNN, musicnn fine-tuning): the number of epochs chosen by grouped cross-validation over
+    `epoch_folds` folds of train + val (whole groups), with early stopping on their mean held-out accuracy after
+    a warm-up; then one refit on all of train + val for that many epochs. Augmentation (seed CNN).
 
     Augmentation, each off at its default: `random_offsets` draws each epoch's clips at
     random offsets of the trimmed audio instead of the fixed cuts; `gain_db` adds a
@@ -170,6 +172,7 @@ class TrainParams:
     learning_rate: float = 0.001
     patience: int = 8
     start_from_epoch: int = 8
+    epoch_folds: int = 3
     shuffle_chunks: int = 2
     random_offsets: bool = False
     gain_db: float = 0.0
@@ -180,6 +183,9 @@ class TrainParams:
     mixup_alpha: float = 0.0
 
     def __post_init__(self):
+        if self.epoch_folds < 2:
+            raise ParamsError(f"train.epoch_folds must be at least 2 (folds of train + val that choose the number "
+                              f"of epochs), got {self.epoch_folds}")
         for name in ("gain_db", "time_masks", "time_mask_frames", "freq_masks", "freq_mask_bins", "mixup_alpha"):
             if getattr(self, name) < 0:
                 raise ParamsError(f"train.{name} must be >= 0, got {getattr(self, name)}")

@@ -26,7 +26,7 @@ def test_pool_over_track_fits_the_head_on_one_example_per_track_and_scores_every
     fitted = get("musicnn").fit(
         ModelParams(kind="musicnn", pool_over="track"), TrainParams(), extractor=extractor, backbone=None,
         train=(x_train, y_train), val=(x_val, y_val), groups=(t_train, t_val), n_genres=2, input_shape=(8,),
-        live_dir=tmp_path / "live", work_dir=tmp_path, tracks=(t_train, t_val))
+        live_dir=tmp_path / "live", tracks=(t_train, t_val))
     assert fitted.summary["fitted_on"].startswith("train + val tracks")
     assert fitted.held_out[0].shape == (90, 2)  # out-of-fold probabilities of every clip, for calibration
     features, labels = track_statistics(np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val]),
@@ -47,9 +47,8 @@ def test_fine_tuning_chooses_its_epochs_by_grouped_cross_validation(tmp_path):
     fitted = get("musicnn").fit(
         ModelParams(kind="musicnn", fine_tune=True), TrainParams(epochs=3, batch_size=16), extractor=None,
         backbone=build_musicnn(), train=(pooled[::2], labels[::2]), val=(pooled[1::2], labels[1::2]),
-        groups=(groups[::2], groups[1::2]), n_genres=2, input_shape=(96, 938), live_dir=tmp_path / "live",
-        work_dir=tmp_path)
-    assert fitted.summary["selected_by"].startswith("grouped 5-fold cross-validation on train + val clips")
+        groups=(groups[::2], groups[1::2]), n_genres=2, input_shape=(96, 938), live_dir=tmp_path / "live")
+    assert fitted.summary["selected_by"].startswith("grouped 3-fold cross-validation on train + val clips")
     assert 1 <= fitted.summary["best_epoch"] <= 3
     assert fitted.summary["fitted_on"] == f"train + val clips, {fitted.summary['best_epoch']} epochs"
     probabilities, held_labels = fitted.held_out

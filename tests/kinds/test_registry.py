@@ -51,8 +51,8 @@ def test_a_new_kind_trains_evaluates_and_exports_through_the_same_interface(toy_
     group_of = pd.Series([f"g{(i % 1000) // 3}-{i >= 1000}" for i in [*train_ids, *val_ids]],
                          index=[*train_ids, *val_ids])
     fitted = fit_classifier(params.model, TrainParams(), frontend=params.frontend, input_shape=(4, 5), n_genres=2,
-                            train_paths=train_paths, val_paths=val_paths, group_of=group_of, live_dir=tmp_path / "live",
-                            work_dir=tmp_path)
+                            train_paths=train_paths, val_paths=val_paths, group_of=group_of,
+                            live_dir=tmp_path / "live")
     probe = np.stack([np.full((4, 5), -55.0), np.full((4, 5), -15.0)]).astype(np.float32)
     probs = fitted.model.predict(probe, verbose=0)
     assert probs.argmax(axis=1).tolist() == [0, 1]

@@ -32,9 +32,9 @@ class ModelKind:
     """One model kind.
 
     fit: with an `extractor`, fit(model_params, train_params, *, extractor, backbone, train, val, groups,
-    n_genres, input_shape, live_dir, work_dir) on the extractor's cached features of the train and val
+    n_genres, input_shape, live_dir) on the extractor's cached features of the train and val
     clips ((features, labels) each; groups: each clip's split group); without one, fit(model_params,
-    train_params, *, train_paths, val_paths, input_shape, n_genres, live_dir, work_dir, offsets) on the
+    train_params, *, train_paths, val_paths, groups, input_shape, n_genres, live_dir, offsets) on the
     feature chunks. Either returns a Fitted whose model maps a log spectrogram to genre probabilities.
     extractor(model_params, frontend, input_shape) -> (frozen feature model, backbone or None): the part
     run once per clip (crossval reuses it for every fold).

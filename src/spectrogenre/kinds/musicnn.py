@@ -49,7 +49,7 @@ def extractor(model: ModelParams, frontend: Frontend, input_shape: tuple[int, in
 
 
 def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, val, groups, n_genres, input_shape,
-        live_dir, work_dir, tracks=None):
+        live_dir, tracks=None):
     if not model.fine_tune:
         from spectrogenre.fitting import fit_frozen_head
 
@@ -100,9 +100,23 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
     import keras
     import tensorflow as tf
 
-    from spectrogenre.fitting import Fitted, epochs_by_grouped_cv
-    from spectrogenre.heads import LogisticHead, attach_head, choose_c, fit_logistic_head
-    from spectrogenre.musicnn.classifier import clip_embedder, top_layers, write_top_weights
+    from spectrogenre.fitting import (
+        Fitted,
+        KerasFold,
+        epoch_folds,
+        epochs_by_grouped_cv,
+    )
+    from spectrogenre.heads import (
+        LogisticHead,
+        attach_head,
+        choose_c,
+        fit_logistic_head,
+    )
+    from spectrogenre.musicnn.classifier import (
+        clip_embedder,
+        top_layers,
+        write_top_weights,
+    )
 
     n_patches = train[0].shape[1]
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
@@ -116,8 +130,12 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
 
     batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)
                             .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
-    summary, held_out = epochs_by_grouped_cv(lambda rows: trainer_from(rows)[0], batches, features, labels, all_groups,
-                                             params=params, live_dir=live_dir)
+    folds = []
+    for held in epoch_folds(labels, all_groups, params=params):
+        keras.utils.set_random_seed(params.seed)
+        folds.append(KerasFold(trainer_from(~held)[0], batches((features[~held], labels[~held])),
+                               lambda model, held=held: (model.predict(features[held], verbose=0), labels[held])))
+    summary, held_out = epochs_by_grouped_cv(folds, params=params, live_dir=live_dir)
 
     keras.utils.set_random_seed(params.seed)  # the same training on every clip, for the chosen epochs
     trainer, start = trainer_from(np.ones(len(labels), bool))
@@ -130,7 +148,7 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
     model = attach_head(clip_embedder(input_shape, tuned, pooling=pooling), head, name="musicnn_fine_tuned")
     summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs"}
     return Fitted(model, summary | {"train_seconds": round(time.perf_counter() - started, 1)},
-                  lambda features: trainer.predict(features, verbose=0), held_out=(held_out, labels))
+                  lambda features: trainer.predict(features, verbose=0), held_out=held_out)
 
 KIND = ModelKind(name="musicnn", description="pretrained musicnn's clip embedding + a logistic head (frozen; its top "
                  "layers fine-tuned too with model.fine_tune)", fit=fit, extractor=extractor, frontend=frontend,

@@ -1,6 +1,6 @@
 """The seed's CNN, trained from scratch on the log spectrogram, streamed from the feature chunks (or from
-random offsets of the audio), augmented as `train` says. The number of epochs is chosen by validation
-accuracy; the same training then runs again on train + val for that many epochs."""
+random offsets of the audio), augmented as `train` says. The number of epochs is chosen by grouped
+cross-validation over the train + val clips; the same training then runs again on all of them for that many."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spectrogenre.chunks import Chunk
 from spectrogenre.kinds.base import ModelKind
 from spectrogenre.params import ModelParams, TrainParams
 
 if TYPE_CHECKING:
+    import pandas as pd
     import tensorflow as tf
 
     from spectrogenre.fitting import Fitted
     from spectrogenre.offsets import RandomOffsetClips
 
 
-def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams,
+def training_batches(train_paths: list[Chunk], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams,
                      offsets: RandomOffsetClips | None, rng: np.random.Generator | None = None) -> tf.data.Dataset:
     """The seed CNN's training input: (x float32 (b, *input_shape), soft labels (b, n_genres)), augmented.
 
@@ -53,46 +55,50 @@ def training_batches(train_paths: list[Path], input_shape: tuple[int, int], *, n
     return data.map(lambda x, y: (tf.ensure_shape(x, (None, *input_shape)), tf.ensure_shape(y, (None, n_genres))))
 
 
-def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Path], val_paths: list[Path],
-        input_shape: tuple[int, int], n_genres: int, live_dir: Path, work_dir: Path,
-        offsets: RandomOffsetClips | None = None, refit_offsets: RandomOffsetClips | None = None) -> Fitted:
-    """Train from scratch on the train chunks, keeping the epoch with the best accuracy on the val chunks (its
-    val probabilities are the held-out ones); then train again on train + val for that many epochs.
+def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Chunk], val_paths: list[Chunk],
+        groups: pd.Series, input_shape: tuple[int, int], n_genres: int, live_dir: Path,
+        offsets: RandomOffsetClips | None = None) -> Fitted:
+    """Train from scratch on train + val: the number of epochs is chosen by grouped cross-validation over their
+    clips (train.epoch_folds folds of whole split groups, trained side by side with early stopping on their mean
+    held-out accuracy: fitting.epochs_by_grouped_cv), then the training runs again on every clip for that many.
 
-    offsets / refit_offsets: with train.random_offsets, the train clips' and the train + val clips' audio.
-    Under a tf.distribute strategy (distributed.training_strategy: several GPUs, or a TF_CONFIG cluster) the
-    same, each worker on its shard of the chunks (_fit_distributed).
+    groups: each clip's split group, by clip_id. offsets: with train.random_offsets, the train + val clips'
+    audio (each fold draws from its own groups'). Under a tf.distribute strategy (distributed.training_strategy:
+    several GPUs, or a TF_CONFIG cluster) the same, each worker on its shard of the chunks (_fit_distributed).
     """
+    from spectrogenre.chunks import clip_labels, count_rows, select_rows
     from spectrogenre.distributed import training_strategy
+    from spectrogenre.fitting import epoch_folds
 
     strategy = training_strategy()  # first: a cluster's collective ops are set up before TensorFlow starts
+    both = [*train_paths, *val_paths]
+    labels, ids = clip_labels(both)
+    held_masks = epoch_folds(labels, groups[ids].to_numpy(), params=params)
+    folds = [(select_rows(both, ids[~held]), select_rows(both, ids[held])) for held in held_masks]
     if strategy is not None:
-        return _fit_distributed(strategy, params, train_paths=train_paths, val_paths=val_paths,
-                                input_shape=input_shape, n_genres=n_genres, live_dir=live_dir, offsets=offsets)
+        return _fit_distributed(strategy, params, both=both, folds=folds, input_shape=input_shape,
+                                n_genres=n_genres, live_dir=live_dir, offsets=offsets)
 
-    import tensorflow as tf
-
-    from spectrogenre.chunks import count_rows
-    from spectrogenre.fitting import Fitted, best_of_epochs
+    from spectrogenre.fitting import Fitted, KerasFold, epochs_by_grouped_cv
     from spectrogenre.model import predict_chunks
-    from spectrogenre.streaming import chunk_dataset
 
     started = time.perf_counter()
-    model, _ = _compiled(train_paths, input_shape, n_genres=n_genres, params=params)
-    train_data = training_batches(train_paths, input_shape, n_genres=n_genres, params=params, offsets=offsets)
-    val_data = chunk_dataset(val_paths, input_shape, batch_size=params.batch_size, rng=None, shuffle_chunks=1)
-    val_data = val_data.map(lambda x, y: (x, tf.one_hot(y, n_genres)))
-    model, summary = best_of_epochs(model, train_data, val_data, params=params, live_dir=live_dir, work_dir=work_dir)
-    probs, labels, _ = predict_chunks(model, val_paths)
+    trainings = []
+    for held, (fit_rows, held_rows) in zip(held_masks, folds, strict=True):
+        model, _ = _compiled(fit_rows, input_shape, n_genres=n_genres, params=params)
+        fold_offsets = None if offsets is None else offsets.subset(ids[~held])
+        data = training_batches(fit_rows, input_shape, n_genres=n_genres, params=params, offsets=fold_offsets)
+        trainings.append(KerasFold(model, data, lambda model, rows=held_rows: predict_chunks(model, rows)[:2]))
+    summary, held_out = epochs_by_grouped_cv(trainings, params=params, live_dir=live_dir)
+    del trainings
 
-    both = [*train_paths, *val_paths]  # the same training on train + val, for the chosen epochs
     model, (mean, std) = _compiled(both, input_shape, n_genres=n_genres, params=params)
-    model.fit(training_batches(both, input_shape, n_genres=n_genres, params=params, offsets=refit_offsets),
+    model.fit(training_batches(both, input_shape, n_genres=n_genres, params=params, offsets=offsets),
               epochs=summary["best_epoch"], shuffle=False, verbose=0)  # the dataset shuffles itself
     seconds = time.perf_counter() - started
-    clips = (offsets.n_clips if offsets is not None else count_rows(train_paths)) * summary["epochs_run"] + (
-        refit_offsets.n_clips if refit_offsets is not None else count_rows(both)) * summary["best_epoch"]
-    return Fitted(model, held_out=(probs, labels), summary=summary | {
+    clips = sum(count_rows(fit_rows) for fit_rows, _ in folds) * summary["epochs_run"] + (
+        len(labels) * summary["best_epoch"])
+    return Fitted(model, held_out=held_out, summary=summary | {
         "train_clips_from": "random offsets" if offsets is not None else "fixed cuts",
         "fitted_on": f"train + val clips, {summary['best_epoch']} epochs",
         "train_seconds": round(seconds, 1),
@@ -101,7 +107,7 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Pat
     })
 
 
-def _compiled(paths: list[Path], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams):
+def _compiled(paths: list[Chunk], input_shape: tuple[int, int], *, n_genres: int, params: TrainParams):
     """A fresh seed CNN (seeded) standardised on the clips of `paths`, compiled; and (mean, std) in dB."""
     from spectrogenre.chunks import standardisation
 
@@ -125,15 +131,15 @@ def _builder(input_shape: tuple[int, int], *, n_genres: int, params: TrainParams
     return build
 
 
-def _fit_distributed(strategy, params: TrainParams, *, train_paths: list[Path], val_paths: list[Path],
+def _fit_distributed(strategy, params: TrainParams, *, both: list[Chunk], folds: list[tuple[list, list]],
                      input_shape: tuple[int, int], n_genres: int, live_dir: Path,
                      offsets: RandomOffsetClips | None) -> Fitted:
-    """fit under a tf.distribute strategy: the best epoch by validation accuracy of all workers' val clips (early
-    stopping as on one device), then train + val for that many epochs; every worker streams its own shard."""
-    from spectrogenre.distributed import DistributedTrainer, EarlyStop
+    """fit under a tf.distribute strategy: the folds train side by side as on one device (each worker on its shard
+    of a fold's clips; the held-out figures of every worker's shard added up), then train + val for the chosen
+    number of epochs. folds: (training rows, held-out rows) of each fold of train + val (`both`)."""
+    from spectrogenre.distributed import DistributedFold, DistributedTrainer
     from spectrogenre.errors import ParamsError
-    from spectrogenre.fitting import Fitted, best_epoch, live
-    from spectrogenre.model import predict_chunks
+    from spectrogenre.fitting import Fitted, epochs_by_grouped_cv
 
     if offsets is not None:
         raise ParamsError("train.random_offsets cuts clips from the audio, which is not sharded between workers: "
@@ -143,40 +149,19 @@ def _fit_distributed(strategy, params: TrainParams, *, train_paths: list[Path], 
         strategy, build=_builder(input_shape, n_genres=n_genres, params=params), batch_size=params.batch_size,
         seed=params.seed, batches=lambda paths, rng: training_batches(paths, input_shape, n_genres=n_genres,
                                                                       params=params, offsets=None, rng=rng))
-    model, mean_std = trainer.fresh_model(train_paths)
-    stop, best_weights, val_accuracy, val_loss = EarlyStop(params.patience, params.start_from_epoch), None, [], []
-    with live(live_dir) as log:
-        def on_epoch(epoch: int, loss: float, accuracy: float) -> bool:
-            nonlocal best_weights
-            epoch_val_loss, epoch_val_accuracy = trainer.evaluate(model, val_paths)
-            val_loss.append(epoch_val_loss)
-            val_accuracy.append(epoch_val_accuracy)
-            for name, value in (("train/loss", loss), ("train/accuracy", accuracy), ("eval/loss", epoch_val_loss),
-                                ("eval/accuracy", epoch_val_accuracy)):
-                log.log_metric(name, round(float(value), 6))
-            log.next_step()
-            print(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.4f}, val_loss {epoch_val_loss:.4f}, "
-                  f"val_accuracy {epoch_val_accuracy:.4f}", flush=True)
-            keep, halt = stop.update(epoch_val_accuracy)
-            if keep:
-                best_weights = model.get_weights()
-            return halt
+    trainings = [DistributedFold(trainer, *trainer.fresh_model(fit_rows), fit_rows, held_rows)
+                 for fit_rows, held_rows in folds]
+    summary, held_out = epochs_by_grouped_cv(trainings, params=params, live_dir=live_dir)
+    del trainings
 
-        trainer.epochs(model, train_paths, epochs=params.epochs, on_epoch=on_epoch)
-    model.set_weights(best_weights)
-    probs, labels, _ = predict_chunks(trainer.plain_copy(model, mean_std), val_paths)
-    summary = {"best_epoch": best_epoch(val_accuracy, val_loss),
-               "best_val_accuracy": round(float(max(val_accuracy)), 4), "epochs_run": len(val_accuracy)}
-
-    both = [*train_paths, *val_paths]
     model, (mean, std) = trainer.fresh_model(both)
     trainer.epochs(model, both, epochs=summary["best_epoch"])
     seconds = time.perf_counter() - started
-    return Fitted(trainer.plain_copy(model, (mean, std)), held_out=(probs, labels), summary=summary | {
+    return Fitted(trainer.plain_copy(model, (mean, std)), held_out=held_out, summary=summary | {
         "train_clips_from": "fixed cuts", "fitted_on": f"train + val clips, {summary['best_epoch']} epochs",
         "distributed": {"strategy": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync),
                         "workers": trainer.workers, "worker": trainer.worker,
-                        "train_chunk_files": len(trainer.mine(train_paths))},
+                        "train_chunk_files": len(trainer.mine(both))},
         "train_seconds": round(seconds, 1), "input_mean_db": round(mean, 3), "input_std_db": round(std, 3),
     })
 
