@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,10 @@ def test_early_stopping_counts_the_epochs_a_hand_count_gives():
     # before start_from_epoch nothing counts: three epochs without a better figure do not stop it
     stop = EarlyStop(patience=1, start_from_epoch=3)
     assert [stop.update(value) for value in [0.5, 0.4, 0.4, 0.3, 0.3]] == [False, False, False, False, True]
+    # a gain of min_delta or less is no gain: 0.52 (wait 1), 0.56 beats 0.5 by more than 0.05 (reset), 0.58 and 0.6
+    # beat 0.56 by less (waits 1, 2): stop
+    stop = EarlyStop(patience=2, start_from_epoch=0, min_delta=0.05)
+    assert [stop.update(value) for value in [0.5, 0.52, 0.56, 0.58, 0.6]] == [False] * 4 + [True]
 
 
 def test_early_stopping_agrees_with_keras_callbacks():
@@ -65,13 +71,15 @@ def test_early_stopping_agrees_with_keras_callbacks():
 
     from spectrogenre.fitting import EarlyStop
 
-    values = [0.3, 0.5, 0.5, 0.4, 0.45, 0.5, 0.6, 0.6, 0.55, 0.52, 0.58, 0.61, 0.2, 0.2, 0.2]
-    for patience, start in [(1, 0), (2, 0), (2, 3), (3, 5), (8, 8)]:
+    jumps = [0.3, 0.5, 0.5, 0.4, 0.45, 0.5, 0.6, 0.6, 0.55, 0.52, 0.58, 0.61, 0.2, 0.2, 0.2]
+    creeps = [0.5, 0.51, 0.52, 0.53, 0.54, 0.55, 0.56, 0.57, 0.58, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]  # min_delta matters
+    settings = [(1, 0, 0), (2, 0, 0), (2, 3, 0), (3, 5, 0), (8, 8, 0), (2, 0, 0.015), (3, 2, 0.05), (5, 8, 0.005)]
+    for values, (patience, start, delta) in itertools.product([jumps, creeps], settings):
         keras_stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                                   start_from_epoch=start)
+                                                   start_from_epoch=start, min_delta=delta)
         keras_stop.set_model(type("Model", (), {"stop_training": False})())
         keras_stop.on_train_begin()
-        ours, ours_stopped, keras_stopped = EarlyStop(patience, start), None, None
+        ours, ours_stopped, keras_stopped = EarlyStop(patience, start, delta), None, None
         for epoch, value in enumerate(values):
             halt = ours.update(value)
             keras_stop.on_epoch_end(epoch, {"val_accuracy": value})
@@ -79,7 +87,7 @@ def test_early_stopping_agrees_with_keras_callbacks():
                 ours_stopped = epoch
             if keras_stop.model.stop_training and keras_stopped is None:
                 keras_stopped = epoch
-        assert ours_stopped == keras_stopped, (patience, start)
+        assert ours_stopped == keras_stopped, (patience, start, delta)
 
 
 def test_keras_folds_on_whole_groups_hold_out_what_a_model_trained_alone_predicts(tmp_path):

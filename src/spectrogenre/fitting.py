@@ -45,10 +45,11 @@ def live(live_dir: Path) -> Live:
 @dataclass
 class EarlyStop:
     """Keras's EarlyStopping(mode="max") on one figure: epochs before start_from_epoch neither count nor stop;
-    after it, training stops once `patience` epochs in a row have not beaten the best."""
+    after it, training stops once `patience` epochs in a row have not beaten the best by more than min_delta."""
 
     patience: int
     start_from_epoch: int
+    min_delta: float = 0.0
     best: float = -math.inf
     wait: int = 0
     epochs_seen: int = 0
@@ -60,7 +61,7 @@ class EarlyStop:
         if epoch < self.start_from_epoch:
             return False
         self.wait += 1
-        if value > self.best:
+        if value - self.min_delta > self.best:
             self.best, self.wait = value, 0
             return False
         return self.wait >= self.patience and epoch > 0
@@ -125,11 +126,11 @@ def epochs_by_grouped_cv(folds: list[FoldTraining], *, params: TrainParams,
     The folds' models train side by side, one epoch each at a time, up to params.epochs; after each
     epoch every fold scores its held-out clips. The epoch with the best mean held-out accuracy wins,
     ties to the lowest mean log loss (best_epoch), and training stops early as Keras's EarlyStopping
-    would on that mean (params.patience after params.start_from_epoch): over k folds it is steadier
-    than one validation set's. Returns the summary and the held-out (probabilities, labels) at the
+    would on that mean (params.patience epochs without a gain above params.min_delta, after
+    params.start_from_epoch). Returns the summary and the held-out (probabilities, labels) at the
     chosen epoch, every fold's together (the calibration's data).
     """
-    stop, accuracy, loss, best = EarlyStop(params.patience, params.start_from_epoch), [], [], None
+    stop, accuracy, loss, best = EarlyStop(params.patience, params.start_from_epoch, params.min_delta), [], [], None
     with live(live_dir) as log:
         for epoch in range(1, params.epochs + 1):
             train_loss, train_accuracy = np.mean([fold.train_epoch() for fold in folds], axis=0)

@@ -157,7 +157,7 @@ class ModelParams:
 class TrainParams:
     """Training (seed CNN, musicnn fine-tuning): the number of epochs chosen by grouped cross-validation over
     `epoch_folds` folds of train + val (whole groups), with early stopping on their mean held-out accuracy after
-    a warm-up; then one refit on all of train + val for that many epochs. Augmentation (seed CNN).
+    a warm-up (`patience` epochs without a gain above `min_delta`); then one refit on all of train + val for that many epochs. Augmentation (seed CNN).
 
     Augmentation, each off at its default: `random_offsets` draws each epoch's clips at
     random offsets of the trimmed audio instead of the fixed cuts; `gain_db` adds a
@@ -170,8 +170,9 @@ class TrainParams:
     epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 0.001
-    patience: int = 8
+    patience: int = 5
     start_from_epoch: int = 8
+    min_delta: float = 0.005
     epoch_folds: int = 3
     shuffle_chunks: int = 2
     random_offsets: bool = False
