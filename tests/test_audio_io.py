@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -86,12 +88,46 @@ def test_the_decoders_reason_is_kept_without_the_path_it_repeats(tmp_path):
     assert str(raised.value) == f"{path}: cannot be decoded: corrupt or not a .flac audio file (Format not recognised.)"
 
 
-def test_a_file_damaged_in_the_middle_says_where(tmp_path):
-    path = tmp_path / "damaged.flac"
-    sf.write(path, sine(30.0, sr=22050), 22050)
+def damaged(tmp_path, fmt: str) -> tuple:
+    """A 30 s tone as `fmt` with 5000 zero bytes halfway through its frames: (its path, the undamaged file's
+    samples, the seconds of audio the damaged bytes held at the file's mean byte rate)."""
+    path = tmp_path / f"damaged.{fmt}"
+    noise = np.random.default_rng(0).uniform(-0.1, 0.1, 22050 * 30).astype(np.float32)
+    sf.write(path, (sine(30.0, sr=22050) + noise) * np.linspace(0.2, 1.0, 22050 * 30, dtype=np.float32), 22050)
+    whole = read_mono(path, sample_rate=22050)
     data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)  # 5000 zero bytes halfway through the frames
+    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)
     path.write_bytes(bytes(data))
+    return path, whole, 5000 / (len(data) / 30.0)
+
+
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("fmt", ["flac", "mp3"])
+def test_a_file_damaged_in_the_middle_is_decoded_past_the_damage_and_named(tmp_path, fmt, caplog):
+    path, whole, damaged_s = damaged(tmp_path, fmt)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    # the damage costs the audio its bytes held and the few frames around it the decoder skips to find its
+    # footing again (FLAC's are 0.19 s here, MP3's 0.05 s): about a second of 30 s here, not the file
+    lost_s = (len(whole) - len(mono)) / 22050
+    assert 0 < lost_s < damaged_s + 0.6, (lost_s, damaged_s)
+    # libsndfile decoded the first 2 ** 18 frames (11.9 s) before it met the damage; ffmpeg went on from there.
+    # The tone fades in: the last second is where it ends, at its loudest, in either file
+    np.testing.assert_allclose(mono[: 1 << 18], whole[: 1 << 18], atol=1e-6)
+    np.testing.assert_allclose(np.abs(mono[-22050:]).max(), np.abs(whole[-22050:]).max(), atol=0.01)
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{path}: damaged somewhere after 11.9 s (")
+    assert message.endswith(f"); decoded on past the damage with ffmpeg, {lost_s:.1f} s of 30.0 s lost")
+
+
+def test_without_ffmpeg_a_file_damaged_in_the_middle_says_where(tmp_path, monkeypatch):
+    from spectrogenre import audio_io
+
+    path, _, _ = damaged(tmp_path, "flac")
+    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
     # blocks of 2 ** 18 frames are decoded whole or not at all: the damage at 15 s fails the second, so
     # 262,144 frames (11.9 s) were decoded
     with pytest.raises(AudioError, match=r"damaged\.flac: decoding failed 11\.9 s in, where the file is damaged"):

@@ -9,6 +9,7 @@ blocks, stopping at a caller's limits on duration and time (DecodeLimits).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -46,6 +47,11 @@ BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
 # the resampler's filter at hundreds of millions of taps; a 1 Hz one stretches 2 KB to minutes).
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 MAX_CHANNELS = 64
+# A damaged file decoded on past the damage may miss at most this share of the frames its header declares:
+# a glitch costs a fraction of a second; more is a file cut short, refused as truncated.
+MAX_LOST_FRACTION = 0.1
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,11 +132,14 @@ def check_stream_format(path: Path, *, sample_rate: int, channels: int) -> None:
         raise AudioError(path, f"header claims {channels} channels; 1 to {MAX_CHANNELS} are accepted")
 
 
-def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
+                     limits: DecodeLimits = NO_LIMITS) -> Iterator[np.ndarray]:
     """Decode `path` to mono float32 at its own rate, yielding 1-D blocks (rate: sf.info).
 
-    Raises AudioError for an unreadable, corrupt, truncated, empty or non-finite file, or
-    an impossible header (check_stream_format), possibly after some blocks were yielded.
+    A file damaged part way (a stretch of bad bytes in an MP3 or FLAC) is decoded on past the
+    damage by ffmpeg, where it is installed, as a player would (see _past_the_damage). Raises
+    AudioError for an unreadable, corrupt, truncated, empty or non-finite file, or an impossible
+    header (check_stream_format), possibly after some blocks were yielded.
     """
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
@@ -148,8 +157,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
                 with _mpeg_quiet(path, handle):
                     block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
-                raise AudioError(path, f"decoding failed {decoded / handle.samplerate:.1f} s in, where the file is "
-                                       f"damaged ({_short(err)})") from None
+                yield from _past_the_damage(path, handle, decoded=decoded, reason=_short(err), limits=limits)
+                return
             last = len(block) < block_frames
             decoded += len(block)
             mono = mix_to_mono(block)
@@ -165,6 +174,32 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES) -> Iterato
         expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
         if decoded < expected:
             raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+
+
+def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, reason: str,
+                     limits: DecodeLimits) -> Iterator[np.ndarray]:
+    """The rest of a file whose decoding failed after `decoded` frames: ffmpeg decodes from there, skipping the
+    damaged frames as a player does, and the file is named on the log (stderr by default) with what was lost.
+    Without ffmpeg, if it finds nothing past the damage, or if more than MAX_LOST_FRACTION of the frames the
+    header declares is missing (a file cut short, not a glitch), AudioError says where the file broke."""
+    at_s = decoded / handle.samplerate
+    broke = AudioError(path, f"decoding failed {at_s:.1f} s in, where the file is damaged ({reason})")
+    if shutil.which("ffmpeg") is None:
+        raise broke
+    try:
+        for block in _ffmpeg_stream(path, channels=handle.channels, limits=limits, start_s=at_s):
+            decoded += len(block)
+            yield block
+    except (AudioTooLong, WorkTimeout):
+        raise
+    except AudioError:
+        raise broke from None
+    lost = max(handle.frames - decoded, 0)
+    if lost > MAX_LOST_FRACTION * handle.frames:
+        raise AudioError(path, f"truncated or damaged: header declares {handle.frames} frames, only {decoded} "
+                               f"decoded (decoding failed {at_s:.1f} s in: {reason})")
+    logger.warning("%s: damaged somewhere after %.1f s (%s); decoded on past the damage with ffmpeg, %.1f s of "
+                   "%.1f s lost", path, at_s, reason, lost / handle.samplerate, handle.frames / handle.samplerate)
 
 
 def _mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
@@ -227,7 +262,7 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         check_stream_format(path, sample_rate=info.samplerate, channels=info.channels)
         if info.frames > 0:  # a header that already says too long is refused before decoding
             limits.check_length(path, info.frames / info.samplerate)
-        rate, blocks = info.samplerate, iter_mono_blocks(path)
+        rate, blocks = info.samplerate, iter_mono_blocks(path, limits=limits)
     resampler, decoded = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0
     for block in blocks:
         decoded += len(block)
@@ -264,9 +299,11 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
     return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
 
 
-def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits) -> Iterator[np.ndarray]:
+def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0) -> Iterator[np.ndarray]:
+    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate."""
+    start = ["-ss", f"{start_s:.6f}"] if start_s else []
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn",
+        process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *start, "-i", str(path), "-vn",
                                     "-map", "0:a:0", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
         remaining = limits.remaining_s()
