@@ -2,8 +2,9 @@
 
 Clips are grouped so that no split group (album, else artist, else track), and (by artist)
 no artist, is in two folds; each fold is the test set once and the rest train, with the
-train stage's choices (C, epochs) made by grouped cross-validation inside them. Reported: mean and spread of clip accuracy, track accuracy and macro-F1
-over the folds, beside the single split's figures in the evaluate stage's metrics.json.
+train stage's choices (C, epochs) made by grouped cross-validation inside them. Reported:
+mean and spread of clip accuracy, track accuracy and macro-F1 over the folds, beside the
+single split's figures in the evaluate stage's metrics.json.
 """
 
 from __future__ import annotations

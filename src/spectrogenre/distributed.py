@@ -20,11 +20,14 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spectrogenre.chunks import Chunk
 from spectrogenre.errors import SpectrogenreError
+
+if TYPE_CHECKING:
+    from spectrogenre.chunks import Chunk
 
 TF_CONFIG = "TF_CONFIG"
 

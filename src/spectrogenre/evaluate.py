@@ -1,8 +1,8 @@
 """Stage `evaluate`: clip- and track-level metrics per split, per genre, calibration, and plots data.
 
 The temperature that calibrates the model's confidences is fitted here, on the train stage's
-held-out probabilities (clips the model that made them never trained on: the validation clips,
-or out-of-fold clips where the final model was refitted on train + val), and judged on the test
+held-out probabilities (clips the model that made them never trained on: the out-of-fold clips
+of the cross-validation that chose C or the number of epochs), and judged on the test
 clips: expected calibration error before and after, and a reliability plot. The export carries
 it to every inference path.
 """

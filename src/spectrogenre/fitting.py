@@ -156,10 +156,10 @@ def epochs_by_grouped_cv(folds: list[FoldTraining], *, params: TrainParams,
 
 
 def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
-    """The epoch (from 1) a refit trains for: the best validation accuracy, ties to the lowest validation loss.
+    """The epoch (from 1) a refit trains for: the best held-out accuracy, ties to the lowest held-out loss.
 
-    On a small validation set accuracy plateaus early while the loss still falls: the first epoch
-    of the plateau would leave the refitted model undertrained.
+    On a few hundred held-out clips accuracy plateaus early while the loss still falls: the first
+    epoch of the plateau would leave the refitted model undertrained.
     """
     best = max(val_accuracy)
     return min(range(len(val_accuracy)), key=lambda i: (val_accuracy[i] != best, val_loss[i])) + 1

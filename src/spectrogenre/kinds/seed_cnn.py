@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spectrogenre.chunks import Chunk
 from spectrogenre.kinds.base import ModelKind
 from spectrogenre.params import ModelParams, TrainParams
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import tensorflow as tf
 
+    from spectrogenre.chunks import Chunk
     from spectrogenre.fitting import Fitted
     from spectrogenre.offsets import RandomOffsetClips
 
