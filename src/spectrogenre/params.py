@@ -156,8 +156,9 @@ class ModelParams:
 @dataclass(frozen=True)
 class TrainParams:
     """Training (seed CNN, musicnn fine-tuning): the number of epochs chosen by grouped cross-validation over
-    `epoch_folds` folds of train + val (whole groups), with early stopping on their mean held-out accuracy after
-    a warm-up (`patience` epochs without a gain above `min_delta`); then one refit on all of train + val for that many epochs. Augmentation (seed CNN).
+    `epoch_folds` folds of train + val (whole groups), with early stopping on their mean held-out accuracy
+    after a warm-up (`patience` epochs without a gain above `min_delta`); then one refit on all of train + val
+    for that many epochs. Augmentation (seed CNN).
 
     Augmentation, each off at its default: `random_offsets` draws each epoch's clips at
     random offsets of the trimmed audio instead of the fixed cuts; `gain_db` adds a
