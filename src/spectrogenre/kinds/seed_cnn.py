@@ -66,7 +66,7 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Chu
     audio (each fold draws from its own groups'). Under a tf.distribute strategy (distributed.training_strategy:
     several GPUs, or a TF_CONFIG cluster) the same, each worker on its shard of the chunks (_fit_distributed).
     """
-    from spectrogenre.chunks import clip_labels, count_rows, select_rows
+    from spectrogenre.chunks import clip_labels, select_rows
     from spectrogenre.distributed import training_strategy
     from spectrogenre.fitting import epoch_folds
 
@@ -96,7 +96,7 @@ def fit(model_params: ModelParams, params: TrainParams, *, train_paths: list[Chu
     model.fit(training_batches(both, input_shape, n_genres=n_genres, params=params, offsets=offsets),
               epochs=summary["best_epoch"], shuffle=False, verbose=0)  # the dataset shuffles itself
     seconds = time.perf_counter() - started
-    clips = sum(count_rows(fit_rows) for fit_rows, _ in folds) * summary["epochs_run"] + (
+    clips = sum(int((~held).sum()) for held in held_masks) * summary["epochs_run"] + (
         len(labels) * summary["best_epoch"])
     return Fitted(model, held_out=held_out, summary=summary | {
         "train_clips_from": "random offsets" if offsets is not None else "fixed cuts",
