@@ -34,7 +34,7 @@ def test_scan_lists_every_kind_of_problem_at_once_without_decoding(tiny_library,
     assert result.exit_code == 1
     err = result.stderr
     assert "left out: 1 file(s): .m4a needs ffmpeg, which is not installed" in err
-    assert "ignored: 1 file(s) that are not audio" in err
+    assert "ignored: 1 file(s) or folder(s) that are not music" in err
     assert "error: genre 'Clicks' has 1 group(s)" in err
     assert "error: genre 'Drone' has 3 independent group(s) by album; 4-fold cross-validation needs 4" in err
     assert err.splitlines()[-1] == "4 problem(s) the pipeline would stop on"

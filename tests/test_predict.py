@@ -1,4 +1,5 @@
 import csv
+import shutil
 import io
 import json
 import subprocess
@@ -94,13 +95,16 @@ def test_predict_and_serve_start_without_training_modules():
     assert loaded.strip() == "[]"
 
 
-def test_a_folders_hidden_files_are_passed_over(tmp_path):
+def test_a_folders_system_files_are_passed_over(tmp_path):
     from spectrogenre.prediction import expand
 
-    for name in ("song.mp3", ".song.spectrogenre-tag.mp3", "._song.mp3", ".trash/old.mp3", "cd2/two.flac"):
+    for name in ("song.mp3", ".spectrogenre-tag.song.mp3", "._song.mp3", ".trash/old.mp3", "cd2/two.flac",
+                 "...And Justice for All/one.mp3", "@eaDir/song.mp3/thumb.mp3"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    assert expand([tmp_path]) == [tmp_path / "cd2/two.flac", tmp_path / "song.mp3"]
+    # an album title may start with dots; system folders (.trash, a NAS's @eaDir) are passed over
+    assert expand([tmp_path]) == [tmp_path / "...And Justice for All/one.mp3", tmp_path / "cd2/two.flac",
+                                  tmp_path / "song.mp3"]
     assert expand([tmp_path / "._song.mp3"]) == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
 
 
@@ -206,3 +210,35 @@ def test_a_long_file_is_classified_window_by_window_as_it_streams(tiny_project, 
     assert row["error"] is None and row["genre"] == "Noise"
     # every sample at the front end's 8 kHz went through, never more than a block (~1 MiB of input) at once
     assert sum(largest) == len(audio) * 200 * 8000 // sr and max(largest) <= 1 << 20
+
+
+def test_a_damaged_export_is_named_not_a_traceback(tiny_project, tmp_path):
+    export = tiny_project / "data/export"
+    garbled_model, garbled_spec = tmp_path / "garbled_model", tmp_path / "garbled_spec"
+    shutil.copytree(export, garbled_model)
+    (garbled_model / "model.tflite").write_bytes(b"garbage")
+    shutil.copytree(export, garbled_spec)
+    (garbled_spec / "spec.json").write_text('{"labels": [')
+    song = tmp_path / "song.wav"
+    sf.write(song, sine(20.0, freq=440, sr=16000), 16000)
+    for model, problem in ((garbled_model, "model.tflite is not a TFLite model LiteRT can load"),
+                           (garbled_spec, "spec.json cannot be read (JSONDecodeError"),
+                           (tmp_path / "absent", "absent does not exist")):
+        result = runner.invoke(app, ["predict", "--model", str(model), str(song)])
+        assert result.exit_code == 1 and not isinstance(result.exception, (ValueError, KeyError))
+        assert problem in result.stderr, result.stderr
+
+
+def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monkeypatch):
+    from spectrogenre.prediction import expand
+
+    locked = tmp_path / "locked/inside.wav"
+
+    def is_dir(path):  # what stat says under a folder without x permission (root, who runs CI, is never refused)
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path)
+
+    original = Path.is_dir
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    assert expand([locked, tmp_path]) == [locked]  # listed as given: predict_file says why it cannot be read

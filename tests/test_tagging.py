@@ -241,11 +241,11 @@ def test_a_genre_that_would_not_read_back_is_not_written(tmp_path):
 def test_a_file_in_the_temp_files_place_is_left_alone(tmp_path):
     path = tagged_file(tmp_path, "a.flac")
     before = path.read_bytes()
-    (tmp_path / ".a.spectrogenre-tag.flac").write_bytes(b"someone else's")
-    with pytest.raises(TaggingError, match=r"\.a\.spectrogenre-tag\.flac is in the way"):
+    (tmp_path / ".spectrogenre-tag.a.flac").write_bytes(b"someone else's")
+    with pytest.raises(TaggingError, match=r"\.spectrogenre-tag\.a\.flac is in the way"):
         write_genres(path, old=(), new=("Clicks",), log=None)
     assert path.read_bytes() == before
-    assert (tmp_path / ".a.spectrogenre-tag.flac").read_bytes() == b"someone else's"
+    assert (tmp_path / ".spectrogenre-tag.a.flac").read_bytes() == b"someone else's"
 
 
 @pytest.mark.parametrize("suffix", [".flac", ".m4a"])

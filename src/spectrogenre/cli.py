@@ -98,7 +98,8 @@ class OutputFormat(str, Enum):
 @app.command()
 @user_errors
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="Audio files or folders (searched recursively).")],
+    paths: Annotated[list[Path], typer.Argument(help="Audio files or folders (searched recursively).",
+                                                 readable=False)],  # a file it may not read gets its own error row
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
     hop: Annotated[float | None, typer.Option(
@@ -115,13 +116,18 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import not_audio, predict_paths, render
+    from spectrogenre.prediction import not_music, predict_paths, render
 
     results = predict_paths(paths, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     typer.echo(render(results, output=output.value, timeline=timeline), nl=False)
-    if passed_over := not_audio(paths):
-        typer.echo(f"passed over {sum(passed_over.values())} files that are not audio ("
-                   f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(passed_over.items()))})", err=True)
+    not_audio, not_walked = not_music(paths)
+    if not_audio:
+        typer.echo(f"passed over {sum(not_audio.values())} files that are not audio ("
+                   f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(not_audio.items()))})", err=True)
+    if not_walked:
+        shown = "; ".join(f"{path}: {why}" for path, why in not_walked[:3])
+        typer.echo(f"passed over {len(not_walked)} system folder(s) or repeated link(s): {shown}"
+                   f"{'; ...' if len(not_walked) > 3 else ''}", err=True)
     failed = sum(1 for r in results if r["error"])
     typer.echo(f"{len(results) - failed} classified, {failed} failed", err=True)
     if failed:
@@ -222,7 +228,7 @@ class TagMode(str, Enum):
 @user_errors
 def tag(
     paths: Annotated[list[Path] | None, typer.Argument(help="Audio files or folders (searched recursively).",
-                                                       show_default=False)] = None,
+                                                       show_default=False, readable=False)] = None,
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
     hop: Annotated[float | None, typer.Option(

@@ -85,27 +85,42 @@ class ExportedModel:
         """From an export folder (spec.json + model.tflite) or a .tflite file with spec.json beside it;
         `copies` interpreters, for as many threads classifying at once."""
         path = Path(path)
+        if not path.exists():
+            raise SpectrogenreError(f"model {path} does not exist: run `dvc repro` first, or point --model at an export")
         folder, model_file = (path, None) if path.is_dir() else (path.parent, path)
         spec_path = folder / "spec.json"
         if not spec_path.exists():
             raise SpectrogenreError(f"no spec.json in {folder}: run `dvc repro` first, or point --model at an export")
-        spec = json.loads(spec_path.read_text())
-        model_file = model_file or folder / spec["models"]["float"]
+        try:
+            spec = json.loads(spec_path.read_text())
+            model_file = model_file or folder / spec["models"]["float"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise SpectrogenreError(f"{spec_path} cannot be read ({type(err).__name__}: {err}): export it again "
+                                    f"with `dvc repro export`") from err
         if not model_file.exists():
             raise SpectrogenreError(f"model file {model_file} not found")
         if "verdict" not in spec or "windows" not in spec:
             raise SpectrogenreError(f"{spec_path} comes from an older export (no verdict or window rule): run "
                                     f"`dvc repro export`")
-        frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
-        return cls(labels=tuple(spec["labels"]), frontend=frontend, silence=TrimParams(**spec["silence"]),
-                   unsure_below=float(spec["verdict"]["unsure_below"]),
-                   temperature=float(spec["verdict"]["temperature"]),
-                   hop_seconds=float(spec["windows"]["hop_seconds"]),
-                   short_tolerance_s=float(spec["windows"]["short_tolerance_s"]), kind=spec["kind"],
-                   version=spec["version"], model=ModelPool(model_file, copies=copies),
-                   model_path=model_file,
-                   # an export from before the rule: the rule's defaults (noise never gets a genre)
-                   steady_noise=SteadyNoiseRule(**spec.get("steady_noise", {})))
+        try:
+            frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k != "shape"})
+            rules = {"labels": tuple(spec["labels"]), "frontend": frontend, "silence": TrimParams(**spec["silence"]),
+                     "unsure_below": float(spec["verdict"]["unsure_below"]),
+                     "temperature": float(spec["verdict"]["temperature"]),
+                     "hop_seconds": float(spec["windows"]["hop_seconds"]),
+                     "short_tolerance_s": float(spec["windows"]["short_tolerance_s"]), "kind": spec["kind"],
+                     "version": spec["version"],
+                     # an export from before the rule: the rule's defaults (noise never gets a genre)
+                     "steady_noise": SteadyNoiseRule(**spec.get("steady_noise", {}))}
+        except (ValueError, KeyError, TypeError) as err:
+            raise SpectrogenreError(f"{spec_path} is not a spectrogenre export ({type(err).__name__}: {err}): export "
+                                    f"it again with `dvc repro export`") from err
+        try:
+            model = ModelPool(model_file, copies=copies)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise SpectrogenreError(f"{model_file} is not a TFLite model LiteRT can load ({err}): export it again "
+                                    f"with `dvc repro export`") from err
+        return cls(**rules, model=model, model_path=model_file)
 
 
 @dataclass(frozen=True)

@@ -13,40 +13,48 @@ from spectrogenre.audio_io import DecodeLimits, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.verdicts import NO_MUSIC
+from spectrogenre.walk import walk
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Paths as given, folders searched recursively for entries named as audio, in a stable order.
+    """Paths as given, folders searched recursively (walk.py) for entries named as audio, in a stable order.
 
     Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
-    x.mp3 too, so that predict says what it is rather than passing it over. Hidden files and
-    folders inside a folder (macOS's ._ copies, a tag write's temporary copy) are passed over.
+    x.mp3 that holds no audio too, so that predict says what it is rather than passing it over.
+    System entries inside a folder (macOS's ._ copies, a tag write's temporary copy, .stversions)
+    are passed over (`not_music` counts them).
     """
     found = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if can_predict(p) and not (p.is_dir() and _has_audio(p))
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        else:
-            found.append(path)
+        if not _is_folder(path):
+            found.append(path)  # predict_file says what is wrong with it, if anything
+            continue
+        tree = walk(path)
+        audio = [p for p in tree.files if can_predict(p)]
+        named_like_audio = [folder for folder in tree.folders[1:] if can_predict(folder)
+                            and not any(folder in file.parents for file in audio)]
+        found += sorted(audio + named_like_audio)
     return found
 
 
-def _has_audio(folder: Path) -> bool:
-    """A folder named like a file (an album folder called "Live.mp3") is searched, not reported, when it holds
-    audio."""
-    return any(can_predict(p) and not p.is_dir() for p in folder.rglob("*"))
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # inside a folder it may not read: not a folder it can search
+        return False
 
 
-def not_audio(paths: list[Path]) -> dict[str, int]:
-    """How many files in the given folders were passed over as not audio, by suffix (said on stderr)."""
+def not_music(paths: list[Path]) -> tuple[dict[str, int], list[tuple[Path, str]]]:
+    """What the given folders hold besides audio, said on stderr: files by suffix, and what walk.py passed over."""
     counts: dict[str, int] = {}
-    for folder in (p for p in paths if p.is_dir()):
-        for p in folder.rglob("*"):
-            if not p.is_dir() and not can_predict(p) and not any(
-                    part.startswith(".") for part in p.relative_to(folder).parts):
+    passed_over: list[tuple[Path, str]] = []
+    for folder in (p for p in paths if _is_folder(p)):
+        tree = walk(folder)
+        for p in tree.files:
+            if not can_predict(p):
                 counts[p.suffix.lower() or "(no suffix)"] = counts.get(p.suffix.lower() or "(no suffix)", 0) + 1
-    return counts
+        passed_over += tree.passed_over
+    return counts, passed_over
 
 
 def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | None, threshold: float | None,

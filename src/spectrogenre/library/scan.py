@@ -99,7 +99,8 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False)
                     if len(where) > len(shown) else "")
             problems.append(f"{heading}: {len(where)} file(s): {why}: {', '.join(shown)}{more}")
     if report.ignored:
-        problems.append(f"ignored: {report.ignored} file(s) that are not audio (covers, playlists)")
+        problems.append(f"ignored: {report.ignored} file(s) or folder(s) that are not music (covers, playlists, "
+                        f"system folders): ignored.csv lists them")
     problems += [f"warning: {w}" for w in report.warnings] + [f"error: {e}" for e in report.errors]
     if report.suggested_map:
         problems.append("suggested genre map (edit, then paste into params.yaml):\n" + report.suggested_map.rstrip())

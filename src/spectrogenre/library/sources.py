@@ -19,6 +19,7 @@ from spectrogenre.audio_io import is_audio_file, missing_decoder
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags
 from spectrogenre.params import LAYOUTS
+from spectrogenre.walk import walk
 
 MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
 # The split's unit, from the best information a track has (leak report: which one each genre used).
@@ -55,7 +56,7 @@ class Catalog:
     layout: str
     tracks: list[Track] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # audio (or manifest rows) not used, and why
-    ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
@@ -123,10 +124,13 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
     return catalog
 
 
-def _visible_files(folder: Path) -> list[Path]:
-    """Files under `folder`, recursively, sorted, skipping hidden files and folders (.DS_Store, .git)."""
-    return sorted(p for p in folder.rglob("*")
-                  if not any(part.startswith(".") for part in p.relative_to(folder).parts) and not p.is_dir())
+def _library_files(root: Path, catalog: Catalog) -> list[Path]:
+    """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`, a file reached again
+    through a link in `left_out`, each with why."""
+    found = walk(root)
+    for path, why in found.passed_over:
+        (catalog.ignored if path.is_dir() else catalog.left_out).append((path.relative_to(root).as_posix(), why))
+    return found.files
 
 
 def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
@@ -188,7 +192,7 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
     it belongs to it); flat: <genre>/<track> (sub-folders allowed), groups from the album, else artist tag."""
     catalog = Catalog(root=root, layout=layout)
     depth = 3 if layout == "folders" else 2
-    for path in _visible_files(root):
+    for path in _library_files(root, catalog):
         parts = path.relative_to(root).parts
         name = path.relative_to(root).as_posix()
         if len(parts) < depth:
@@ -212,7 +216,7 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
 def _from_tags(root: Path, genre_map: GenreMap) -> Catalog:
     """Any folder tree: the genre from each file's genre tag through the genre map; album and artist from tags."""
     catalog = Catalog(root=root, layout="tags")
-    for path in _visible_files(root):
+    for path in _library_files(root, catalog):
         name = path.relative_to(root).as_posix()
         if not _audio_or_ignored(path, catalog, name):
             continue

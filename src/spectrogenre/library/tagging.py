@@ -129,7 +129,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
     check_writable(path)
-    temp = path.with_name(f".{path.stem}.spectrogenre-tag{path.suffix}")  # same suffix: mutagen detects by it
+    temp = path.with_name(f".spectrogenre-tag.{path.name}")  # same suffix: mutagen detects by it
     if temp.exists() or temp.is_symlink():  # another run's, or one stopped mid-write: not ours to delete
         raise TaggingError(path, f"{temp} is in the way (left by a stopped run?): delete it and try again")
     try:
