@@ -179,6 +179,16 @@ def test_a_symlink_tags_its_target_and_stays_a_link(tmp_path):
     assert json.loads(log.read_text())["path"] == str(target)
 
 
+def test_the_written_file_keeps_its_owner_group_and_mode(tmp_path):
+    path = tagged_file(tmp_path, "a.mp3")
+    os.chown(path, 65534, 65534)  # nobody's file, tagged by root (CI runs as root)
+    path.chmod(0o640)
+    write_genres(path, old=(), new=("Clicks",), log=None)
+    status = path.stat()
+    assert (status.st_uid, status.st_gid, status.st_mode & 0o777) == (65534, 65534, 0o640)
+    assert read_tags(path).genres == ("Clicks",)
+
+
 def test_a_dry_run_changes_nothing(tmp_path):
     path = tagged_file(tmp_path, "a.ogg", genre="Rock")
     before = path.read_bytes()

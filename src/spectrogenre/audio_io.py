@@ -144,7 +144,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
     try:
-        with _mpeg_quiet(path):
+        with mpeg_quiet(path):
             handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _cannot_open(path, err) from None
@@ -154,7 +154,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
         decoded = 0
         while True:
             try:
-                with _mpeg_quiet(path, handle):
+                with mpeg_quiet(path, handle):
                     block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
                 yield from _past_the_damage(path, handle, decoded=decoded, reason=_short(err), limits=limits)
@@ -202,7 +202,7 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, reason: 
                    "%.1f s lost", path, at_s, reason, lost / handle.samplerate, handle.frames / handle.samplerate)
 
 
-def _mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
+def mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
     """libmpg123 writes its complaints about damaged frames to stderr itself, opening a file or reading it:
     silenced for MPEG audio (by its detected format once open, by its name before), as the file's problems
     that matter surface as AudioError."""
@@ -253,7 +253,7 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         try:
-            with _mpeg_quiet(path):
+            with mpeg_quiet(path):
                 info = sf.info(str(path))
         except (sf.LibsndfileError, RuntimeError, TypeError) as err:
             if path.exists() and path.stat().st_size == 0:

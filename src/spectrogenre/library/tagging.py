@@ -7,6 +7,7 @@ Only then is the copy renamed over the original, after the undo log line is on d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
 
+from spectrogenre.audio_io import mpeg_quiet
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import read_tags
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
@@ -136,7 +138,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
         shutil.copyfile(path, temp)
         set_genres(temp, new)
         verify_copy(path, temp, new)
-        shutil.copymode(path, temp)
+        keep_owner_and_mode(path, temp)
         with open(temp, "rb+") as copy:  # on disk before it replaces the original, even if power fails
             os.fsync(copy.fileno())
         if log is not None:
@@ -183,6 +185,17 @@ def other_tags(path: Path) -> list[tuple[str, str]]:
     return sorted((str(key), repr(value)) for key, value in tags.items() if str(key).lower() not in genre)
 
 
+def keep_owner_and_mode(original: Path, copy: Path) -> None:
+    """Give the copy the original's permission bits, and its owner and group where this user may (root may; another
+    user may set a group it belongs to): a tag written by root must not lock the file's owner out of it."""
+    shutil.copymode(original, copy)
+    status = original.stat()
+    with contextlib.suppress(PermissionError):
+        os.chown(copy, status.st_uid, status.st_gid)
+    with contextlib.suppress(PermissionError):
+        os.chown(copy, -1, status.st_gid)
+
+
 def verify_copy(original: Path, copy: Path, genres: tuple[str, ...]) -> None:
     """Raise TaggingError unless `copy` has `original`'s samples and other tags, and reads back `genres`."""
     if not same_samples(original, copy):
@@ -196,9 +209,11 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...]) -> None:
 
 
 def same_samples(a: Path, b: Path) -> bool:
-    """Whether two files decode to exactly the same samples at their native rate (no resampling)."""
-    return all(x is not None and y is not None and np.array_equal(x, y)
-               for x, y in zip_longest(sample_blocks(a), sample_blocks(b)))
+    """Whether two files decode to exactly the same samples at their native rate (no resampling); libmpg123's
+    complaints about frames it decodes anyway are not shown (as in every other decode)."""
+    with mpeg_quiet(a):  # one for both: the same container, and the silencing does not nest
+        return all(x is not None and y is not None and np.array_equal(x, y)
+                   for x, y in zip_longest(sample_blocks(a), sample_blocks(b)))
 
 
 def sample_blocks(path: Path) -> Iterator[np.ndarray]:
