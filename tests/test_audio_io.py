@@ -119,8 +119,31 @@ def test_a_file_damaged_in_the_middle_is_decoded_past_the_damage_and_named(tmp_p
     np.testing.assert_allclose(mono[: 1 << 18], whole[: 1 << 18], atol=1e-6)
     np.testing.assert_allclose(np.abs(mono[-22050:]).max(), np.abs(whole[-22050:]).max(), atol=0.01)
     [message] = [record.getMessage() for record in caplog.records]
-    assert message.startswith(f"{path}: damaged somewhere after 11.9 s (")
+    assert message.startswith(f"{path}: damaged between 11.9 s and 23.8 s (")
     assert message.endswith(f"); decoded on past the damage with ffmpeg, {lost_s:.1f} s of 30.0 s lost")
+
+
+@needs_ffmpeg
+def test_an_mp3_whose_decoder_stops_at_the_damage_without_a_word_is_decoded_past_it(tmp_path, monkeypatch, caplog):
+    from spectrogenre import audio_io
+
+    path = tmp_path / "song.mp3"
+    sf.write(path, sine(30.0, sr=22050) * np.linspace(0.2, 1.0, 22050 * 30, dtype=np.float32), 22050)
+    whole = read_mono(path, sample_rate=22050)
+
+    class StopsAtTheDamage(sf.SoundFile):  # what libmpg123 does with some damaged frames: it ends the stream
+        def read(self, frames=-1, **kwargs):
+            if self.tell() >= 1 << 18:
+                return np.zeros((0, self.channels), np.float32)
+            return super().read(frames, **kwargs)
+
+    monkeypatch.setattr(audio_io.sf, "SoundFile", StopsAtTheDamage)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    assert abs(len(mono) - len(whole)) < 22050 * 0.1  # ffmpeg decoded the last 18 s the decoder gave up on
+    np.testing.assert_allclose(mono[: 1 << 18], whole[: 1 << 18], atol=1e-6)
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{path}: damaged at 11.9 s (the decoder stopped early); decoded on past the damage")
 
 
 def test_without_ffmpeg_a_file_damaged_in_the_middle_says_where(tmp_path, monkeypatch):
@@ -130,7 +153,8 @@ def test_without_ffmpeg_a_file_damaged_in_the_middle_says_where(tmp_path, monkey
     monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
     # blocks of 2 ** 18 frames are decoded whole or not at all: the damage at 15 s fails the second, so
     # 262,144 frames (11.9 s) were decoded
-    with pytest.raises(AudioError, match=r"damaged\.flac: decoding failed 11\.9 s in, where the file is damaged"):
+    with pytest.raises(AudioError, match=r"damaged\.flac: decoding failed between 11\.9 s and 23\.8 s, where the file is "
+                                         r"damaged"):
         read_mono(path, sample_rate=22050)
 
 

@@ -37,6 +37,8 @@ FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4"
 AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
 # Formats whose header states the exact frame count, so a short read means truncation.
 _EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
+# Formats that store samples as they are: a short read is bytes missing, never damage a decoder could skip.
+_PCM_FORMATS = frozenset({"WAV", "WAVEX", "AIFF", "W64"})
 # An MP3's frame count is an estimate (Xing header or bitrate): allow this much shortfall.
 _ESTIMATED_LENGTH_TOLERANCE = 0.02
 # libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch.
@@ -157,7 +159,11 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                 with mpeg_quiet(path, handle):
                     block = handle.read(block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as err:
-                yield from _past_the_damage(path, handle, decoded=decoded, reason=_short(err), limits=limits)
+                # the block is read whole or not at all: the damage is somewhere in it
+                end_s = min(decoded + block_frames, handle.frames) / handle.samplerate
+                where = f"between {decoded / handle.samplerate:.1f} s and {end_s:.1f} s"
+                yield from _past_the_damage(path, handle, decoded=decoded, where=where, reason=_short(err),
+                                            limits=limits)
                 return
             last = len(block) < block_frames
             decoded += len(block)
@@ -173,17 +179,22 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
         exact = handle.format in _EXACT_LENGTH_FORMATS
         expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
         if decoded < expected:
-            raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+            if handle.format in _PCM_FORMATS or shutil.which("ffmpeg") is None:  # PCM: nothing to decode past
+                raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+            # libmpg123 may stop at damage without a word: the same as a decoder that says so
+            yield from _past_the_damage(path, handle, decoded=decoded, where=f"at {decoded / handle.samplerate:.1f} s",
+                                        reason="the decoder stopped early", limits=limits)
 
 
-def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, reason: str,
+def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: str, reason: str,
                      limits: DecodeLimits) -> Iterator[np.ndarray]:
-    """The rest of a file whose decoding failed after `decoded` frames: ffmpeg decodes from there, skipping the
-    damaged frames as a player does, and the file is named on the log (stderr by default) with what was lost.
-    Without ffmpeg, if it finds nothing past the damage, or if more than MAX_LOST_FRACTION of the frames the
-    header declares is missing (a file cut short, not a glitch), AudioError says where the file broke."""
+    """The rest of a file whose decoding failed or stopped after `decoded` frames (the damage is `where`, said
+    in seconds): ffmpeg decodes from there, skipping the damaged frames as a player does, and the file is named
+    on the log (stderr by default) with what was lost. Without ffmpeg, if it finds nothing past the damage, or
+    if more than MAX_LOST_FRACTION of the frames the header declares is missing (a file cut short, not a
+    glitch), AudioError says where the file broke."""
     at_s = decoded / handle.samplerate
-    broke = AudioError(path, f"decoding failed {at_s:.1f} s in, where the file is damaged ({reason})")
+    broke = AudioError(path, f"decoding failed {where}, where the file is damaged ({reason})")
     if shutil.which("ffmpeg") is None:
         raise broke
     try:
@@ -197,9 +208,9 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, reason: 
     lost = max(handle.frames - decoded, 0)
     if lost > MAX_LOST_FRACTION * handle.frames:
         raise AudioError(path, f"truncated or damaged: header declares {handle.frames} frames, only {decoded} "
-                               f"decoded (decoding failed {at_s:.1f} s in: {reason})")
-    logger.warning("%s: damaged somewhere after %.1f s (%s); decoded on past the damage with ffmpeg, %.1f s of "
-                   "%.1f s lost", path, at_s, reason, lost / handle.samplerate, handle.frames / handle.samplerate)
+                               f"decoded (decoding failed {where}: {reason})")
+    logger.warning("%s: damaged %s (%s); decoded on past the damage with ffmpeg, %.1f s of %.1f s lost", path,
+                   where, reason, lost / handle.samplerate, handle.frames / handle.samplerate)
 
 
 def mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
