@@ -295,3 +295,15 @@ def test_tag_command_dry_run_write_and_undo(tiny_project, tmp_path, monkeypatch)
     assert undone.stdout == f"{path}  restored\n"
     assert read_tags(path).genres == ()
     assert set(os.listdir(tmp_path)) == {"clicks.mp3", log.name}
+
+
+@pytest.mark.parametrize(("unsure_below", "action"), [(0.0, "write"), (1.0, "skip: below --min-confidence")])
+def test_tag_writes_only_what_predict_would_not_call_unsure(tiny_project, tmp_path, unsure_below, action):
+    export = tmp_path / "export"
+    shutil.copytree(tiny_project / "data/export", export)
+    spec = json.loads((export / "spec.json").read_text())
+    (export / "spec.json").write_text(json.dumps(spec | {"verdict": spec["verdict"] | {"unsure_below": unsure_below}}))
+    path = write_audio(tmp_path / "clicks.mp3", clicks(8.0, sr=16000), 16000)
+    dry = CliRunner().invoke(app, ["tag", str(path), "--model", str(export)])  # no --min-confidence: the export's
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines()[1].endswith(f"  {action}")

@@ -234,8 +234,10 @@ def tag(
     hop: Annotated[float | None, typer.Option(
         help="Seconds from one window to the next. Default: the export's (spec.json windows.hop_seconds).", min=0.5,
         show_default=False)] = None,
-    min_confidence: Annotated[float, typer.Option(help="A verdict below this confidence is never written.", min=0,
-                                                  max=1)] = 0.5,
+    min_confidence: Annotated[float | None, typer.Option(
+        help="A verdict below this confidence is never written. Default: the export's unsure threshold (spec.json "
+             "verdict.unsure_below), so what predict, the server and the app call unsure is never written.", min=0,
+        max=1, show_default=False)] = None,
     only_empty: Annotated[bool, typer.Option("--only-empty", help="Only tag files that have no genre.")] = False,
     mode: Annotated[TagMode, typer.Option(help="replace: the genre becomes the prediction; append: the prediction "
                                                "is added after the genres there, unless there already.")] = (
@@ -285,8 +287,9 @@ def tag(
         if not files:
             raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
         # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
-        predict = functools.partial(predict_file, exported=ExportedModel.load(model), hop_seconds=hop, threshold=0,
-                                    top_k=1)
+        exported = ExportedModel.load(model)
+        predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
+        min_confidence = exported.unsure_below if min_confidence is None else min_confidence
         log = (log or default_log()) if write else None
         width = max(len(str(path)) for path in files)
         typer.echo(render_header(width))
