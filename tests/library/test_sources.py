@@ -189,3 +189,20 @@ def test_groups_name_their_kind():
     assert Track(path=None, name="g/x.mp3", genre="g", album="A").group == "A"
     assert Track(path=None, name="g/x.mp3", genre="g", artist="B").group == "[artist] B"
     assert Track(path=None, name="g/x.mp3", genre="g").group == "[track] g/x.mp3"
+
+
+@pytest.mark.parametrize(("album", "group"), [
+    ("Abbey Road CD2", "Abbey Road"), ("Hits (Disc 1 of 2)", "Hits"), ("Hits [Disk 2]", "Hits"), ("Hits - CD 1", "Hits"),
+    ("Hits, Disc 2", "Hits"), ("Mezzanine (Disc 2/2)", "Mezzanine"), ("CD1-JS Bach-Six Sonatas", "JS Bach-Six Sonatas"),
+    # no disc mark: a word that starts with one, a name that is only one, a CD without a number
+    ("ACDC2", "ACDC2"), ("Discovery 2", "Discovery 2"), ("CD1", "CD1"), ("Live CD", "Live CD")])
+def test_an_albums_discs_are_one_group(album, group):
+    assert Track(path=None, name="g/x.mp3", genre="g", album=album).group == group
+
+
+def test_disc_folders_beside_each_other_are_one_album(tmp_path):
+    for album in ("Abbey Road CD1", "Abbey Road CD2", "Let It Be"):
+        write_tagged(tmp_path / "rock" / album / "01.flac")
+    catalog = load_catalog(tmp_path, layout="folders")
+    assert [(t.album, t.group) for t in catalog.tracks] == [
+        ("Abbey Road CD1", "Abbey Road"), ("Abbey Road CD2", "Abbey Road"), ("Let It Be", "Let It Be")]

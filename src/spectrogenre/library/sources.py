@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,20 @@ class Track:
 
     @property
     def group(self) -> str:
-        """The split's unit: the album's name; '[artist] X' or '[track] name' where the album is unknown."""
-        return self.album or (f"[artist] {self.artist}" if self.artist else f"[track] {self.name}")
+        """The split's unit: the album's name, its discs one album; '[artist] X' or '[track] name' where the album
+        is unknown."""
+        return whole_album(self.album) or (f"[artist] {self.artist}" if self.artist else f"[track] {self.name}")
+
+
+# A disc's mark on its album's name: "Abbey Road CD2", "Hits (Disc 1 of 2)", "Hits [Disk 2]", "Hits - CD 1",
+# "CD1-JS Bach-Six Sonatas": the discs of one album are one album, so never in two sets.
+_DISC_AFTER = re.compile(r"(?:^|[\s,_-]+)[(\[]?\s*(?:cd|disc|disk)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[)\]]?\s*$", re.IGNORECASE)
+_DISC_BEFORE = re.compile(r"^\s*[(\[]?(?:cd|disc|disk)\s*\d+[)\]]?\s*[-_.:]\s*", re.IGNORECASE)
+
+
+def whole_album(album: str) -> str:
+    """`album` without a disc's mark (see above), or as it is if that would leave nothing."""
+    return _DISC_BEFORE.sub("", _DISC_AFTER.sub("", album)).strip() or album
 
 
 @dataclass
