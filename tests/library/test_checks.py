@@ -103,3 +103,14 @@ def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch
     assert kind_requirement(parse_params({"library": "x", "model": {"kind": "musicnn"}})) == (
         "model.kind musicnn: the pretrained musicnn weights come from the musicnn package, which is not installed: "
         "pip install --no-deps musicnn==0.1.0 (--no-deps: it pins numpy<1.17)")
+
+
+def test_genre_names_that_differ_only_in_how_they_are_written_are_warned_of():
+    nfc, nfd = "\u00c9lectronique", "E\u0301lectronique"  # the same word, as Linux and macOS write it
+    tracks = [track(genre, f"{genre} {n}") for genre in ("Hip-Hop", "Hip Hop", "Rock", nfc, nfd) for n in range(3)]
+    report = check_catalog(catalog_of(*tracks), genre_map=GenreMap({}), clip_seconds=15.0)
+    assert report.warnings == [
+        "genres 'Hip-Hop' and 'Hip Hop' differ only in case, spaces, punctuation or accents' encoding, and are learned "
+        "as 2 genres; to make them one, map them under source.genres: {'Hip-Hop': ['Hip-Hop', 'Hip Hop']}",
+        f"genres {nfc!r} and {nfd!r} differ only in case, spaces, punctuation or accents' encoding, and are learned "
+        f"as 2 genres; to make them one, map them under source.genres: {{{nfc!r}: [{nfc!r}, {nfd!r}]}}"]

@@ -81,12 +81,25 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
                 f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
+    report.warnings += _look_alike_genres(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())
         report.warnings.append(f"genre values not in the genre map, with their track counts: {values}")
     if catalog.unmapped or (catalog.layout == "tags" and not genre_map):
         report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
     return report
+
+
+def _look_alike_genres(genres) -> list[str]:
+    """A warning for each set of genre names that differ only in case, spaces, punctuation or accents' encoding
+    ("Hip-Hop" and "Hip Hop", or "Électronique" typed on Linux and on macOS): learned as separate genres."""
+    alike: dict[str, list[str]] = {}
+    for genre in genres:
+        alike.setdefault(genre_key(genre), []).append(genre)
+    return [f"genres {' and '.join(repr(g) for g in names)} differ only in case, spaces, punctuation or accents' "
+            f"encoding, and are learned as {len(names)} genres; to make them one, map them under source.genres: "
+            f"{{{names[0]!r}: [{', '.join(repr(g) for g in names)}]}}"
+            for names in alike.values() if len(names) > 1]
 
 
 def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
