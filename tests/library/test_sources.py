@@ -206,3 +206,17 @@ def test_disc_folders_beside_each_other_are_one_album(tmp_path):
     catalog = load_catalog(tmp_path, layout="folders")
     assert [(t.album, t.group) for t in catalog.tracks] == [
         ("Abbey Road CD1", "Abbey Road"), ("Abbey Road CD2", "Abbey Road"), ("Let It Be", "Let It Be")]
+
+
+def test_a_manifest_as_excel_saves_it(tmp_path):
+    track = write_tagged(tmp_path / "Beyoncé" / "x.flac", album="A")
+    rows = "path;genre\r\nBeyoncé/x.flac;pop\r\n"
+    for name, data in (("utf16.csv", "\ufeff".encode("utf-16-le") + rows.encode("utf-16-le")),  # "Unicode text"
+                       ("sep.csv", ("\ufeffsep=;\r\n" + rows).encode())):  # "CSV UTF-8" with a separator line
+        (tmp_path / name).write_bytes(data)
+        catalog = load_catalog(tmp_path / name, layout="manifest")
+        assert [(t.genre, t.path) for t in catalog.tracks] == [("pop", track)], name
+    (tmp_path / "latin.csv").write_bytes(rows.encode("cp1252"))  # Excel's "CSV (Comma delimited)" on Windows
+    with pytest.raises(LibraryError, match=r"latin\.csv is not UTF-8 text \(line 2 holds byte 0xe9, .*save it as "
+                                           r"UTF-8 \(Excel: \"CSV UTF-8\"\)"):
+        load_catalog(tmp_path / "latin.csv", layout="manifest")

@@ -279,17 +279,37 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
     return catalog
 
 
+def _manifest_text(manifest: Path) -> str:
+    """The manifest's text: UTF-8 (a BOM allowed) or UTF-16 with its BOM (Excel's "Unicode text"); any other
+    encoding is one error naming the line, since a guessed one would misread the paths."""
+    try:
+        data = manifest.read_bytes()
+    except OSError as err:
+        raise LibraryError(f"manifest {manifest} cannot be read: {err.strerror or err}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise LibraryError(f"manifest {manifest} is not UTF-8 text (line {line} holds byte 0x{data[err.start]:02x}, "
+                           f"as Windows-1252 or Latin-1 would write it): save it as UTF-8 (Excel: \"CSV UTF-8\")"
+                           ) from None
+
+
 def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, {column: cell}) per data row; columns lower-cased. Tab-separated if the header has a tab."""
-    try:
-        text = manifest.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise LibraryError(f"manifest {manifest} cannot be read: {err}") from None
-    header_line = text.split("\n", 1)[0]
+    text = _manifest_text(manifest)
+    lines = text.split("\n", 2)
+    excel = re.fullmatch(r"sep=(.)\r?", lines[0])  # Excel's first line naming the separator: the header is next
+    header_line = (lines[1] if len(lines) > 1 else "") if excel else lines[0]
     if not header_line.strip():
         raise LibraryError(f"manifest {manifest} is empty: it needs a header with the columns path and genre")
-    delimiter = "\t" if "\t" in header_line else ";" if ";" in header_line and "," not in header_line else ","
+    delimiter = (excel.group(1) if excel else "\t" if "\t" in header_line
+                 else ";" if ";" in header_line and "," not in header_line else ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if excel:
+        next(reader)
     header = [cell.strip().lower() for cell in next(reader)]
     missing = [c for c in ("path", "genre") if c not in header]
     if missing:
