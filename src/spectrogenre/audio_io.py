@@ -147,7 +147,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
         raise AudioError(path, "is empty (0 bytes)")
     try:
         with mpeg_quiet(path):
-            handle = sf.SoundFile(str(path))
+            handle = sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _cannot_open(path, err) from None
     with handle:
@@ -265,7 +265,7 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     else:
         try:
             with mpeg_quiet(path):
-                info = sf.info(str(path))
+                info = sf.info(os.fsencode(path))
         except (sf.LibsndfileError, RuntimeError, TypeError) as err:
             if path.exists() and path.stat().st_size == 0:
                 raise AudioError(path, "is empty (0 bytes)") from None

@@ -6,7 +6,8 @@ A leading dot hides a name on Unix, but album titles start with one too ("...And
 copies), as do the folders that NAS boxes and Windows keep beside music (@eaDir, #recycle,
 $RECYCLE.BIN, System Volume Information, lost+found). They hold thumbnails, old versions and deleted
 files, never the library, and are passed over and said. A folder reached twice (a link to a folder
-already walked, a link loop) is walked once; a file reached twice through links is listed once.
+already walked, a link loop) is walked once; a file reached twice through links is listed once. Files DVC
+cannot hash are listed and named (`unhashable`), so the library check can say what to mend first.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Walk:
     files: list[Path] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
+    unhashable: list[tuple[Path, str]] = field(default_factory=list)  # listed files DVC cannot hash: see oddity
 
 
 def walk(folder: Path) -> Walk:
@@ -63,5 +65,23 @@ def walk(folder: Path) -> Walk:
                 continue
             listed[target] = path
             found.files.append(path)
+            if (odd := oddity(path)) is not None:
+                found.unhashable.append((path, odd))
     found.files.sort()
+    found.unhashable.sort()
     return found
+
+
+def oddity(path: Path) -> str | None:
+    """What makes a file one that `dvc repro` cannot hash when its library is a stage's dependency (it reads
+    every file to know whether the library changed), or None: a broken link, a pipe, socket or device (a
+    read would block), a name that is not UTF-8 (an old archive's Latin-1 names)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not UTF-8 text"
+    if not os.path.exists(path):
+        return "a broken link"
+    if not os.path.isfile(path):
+        return "a pipe, socket or device, not a file"
+    return None

@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import pytest
@@ -175,14 +176,20 @@ def test_ffmpeg_formats_are_tracks_or_say_they_need_ffmpeg(tmp_path, suffix, mon
                                  f".{suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)")]
 
 
-def test_a_broken_link_and_a_folder_named_like_audio_are_reported(tmp_path):
+def test_what_dvc_cannot_hash_is_named_and_a_folder_named_like_audio_is_walked(tmp_path):
     root = tmp_path / "lib"
     write_tagged(root / "pop" / "A" / "ok.mp3")
     (root / "pop" / "A" / "gone.mp3").symlink_to(tmp_path / "nothing.mp3")
+    (root / "pop" / "A" / "cover.jpg").symlink_to(tmp_path / "nothing.jpg")  # not audio, but DVC reads it too
+    os.mkfifo(root / "pop" / "A" / "pipe.wav")
+    shutil.copy(root / "pop" / "A" / "ok.mp3", root / "pop" / "A" / os.fsdecode(b"caf\xe9.mp3"))  # Latin-1 name
     (root / "pop" / "A" / "x.flac").mkdir()
     catalog = load_catalog(root, layout="folders")
     assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
-    assert catalog.left_out == [("pop/A/gone.mp3", "not a regular file (a broken link, a pipe or a device)")]
+    assert catalog.unhashable == [("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text"),
+                                  ("pop/A/cover.jpg", "a broken link"), ("pop/A/gone.mp3", "a broken link"),
+                                  ("pop/A/pipe.wav", "a pipe, socket or device, not a file")]
+    assert catalog.left_out == []
 
 
 def test_groups_name_their_kind():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Catalog:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
+    unhashable: list[tuple[str, str]] = field(default_factory=list)  # files `dvc repro` cannot hash (walk.oddity)
     map_conflicts: list[str] = field(default_factory=list)
 
     def genres(self) -> dict[str, list[Track]]:
@@ -142,8 +144,16 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
     through a link in `left_out`, each with why."""
     found = walk(root)
     for path, why in found.passed_over:
-        (catalog.ignored if path.is_dir() else catalog.left_out).append((path.relative_to(root).as_posix(), why))
-    return found.files
+        (catalog.ignored if path.is_dir() else catalog.left_out).append((_shown(path, root), why))
+    for path, why in found.unhashable:
+        catalog.unhashable.append((_shown(path, root), why))
+    odd = {path for path, _ in found.unhashable}
+    return [path for path in found.files if path not in odd]
+
+
+def _shown(path: Path, root: Path) -> str:
+    """`path` relative to `root`, any bytes of its name that are not UTF-8 as \\x escapes (a CSV holds text)."""
+    return os.fsencode(path.relative_to(root).as_posix()).decode("utf-8", "backslashreplace")
 
 
 def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:

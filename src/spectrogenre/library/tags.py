@@ -61,7 +61,7 @@ def read_tags(path: Path) -> TrackTags:
     Raises TagError when the file's tag block is damaged.
     """
     try:
-        audio = mutagen.File(str(path))
+        audio = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError) as err:
         raise TagError(path, f"tags cannot be read ({_describe(err)})") from None
     if audio is None:
