@@ -282,6 +282,7 @@ def tag(
             raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
         from spectrogenre.inference import ExportedModel
         from spectrogenre.prediction import expand, predict_file
+        from spectrogenre.shown import shown_path
 
         files = expand(paths)
         if not files:
@@ -291,7 +292,7 @@ def tag(
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
         min_confidence = exported.unsure_below if min_confidence is None else min_confidence
         log = (log or default_log()) if write else None
-        width = max(len(str(path)) for path in files)
+        width = max(len(shown_path(path)) for path in files)
         typer.echo(render_header(width))
         rows = shown((tag_file(path, predict, min_confidence=min_confidence, only_empty=only_empty, mode=mode.value,
                                log=log) for path in files), lambda row: render_row(row, width=width))

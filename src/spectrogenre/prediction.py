@@ -12,6 +12,7 @@ from tqdm import tqdm
 from spectrogenre.audio_io import DecodeLimits, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
+from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC
 from spectrogenre.walk import walk
 
@@ -111,16 +112,17 @@ def render(results: list[dict], *, output: str, timeline: bool) -> str:
                 writer.writerow(base + ([""] * 3 if timeline else []))
         return buffer.getvalue()
     lines = []
-    width = max(len(r["path"]) for r in results)
-    for r in results:
+    names = [shown_path(r["path"]) for r in results]
+    width = max(len(name) for name in names)
+    for name, r in zip(names, results):
         if r["error"]:
-            lines.append(f"{r['path']:<{width}}  ERROR  {r['error']}")
+            lines.append(f"{name:<{width}}  ERROR  {r['error']}")
             continue
         if r["genre"] == NO_MUSIC:
-            lines.append(f"{r['path']:<{width}}  {NO_MUSIC}")
+            lines.append(f"{name:<{width}}  {NO_MUSIC}")
         else:
             top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
-            lines.append(f"{r['path']:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
+            lines.append(f"{name:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
         if timeline:
             lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} "
                       f"{'' if w['confidence'] is None else format(w['confidence'], '.0%')}".rstrip()

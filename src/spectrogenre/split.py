@@ -34,7 +34,8 @@ def assign_groups(group_clips: dict[str, int], ratios: dict[str, float], *, rng:
         raise LibraryError(
             f"genre '{genre}' has {len(group_clips)} group(s) (albums, else artists, else tracks) with at least one "
             f"clip; the group-disjoint {'/'.join(ratios)} split needs at least {len(ratios)}: add albums or remove "
-            f"the genre"
+            f"the genre (tracks that could not be decoded are listed in data/concat/skipped.csv; a group shorter "
+            f"than a clip has none)"
         )
     groups = list(group_clips)
     rng.shuffle(groups)

@@ -27,6 +27,7 @@ from mutagen.mp4 import MP4Tags
 from spectrogenre.audio_io import mpeg_quiet
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import read_tags
+from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 # Containers whose genre tag we write (ID3v2.4 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
@@ -307,12 +308,13 @@ def show(genres: tuple[str, ...]) -> str:
 
 
 def render_header(width: int) -> str:
-    return f"{'file':<{width}}  {'current':<20} {'predicted':<12} {'conf':>5}  action"
+    return f"{'file':<{width}}  {'current':<20} {'predicted':<14} {'conf':>5}  action"
 
 
 def render_row(row: Row, *, width: int) -> str:
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
-    return f"{row.path:<{width}}  {show(row.current):<20} {row.predicted or '-':<12} {confidence:>5}  {row.action}"
+    return (f"{shown_path(row.path):<{width}}  {show(row.current):<20} {row.predicted or '-':<14} {confidence:>5}  "
+            f"{row.action}")
 
 
 def summarise(rows: list[Row], *, dry_run: bool) -> str:

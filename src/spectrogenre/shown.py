@@ -1,0 +1,15 @@
+"""A file's name as a terminal table can show it: bytes that are not UTF-8 and control characters escaped.
+
+A name may hold an escape sequence (which would recolour or clear the terminal), a newline or tab (which
+would break the table's rows) or Latin-1 bytes from an old archive (which a UTF-8 terminal cannot print).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def shown_path(path) -> str:
+    """`path` with non-UTF-8 bytes as \\xNN and control characters as Python writes them (\\n, \\x1b)."""
+    text = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
