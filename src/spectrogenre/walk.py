@@ -42,6 +42,7 @@ def walk(folder: Path) -> Walk:
     found = Walk()
     walked: dict[str, Path] = {}
     listed: dict[str, Path] = {}
+
     def unreadable(err: OSError) -> None:
         found.passed_over.append((Path(err.filename), f"cannot be read: {err.strerror or err}"))
 
