@@ -201,6 +201,27 @@ def test_a_body_that_trickles_gets_408(server):
     assert time.monotonic() - started < 8
 
 
+def test_a_body_that_trickles_frees_its_place_at_the_minimum_rate_not_the_body_timeout(tiny_project):
+    # a minute to send the body, but 16 KB/s after a 1 s grace: 1 byte every 0.3 s is refused in about a second
+    with serving(tiny_project / "data/export", SPECTROGENRE_BODY_TIMEOUT_S="60", SPECTROGENRE_UPLOAD_GRACE_S="1") as (
+            port, _):
+        sock = raw_request(port, b"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                                 b"boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n")
+        started, answer = time.monotonic(), b""
+        sock.settimeout(0.3)
+        while time.monotonic() - started < 40 and not answer:
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                sock.sendall(b"x")
+        answered_after = time.monotonic() - started
+        sock.settimeout(10)
+        head, _, payload = (answer + read_response(sock)).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), head
+        assert json.loads(payload)["detail"] == "the upload arrives slower than 16 KB/s"
+        assert answered_after < 30  # not the body timeout's 60 s
+
+
 def test_wrong_methods_get_405_and_the_schema_lists_every_status(server, tiny_project):
     port = server[0]
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/classify", method="GET")

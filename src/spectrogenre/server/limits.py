@@ -4,7 +4,8 @@ streams.
 - a wrong method on an API path: 405 with Allow;
 - a body over the limit: 413, from Content-Length at once, or counted as it streams (any
   transfer encoding) the moment it passes the limit, with nothing kept beyond it;
-- a body that does not arrive within body_timeout_s: 408;
+- a body that does not arrive within body_timeout_s, or arrives slower than min_upload_kb_s after
+  upload_grace_s: 408 (a place in the admission below is held while the body arrives);
 - more classifications in flight than workers + queue: 503 with Retry-After, before the body is read.
 """
 
@@ -70,14 +71,19 @@ class RequestLimits:
                                  {"retry-after": str(self.admission.retry_after_s())}, linger=receive)
         started, received, answered = time.monotonic(), 0, False
         deadline = started + self.settings.body_timeout_s
+        rate = self.settings.min_upload_kb_s * 1000
 
         async def limited_receive():
             nonlocal received, answered
+            too_slow_at = started + self.settings.upload_grace_s + received / rate  # the bytes so far run out then
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(receive(),
+                                                 timeout=max(0.0, min(deadline, too_slow_at) - time.monotonic()))
             except asyncio.TimeoutError:
                 answered = True
-                await _answer(send, 408, f"the upload did not arrive within {self.settings.body_timeout_s:g} s")
+                await _answer(send, 408, f"the upload did not arrive within {self.settings.body_timeout_s:g} s"
+                              if too_slow_at >= deadline else f"the upload arrives slower than "
+                              f"{self.settings.min_upload_kb_s:g} KB/s")
                 raise _Refused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

@@ -13,7 +13,9 @@ class ServerSettings(BaseSettings):
     workers: classifications at once (each with its own interpreter); queue: requests that may
     wait for one, beyond which the answer is 503 with Retry-After. max_duration_s: decoded audio
     allowed per upload (413 past it); time_limit_s: decoding and classifying one upload (the work
-    is stopped, 503). body_timeout_s: the whole upload must arrive within it (408); head_timeout_s:
+    is stopped, 503). body_timeout_s: the whole upload must arrive within it (408); after
+    upload_grace_s, at least min_upload_kb_s KB a second on average, or it is 408 at once (a client
+    trickling bytes holds a worker's place for seconds, not body_timeout_s); head_timeout_s:
     the request line and headers likewise (the connection is closed); max_connections: open
     connections (503 beyond).
     """
@@ -28,6 +30,8 @@ class ServerSettings(BaseSettings):
     workers: int = max(1, available_cores())
     queue: int = 8
     body_timeout_s: float = 60.0
+    upload_grace_s: float = 5.0
+    min_upload_kb_s: float = 16.0
     head_timeout_s: float = 10.0
     max_connections: int = 64
 
