@@ -380,7 +380,7 @@ def _cannot_open(path: Path, err: Exception) -> AudioError:
     """libsndfile could not open `path`: corrupt, or not the format its name says. Its reason follows without
     the path it repeats; for a file that is there it leaves out "File does not exist or is not a regular
     file", which is what it says of any .mp3 it cannot parse."""
-    reason = re.sub(r"^Error opening '.*': ", "", _short(err))
+    reason = re.sub(r"^Error opening b?'.*': ", "", _short(err))  # b'...': the path is given as bytes
     if path.is_file() and reason.startswith("File does not exist or is not a regular file"):
         reason = ""
     return AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file"
