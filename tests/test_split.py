@@ -67,17 +67,6 @@ def test_leak_report_says_how_each_genre_was_grouped_and_warns_of_single_tracks(
         "genre 'Rap': 3 group(s) are single tracks with no album or artist tag; tracks of one album may straddle sets"]
 
 
-def test_leak_report_warns_of_an_album_whose_genres_went_to_different_sets():
-    # the tags layout places each track by its own genre tag: one album's pop and rock tracks are two groups
-    clips = pd.DataFrame({
-        "genre": ["Pop", "Rock", "Pop", "Rock"], "group": ["Mixed", "Mixed", "Same", "Same"], "grouped_by": "album",
-        "track": ["m1.mp3", "m2.mp3", "s1.mp3", "s2.mp3"], "split": ["test", "train", "train", "train"],
-    })
-    assert leak_report(clips)["warnings"] == [
-        "album 'Mixed' holds tracks of 2 genres, each genre's kept in one set (Pop in test, Rock in train): if it is "
-        "one album (not two of the same name), it straddles sets"]
-
-
 @pytest.fixture
 def features_dirs(tiny_library, tmp_path):
     frontend = Frontend(sample_rate=8000, clip_seconds=2.0, n_fft=256, hop_length=128)

@@ -73,12 +73,6 @@ def leak_report(clips: pd.DataFrame) -> dict:
         if grouping[genre].get("track"):
             warnings.append(f"genre '{genre}': {grouping[genre]['track']} group(s) are single tracks with no album or "
                             f"artist tag; tracks of one album may straddle sets")
-    albums = clips[clips["grouped_by"] == "album"].drop_duplicates(["genre", "group"])
-    for album, rows in albums.groupby("group"):
-        if rows["split"].nunique() > 1:
-            places = ", ".join(f"{genre} in {split}" for genre, split in zip(rows["genre"], rows["split"]))
-            warnings.append(f"album '{album}' holds tracks of {len(rows)} genres, each genre's kept in one set "
-                            f"({places}): if it is one album (not two of the same name), it straddles sets")
     return {
         "disjoint": all(not v["groups"] and not v["tracks"] for v in overlaps.values()),
         "overlaps": overlaps,
