@@ -51,6 +51,19 @@ def test_folds_train_side_by_side_until_their_mean_stops_improving_and_keep_the_
     assert [round(float(line.split("\t")[-1]), 4) for line in logged[1:]] == [0.5, 0.7, 0.7, 0.6]
 
 
+def test_a_worker_that_does_not_log_chooses_the_same_and_writes_nothing(tmp_path, monkeypatch):
+    from spectrogenre.fitting import epochs_by_grouped_cv
+    from spectrogenre.params import TrainParams
+
+    # a tf.distribute worker other than the first logs nothing: DVCLive's signal file in the repository (here the
+    # working folder) is written and removed by the one that logs only
+    monkeypatch.chdir(tmp_path)
+    folds = [ScriptedFold([(1.0, 0.4), (0.8, 0.8), (0.6, 0.6)]), ScriptedFold([(1.0, 0.6), (0.8, 0.6), (0.8, 0.8)])]
+    summary, _ = epochs_by_grouped_cv(folds, params=TrainParams(epochs=3, patience=2, start_from_epoch=0), live_dir=None)
+    assert (summary["best_epoch"], summary["epochs_run"]) == (3, 3)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_early_stopping_counts_the_epochs_a_hand_count_gives():
     from spectrogenre.fitting import EarlyStop
 

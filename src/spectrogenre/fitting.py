@@ -3,6 +3,7 @@ grouped cross-validation, and the head (logistic regression or MLP) on a frozen 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -38,8 +39,20 @@ class Fitted:
     held_out: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def live(live_dir: Path) -> Live:
-    return Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=None)
+def live(live_dir: Path | None):
+    """The training curves' log in `live_dir`; None: a log that keeps nothing (a tf.distribute worker other than
+    the first: DVCLive's end-of-run signal file is one per DVC repository, and two workers removing it at once
+    made one of them fail, and its peers with it)."""
+    return contextlib.nullcontext(_Unlogged()) if live_dir is None else Live(dir=str(live_dir), save_dvc_exp=False,
+                                                                                 dvcyaml=None)
+
+
+class _Unlogged:
+    def log_metric(self, name: str, value: float) -> None:
+        pass
+
+    def next_step(self) -> None:
+        pass
 
 
 @dataclass
@@ -120,7 +133,7 @@ def held_out_scores(probabilities: np.ndarray, labels: np.ndarray) -> tuple[floa
 
 
 def epochs_by_grouped_cv(folds: list[FoldTraining], *, params: TrainParams,
-                         live_dir: Path) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
+                         live_dir: Path | None) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
     """The number of epochs a refit on every clip trains for, chosen by grouped cross-validation.
 
     The folds' models train side by side, one epoch each at a time, up to params.epochs; after each
@@ -128,7 +141,8 @@ def epochs_by_grouped_cv(folds: list[FoldTraining], *, params: TrainParams,
     ties to the lowest mean log loss (best_epoch), and training stops early as Keras's EarlyStopping
     would on that mean (params.patience epochs without a gain above params.min_delta, after
     params.start_from_epoch). Returns the summary and the held-out (probabilities, labels) at the
-    chosen epoch, every fold's together (the calibration's data).
+    chosen epoch, every fold's together (the calibration's data). The curves are logged in live_dir (None:
+    not logged).
     """
     stop, accuracy, loss, best = EarlyStop(params.patience, params.start_from_epoch, params.min_delta), [], [], None
     with live(live_dir) as log:

@@ -151,7 +151,8 @@ def _fit_distributed(strategy, params: TrainParams, *, both: list[Chunk], folds:
                                                                       params=params, offsets=None, rng=rng))
     trainings = [DistributedFold(trainer, *trainer.fresh_model(fit_rows), fit_rows, held_rows)
                  for fit_rows, held_rows in folds]
-    summary, held_out = epochs_by_grouped_cv(trainings, params=params, live_dir=live_dir)
+    summary, held_out = epochs_by_grouped_cv(trainings, params=params,
+                                             live_dir=live_dir if trainer.worker == 0 else None)  # fitting.live
     del trainings
 
     model, (mean, std) = trainer.fresh_model(both)
