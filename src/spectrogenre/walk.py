@@ -6,8 +6,7 @@ A leading dot hides a name on Unix, but album titles start with one too ("...And
 copies), as do the folders that NAS boxes and Windows keep beside music (@eaDir, #recycle,
 $RECYCLE.BIN, System Volume Information, lost+found). They hold thumbnails, old versions and deleted
 files, never the library, and are passed over and said. A folder reached twice (a link to a folder
-already walked, a link loop) is walked once; a file reached twice through links is listed once. Files DVC
-cannot hash are listed and named (`unhashable`), so the library check can say what to mend first.
+already walked, a link loop) is walked once; a file reached twice through links is listed once, and said.
 """
 
 from __future__ import annotations
@@ -28,13 +27,13 @@ def is_system_entry(name: str) -> bool:
 @dataclass
 class Walk:
     """files: every file under the folder (links, pipes and dangling links too: the caller says what they are),
-    sorted. folders: every folder walked. passed_over: (folder or file, why) for what was not listed, a folder
-    it may not read included."""
+    sorted. folders: every folder walked. passed_over: (folder, why) for each folder not walked, one it may not
+    read included. repeated: (file, why) for each file not listed because it was listed through another path."""
 
     files: list[Path] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
-    unhashable: list[tuple[Path, str]] = field(default_factory=list)  # listed files DVC cannot hash: see oddity
+    repeated: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def walk(folder: Path) -> Walk:
@@ -55,34 +54,17 @@ def walk(folder: Path) -> Walk:
             continue
         walked[real] = here
         found.folders.append(here)
-        for name in [d for d in dirs if is_system_entry(d)]:
+        for name in sorted(d for d in dirs if is_system_entry(d)):
             found.passed_over.append((here / name, "a system folder (thumbnails, old versions, deleted files)"))
         dirs[:] = sorted(d for d in dirs if not is_system_entry(d))
         for name in sorted(n for n in names if not is_system_entry(n)):
             path = here / name
             target = os.path.realpath(path)
             if target in listed and os.path.exists(target):
-                found.passed_over.append((path, f"the same file as {listed[target]} (through a link): listed once"))
+                found.repeated.append((path, f"the same file as {listed[target]} (through a link): listed once"))
                 continue
             listed[target] = path
             found.files.append(path)
-            if (odd := oddity(path)) is not None:
-                found.unhashable.append((path, odd))
     found.files.sort()
-    found.unhashable.sort()
     return found
 
-
-def oddity(path: Path) -> str | None:
-    """What makes a file one that `dvc repro` cannot hash when its library is a stage's dependency (it reads
-    every file to know whether the library changed), or None: a broken link, a pipe, socket or device (a
-    read would block), a name that is not UTF-8 (an old archive's Latin-1 names)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return "its name is not UTF-8 text"
-    if not os.path.exists(path):
-        return "a broken link"
-    if not os.path.isfile(path):
-        return "a pipe, socket or device, not a file"
-    return None

@@ -1,8 +1,10 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from spectrogenre import audio_io
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.sources import GenreMap, Track, load_catalog
 from tests.synth import write_tagged
@@ -186,11 +188,30 @@ def test_what_dvc_cannot_hash_is_named_and_a_folder_named_like_audio_is_walked(t
     (root / "pop" / "A" / "x.flac").mkdir()
     catalog = load_catalog(root, layout="folders")
     assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
-    assert catalog.unhashable == [("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text"),
-                                  ("pop/A/cover.jpg", "a broken link"), ("pop/A/gone.mp3", "a broken link"),
-                                  ("pop/A/pipe.wav", "a pipe, socket or device, not a file")]
+    assert catalog.unhashable == [
+        ("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text"),
+        ("pop/A/cover.jpg", f"broken symbolic link: it points to {tmp_path / 'nothing.jpg'}, which does not exist"),
+        ("pop/A/gone.mp3", f"broken symbolic link: it points to {tmp_path / 'nothing.mp3'}, which does not exist"),
+        ("pop/A/pipe.wav", "is a named pipe (FIFO), not a file: not read")]
     assert catalog.left_out == []
 
+
+
+def test_a_file_this_user_may_not_read_is_named_as_one_dvc_cannot_hash(tmp_path, monkeypatch):
+    root = tmp_path / "lib"
+    write_tagged(root / "pop" / "A" / "ok.mp3")
+    write_tagged(root / "pop" / "A" / "locked.mp3")
+    real_open = open
+
+    def as_another_user(path, *args, **kwargs):  # chmod 000 would not stop root, who runs CI
+        if Path(path).name == "locked.mp3":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio_io, "open", as_another_user, raising=False)
+    catalog = load_catalog(root, layout="folders")
+    assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
+    assert catalog.unhashable == [("pop/A/locked.mp3", "cannot be read: permission denied")]
 
 def test_groups_name_their_kind():
     assert Track(path=None, name="g/x.mp3", genre="g", album="A").group == "A"

@@ -59,7 +59,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                              "each under source.genres in params.yaml (a suggestion is below)")
     report.errors += catalog.map_conflicts
     if catalog.unhashable:
-        shown = "; ".join(f"{why}: {where}" for where, why in catalog.unhashable[:5])
+        shown = "; ".join(f"{where}: {why}" for where, why in catalog.unhashable[:5])
         more = f"; and {len(catalog.unhashable) - 5} more" if len(catalog.unhashable) > 5 else ""
         report.errors.append(f"`dvc repro` reads every file of the library folder to know whether it changed, and "
                              f"cannot read {len(catalog.unhashable)} here ({shown}{more}): remove, mend or rename "

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spectrogenre.audio_io import is_audio_file, missing_decoder
+from spectrogenre.audio_io import is_audio_file, missing_decoder, unreadable
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags
 from spectrogenre.params import LAYOUTS
@@ -73,7 +73,7 @@ class Catalog:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
-    unhashable: list[tuple[str, str]] = field(default_factory=list)  # files `dvc repro` cannot hash (walk.oddity)
+    unhashable: list[tuple[str, str]] = field(default_factory=list)  # files `dvc repro` cannot hash: see _unhashable
     map_conflicts: list[str] = field(default_factory=list)
 
     def genres(self) -> dict[str, list[Track]]:
@@ -141,14 +141,29 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
     """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`, a file reached again
-    through a link in `left_out`, each with why."""
+    through a link in `left_out`, a file `dvc repro` cannot hash in `unhashable`, each with why."""
     found = walk(root)
-    for path, why in found.passed_over:
-        (catalog.ignored if path.is_dir() else catalog.left_out).append((_shown(path, root), why))
-    for path, why in found.unhashable:
-        catalog.unhashable.append((_shown(path, root), why))
-    odd = {path for path, _ in found.unhashable}
-    return [path for path in found.files if path not in odd]
+    catalog.ignored += [(_shown(path, root), why) for path, why in found.passed_over]
+    catalog.left_out += [(_shown(path, root), why) for path, why in found.repeated]
+    usable = []
+    for path in found.files:
+        if (why := _unhashable(path)) is None:
+            usable.append(path)
+        else:
+            catalog.unhashable.append((_shown(path, root), why))
+    return usable
+
+
+def _unhashable(path: Path) -> str | None:
+    """Why `dvc repro` cannot hash `path` when its library is a stage's dependency (DVC reads every file in it
+    to know whether the library changed), or None: a name that is not UTF-8 (an old archive's Latin-1 names),
+    or any file it cannot read (a broken link; a pipe, socket or device, where a read would block; a file
+    this user may not read)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not UTF-8 text"
+    return unreadable(path)
 
 
 def _shown(path: Path, root: Path) -> str:
