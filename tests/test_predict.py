@@ -96,16 +96,19 @@ def test_predict_and_serve_start_without_training_modules():
 
 
 def test_a_folders_system_files_are_passed_over(tmp_path):
-    from spectrogenre.prediction import expand
+    from spectrogenre.prediction import survey
 
     for name in ("song.mp3", ".spectrogenre-tag.song.mp3", "._song.mp3", ".trash/old.mp3", "cd2/two.flac",
                  "...And Justice for All/one.mp3", "@eaDir/song.mp3/thumb.mp3"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     # an album title may start with dots; system folders (.trash, a NAS's @eaDir) are passed over
-    assert expand([tmp_path]) == [tmp_path / "...And Justice for All/one.mp3", tmp_path / "cd2/two.flac",
-                                  tmp_path / "song.mp3"]
-    assert expand([tmp_path / "._song.mp3"]) == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
+    given = survey([tmp_path])
+    assert given.files == [tmp_path / "...And Justice for All/one.mp3", tmp_path / "cd2/two.flac",
+                           tmp_path / "song.mp3"]
+    assert [(p.name, why.split(" (")[0]) for p, why in given.passed_over] == [
+        (".trash", "a system folder"), ("@eaDir", "a system folder")]
+    assert survey([tmp_path / "._song.mp3"]).files == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
 
 
 def test_silence_is_no_music_heard_in_every_format(tiny_project, tmp_path):
@@ -230,7 +233,7 @@ def test_a_damaged_export_is_named_not_a_traceback(tiny_project, tmp_path):
 
 
 def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monkeypatch):
-    from spectrogenre.prediction import expand
+    from spectrogenre.prediction import survey
 
     locked = tmp_path / "locked/inside.wav"
 
@@ -241,4 +244,4 @@ def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monke
 
     original = Path.is_dir
     monkeypatch.setattr(Path, "is_dir", is_dir)
-    assert expand([locked, tmp_path]) == [locked]  # listed as given: predict_file says why it cannot be read
+    assert survey([locked, tmp_path]).files == [locked]  # listed as given: predict_file says why it cannot be read

@@ -116,11 +116,12 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import not_music, predict_paths, render
+    from spectrogenre.prediction import predict_paths, render
 
-    results = predict_paths(paths, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
+    given = _audio_files(paths)
+    results = predict_paths(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     typer.echo(render(results, output=output.value, timeline=timeline), nl=False)
-    not_audio, not_walked = not_music(paths)
+    not_audio, not_walked = given.not_audio, given.passed_over
     if not_audio:
         typer.echo(f"passed over {sum(not_audio.values())} files that are not audio ("
                    f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(not_audio.items()))})", err=True)
@@ -281,12 +282,10 @@ def tag(
         if not paths:
             raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
         from spectrogenre.inference import ExportedModel
-        from spectrogenre.prediction import expand, predict_file
+        from spectrogenre.prediction import predict_file
         from spectrogenre.shown import shown_path
 
-        files = expand(paths)
-        if not files:
-            raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
+        files = _audio_files(paths).files
         # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
         exported = ExportedModel.load(model)
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
@@ -301,6 +300,16 @@ def tag(
         typer.echo(summarise(rows, dry_run=not write), err=True)
     if any(row.failed for row in rows):
         raise typer.Exit(1)
+
+
+def _audio_files(paths: list[Path]):
+    """What `predict` and `tag` will classify (prediction.survey); a clear error if that is nothing."""
+    from spectrogenre.prediction import survey
+
+    given = survey(paths)
+    if not given.files:
+        raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
+    return given
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -5,36 +5,49 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from spectrogenre.audio_io import DecodeLimits, unreadable
-from spectrogenre.errors import AudioError, SpectrogenreError
+from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC
 from spectrogenre.walk import walk
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Paths as given, folders searched recursively (walk.py) for entries named as audio, in a stable order.
+@dataclass
+class Survey:
+    """What `predict` and `tag` were given, from one walk of each folder. files: paths as given, folders searched
+    recursively (walk.py) for entries named as audio, in a stable order; not_audio: the folders' other files,
+    counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each with why."""
 
-    Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
-    x.mp3 that holds no audio too, so that predict says what it is rather than passing it over.
-    System entries inside a folder (macOS's ._ copies, a tag write's temporary copy, .stversions)
-    are passed over (`not_music` counts them).
+    files: list[Path] = field(default_factory=list)
+    not_audio: dict[str, int] = field(default_factory=dict)
+    passed_over: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def survey(paths: list[Path]) -> Survey:
+    """See Survey. Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
+    x.mp3 that holds no audio too, so that predict says what it is rather than passing it over. System
+    entries inside a folder (macOS's ._ copies, a tag write's temporary copy, .stversions) are passed over.
     """
-    found = []
+    found = Survey()
     for path in paths:
         if not _is_folder(path):
-            found.append(path)  # predict_file says what is wrong with it, if anything
+            found.files.append(path)  # predict_file says what is wrong with it, if anything
             continue
         tree = walk(path)
         audio = [p for p in tree.files if can_predict(p)]
         named_like_audio = [folder for folder in tree.folders[1:] if can_predict(folder)
                             and not any(folder in file.parents for file in audio)]
-        found += sorted(audio + named_like_audio)
+        found.files += sorted(audio + named_like_audio)
+        for other in (p for p in tree.files if not can_predict(p)):
+            suffix = other.suffix.lower() or "(no suffix)"
+            found.not_audio[suffix] = found.not_audio.get(suffix, 0) + 1
+        found.passed_over += tree.passed_over + tree.repeated
     return found
 
 
@@ -43,19 +56,6 @@ def _is_folder(path: Path) -> bool:
         return path.is_dir()
     except OSError:  # inside a folder it may not read: not a folder it can search
         return False
-
-
-def not_music(paths: list[Path]) -> tuple[dict[str, int], list[tuple[Path, str]]]:
-    """What the given folders hold besides audio, said on stderr: files by suffix, and what walk.py passed over."""
-    counts: dict[str, int] = {}
-    passed_over: list[tuple[Path, str]] = []
-    for folder in (p for p in paths if _is_folder(p)):
-        tree = walk(folder)
-        for p in tree.files:
-            if not can_predict(p):
-                counts[p.suffix.lower() or "(no suffix)"] = counts.get(p.suffix.lower() or "(no suffix)", 0) + 1
-        passed_over += tree.passed_over
-    return counts, passed_over
 
 
 def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | None, threshold: float | None,
@@ -82,11 +82,9 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     return row
 
 
-def predict_paths(paths: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
+def predict_paths(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
                   top_k: int) -> list[dict]:
-    files = expand(paths)
-    if not files:
-        raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
+    """One result row per file (`survey(...).files`), with a progress bar on a terminal."""
     exported = ExportedModel.load(model)
     return [predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
             for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False)]
