@@ -158,6 +158,24 @@ def test_without_ffmpeg_a_file_damaged_in_the_middle_says_where(tmp_path, monkey
         read_mono(path, sample_rate=22050)
 
 
+
+def test_without_ffmpeg_an_mp3_whose_decoder_stops_early_is_refused_as_truncated(tmp_path, monkeypatch):
+    from spectrogenre import audio_io
+
+    path = tmp_path / "song.mp3"
+    sf.write(path, sine(30.0, sr=22050), 22050)
+
+    class StopsAtTheDamage(sf.SoundFile):
+        def read(self, frames=-1, **kwargs):
+            if self.tell() >= 1 << 18:
+                return np.zeros((0, self.channels), np.float32)
+            return super().read(frames, **kwargs)
+
+    monkeypatch.setattr(audio_io.sf, "SoundFile", StopsAtTheDamage)
+    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    with pytest.raises(AudioError, match=r"song\.mp3: truncated: header declares \d+ frames, only 262144 decoded"):
+        read_mono(path, sample_rate=22050)
+
 @pytest.mark.parametrize("channels", range(1, 10))
 def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):
     block = np.random.default_rng(channels).standard_normal((4096, channels)).astype(np.float32)

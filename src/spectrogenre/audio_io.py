@@ -179,24 +179,25 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
         exact = handle.format in _EXACT_LENGTH_FORMATS
         expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
         if decoded < expected:
-            if handle.format in _PCM_FORMATS or shutil.which("ffmpeg") is None:  # PCM: nothing to decode past
-                raise AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+            truncated = AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+            if handle.format in _PCM_FORMATS:  # its samples are not there: nothing to decode past
+                raise truncated
             # libmpg123 may stop at damage without a word: the same as a decoder that says so
             yield from _past_the_damage(path, handle, decoded=decoded, where=f"at {decoded / handle.samplerate:.1f} s",
-                                        reason="the decoder stopped early", limits=limits)
+                                        reason="the decoder stopped early", limits=limits, without_ffmpeg=truncated)
 
 
 def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: str, reason: str,
-                     limits: DecodeLimits) -> Iterator[np.ndarray]:
+                     limits: DecodeLimits, without_ffmpeg: AudioError | None = None) -> Iterator[np.ndarray]:
     """The rest of a file whose decoding failed or stopped after `decoded` frames (the damage is `where`, said
     in seconds): ffmpeg decodes from there, skipping the damaged frames as a player does, and the file is named
-    on the log (stderr by default) with what was lost. Without ffmpeg, if it finds nothing past the damage, or
-    if more than MAX_LOST_FRACTION of the frames the header declares is missing (a file cut short, not a
-    glitch), AudioError says where the file broke."""
+    on the log (stderr by default) with what was lost. Without ffmpeg (then `without_ffmpeg`, if given), if it
+    finds nothing past the damage, or if more than MAX_LOST_FRACTION of the frames the header declares is
+    missing (a file cut short, not a glitch), AudioError says where the file broke."""
     at_s = decoded / handle.samplerate
     broke = AudioError(path, f"decoding failed {where}, where the file is damaged ({reason})")
     if shutil.which("ffmpeg") is None:
-        raise broke
+        raise without_ffmpeg or broke
     try:
         for block in _ffmpeg_stream(path, channels=handle.channels, limits=limits, start_s=at_s):
             decoded += len(block)
