@@ -253,3 +253,18 @@ def test_what_is_not_a_readable_file_is_named(tmp_path):
     if os.geteuid() != 0:  # root reads anything
         (tmp_path / "ok.mp3").chmod(0)
         assert unreadable(tmp_path / "ok.mp3") == "cannot be read: permission denied"
+
+
+def test_a_float_file_far_over_full_scale_is_named_and_one_near_it_is_not(tmp_path, caplog):
+    loud, mastered = tmp_path / "gain_up.wav", tmp_path / "mastered.wav"
+    t = np.arange(16000 * 4) / 16000
+    tone = np.sin(2 * np.pi * 220 * t).astype(np.float32)
+    sf.write(loud, np.concatenate([0.5 * tone, 4.0 * tone]), 16000, subtype="FLOAT")  # 4x full scale from 4 s
+    sf.write(mastered, 1.1 * tone, 16000, subtype="FLOAT")  # a loud master's decoded peaks
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        read_mono(mastered, sample_rate=16000)
+        assert caplog.records == []
+        read_mono(loud, sample_rate=16000)
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{loud}: samples far over full scale from 4.0 s ")
+    assert "(4.0 times it, +12 dB)" in message

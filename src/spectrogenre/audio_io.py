@@ -52,6 +52,9 @@ MAX_CHANNELS = 64
 # A damaged file decoded on past the damage may miss at most this share of the frames its header declares:
 # a glitch costs a fraction of a second; more is a file cut short, refused as truncated.
 MAX_LOST_FRACTION = 0.1
+# A lossy decoder's output passes full scale by a little on loud masters (MP3: peaks near 1.1); a float
+# file scaled past it (a DAW's export with its gain up) is the case worth a word
+FAR_OVER_FULL_SCALE = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -275,8 +278,14 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         if info.frames > 0:  # a header that already says too long is refused before decoding
             limits.check_length(path, info.frames / info.samplerate)
         rate, blocks = info.samplerate, iter_mono_blocks(path, limits=limits)
-    resampler, decoded = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0
+    resampler, decoded, said_over = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0, False
     for block in blocks:
+        if not said_over and len(block) and (peak := float(np.abs(block).max())) > FAR_OVER_FULL_SCALE:
+            said_over = True
+            first = int(np.argmax(np.abs(block) > FAR_OVER_FULL_SCALE))
+            logger.warning("%s: samples far over full scale from %.1f s (%.1f times it, %+.0f dB); every path clips "
+                           "them at full scale, as a 16-bit copy would, which distorts: scale the file down",
+                           path, (decoded + first) / rate, peak, 20 * np.log10(peak))
         decoded += len(block)
         limits.check_length(path, decoded / rate)
         limits.check_time(path)
