@@ -35,6 +35,36 @@ def test_genre_album_artist_and_length_from_every_container(tmp_path, suffix):
     assert tags.seconds == pytest.approx(2.0, abs=0.05)
 
 
+
+def test_an_mp3_tagged_only_in_apev2_and_a_wav_only_in_riff_info_are_read(tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from mutagen.apev2 import APEv2
+
+    mp3 = write_tagged(tmp_path / "ape.mp3", seconds=2.0)  # no ID3 genre, album or artist
+    ape = APEv2()
+    ape.update({"Genre": "Reggae", "Album": "Exodus", "Artist": "Bob Marley", "Album Artist": "The Wailers"})
+    ape.save(mp3)
+    assert read_tags(mp3) == TrackTags(genres=("Reggae",), album="Exodus", artist="Bob Marley",
+                                       album_artist="The Wailers", seconds=read_tags(mp3).seconds)
+    wav = tmp_path / "info.wav"
+    with sf.SoundFile(wav, "w", 16000, 1, subtype="PCM_16") as handle:  # a LIST INFO chunk: IGNR, IPRD, IART
+        handle.genre, handle.album, handle.artist = "Blues; Jazz", "Kind of Blue", "Miles Davis"
+        handle.write(np.zeros(16000, np.float32))
+    assert read_tags(wav) == TrackTags(genres=("Blues", "Jazz"), album="Kind of Blue", artist="Miles Davis",
+                                       seconds=1.0)
+
+
+def test_the_main_tag_block_wins_over_the_second(tmp_path):
+    from mutagen.apev2 import APEv2
+
+    mp3 = write_tagged(tmp_path / "both.mp3", seconds=2.0, genre="Rock", artist="Queen")
+    ape = APEv2()
+    ape.update({"Genre": "Pop", "Artist": "Someone else", "Album": "A Night at the Opera"})
+    ape.save(mp3)
+    tags = read_tags(mp3)
+    assert (tags.genres, tags.artist, tags.album) == (("Rock",), "Queen", "A Night at the Opera")
+
 @pytest.mark.parametrize("suffix", ["mp3", "wav"])
 def test_id3v1_numeric_genre_codes_become_names(tmp_path, suffix):
     # ID3v1 code 17 is Rock and 4 is Disco (the ID3 specification's table)

@@ -1,18 +1,23 @@
 """Reading a track's genre, album and artist tags, whatever the container, without decoding audio.
 
 mutagen reads every container the pipeline decodes: ID3 (mp3, and WAV/AIFF chunks),
-Vorbis comments (FLAC, Ogg Vorbis, Opus), MP4 atoms (m4a/aac/alac) and ASF (wma).
+Vorbis comments (FLAC, Ogg Vorbis, Opus), MP4 atoms (m4a/aac/alac) and ASF (wma). What that block
+lacks is taken from a second one where taggers keep it: APEv2 in an MP3 (foobar2000 and Mp3tag can
+write it alone), the RIFF INFO list in a WAV (Windows' and many rippers' own; libsndfile reads it).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import mutagen
+import soundfile as sf
 from mutagen._constants import GENRES as ID3V1_GENRES
+from mutagen.apev2 import APEv2, error as APEError
 from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
@@ -70,8 +75,8 @@ def read_tags(path: Path) -> TrackTags:
     seconds = float(seconds) if seconds else None
     tags = audio.tags
     if tags is None:
-        return TrackTags(seconds=seconds)
-    if isinstance(tags, ID3):
+        found = {}
+    elif isinstance(tags, ID3):
         found = _id3(tags)
     elif isinstance(tags, MP4Tags):
         found = _mp4(tags)
@@ -79,7 +84,27 @@ def read_tags(path: Path) -> TrackTags:
         found = _keyed(tags, genre="WM/Genre", album="WM/AlbumTitle", artist="Author", album_artist="WM/AlbumArtist")
     else:  # Vorbis comments (FLAC, Ogg, Opus) and APEv2: case-insensitive keys
         found = _keyed(tags, genre="genre", album="album", artist="artist", album_artist="albumartist")
+    if not all(found.get(key) for key in ("genres", "album", "artist")):
+        for key, value in _second_block(path).items():
+            found[key] = found.get(key) or value
     return TrackTags(seconds=seconds, **found)
+
+
+def _second_block(path: Path) -> dict:
+    """An MP3's APEv2 tags or a WAV's RIFF INFO list (see the module doc); {} where there is none, or where it
+    cannot be read (the main block was, and said what it holds)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".mp3":
+            return _keyed(APEv2(path), genre="genre", album="album", artist="artist", album_artist="album artist")
+        if suffix in (".wav", ".wave"):
+            with sf.SoundFile(os.fsencode(path)) as handle:
+                info = handle.copy_metadata()
+            return {"genres": split_genres([info.get("genre", "")]), "album": info.get("album", "").strip(),
+                    "artist": info.get("artist", "").strip()}
+    except (APEError, sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        return {}
+    return {}
 
 
 def _id3(tags: ID3) -> dict:
