@@ -26,24 +26,6 @@ def test_head_separates_clusters_and_keras_layers_compute_the_same(n_genres):
     np.testing.assert_allclose(model.predict_on_batch(x), probs, atol=1e-5)
 
 
-
-@pytest.mark.parametrize("fit", ["logistic", "mlp"])
-def test_a_head_on_per_patch_features_averages_its_patches_probabilities(fit):
-    from spectrogenre.heads import each_patch, fit_head
-
-    rng = np.random.default_rng(0)
-    patches = rng.standard_normal((6, 4, 3)).astype(np.float32)  # 6 clips of 4 patches, 3 features
-    labels = np.arange(6) % 3
-    x, y = each_patch(patches, labels)
-    assert x.shape == (24, 3) and y.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2] * 2
-    np.testing.assert_array_equal(x[4:8], patches[1])
-    head = fit_head(fit, x, y, n_genres=3, strength=1.0)
-    by_hand = np.stack([head.probabilities(clip).mean(axis=0) for clip in patches])  # each clip: its 4 patches
-    np.testing.assert_allclose(head.probabilities(patches), by_hand, atol=1e-6)
-    inputs = keras.Input(shape=(4, 3))
-    model = attach_head(keras.Model(inputs, inputs), head, name="head")
-    np.testing.assert_allclose(model.predict_on_batch(patches), by_hand, atol=1e-5)
-
 def test_two_genre_head_matches_scikit_learns_probabilities():
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler

@@ -61,8 +61,6 @@ def test_musicnn_model_brings_its_own_front_end_in_one_param():
     ({"model": {"pool_over": "album"}}, "model.pool_over must be one of clip, track"),
     ({"model": {"kind": "musicnn", "fine_tune": True, "pool_over": "track"}}, "model.pool_over clip"),
     ({"model": {"kind": "musicnn", "fine_tune": True, "head": "mlp"}}, "model.fine_tune trains musicnn.s embedding"),
-    ({"model": {"kind": "musicnn", "fine_tune": True, "pooling": "patch"}}, "model.pooling mean or mean_std"),
-    ({"model": {"kind": "musicnn", "pooling": "patch", "pool_over": "track"}}, "model.pooling patch fits the head"),
 ])
 def test_bad_model_crossval_and_augmentation_params_are_named(raw, message):
     with pytest.raises(ParamsError, match=message):

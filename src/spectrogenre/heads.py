@@ -1,6 +1,5 @@
 """Genre heads on fixed clip features, fitted by scikit-learn, run as Keras layers: logistic regression,
-or a small MLP (one hidden ReLU layer). A clip's features are one vector (n, d), or one per patch (n, patches, d):
-then each patch is classified and the clip's probabilities are the mean of its patches'.
+or a small MLP (one hidden ReLU layer).
 
 The MFCC baseline and frozen musicnn are a fixed feature model (log spectrogram ->
 vector) plus a head, so that the whole classifier is one Keras model that the
@@ -44,8 +43,8 @@ class LogisticHead:
     bias: np.ndarray
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """(n, d) or (n, patches, d) -> (n, genres), as the Keras layers of `attach_head` compute it."""
-        return _per_clip(_softmax((features - self.mean) / self.scale @ self.weights + self.bias))
+        """(n, d) -> (n, genres), as the Keras layers of `attach_head` compute it."""
+        return _softmax((features - self.mean) / self.scale @ self.weights + self.bias)
 
 
 def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, c: float) -> LogisticHead:
@@ -77,23 +76,13 @@ class MlpHead:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         hidden = np.maximum((features - self.mean) / self.scale @ self.hidden_weights + self.hidden_bias, 0.0)
-        return _per_clip(_softmax(hidden @ self.weights + self.bias))
+        return _softmax(hidden @ self.weights + self.bias)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=-1, keepdims=True)
+    logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def _per_clip(probabilities: np.ndarray) -> np.ndarray:
-    """(n, genres) as it is; (n, patches, genres) -> the mean over each clip's patches."""
-    return probabilities.mean(axis=1) if probabilities.ndim == 3 else probabilities
-
-
-def each_patch(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Clips' per-patch features (n, patches, d) and labels (n,) -> one example per patch: (n * patches, d)."""
-    return features.reshape(-1, features.shape[-1]), np.repeat(labels, features.shape[1])
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _two_logits(weights: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,8 +171,7 @@ def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_
 
 
 def attach_head(features: keras.Model, head: LogisticHead | MlpHead, *, name: str) -> keras.Model:
-    """features' input -> features -> standardise -> [dense ReLU ->] dense softmax [-> mean over the patches, for
-    per-patch features]: one classifier model."""
+    """features' input -> features -> standardise -> [dense ReLU ->] dense softmax: one classifier model."""
     x = keras.layers.Normalization(axis=-1, mean=head.mean, variance=np.square(head.scale),
                                    name="standardise_features")(features.output)
     if isinstance(head, MlpHead):
@@ -193,8 +181,6 @@ def attach_head(features: keras.Model, head: LogisticHead | MlpHead, *, name: st
     dense = keras.layers.Dense(len(head.bias), activation="softmax", name="genre")
     outputs = dense(x)
     dense.set_weights([head.weights, head.bias])
-    if len(outputs.shape) == 3:
-        outputs = keras.layers.GlobalAveragePooling1D(name="mean_over_patches")(outputs)
     return keras.Model(features.input, outputs, name=name)
 
 

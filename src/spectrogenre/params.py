@@ -103,7 +103,7 @@ class SplitParams:
 
 
 MUSICNN_LAYERS = ("embedding", "midend", "taggram", "vgg")
-POOLINGS = ("mean", "mean_std", "patch")
+POOLINGS = ("mean", "mean_std")
 POOL_OVER = ("clip", "track")
 HEADS = ("logistic", "mlp")
 
@@ -116,8 +116,7 @@ class ModelParams:
     Frozen musicnn's clip features are `layers` (MUSICNN_LAYERS joined by '+': its 200-d embedding,
     the 1506 max- and mean-pooled mid-end features, the 50-tag taggram; vgg: the 128 features of the wheel's
     second network, MSD_vgg) per 3 s patch, pooled over
-    the clip's patches by `pooling` (mean, or mean and standard deviation; or `patch`: the head classifies
-    each patch, and a clip's probabilities are the mean of its patches'); `pool_over: track` fits the head
+    the clip's patches by `pooling` (mean, or mean and standard deviation); `pool_over: track` fits the head
     on those statistics over every patch of a track (one example per track), applied to each clip as
     before. Kinds with a frozen
     extractor put `head` on it (logistic regression or a small MLP), its L2 strength chosen by
@@ -144,13 +143,10 @@ class ModelParams:
             raise ParamsError(f"model.pool_over must be one of {', '.join(POOL_OVER)}, got {self.pool_over!r}")
         if self.head not in HEADS:
             raise ParamsError(f"model.head must be one of {', '.join(HEADS)}, got {self.head!r}")
-        if self.pooling == "patch" and self.pool_over != "clip":
-            raise ParamsError("model.pooling patch fits the head on each patch: it takes model.pool_over clip")
         if self.fine_tune and (self.layer_names != ("embedding",) or self.head != "logistic"
-                               or self.pool_over != "clip" or self.pooling == "patch"):
+                               or self.pool_over != "clip"):
             raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head on clips: it takes "
-                              "model.layers embedding, model.head logistic, model.pool_over clip and model.pooling "
-                              "mean or mean_std")
+                              "model.layers embedding, model.head logistic and model.pool_over clip")
 
     @property
     def layer_names(self) -> tuple[str, ...]:

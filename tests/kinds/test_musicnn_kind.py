@@ -1,5 +1,5 @@
-"""The musicnn kind's head fitted on whole tracks (model.pool_over: track) or on every patch (model.pooling:
-patch), on stand-in clip features: the frozen network itself is tested in tests/musicnn."""
+"""The musicnn kind's head fitted on whole tracks (model.pool_over: track), on stand-in clip features: the
+frozen network itself is tested in tests/musicnn."""
 
 import keras
 import numpy as np
@@ -35,28 +35,6 @@ def test_pool_over_track_fits_the_head_on_one_example_per_track_and_scores_every
     expected = fit_logistic_head(features, labels, n_genres=2, c=fitted.summary["head_c"])
     np.testing.assert_allclose(fitted.model.predict_on_batch(x_val), expected.probabilities(x_val), atol=1e-5)
 
-
-
-def test_pooling_patch_fits_the_head_on_every_patch_and_scores_a_clip_by_their_mean(tmp_path):
-    rng = np.random.default_rng(0)
-    y_train, y_val = np.arange(40) % 2, np.arange(20) % 2
-    x_train = (rng.normal(size=(40, 5, 4)) + y_train[:, None, None]).astype(np.float32)  # 5 patches per clip
-    x_val = (rng.normal(size=(20, 5, 4)) + y_val[:, None, None]).astype(np.float32)
-    groups = (np.array([f"a{i // 2}" for i in range(40)]), np.array([f"b{i // 2}" for i in range(20)]))
-    inputs = keras.Input(shape=(5, 4))
-    extractor = keras.Model(inputs, keras.layers.Identity()(inputs))  # the patch features stand in for musicnn's
-    fitted = get("musicnn").fit(
-        ModelParams(kind="musicnn", pooling="patch"), TrainParams(), extractor=extractor, backbone=None,
-        train=(x_train, y_train), val=(x_val, y_val), groups=groups, n_genres=2, input_shape=(5, 4),
-        live_dir=tmp_path / "live")
-    assert fitted.summary["fitted_on"] == "every 3 s patch of the train + val clips"
-    assert fitted.held_out[0].shape == (60, 2)  # one row per clip, not per patch
-    every_patch = np.concatenate([x_train, x_val]).reshape(300, 4)
-    expected = fit_logistic_head(every_patch, np.repeat(np.concatenate([y_train, y_val]), 5), n_genres=2,
-                                 c=fitted.summary["head_c"])
-    by_hand = np.stack([expected.probabilities(clip).mean(axis=0) for clip in x_val])
-    np.testing.assert_allclose(fitted.model.predict_on_batch(x_val), by_hand, atol=1e-5)
-    np.testing.assert_allclose(fitted.predict_features(x_val), by_hand, atol=1e-5)
 
 def test_fine_tuning_chooses_its_epochs_by_grouped_cross_validation(tmp_path):
     from spectrogenre.musicnn.architecture import build_musicnn

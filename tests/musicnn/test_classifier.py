@@ -76,20 +76,6 @@ def test_probabilities_survive_save_load_and_tflite(backbone, tmp_path):
     assert np.abs(TFLiteModel(tmp_path / "model.tflite").predict(x) - expected).max() <= 1e-5
 
 
-
-def test_a_head_on_every_patch_scores_a_clip_by_their_mean_in_keras_and_tflite(backbone, tmp_path):
-    x = clips(2)
-    patches = clip_embedder(INPUT_SHAPE, backbone, pooling="patch")
-    per_patch = patches.predict_on_batch(x)
-    assert per_patch.shape == (2, 5, 200)
-    np.testing.assert_allclose(per_patch.mean(axis=1), clip_embedder(INPUT_SHAPE, backbone).predict_on_batch(x),
-                               atol=1e-4)  # the same patches the mean pooling averages
-    classifier = attach_head(patches, head(), name="musicnn")
-    expected = np.stack([head().probabilities(clip).mean(axis=0) for clip in per_patch])
-    np.testing.assert_allclose(classifier.predict_on_batch(x), expected, atol=1e-5)
-    (tmp_path / "model.tflite").write_bytes(to_tflite(classifier, quantise=False))
-    assert np.abs(TFLiteModel(tmp_path / "model.tflite").predict(x) - expected).max() <= 1e-5
-
 @pytest.mark.parametrize("names, pooling, width", [
     (("embedding",), "mean_std", 400), (("taggram",), "mean", 50), (("midend",), "mean", 1506),
     (("embedding", "taggram"), "mean_std", 500), (("vgg",), "mean", 128), (("embedding", "vgg"), "mean_std", 656),

@@ -53,19 +53,14 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
     if not model.fine_tune:
         from spectrogenre.fitting import fit_frozen_head
 
-        examples = {}
-        if model.pooling == "patch":
-            from spectrogenre.heads import each_patch
-
-            examples = {"examples_of": lambda features, labels, rows: each_patch(features[rows], labels[rows]),
-                        "fitted_on": "every 3 s patch of the train + val clips"}
-        elif model.pool_over == "track":
+        by_track = {}
+        if model.pool_over == "track":
             if tracks is None:
                 raise ValueError("model.pool_over track needs each clip's track")
-            examples = {"examples_of": _track_examples(np.concatenate(tracks), pooling=model.pooling),
+            by_track = {"examples_of": _track_examples(np.concatenate(tracks), pooling=model.pooling),
                         "fitted_on": "train + val tracks, each pooled over all its patches"}
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                               n_genres=n_genres, live_dir=live_dir, head=model.head, **examples)
+                               n_genres=n_genres, live_dir=live_dir, head=model.head, **by_track)
     return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups,
                       n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, started=time.perf_counter())
 

@@ -90,13 +90,10 @@ def patch_features(backbone: keras.Model, names: tuple[str, ...], vgg: keras.Mod
 def clip_embedder(input_shape: tuple[int, int], backbone: keras.Model, *, names: tuple[str, ...] = ("embedding",),
                   pooling: str = "mean", vgg: keras.Model | None = None) -> keras.Model:
     """Log-mel (96, frames) -> its patches' `names` features pooled over the patches: their mean ("mean"), or
-    mean and standard deviation ("mean_std"), or not pooled ("patch": (patches, d), for a head that classifies
-    each patch); the backbone (and `vgg`, for the vgg layer) frozen."""
+    mean and standard deviation ("mean_std"); the backbone (and `vgg`, for the vgg layer) frozen."""
     inputs = keras.Input(shape=input_shape, name="log_spectrogram")
     x = layers.TimeDistributed(patch_features(backbone, names, vgg), name="patch_embeddings")(
         _patches(inputs, input_shape))
-    if pooling == "patch":
-        return keras.Model(inputs, x, name="musicnn_patches")
     pooled = (PatchStatistics(name="clip_embedding") if pooling == "mean_std"
               else layers.GlobalAveragePooling1D(name="clip_embedding"))(x)
     return keras.Model(inputs, pooled, name="musicnn_clip")
