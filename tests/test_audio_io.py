@@ -268,3 +268,32 @@ def test_a_float_file_far_over_full_scale_is_named_and_one_near_it_is_not(tmp_pa
     [message] = [record.getMessage() for record in caplog.records]
     assert message.startswith(f"{loud}: samples far over full scale from 4.0 s ")
     assert "(4.0 times it, +12 dB)" in message
+
+
+@pytest.mark.parametrize("subtype, rate", [("VORBIS", 16000), ("OPUS", 48000)])
+def test_an_ogg_file_cut_short_is_named_and_a_whole_one_is_not(tmp_path, caplog, subtype, rate):
+    from spectrogenre.audio_io import ogg_cut_short
+
+    whole, cut = tmp_path / "whole.ogg", tmp_path / "cut.ogg"
+    sf.write(whole, sine(30.0, sr=rate), rate, format="OGG", subtype=subtype)
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # a download that stopped half way: its pages still decode
+    assert (ogg_cut_short(whole), ogg_cut_short(cut)) == (False, True)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert len(read_mono(whole, sample_rate=16000)) == 16000 * 30
+        assert caplog.records == []
+        seconds = len(read_mono(cut, sample_rate=16000)) / 16000
+    assert 1.0 < seconds < 29.0
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{cut}: the Ogg stream stops without its end-of-stream mark, so the file is cut short")
+    assert message.endswith(f"only its first {seconds:.1f} s are there")
+
+
+def test_only_ogg_streams_are_checked_for_their_end_mark(tmp_path):
+    from spectrogenre.audio_io import ogg_cut_short
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, sine(1.0, sr=8000), 8000)
+    (tmp_path / "a.ogg").write_bytes(wav.read_bytes())  # a WAV named .ogg: not an Ogg stream
+    assert (ogg_cut_short(wav), ogg_cut_short(tmp_path / "a.ogg"), ogg_cut_short(tmp_path / "none.ogg")) == (
+        False, False, False)

@@ -55,6 +55,9 @@ MAX_LOST_FRACTION = 0.1
 # A lossy decoder's output passes full scale by a little on loud masters (MP3: peaks near 1.1); a float
 # file scaled past it (a DAW's export with its gain up) is the case worth a word
 FAR_OVER_FULL_SCALE = 2.0
+# Ogg pages (RFC 3533): a header's flags byte marks the stream's last page; no page is larger than this
+_OGG_END_OF_STREAM = 0x04
+_OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255
 
 logger = logging.getLogger(__name__)
 
@@ -293,6 +296,28 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
             yield out
     if len(out := resampler.finish()):
         yield out
+    if ogg_cut_short(path):
+        logger.warning("%s: the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
+                       "or download that stopped): only its first %.1f s are there", path, decoded / rate)
+
+
+def ogg_cut_short(path: Path) -> bool:
+    """Whether `path` is an Ogg stream (Vorbis, Opus, FLAC in Ogg) whose last page lacks the end-of-stream flag
+    that encoders set on the last page. No header states an Ogg file's length, and its pages decode up to a
+    cut, so this flag is what shows one."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"OggS":
+                return False
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - _OGG_MAX_PAGE_BYTES, 0))
+            tail = handle.read()
+    except OSError:
+        return False
+    last = tail.rfind(b"OggS")
+    while last >= 0 and tail[last + 4:last + 5] != b"\x00":  # the pattern inside a page's data, not a header
+        last = tail.rfind(b"OggS", 0, last)
+    return last < 0 or len(tail) < last + 6 or not tail[last + 5] & _OGG_END_OF_STREAM
 
 
 def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.ndarray]]:
