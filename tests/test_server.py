@@ -124,3 +124,19 @@ def test_steady_noise_gets_no_music_heard_from_the_api(tiny_project, tmp_path):
         assert (body["status"], body["verdict"], body["genre"], body["probabilities"], body["top"]) == (
             "no music heard", "no music heard", None, {}, [])
         assert {window["genre"] for window in body["windows"]} == {"no music heard"}
+
+
+def test_an_upload_without_a_file_name_is_told_what_to_send(tiny_project):
+    expected = {"error": "bad_request", "detail": "the 'file' part has no file name (filename=\"\"), so it reads as "
+                                                  "text, not a file: send it with its name (curl -F file=@song.mp3)"}
+    with TestClient(create_app(ServerSettings(export_dir=tiny_project / "data/export", max_upload_mb=5))) as client:
+        for seconds in (5.0, 70.0):  # 80 KB; 1.1 MB, past Starlette's limit for a text part
+            response = client.post("/api/classify", files={"file": ("", wav_bytes(clicks(seconds)), "audio/wav")})
+            assert (response.status_code, response.json()) == (400, expected), seconds
+
+
+def test_two_files_in_one_request_are_refused_not_half_answered(client):
+    upload = ("a.wav", wav_bytes(clicks(5.0)), "audio/wav")
+    response = client.post("/api/classify", files=[("file", upload), ("file", upload)])
+    assert (response.status_code, response.json()) == (400, {
+        "error": "bad_request", "detail": "2 'file' parts in one request: send one recording per request"})

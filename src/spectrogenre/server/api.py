@@ -65,6 +65,8 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
     worker and queue place is taken.
     """
     settings, exported = request.app.state.settings, request.app.state.model
+    if (parts := len((await request.form()).getlist("file"))) > 1:  # parsed once already: FastAPI keeps the last
+        raise HTTPException(400, f"{parts} 'file' parts in one request: send one recording per request")
     suffix, name = upload_suffix(file), shown_name(file)
     with tempfile.TemporaryDirectory(prefix="spectrogenre-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"

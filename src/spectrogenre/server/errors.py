@@ -33,14 +33,29 @@ def responses(*statuses: int) -> dict:
     return {status: {"model": ErrorBody, "description": CODES[status].replace("_", " ")} for status in statuses}
 
 
+# A multipart part without a file name (filename="") is read as a text field, not a file; a large one stops at
+# Starlette's 1 MB limit for text fields
+NAMELESS_PART = ("the 'file' part has no file name (filename=\"\"), so it reads as text, not a file: send it with its "
+                 "name (curl -F file=@song.mp3)")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> JSONResponse:
-        return error_response(err.status_code, str(err.detail), getattr(err, "headers", None))
+        detail = str(err.detail)
+        if err.status_code == 400 and detail.startswith("Part exceeded maximum size"):  # Starlette's text-part limit
+            detail = NAMELESS_PART
+        return error_response(err.status_code, detail, getattr(err, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, err: RequestValidationError) -> JSONResponse:
         missing = [".".join(str(p) for p in e["loc"][1:]) for e in err.errors() if e.get("type") == "missing"]
-        detail = (f"missing form field {', '.join(missing)}: send the recording as multipart/form-data field 'file'"
-                  if missing else "malformed request: send the recording as multipart/form-data field 'file'")
+        # a part without a file name (filename="") is read as a text field, not a file
+        as_text = any("Expected UploadFile" in str(e.get("msg", "")) for e in err.errors())
+        if missing:
+            detail = f"missing form field {', '.join(missing)}: send the recording as multipart/form-data field 'file'"
+        elif as_text:
+            detail = NAMELESS_PART
+        else:
+            detail = "malformed request: send the recording as multipart/form-data field 'file'"
         return error_response(400, detail)
