@@ -289,6 +289,21 @@ def test_an_ogg_file_cut_short_is_named_and_a_whole_one_is_not(tmp_path, caplog,
     assert message.endswith(f"only its first {seconds:.1f} s are there")
 
 
+def test_an_ogg_file_cut_inside_its_last_page_is_cut_short_and_one_with_bytes_after_it_is_not(tmp_path):
+    from spectrogenre.audio_io import ogg_cut_short
+
+    whole = tmp_path / "whole.ogg"
+    sf.write(whole, sine(20.0, sr=16000), 16000, format="OGG", subtype="VORBIS")
+    data = whole.read_bytes()
+    last = data.rfind(b"OggS")
+    assert data[last + 5] & 0x04  # the end-of-stream page
+    for cut_at in (last + 3, last + 20, last + 30, len(data) - 1):  # in its header, its lacing, its data
+        (tmp_path / "cut.ogg").write_bytes(data[:cut_at])
+        assert ogg_cut_short(tmp_path / "cut.ogg"), cut_at
+    (tmp_path / "padded.ogg").write_bytes(data + bytes(70_000))  # a whole stream, then zeros past a page's size
+    assert not ogg_cut_short(tmp_path / "padded.ogg")
+
+
 def test_only_ogg_streams_are_checked_for_their_end_mark(tmp_path):
     from spectrogenre.audio_io import ogg_cut_short
 

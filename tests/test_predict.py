@@ -109,6 +109,16 @@ def test_a_folders_system_files_are_passed_over(tmp_path):
     assert [(p.name, why.split(" (")[0]) for p, why in given.passed_over] == [
         (".trash", "a system folder"), ("@eaDir", "a system folder")]
     assert survey([tmp_path / "._song.mp3"]).files == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
+    for name in ("cover.jpg", "cd2/back.JPG", "cd2/playlist.m3u", "README"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "cd2/again.mp3").symlink_to(tmp_path / "song.mp3")  # the same recording through a link
+    given = survey([tmp_path])
+    assert given.files == [tmp_path / "...And Justice for All/one.mp3", tmp_path / "cd2/two.flac",
+                           tmp_path / "song.mp3"]
+    assert given.not_audio == {".jpg": 2, ".m3u": 1, "(no suffix)": 1}
+    assert [(p.name, why.split(" (")[0]) for p, why in given.passed_over] == [
+        (".trash", "a system folder"), ("@eaDir", "a system folder"),
+        ("again.mp3", f"the same file as {tmp_path / 'song.mp3'}")]
 
 
 def test_silence_is_no_music_heard_in_every_format(tiny_project, tmp_path):

@@ -132,6 +132,23 @@ def test_write_then_undo_keeps_audio_and_other_tags(tmp_path, name, genre, new):
     assert sorted(p.name for p in tmp_path.iterdir()) == [name, "undo.jsonl"]  # no temp file left
 
 
+
+def test_tag_reads_and_writes_the_main_block_and_leaves_an_apev2_genre_alone(tmp_path):
+    from mutagen.apev2 import APEv2
+
+    path = tagged_file(tmp_path, "a.mp3")  # ID3 without a genre, and an APEv2 block that has one
+    ape = APEv2()
+    ape["Genre"] = "Pop"
+    ape.save(path)
+    assert read_tags(path).genres == ("Pop",)  # the library scan reads it
+    log = tmp_path / "undo.jsonl"
+    row = tag_file(path, lambda p: verdict(confidence=0.8), min_confidence=0.5, only_empty=True, mode="replace",
+                   log=log)
+    assert (row.current, row.action) == ((), "written")  # tag writes, and reads back, the ID3 genre
+    assert (mutagen.File(path)["TCON"].genres, str(APEv2(path)["Genre"])) == (["Clicks"], "Pop")
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert ("TCON" in mutagen.File(path), str(APEv2(path)["Genre"])) == (False, "Pop")
+
 def test_an_id3v23_tag_is_rewritten_as_v24_with_the_same_frames(tmp_path):
     path = write_audio(tmp_path / "old.mp3", sine(2.0, sr=44100), 44100)
     tags = mutagen.id3.ID3()

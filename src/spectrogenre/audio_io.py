@@ -303,8 +303,8 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
 
 def ogg_cut_short(path: Path) -> bool:
     """Whether `path` is an Ogg stream (Vorbis, Opus, FLAC in Ogg) whose last page lacks the end-of-stream flag
-    that encoders set on the last page. No header states an Ogg file's length, and its pages decode up to a
-    cut, so this flag is what shows one."""
+    that encoders set on the last page, or is not whole (its header's segment sizes reach past the file's end).
+    No header states an Ogg file's length, and its pages decode up to a cut, so this is what shows one."""
     try:
         with open(path, "rb") as handle:
             if handle.read(4) != b"OggS":
@@ -317,7 +317,13 @@ def ogg_cut_short(path: Path) -> bool:
     last = tail.rfind(b"OggS")
     while last >= 0 and tail[last + 4:last + 5] != b"\x00":  # the pattern inside a page's data, not a header
         last = tail.rfind(b"OggS", 0, last)
-    return last < 0 or len(tail) < last + 6 or not tail[last + 5] & _OGG_END_OF_STREAM
+    if last < 0:  # no page in the last page's worth of bytes: something else follows the stream
+        return False
+    header = tail[last:last + 27]
+    lacing = tail[last + 27:last + 27 + header[26]] if len(header) == 27 else b""
+    if len(header) < 27 or len(lacing) < header[26]:
+        return True  # cut inside the last page's header
+    return not header[5] & _OGG_END_OF_STREAM or last + 27 + len(lacing) + sum(lacing) > len(tail)
 
 
 def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.ndarray]]:

@@ -163,7 +163,8 @@ def _unhashable(path: Path) -> str | None:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
         return "its name is not UTF-8 text"
-    return unreadable(path)
+    why = unreadable(path)
+    return None if why is None else why.removesuffix(": not read")  # a pipe is not read here either: no need to say
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -104,7 +104,7 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
-        current = read_tags(real).genres
+        current = read_tags(real, second_block=False).genres
         verdict = None if only_empty and current else predict(real)
         decision = decide(current, verdict, min_confidence=min_confidence, only_empty=only_empty, mode=mode)
         action = decision.action
@@ -169,7 +169,8 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
 
 
 def _genre_keys(tags) -> frozenset[str]:
-    """Tag keys that hold a genre (lower case): read_tags reads all of them, so a write replaces all of them."""
+    """Tag keys of the main tag block that hold a genre (lower case): read_tags reads all of them, so a write
+    replaces all of them."""
     if isinstance(tags, ID3):
         return frozenset({"tcon"})
     if isinstance(tags, MP4Tags):
@@ -203,7 +204,7 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...]) -> None:
         raise TaggingError(original, "the tagged copy decodes to different audio; file left as it was")
     if other_tags(original) != other_tags(copy):
         raise TaggingError(original, "writing the genre changed other tags; file left as it was")
-    read_back = read_tags(copy).genres
+    read_back = read_tags(copy, second_block=False).genres
     if read_back != genres:
         raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(genres)}; "
                                      "file left as it was")
@@ -293,7 +294,7 @@ def undo_entry(path: Path, *, old: tuple[str, ...], new: tuple[str, ...]) -> str
     """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone."""
     if not path.is_file():
         raise TaggingError(path, "no such file")
-    current = read_tags(path).genres
+    current = read_tags(path, second_block=False).genres
     if current == old:
         return "skip: already undone"
     if current != new:

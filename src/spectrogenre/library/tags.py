@@ -17,7 +17,8 @@ from pathlib import Path
 import mutagen
 import soundfile as sf
 from mutagen._constants import GENRES as ID3V1_GENRES
-from mutagen.apev2 import APEv2, error as APEError
+from mutagen.apev2 import APEv2
+from mutagen.apev2 import error as APEError
 from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
@@ -60,11 +61,14 @@ def split_genres(values) -> tuple[str, ...]:
     return tuple(names)
 
 
-def read_tags(path: Path) -> TrackTags:
+def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     """The tags of `path`; TrackTags() for a file with no tags or a container mutagen does not know.
+    second_block: what the main block lacks is read from an MP3's APEv2 or a WAV's RIFF INFO (the module doc);
+    `tag` reads the main block alone, the one it writes.
 
     Raises TagError when the file's tag block is damaged.
     """
+    path = Path(path)
     try:
         audio = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError) as err:
@@ -84,7 +88,7 @@ def read_tags(path: Path) -> TrackTags:
         found = _keyed(tags, genre="WM/Genre", album="WM/AlbumTitle", artist="Author", album_artist="WM/AlbumArtist")
     else:  # Vorbis comments (FLAC, Ogg, Opus) and APEv2: case-insensitive keys
         found = _keyed(tags, genre="genre", album="album", artist="artist", album_artist="albumartist")
-    if not all(found.get(key) for key in ("genres", "album", "artist")):
+    if second_block and not all(found.get(key) for key in ("genres", "album", "artist", "album_artist")):
         for key, value in _second_block(path).items():
             found[key] = found.get(key) or value
     return TrackTags(seconds=seconds, **found)

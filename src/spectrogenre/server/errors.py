@@ -37,6 +37,8 @@ def responses(*statuses: int) -> dict:
 # Starlette's 1 MB limit for text fields
 NAMELESS_PART = ("the 'file' part has no file name (filename=\"\"), so it reads as text, not a file: send it with its "
                  "name (curl -F file=@song.mp3)")
+OVERSIZED_TEXT_PART = ("a text part over 1 MB (a part without a file name reads as text): send the recording as part "
+                       "'file' with its file name (curl -F file=@song.mp3)")
 
 
 def install(app: FastAPI) -> None:
@@ -44,7 +46,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, err: HTTPException) -> JSONResponse:
         detail = str(err.detail)
         if err.status_code == 400 and detail.startswith("Part exceeded maximum size"):  # Starlette's text-part limit
-            detail = NAMELESS_PART
+            detail = OVERSIZED_TEXT_PART
         return error_response(err.status_code, detail, getattr(err, "headers", None))
 
     @app.exception_handler(RequestValidationError)
