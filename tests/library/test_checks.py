@@ -114,15 +114,3 @@ def test_genre_names_that_differ_only_in_how_they_are_written_are_warned_of():
         "as 2 genres; to make them one, map them under source.genres: {'Hip-Hop': ['Hip-Hop', 'Hip Hop']}",
         f"genres {nfc!r} and {nfd!r} differ only in case, spaces, punctuation or accents' encoding, and are learned "
         f"as 2 genres; to make them one, map them under source.genres: {{{nfc!r}: [{nfc!r}, {nfd!r}]}}"]
-
-
-def test_files_dvc_cannot_hash_stop_the_pipeline_with_their_names():
-    catalog = catalog_of(*(track(g, a) for g in ("jazz", "rock") for a in "ABC"))
-    catalog.unhashable = [("rock/A/gone.mp3", "broken symbolic link: it points to x.mp3, which does not exist"),
-                          ("rock/A/pipe.wav", "is a named pipe (FIFO), not a file")]
-    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
-    assert report.errors == [
-        "`dvc repro` reads every file of the library folder to know whether it changed, and cannot read 2 here "
-        "(rock/A/gone.mp3: broken symbolic link: it points to x.mp3, which does not exist; rock/A/pipe.wav: is a "
-        "named pipe (FIFO), not a file): remove, mend or rename them, or list the tracks in a manifest "
-        "(layout manifest)"]

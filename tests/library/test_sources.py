@@ -178,26 +178,25 @@ def test_ffmpeg_formats_are_tracks_or_say_they_need_ffmpeg(tmp_path, suffix, mon
                                  f".{suffix} needs ffmpeg, which is not installed (Debian: apt install ffmpeg)")]
 
 
-def test_what_dvc_cannot_hash_is_named_and_a_folder_named_like_audio_is_walked(tmp_path):
+def test_files_it_cannot_read_or_name_are_left_out_with_why_and_a_folder_named_like_audio_is_walked(tmp_path):
     root = tmp_path / "lib"
     write_tagged(root / "pop" / "A" / "ok.mp3")
     (root / "pop" / "A" / "gone.mp3").symlink_to(tmp_path / "nothing.mp3")
-    (root / "pop" / "A" / "cover.jpg").symlink_to(tmp_path / "nothing.jpg")  # not audio, but DVC reads it too
+    (root / "pop" / "A" / "cover.jpg").symlink_to(tmp_path / "nothing.jpg")  # not audio: ignored, dangling or not
     os.mkfifo(root / "pop" / "A" / "pipe.wav")
     shutil.copy(root / "pop" / "A" / "ok.mp3", root / "pop" / "A" / os.fsdecode(b"caf\xe9.mp3"))  # Latin-1 name
     (root / "pop" / "A" / "x.flac").mkdir()
+    write_tagged(root / "pop" / "A" / "x.flac" / "inside.mp3")
     catalog = load_catalog(root, layout="folders")
-    assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
-    assert catalog.unhashable == [
-        ("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text"),
-        ("pop/A/cover.jpg", f"broken symbolic link: it points to {tmp_path / 'nothing.jpg'}, which does not exist"),
+    assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3", "pop/A/x.flac/inside.mp3"]
+    assert catalog.left_out == [
+        ("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text: rename it to use it"),
         ("pop/A/gone.mp3", f"broken symbolic link: it points to {tmp_path / 'nothing.mp3'}, which does not exist"),
-        ("pop/A/pipe.wav", "is a named pipe (FIFO), not a file")]
-    assert catalog.left_out == []
+        ("pop/A/pipe.wav", "is a named pipe (FIFO), not a file: not read")]
+    assert ("pop/A/cover.jpg", "not an audio file") in catalog.ignored
 
 
-
-def test_a_file_this_user_may_not_read_is_named_as_one_dvc_cannot_hash(tmp_path, monkeypatch):
+def test_a_file_this_user_may_not_read_is_left_out_with_why(tmp_path, monkeypatch):
     root = tmp_path / "lib"
     write_tagged(root / "pop" / "A" / "ok.mp3")
     write_tagged(root / "pop" / "A" / "locked.mp3")
@@ -211,7 +210,8 @@ def test_a_file_this_user_may_not_read_is_named_as_one_dvc_cannot_hash(tmp_path,
     monkeypatch.setattr(audio_io, "open", as_another_user, raising=False)
     catalog = load_catalog(root, layout="folders")
     assert [t.name for t in catalog.tracks] == ["pop/A/ok.mp3"]
-    assert catalog.unhashable == [("pop/A/locked.mp3", "cannot be read: permission denied")]
+    assert catalog.left_out == [("pop/A/locked.mp3", "cannot be read: permission denied")]
+
 
 def test_groups_name_their_kind():
     assert Track(path=None, name="g/x.mp3", genre="g", album="A").group == "A"

@@ -58,12 +58,6 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.errors.append("layout tags needs a genre map: list the genres to learn and the tag values that count as "
                              "each under source.genres in params.yaml (a suggestion is below)")
     report.errors += catalog.map_conflicts
-    if catalog.unhashable:
-        shown = "; ".join(f"{where}: {why}" for where, why in catalog.unhashable[:5])
-        more = f"; and {len(catalog.unhashable) - 5} more" if len(catalog.unhashable) > 5 else ""
-        report.errors.append(f"`dvc repro` reads every file of the library folder to know whether it changed, and "
-                             f"cannot read {len(catalog.unhashable)} here ({shown}{more}): remove, mend or rename "
-                             f"them, or list the tracks in a manifest (layout manifest)")
     if len(genres) < 2:
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "

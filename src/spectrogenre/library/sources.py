@@ -73,7 +73,6 @@ class Catalog:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
-    unhashable: list[tuple[str, str]] = field(default_factory=list)  # files `dvc repro` cannot hash: see _unhashable
     map_conflicts: list[str] = field(default_factory=list)
 
     def genres(self) -> dict[str, list[Track]]:
@@ -140,31 +139,19 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
 
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
-    """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`, a file reached again
-    through a link in `left_out`, a file `dvc repro` cannot hash in `unhashable`, each with why."""
+    """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`; a file reached again
+    through a link, or whose name is not UTF-8 text, in `left_out`; each with why."""
     found = walk(root)
     catalog.ignored += [(_shown(path, root), why) for path, why in found.passed_over]
     catalog.left_out += [(_shown(path, root), why) for path, why in found.repeated]
     usable = []
     for path in found.files:
-        if (why := _unhashable(path)) is None:
+        try:
+            str(path).encode("utf-8")
             usable.append(path)
-        else:
-            catalog.unhashable.append((_shown(path, root), why))
+        except UnicodeEncodeError:  # an old archive's Latin-1 name: the pipeline's tables hold text
+            catalog.left_out.append((_shown(path, root), "its name is not UTF-8 text: rename it to use it"))
     return usable
-
-
-def _unhashable(path: Path) -> str | None:
-    """Why `dvc repro` cannot hash `path` when its library is a stage's dependency (DVC reads every file in it
-    to know whether the library changed), or None: a name that is not UTF-8 (an old archive's Latin-1 names),
-    or any file it cannot read (a broken link; a pipe, socket or device, where a read would block; a file
-    this user may not read)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return "its name is not UTF-8 text"
-    why = unreadable(path)
-    return None if why is None else why.removesuffix(": not read")  # a pipe is not read here either: no need to say
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -177,8 +164,8 @@ def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
     if not is_audio_file(path):
         catalog.ignored.append((name, "not an audio file"))
         return False
-    if not path.is_file():
-        catalog.left_out.append((name, "not a regular file (a broken link, a pipe or a device)"))
+    if (problem := unreadable(path)) is not None:  # a broken link, a pipe, a file this user may not read
+        catalog.left_out.append((name, problem))
         return False
     if (problem := missing_decoder(path)) is not None:
         catalog.left_out.append((name, problem))
