@@ -185,6 +185,7 @@ def test_files_it_cannot_read_or_name_are_left_out_with_why_and_a_folder_named_l
     (root / "pop" / "A" / "cover.jpg").symlink_to(tmp_path / "nothing.jpg")  # not audio: ignored, dangling or not
     os.mkfifo(root / "pop" / "A" / "pipe.wav")
     shutil.copy(root / "pop" / "A" / "ok.mp3", root / "pop" / "A" / os.fsdecode(b"caf\xe9.mp3"))  # Latin-1 name
+    (root / "pop" / "A" / os.fsdecode(b"caf\xe9.jpg")).write_bytes(b"x")  # not audio: ignored, whatever its name
     (root / "pop" / "A" / "x.flac").mkdir()
     write_tagged(root / "pop" / "A" / "x.flac" / "inside.mp3")
     catalog = load_catalog(root, layout="folders")
@@ -193,7 +194,7 @@ def test_files_it_cannot_read_or_name_are_left_out_with_why_and_a_folder_named_l
         ("pop/A/caf\\xe9.mp3", "its name is not UTF-8 text: rename it to use it"),
         ("pop/A/gone.mp3", f"broken symbolic link: it points to {tmp_path / 'nothing.mp3'}, which does not exist"),
         ("pop/A/pipe.wav", "is a named pipe (FIFO), not a file: not read")]
-    assert ("pop/A/cover.jpg", "not an audio file") in catalog.ignored
+    assert sorted(catalog.ignored) == [("pop/A/caf\\xe9.jpg", "not an audio file"), ("pop/A/cover.jpg", "not an audio file")]
 
 
 def test_a_file_this_user_may_not_read_is_left_out_with_why(tmp_path, monkeypatch):

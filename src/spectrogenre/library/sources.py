@@ -140,7 +140,7 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
     """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`; a file reached again
-    through a link, or whose name is not UTF-8 text, in `left_out`; each with why."""
+    through a link, or audio whose name is not UTF-8 text, in `left_out`; each with why."""
     found = walk(root)
     catalog.ignored += [(_shown(path, root), why) for path, why in found.passed_over]
     catalog.left_out += [(_shown(path, root), why) for path, why in found.repeated]
@@ -150,7 +150,10 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
             str(path).encode("utf-8")
             usable.append(path)
         except UnicodeEncodeError:  # an old archive's Latin-1 name: the pipeline's tables hold text
-            catalog.left_out.append((_shown(path, root), "its name is not UTF-8 text: rename it to use it"))
+            if is_audio_file(path):
+                catalog.left_out.append((_shown(path, root), "its name is not UTF-8 text: rename it to use it"))
+            else:
+                catalog.ignored.append((_shown(path, root), "not an audio file"))
     return usable
 
 
