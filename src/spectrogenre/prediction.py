@@ -40,13 +40,16 @@ def survey(paths: list[Path]) -> Survey:
             found.files.append(path)  # predict_file says what is wrong with it, if anything
             continue
         tree = walk(path)
-        audio = [p for p in tree.files if can_predict(p)]
+        audio = []
+        for file in tree.files:
+            if can_predict(file):
+                audio.append(file)
+            else:
+                suffix = file.suffix.lower() or "(no suffix)"
+                found.not_audio[suffix] = found.not_audio.get(suffix, 0) + 1
         named_like_audio = [folder for folder in tree.folders[1:] if can_predict(folder)
                             and not any(folder in file.parents for file in audio)]
         found.files += sorted(audio + named_like_audio)
-        for other in (p for p in tree.files if not can_predict(p)):
-            suffix = other.suffix.lower() or "(no suffix)"
-            found.not_audio[suffix] = found.not_audio.get(suffix, 0) + 1
         found.passed_over += tree.passed_over + tree.repeated
     return found
 
