@@ -1,5 +1,7 @@
 import shutil
+import subprocess
 
+import mutagen.id3
 import numpy as np
 import pytest
 import soundfile as sf
@@ -175,6 +177,47 @@ def test_without_ffmpeg_an_mp3_whose_decoder_stops_early_is_refused_as_truncated
     monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
     with pytest.raises(AudioError, match=r"song\.mp3: truncated: header declares \d+ frames, only 262144 decoded"):
         read_mono(path, sample_rate=22050)
+
+def cbr_mp3_without_frame_count(tmp_path, name, seconds=20.0):
+    """A 128 kbps MP3 with no Xing/Info header (older encoders' CBR files): its length is only its size."""
+    wav = tmp_path / f"{name}.wav"
+    sf.write(wav, sine(seconds, sr=44100), 44100)
+    path = tmp_path / f"{name}.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "128k",
+                    "-write_xing", "0", "-id3v2_version", "0", str(path)], check=True)
+    return path
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("ffmpeg_installed", [True, False])
+def test_an_mp3_without_a_frame_count_and_a_large_cover_decodes_whole_and_quietly(tmp_path, monkeypatch, caplog,
+                                                                                   ffmpeg_installed):
+    from spectrogenre import audio_io
+
+    plain = cbr_mp3_without_frame_count(tmp_path, "plain")
+    covered = tmp_path / "covered.mp3"
+    shutil.copyfile(plain, covered)
+    tags = mutagen.id3.ID3()
+    tags.add(mutagen.id3.APIC(encoding=3, mime="image/jpeg", type=3, desc="", data=bytes(200_000)))
+    tags.save(covered)  # 200 KB of picture before 320 KB of audio: libsndfile takes it for 12 s more audio
+    assert sf.info(covered).frames > 1.5 * sf.info(plain).frames
+    if not ffmpeg_installed:
+        monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(covered, sample_rate=22050)
+    np.testing.assert_array_equal(mono, read_mono(plain, sample_rate=22050))
+    assert abs(len(mono) - 20 * 22050) < 22050 * 0.1 and caplog.records == []
+
+
+@needs_ffmpeg
+def test_an_mp3_cut_short_is_still_refused_where_its_frame_count_says_so(tmp_path):
+    path = tmp_path / "song.mp3"
+    sf.write(path, sine(30.0, sr=22050), 22050)  # libsndfile writes the Xing header: 30 s
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioError, match=r"song\.mp3: (truncated|decoding failed)"):
+        read_mono(path, sample_rate=22050)
+
 
 @pytest.mark.parametrize("channels", range(1, 10))
 def test_mix_to_mono_is_the_channel_mean_bit_for_bit(channels):

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mutagen
+import mutagen.mp3
 import numpy as np
 import soundfile as sf
 
@@ -140,6 +142,36 @@ def check_stream_format(path: Path, *, sample_rate: int, channels: int) -> None:
         raise AudioError(path, f"header claims {channels} channels; 1 to {MAX_CHANNELS} are accepted")
 
 
+def _opened(path: Path) -> sf.SoundFile:
+    """`path` opened by libsndfile, its header checked (check_stream_format); AudioError if it is empty or
+    libsndfile cannot parse it."""
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes)")
+    try:
+        with mpeg_quiet(path):
+            handle = sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise _cannot_open(path, err) from None
+    try:
+        check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
+    except AudioError:
+        handle.close()
+        raise
+    return handle
+
+
+def undecodable(path: Path) -> str | None:
+    """Why `path`'s header already shows it cannot be decoded (empty, not the format its name says, an
+    impossible rate), or None. Only the header is read; formats decoded through ffmpeg are not checked."""
+    if path.suffix.lower() not in SNDFILE_EXTENSIONS:
+        return None
+    try:
+        _opened(path).close()
+    except AudioError as err:
+        return err.problem
+    return None
+
+
 def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                      limits: DecodeLimits = NO_LIMITS) -> Iterator[np.ndarray]:
     """Decode `path` to mono float32 at its own rate, yielding 1-D blocks (rate: sf.info).
@@ -149,15 +181,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
     AudioError for an unreadable, corrupt, truncated, empty or non-finite file, or an impossible
     header (check_stream_format), possibly after some blocks were yielded.
     """
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes)")
-    try:
-        with mpeg_quiet(path):
-            handle = sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise _cannot_open(path, err) from None
-    with handle:
-        check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
+    with _opened(path) as handle:
         _check_chunk_sizes(path, handle)
         decoded = 0
         while True:
@@ -183,18 +207,36 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
         if decoded == 0:
             raise AudioError(path, "contains no audio samples (zero length)")
         exact = handle.format in _EXACT_LENGTH_FORMATS
-        expected = handle.frames if exact else int(handle.frames * (1 - _ESTIMATED_LENGTH_TOLERANCE))
-        if decoded < expected:
-            truncated = AudioError(path, f"truncated: header declares {handle.frames} frames, only {decoded} decoded")
+        declared = handle.frames
+        if not exact and decoded < declared * (1 - _ESTIMATED_LENGTH_TOLERANCE):
+            declared = _mp3_frames(path, handle)
+        if decoded < (declared if exact else declared * (1 - _ESTIMATED_LENGTH_TOLERANCE)):
+            truncated = AudioError(path, f"truncated: header declares {declared} frames, only {decoded} decoded")
             if handle.format in _PCM_FORMATS:  # its samples are not there: nothing to decode past
                 raise truncated
             # libmpg123 may stop at damage without a word: the same as a decoder that says so
             yield from _past_the_damage(path, handle, decoded=decoded, where=f"at {decoded / handle.samplerate:.1f} s",
-                                        reason="the decoder stopped early", limits=limits, without_ffmpeg=truncated)
+                                        reason="the decoder stopped early", limits=limits, without_ffmpeg=truncated,
+                                        declared=declared)
+
+
+def _mp3_frames(path: Path, handle: sf.SoundFile) -> int:
+    """The frames an MP3 holds by its own account. Without a frame count in its first frame (Xing/Info/VBRI:
+    CBR files from older encoders), libsndfile estimates it from the file's size, tags included, so a
+    cover picture reads as minutes of missing audio; mutagen's length leaves the tags out. Other formats,
+    and an MP3 mutagen cannot parse: libsndfile's count."""
+    if handle.format != "MP3":
+        return handle.frames
+    try:
+        seconds = mutagen.mp3.MP3(os.fsencode(path)).info.length
+    except (mutagen.MutagenError, OSError, ValueError):
+        return handle.frames
+    return min(handle.frames, int(seconds * handle.samplerate))
 
 
 def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: str, reason: str,
-                     limits: DecodeLimits, without_ffmpeg: AudioError | None = None) -> Iterator[np.ndarray]:
+                     limits: DecodeLimits, without_ffmpeg: AudioError | None = None,
+                     declared: int | None = None) -> Iterator[np.ndarray]:
     """The rest of a file whose decoding failed or stopped after `decoded` frames (the damage is `where`, said
     in seconds): ffmpeg decodes from there, skipping the damaged frames as a player does, and the file is named
     on the log (stderr by default) with what was lost. Without ffmpeg (then `without_ffmpeg`, if given), if it
@@ -212,12 +254,13 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
         raise
     except AudioError:
         raise broke from None
-    lost = max(handle.frames - decoded, 0)
-    if lost > MAX_LOST_FRACTION * handle.frames:
-        raise AudioError(path, f"truncated or damaged: header declares {handle.frames} frames, only {decoded} "
+    declared = handle.frames if declared is None else declared
+    lost = max(declared - decoded, 0)
+    if lost > MAX_LOST_FRACTION * declared:
+        raise AudioError(path, f"truncated or damaged: header declares {declared} frames, only {decoded} "
                                f"decoded (decoding failed {where}: {reason})")
     logger.warning("%s: damaged %s (%s); decoded on past the damage with ffmpeg, %.1f s of %.1f s lost", path,
-                   where, reason, lost / handle.samplerate, handle.frames / handle.samplerate)
+                   where, reason, lost / handle.samplerate, declared / handle.samplerate)
 
 
 def mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
