@@ -285,6 +285,20 @@ def test_same_samples_tells_a_copy_from_other_audio(tmp_path, suffix):
     assert not tagging.same_samples(a, b)
 
 
+def test_an_untagged_mp3_without_a_frame_count_is_written_and_checked_by_its_samples(tmp_path):
+    # its length is estimated from its size, which the new tag changes: the check reads the samples to the end
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    wav = write_audio(tmp_path / "a.wav", sine(10.0, sr=44100), 44100)
+    path = tmp_path / "a.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "192k",
+                    "-write_xing", "0", "-id3v2_version", "0", str(path)], check=True)
+    samples = decoded(path)
+    write_genres(path, old=(), new=("Clicks",), log=tmp_path / "undo.jsonl")
+    assert read_tags(path).genres == ("Clicks",)
+    assert np.array_equal(decoded(path), samples)
+
+
 # --- the command --------------------------------------------------------------------------------------------------
 
 def test_tag_command_dry_run_write_and_undo(tiny_project, tmp_path, monkeypatch):
@@ -324,3 +338,9 @@ def test_tag_writes_only_what_predict_would_not_call_unsure(tiny_project, tmp_pa
     dry = CliRunner().invoke(app, ["tag", str(path), "--model", str(export)])  # no --min-confidence: the export's
     assert dry.exit_code == 0, dry.output
     assert dry.stdout.splitlines()[1].endswith(f"  {action}")
+
+
+def test_an_audio_file_given_as_the_undo_log_is_one_clear_error(tmp_path):
+    song = write_audio(tmp_path / "song.flac", sine(1.0, sr=44100), 44100)
+    with pytest.raises(SpectrogenreError, match=r"song\.flac is not an undo log \(it is not text"):
+        list(undo_log(song))

@@ -222,8 +222,12 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
     """`path` decoded at its own rate, as float32 blocks: soundfile (frames, channels), or ffmpeg for MP4
     (interleaved samples). Two files with the same audio give the same blocks."""
     if path.suffix.lower() not in FFMPEG_DECODED:
+        # read to the end, not to the frame count: an MP3 without one has it estimated from the file's
+        # size, which a tag changes (sf.blocks pads or cuts to the estimate)
         try:
-            yield from sf.blocks(path, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
+            with sf.SoundFile(path) as handle:
+                while len(block := handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
+                    yield block
         except sf.LibsndfileError as err:
             raise TaggingError(path, f"cannot be decoded ({err.error_string})") from None
         return
@@ -266,6 +270,8 @@ def read_log(log: Path) -> list[dict]:
         lines = log.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise SpectrogenreError(f"cannot read the undo log {log}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise SpectrogenreError(f"{log} is not an undo log (it is not text; `tag --write --log` writes one)") from None
     entries = []
     for number, line in enumerate(lines, 1):
         try:
