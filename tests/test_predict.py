@@ -1,7 +1,8 @@
 import csv
-import shutil
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,17 @@ def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monke
     original = Path.is_dir
     monkeypatch.setattr(Path, "is_dir", is_dir)
     assert survey([locked, tmp_path]).files == [locked]  # listed as given: predict_file says why it cannot be read
+
+
+@pytest.mark.parametrize("output", ["json", "csv"])
+def test_a_name_that_is_not_utf8_is_valid_text_in_json_and_csv(output):
+    from spectrogenre.prediction import render
+
+    name = os.fsdecode(b"/music/caf\xe9.mp3")  # an old archive's Latin-1 name
+    row = {"path": name, "genre": "Rock", "confidence": 0.9, "top": [{"genre": "Rock", "probability": 0.9}],
+           "windows": [], "error": None}
+    text = render([row], output=output, timeline=False)
+    text.encode("utf-8")  # strict: a lone surrogate would raise
+    paths = ([r["path"] for r in json.loads(text)] if output == "json"
+             else [r["path"] for r in csv.DictReader(io.StringIO(text))])
+    assert paths == ["/music/caf\\xe9.mp3"]  # as scan's reports and the table write it

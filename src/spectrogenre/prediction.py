@@ -13,7 +13,7 @@ from tqdm import tqdm
 from spectrogenre.audio_io import DecodeLimits, unreadable
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
-from spectrogenre.shown import shown_path
+from spectrogenre.shown import shown_path, text_path
 from spectrogenre.verdicts import NO_MUSIC
 from spectrogenre.walk import walk
 
@@ -95,7 +95,8 @@ def predict_paths(files: list[Path], *, model: Path, hop_seconds: float | None, 
 
 def render(results: list[dict], *, output: str, timeline: bool) -> str:
     if output == "json":
-        rows = results if timeline else [{k: v for k, v in r.items() if k != "windows"} for r in results]
+        rows = [{k: text_path(v) if k == "path" else v for k, v in r.items() if timeline or k != "windows"}
+                for r in results]
         return json.dumps(rows, indent=2) + "\n"
     if output == "csv":
         buffer = io.StringIO()
@@ -104,7 +105,7 @@ def render(results: list[dict], *, output: str, timeline: bool) -> str:
                                                                            "window_confidence"] if timeline else []))
         for r in results:
             top = ";".join(f"{t['genre']}:{t['probability']}" for t in r["top"])
-            base = [r["path"], r["genre"] or "", r["confidence"] if r["confidence"] is not None else "", top,
+            base = [text_path(r["path"]), r["genre"] or "", r["confidence"] if r["confidence"] is not None else "", top,
                     r["error"] or ""]
             if timeline and r["windows"]:
                 for w in r["windows"]:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import os
 
 
+def text_path(path) -> str:
+    """`path` as valid text, for JSON and CSV: bytes of its name that are not UTF-8 as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
 def shown_path(path) -> str:
     """`path` with non-UTF-8 bytes as \\xNN and control characters as Python writes them (\\n, \\x1b)."""
-    text = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+    text = text_path(path)
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
