@@ -16,7 +16,8 @@ def main(library: Annotated[Path, typer.Option(help="The library folder, or the 
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     params = load_params()
     catalog, report = scan(library, params, model_requirement=kind_requirement(params))
-    table, problems = render(report, layout=params.source.layout, library=library)
+    table, problems = render(report, layout=params.source.layout, library=library,
+                             ignored_list=str(out / "ignored.csv") if report.ok else None)  # written if ok
     if not report.ok:
         print(table + problems, file=sys.stderr, end="")
         raise LibraryError(f"{len(report.errors)} problem(s) in the library (listed above); "

@@ -7,8 +7,9 @@ from spectrogenre.cli import app
 runner = CliRunner()
 
 
-def test_scan_lists_genres_groups_and_hours(tiny_library):
-    result = runner.invoke(app, ["scan", str(tiny_library), "--params", "absent.yaml"])
+def test_scan_lists_genres_groups_and_hours(tiny_library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no params.yaml: the defaults
+    result = runner.invoke(app, ["scan", str(tiny_library)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{tiny_library} (layout folders)"
@@ -40,13 +41,21 @@ def test_scan_lists_every_kind_of_problem_at_once_without_decoding(tiny_library,
     assert err.splitlines()[-1] == "4 problem(s) the pipeline would stop on"
 
 
-def test_scan_decode_moves_an_undecodable_track_to_left_out(tiny_library):
-    bad = tiny_library / "Drone" / "Album 2" / "03 Bad.wav"
-    bad.write_bytes(b"RIFF....WAVEfmt garbage")
-    result = runner.invoke(app, ["scan", "--decode", str(tiny_library), "--params", "absent.yaml"])
-    assert result.exit_code == 0, result.output  # the pipeline skips it and goes on
+def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_short(tiny_library, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tiny_library / "Drone" / "Album 2" / "03 Bad.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    cut = tiny_library / "Drone" / "Album 2" / "04 Cut.wav"
+    shutil.copyfile(tiny_library / "Drone" / "Album 2" / "01 Track.wav", cut)
+    cut.write_bytes(cut.read_bytes()[:-20000])  # its header and tags are whole: only decoding finds it
+    result = runner.invoke(app, ["scan", str(tiny_library)])
+    assert result.exit_code == 0, result.output  # the pipeline skips them and goes on
     assert "left out: 1 file(s): cannot be decoded: corrupt or not a .wav audio file" in result.stderr
-    assert "Drone/Album 2/03 Bad.wav" in result.stderr
+    assert "Drone/Album 2/03 Bad.wav" in result.stderr and "04 Cut.wav" not in result.stderr
+    result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
+    assert result.exit_code == 0, result.output
+    assert "left out: 1 file(s): truncated: data chunk declares" in result.stderr
+    assert "Drone/Album 2/04 Cut.wav" in result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
                                                                            ["Noise", "6"]]
 
@@ -64,10 +73,22 @@ def test_scan_takes_a_manifest_path_as_a_manifest(tiny_library, tmp_path):
     assert [line.split()[:3] for line in result.stdout.splitlines()[2:]] == [["Clicks", "3", "3"], ["Noise", "3", "3"]]
 
 
-def test_scan_of_a_missing_folder_is_one_clear_line(tmp_path):
-    result = runner.invoke(app, ["scan", str(tmp_path / "nope"), "--params", "absent.yaml"])
+def test_scan_of_a_missing_folder_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: library path {tmp_path / 'nope'} does not exist or is not a folder"
+
+
+def test_scan_without_a_library_or_with_a_missing_params_file_says_so(tiny_library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a folder without params.yaml: nothing names a library
+    result = runner.invoke(app, ["scan"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: no library given, and no params.yaml here to name one: "
+                                     "spectrogenre scan <library folder or manifest>")
+    result = runner.invoke(app, ["scan", str(tiny_library), "--params", "absent.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: absent.yaml: no such params file"
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path):
@@ -76,3 +97,22 @@ def test_demo_refuses_a_non_empty_folder(tmp_path):
     assert result.exit_code == 1
     assert "is not empty" in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_scan_warns_of_a_genre_folder_without_usable_audio_and_lists_ignored_files_when_verbose(tiny_library,
+                                                                                                   tmp_path,
+                                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tiny_library / "Folk").mkdir()  # a genre the user meant to add, still empty
+    (tiny_library / "Jazz" / "A").mkdir(parents=True)
+    (tiny_library / "Jazz" / "A" / "1.mp3").write_bytes(b"not audio at all")
+    (tiny_library / "Drone" / "Album 0" / "cover.jpg").write_bytes(b"jpeg")
+    result = runner.invoke(app, ["scan", str(tiny_library)])
+    assert result.exit_code == 0, result.output
+    assert "warning: genre folder 'Folk' has no usable audio: it is not learned" in result.stderr
+    assert ("warning: genre folder 'Jazz' has no usable audio (1 audio file(s) left out, listed above): "
+            "it is not learned") in result.stderr
+    assert ("ignored: 1 file(s) or folder(s) that are not music (covers, playlists, system folders): "
+            "`spectrogenre scan --verbose` lists them") in result.stderr
+    verbose = runner.invoke(app, ["scan", str(tiny_library), "--verbose"])
+    assert "ignored: 1 file(s) or folder(s): not an audio file: Drone/Album 0/cover.jpg" in verbose.stderr

@@ -40,9 +40,9 @@ def scan(
         help="Library folder, or a manifest CSV/TSV. Default: `library` in --params.")] = None,
     layout: Annotated[Layout | None, typer.Option(
         help="How the library names genres. Default: source.layout in --params (a .csv/.tsv path: manifest).")] = None,
-    params_file: Annotated[Path, typer.Option("--params", help="params.yaml to read the source, genre map, "
-                                                                "model kind and cross-validation from.")] = Path(
-        "params.yaml"),
+    params_file: Annotated[Path | None, typer.Option("--params", help="params.yaml to read the source, genre map, "
+                                                                       "model kind and cross-validation from. "
+                                                                       "Default: ./params.yaml if there is one.")] = None,
     decode: Annotated[bool, typer.Option(help="Also decode every track (slow) to find files that cannot be.")] = False,
     verbose: Annotated[bool, typer.Option(help="List every file left out, not a few per reason.")] = False,
 ):
@@ -57,7 +57,13 @@ def scan(
     from spectrogenre.library.scan import decode_check, render
     from spectrogenre.library.scan import scan as scan_catalog
 
-    params = load_params(params_file) if params_file.exists() else parse_params({"library": str(library or "")})
+    if params_file is not None and not params_file.is_file():
+        raise SpectrogenreError(f"{params_file}: no such params file")
+    params_file = params_file or Path("params.yaml")
+    if library is None and not params_file.is_file():
+        raise SpectrogenreError("no library given, and no params.yaml here to name one: "
+                                "spectrogenre scan <library folder or manifest>")
+    params = load_params(params_file) if params_file.is_file() else parse_params({"library": str(library)})
     library = Path(library or params.library)
     chosen = layout.value if layout else (
         "manifest" if library.suffix.lower() in (".csv", ".tsv") and library.is_file() else params.source.layout)

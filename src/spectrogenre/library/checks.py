@@ -24,7 +24,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (file or manifest row, why): not used
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, caveat): used all the same
-    ignored: int = 0  # files that are not audio
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (file or folder, why): not music, not read
     suggested_map: str = ""
 
     @property
@@ -34,7 +34,7 @@ class Report:
     def as_dict(self) -> dict:
         return {"ok": self.ok, "genres": self.genres, "errors": self.errors, "warnings": self.warnings,
                 "left_out": [{"path": where, "problem": why} for where, why in self.left_out],
-                "notes": [{"path": where, "note": why} for where, why in self.notes], "ignored": self.ignored,
+                "notes": [{"path": where, "note": why} for where, why in self.notes], "ignored": len(self.ignored),
                 "suggested_map": self.suggested_map}
 
 
@@ -48,7 +48,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     (grouped as `crossval_group` groups them). `model_requirement` is what the model kind
     lacks on this machine, with its fix (None: nothing).
     """
-    report = Report(left_out=list(catalog.left_out), notes=list(catalog.notes), ignored=len(catalog.ignored))
+    report = Report(left_out=list(catalog.left_out), notes=list(catalog.notes), ignored=list(catalog.ignored))
     genres = catalog.genres()
     for genre, tracks in genres.items():
         report.genres[genre] = _genre_summary(tracks, clip_seconds=clip_seconds)
@@ -81,6 +81,9 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
                 f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
+    report.warnings += [f"genre folder '{folder}' has no usable audio"
+                        + (f" ({left_out} audio file(s) left out, listed above)" if left_out else "")
+                        + ": it is not learned" for folder, left_out in catalog.empty_genres]
     report.warnings += _look_alike_genres(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())

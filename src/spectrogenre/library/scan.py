@@ -80,10 +80,13 @@ def write_scan(catalog: Catalog, report: Report, out_dir: Path) -> None:
     write_json(report.as_dict(), out_dir / "report.json")
 
 
-def render(report: Report, *, layout: str, library: Path, verbose: bool = False) -> tuple[str, str]:
+def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
+           ignored_list: str | None = None) -> tuple[str, str]:
     """(the per-genre table for stdout, the problems and suggested map for stderr).
 
-    Files left out are grouped by reason, a few examples each unless `verbose`.
+    Files left out are grouped by reason, a few examples each unless `verbose`. Files ignored are
+    counted, with where they are listed (`ignored_list`, else the command that lists them), or, if
+    `verbose`, listed by reason.
     """
     lines = [f"{str(library)} (layout {layout})",
              f"{'genre':<24} {'tracks':>6} {'groups':>6} {'albums':>6} {'artists':>7} {'hours':>7}  grouped by"]
@@ -92,15 +95,17 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False)
         lines.append(f"{genre:<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
                      f"{s['hours']:>7.2f}  {by}")
     problems = []
-    for heading, entries in (("left out", report.left_out), ("note", report.notes)):
+    sections = [("left out", report.left_out), ("note", report.notes)] + ([("ignored", report.ignored)] if verbose else [])
+    for heading, entries in sections:
         for why, where in _by_reason(entries).items():
             shown = where if verbose else where[:3]
             more = (f", and {len(where) - len(shown)} more (`spectrogenre scan --verbose` lists every file)"
                     if len(where) > len(shown) else "")
-            problems.append(f"{heading}: {len(where)} file(s): {why}: {', '.join(shown)}{more}")
-    if report.ignored:
-        problems.append(f"ignored: {report.ignored} file(s) or folder(s) that are not music (covers, playlists, "
-                        f"system folders): ignored.csv lists them")
+            what = "file(s) or folder(s)" if heading == "ignored" else "file(s)"
+            problems.append(f"{heading}: {len(where)} {what}: {why}: {', '.join(shown)}{more}")
+    if report.ignored and not verbose:
+        problems.append(f"ignored: {len(report.ignored)} file(s) or folder(s) that are not music (covers, playlists, "
+                        f"system folders): {ignored_list or '`spectrogenre scan --verbose`'} lists them")
     problems += [f"warning: {w}" for w in report.warnings] + [f"error: {e}" for e in report.errors]
     if report.suggested_map:
         problems.append("suggested genre map (edit, then paste into params.yaml):\n" + report.suggested_map.rstrip())

@@ -17,11 +17,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spectrogenre.audio_io import is_audio_file, missing_decoder, unreadable
+from spectrogenre.audio_io import (
+    is_audio_file,
+    missing_decoder,
+    undecodable,
+    unreadable,
+)
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags
 from spectrogenre.params import LAYOUTS
-from spectrogenre.walk import walk
+from spectrogenre.walk import is_system_entry, walk
 
 MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
 # The split's unit, from the best information a track has (leak report: which one each genre used).
@@ -74,6 +79,8 @@ class Catalog:
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
+    empty_genres: list[tuple[str, int]] = field(default_factory=list)  # genre folders without a usable track:
+    # (folder, its audio files left out)
 
     def genres(self) -> dict[str, list[Track]]:
         found: dict[str, list[Track]] = {}
@@ -177,10 +184,15 @@ def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
 
 
 def _tags_or_none(path: Path, catalog: Catalog, name: str, *, genre_from_tags: bool = False) -> TrackTags | None:
-    """The file's tags; if unreadable: None and the track left out where its genre comes from them, else a note."""
+    """The file's tags. If they cannot be read: None and the track left out where its genre comes from them,
+    or where the file is not audio at all (its header is not what its name says: the reason decoding will
+    give); else a note, and no tags."""
     try:
         return read_tags(path)
     except TagError as err:
+        if (problem := undecodable(path)) is not None:
+            catalog.left_out.append((name, problem))
+            return None
         if genre_from_tags:
             catalog.left_out.append((name, err.problem))
             return None
@@ -238,7 +250,14 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
         genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
         if genre is not None:
             album = parts[1] if layout == "folders" else None
-            catalog.tracks.append(_track(path, name, genre, _tags_or_none(path, catalog, name), album=album))
+            if (tags := _tags_or_none(path, catalog, name)) is not None:
+                catalog.tracks.append(_track(path, name, genre, tags, album=album))
+    learned = {track.genre for track in catalog.tracks}
+    for folder in sorted(root.iterdir()):
+        named = genre_map.genres_of((folder.name,)) if folder.is_dir() and not is_system_entry(folder.name) else set()
+        if named and not named & learned:  # a folder outside the genre map is reported as such already
+            left_out = sum(where.startswith(f"{folder.name}/") for where, _ in catalog.left_out)
+            catalog.empty_genres.append((folder.name, left_out))
     return catalog
 
 
@@ -290,8 +309,8 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if genre is None:
             continue
         album, artist = row.get("album", "").strip(), row.get("artist", "").strip()
-        tags = _tags_or_none(path, catalog, f"{where}: {cell}")
-        catalog.tracks.append(_track(path, name, genre, tags, album=album or tags.album, artist=artist))
+        if (tags := _tags_or_none(path, catalog, f"{where}: {cell}")) is not None:
+            catalog.tracks.append(_track(path, name, genre, tags, album=album or tags.album, artist=artist))
     return catalog
 
 
