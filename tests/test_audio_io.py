@@ -355,3 +355,35 @@ def test_only_ogg_streams_are_checked_for_their_end_mark(tmp_path):
     (tmp_path / "a.ogg").write_bytes(wav.read_bytes())  # a WAV named .ogg: not an Ogg stream
     assert (ogg_cut_short(wav), ogg_cut_short(tmp_path / "a.ogg"), ogg_cut_short(tmp_path / "none.ogg")) == (
         False, False, False)
+
+
+def test_work_whose_limits_are_cancelled_stops_at_the_next_block(tmp_path):
+    from spectrogenre.audio_io import DecodeLimits, stream_mono
+    from spectrogenre.errors import WorkCancelled
+
+    path = tmp_path / "song.flac"
+    sf.write(path, sine(30.0, sr=22050), 22050)
+    limits = DecodeLimits()
+    blocks = stream_mono(path, sample_rate=22050, limits=limits)
+    next(blocks)
+    limits.cancelled.set()  # the client went away
+    with pytest.raises(WorkCancelled, match=r"song\.flac: stopped: no one waits for the answer any more"):
+        next(blocks)
+
+
+def test_a_chained_ogg_file_decodes_its_first_stream_and_says_so(tmp_path, caplog):
+    first, second = tmp_path / "a.ogg", tmp_path / "b.ogg"
+    sf.write(first, sine(4.0, sr=22050), 22050, format="OGG", subtype="VORBIS")
+    sf.write(second, sine(6.0, freq=330.0, sr=22050), 22050, format="OGG", subtype="VORBIS")
+    chained = tmp_path / "chained.ogg"  # two streams one after the other: libsndfile cannot tell its length
+    chained.write_bytes(first.read_bytes() + second.read_bytes())
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(chained, sample_rate=22050)
+    assert len(mono) == len(read_mono(first, sample_rate=22050))
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message == (f"{chained}: a chained Ogg file (streams one after another: joined files, a radio "
+                       f"recording); the decoder reads the first only: 4.0 s")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        read_mono(second, sample_rate=22050)  # one stream, whole: nothing to say
+    assert caplog.records == []

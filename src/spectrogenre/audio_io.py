@@ -27,7 +27,7 @@ import mutagen.mp3
 import numpy as np
 import soundfile as sf
 
-from spectrogenre.errors import AudioError, AudioTooLong, WorkTimeout
+from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled, WorkTimeout
 from spectrogenre.quiet import native_stderr_silenced
 from spectrogenre.resampler import StreamResampler
 
@@ -37,6 +37,8 @@ SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif",
 FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".mka",
                                ".wv", ".ape"})
 AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
+# libsndfile's frame count for a stream whose length it cannot tell (a chained Ogg file): unknown, not long
+_UNKNOWN_FRAMES = 0x7FFFFFFFFFFFFFFF
 # Formats whose header states the exact frame count, so a short read means truncation.
 _EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
 # Formats that store samples as they are: a short read is bytes missing, never damage a decoder could skip.
@@ -67,16 +69,20 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DecodeLimits:
     """Bounds on one file's work: at most `max_seconds` of audio (AudioTooLong past it) and `time_limit_s`
-    from `started` (WorkTimeout past it), checked block by block. None: no bound."""
+    from `started` (WorkTimeout past it), checked block by block. None: no bound. Setting `cancelled`
+    stops the work at the next check (WorkCancelled)."""
 
     max_seconds: float | None = None
     time_limit_s: float | None = None
     started: float = field(default_factory=time.monotonic)
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     def remaining_s(self) -> float | None:
         return None if self.time_limit_s is None else self.time_limit_s - (time.monotonic() - self.started)
 
     def check_time(self, path) -> None:
+        if self.cancelled.is_set():
+            raise WorkCancelled(path, "stopped: no one waits for the answer any more")
         remaining = self.remaining_s()
         if remaining is not None and remaining <= 0:
             raise WorkTimeout(path, f"took longer than the {self.time_limit_s:g} s allowed: stopped")
@@ -206,6 +212,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                 break
         if decoded == 0:
             raise AudioError(path, "contains no audio samples (zero length)")
+        if handle.frames >= _UNKNOWN_FRAMES:  # no length to hold the decode to (a chained Ogg file: see stream_mono)
+            return
         exact = handle.format in _EXACT_LENGTH_FORMATS
         declared = handle.frames
         if not exact and decoded < declared * (1 - _ESTIMATED_LENGTH_TOLERANCE):
@@ -321,9 +329,15 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
                 raise AudioError(path, "is empty (0 bytes)") from None
             raise _cannot_open(path, err) from None
         check_stream_format(path, sample_rate=info.samplerate, channels=info.channels)
-        if info.frames > 0:  # a header that already says too long is refused before decoding
+        if 0 < info.frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
             limits.check_length(path, info.frames / info.samplerate)
         rate, blocks = info.samplerate, iter_mono_blocks(path, limits=limits)
+    with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
+        yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits)
+
+
+def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: int, sample_rate: int,
+                           limits: DecodeLimits) -> Iterator[np.ndarray]:
     resampler, decoded, said_over = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0, False
     for block in blocks:
         if not said_over and len(block) and (peak := float(np.abs(block).max())) > FAR_OVER_FULL_SCALE:
@@ -342,24 +356,18 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     if ogg_cut_short(path):
         logger.warning("%s: the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
                        "or download that stopped): only its first %.1f s are there", path, decoded / rate)
+    elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
+        logger.warning("%s: a chained Ogg file (streams one after another: joined files, a radio recording); the "
+                       "decoder reads the first only: %.1f s", path, decoded / rate)
 
 
 def ogg_cut_short(path: Path) -> bool:
     """Whether `path` is an Ogg stream (Vorbis, Opus, FLAC in Ogg) whose last page lacks the end-of-stream flag
     that encoders set on the last page, or is not whole (its header's segment sizes reach past the file's end).
     No header states an Ogg file's length, and its pages decode up to a cut, so this is what shows one."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(4) != b"OggS":
-                return False
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(size - _OGG_MAX_PAGE_BYTES, 0))
-            tail = handle.read()
-    except OSError:
+    if (pages := _ogg_first_and_last_page(path)) is None:
         return False
-    last = tail.rfind(b"OggS")
-    while last >= 0 and tail[last + 4:last + 5] != b"\x00":  # the pattern inside a page's data, not a header
-        last = tail.rfind(b"OggS", 0, last)
+    _, tail, last = pages
     if last < 0:  # no page in the last page's worth of bytes: something else follows the stream
         return False
     header = tail[last:last + 27]
@@ -367,6 +375,35 @@ def ogg_cut_short(path: Path) -> bool:
     if len(header) < 27 or len(lacing) < header[26]:
         return True  # cut inside the last page's header
     return not header[5] & _OGG_END_OF_STREAM or last + 27 + len(lacing) + sum(lacing) > len(tail)
+
+
+def ogg_chained(path: Path) -> bool:
+    """Whether `path` is a chained Ogg file (streams one after another: joined files, a radio recording): its
+    last page belongs to another stream (serial number) than its first. Decoders stop after the first."""
+    if (pages := _ogg_first_and_last_page(path)) is None:
+        return False
+    first, tail, last = pages
+    serial = tail[last + 14:last + 18] if last >= 0 else b""
+    return len(first) >= 18 and len(serial) == 4 and serial != first[14:18]
+
+
+def _ogg_first_and_last_page(path: Path) -> tuple[bytes, bytes, int] | None:
+    """(the file's first 27 bytes, its last page's worth of bytes, where the last page header starts in them or
+    -1) for a file that starts as an Ogg stream; None for any other."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(27)
+            if first[:4] != b"OggS":
+                return None
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - _OGG_MAX_PAGE_BYTES, 0))
+            tail = handle.read()
+    except OSError:
+        return None
+    last = tail.rfind(b"OggS")
+    while last >= 0 and tail[last + 4:last + 5] != b"\x00":  # the pattern inside a page's data, not a header
+        last = tail.rfind(b"OggS", 0, last)
+    return first, tail, last
 
 
 def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.ndarray]]:

@@ -31,3 +31,7 @@ class AudioTooLong(AudioError):
 
 class WorkTimeout(AudioError):
     """Decoding or classifying a file took longer than its time limit; the work was stopped."""
+
+
+class WorkCancelled(WorkTimeout):
+    """The work on a file was stopped because no one waits for its answer any more (the client went away)."""

@@ -7,6 +7,7 @@ same as in training.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -233,12 +234,13 @@ def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float |
 def classify_file(path: Path, exported: ExportedModel, *, hop_seconds: float | None = None,
                   unsure_below: float | None = None, limits: DecodeLimits = NO_LIMITS) -> Verdict:
     """Verdict for one file, decoded as a stream within `limits` (AudioError for any problem with it)."""
-    blocks = stream_mono(path, sample_rate=exported.frontend.sample_rate, limits=limits)
-    try:
-        return classify_blocks(blocks, exported, hop_seconds=hop_seconds, unsure_below=unsure_below,
-                               between_batches=lambda: limits.check_time(path))
-    except ValueError as err:
-        raise AudioError(path, str(err)) from None
+    # closed however classification ends: a decoder stopped part way (an ffmpeg process) ends with it
+    with contextlib.closing(stream_mono(path, sample_rate=exported.frontend.sample_rate, limits=limits)) as blocks:
+        try:
+            return classify_blocks(blocks, exported, hop_seconds=hop_seconds, unsure_below=unsure_below,
+                                   between_batches=lambda: limits.check_time(path))
+        except ValueError as err:
+            raise AudioError(path, str(err)) from None
 
 
 def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, hop_seconds: float | None = None,
