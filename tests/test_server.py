@@ -127,7 +127,7 @@ def test_steady_noise_gets_no_music_heard_from_the_api(tiny_project, tmp_path):
 
 
 def test_an_upload_without_a_file_name_is_told_what_to_send(tiny_project):
-    expected = {"error": "bad_request", "detail": "the 'file' part has no file name (filename=\"\"), so it reads as "
+    expected = {"error": "bad_request", "detail": "the 'file' part has no file name, so it reads as "
                                                   "text, not a file: send it with its name (curl -F file=@song.mp3)"}
     with TestClient(create_app(ServerSettings(export_dir=tiny_project / "data/export", max_upload_mb=5))) as client:
         response = client.post("/api/classify", files={"file": ("", wav_bytes(clicks(5.0)), "audio/wav")})
@@ -144,3 +144,29 @@ def test_two_files_in_one_request_are_refused_not_half_answered(client):
     response = client.post("/api/classify", files=[("file", upload), ("file", upload)])
     assert (response.status_code, response.json()) == (400, {
         "error": "bad_request", "detail": "2 'file' parts in one request: send one recording per request"})
+
+
+def test_head_is_answered_where_get_is(tiny_project):
+    with TestClient(create_app(ServerSettings(export_dir=tiny_project / "data/export"))) as client:
+        for path in ("/api/health", "/api/model", "/model/spec.json", "/docs", "/"):
+            assert (path, client.head(path).status_code) == (path, 200)
+        assert client.head("/api/classify").status_code == 405
+
+
+def test_the_work_of_a_client_that_went_away_is_marked_to_stop():
+    import asyncio
+    import threading
+
+    from spectrogenre.server.api import _set_when_disconnected
+
+    class Request:  # after the body: an empty request message may come, then the disconnect
+        def __init__(self):
+            self.messages = iter([{"type": "http.request", "body": b"", "more_body": False},
+                                  {"type": "http.disconnect"}])
+
+        async def receive(self):
+            return next(self.messages)
+
+    gone = threading.Event()
+    asyncio.run(_set_when_disconnected(Request(), gone))
+    assert gone.is_set()

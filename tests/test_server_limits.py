@@ -56,10 +56,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(export_dir, **env):
+def serving(export_dir, extra: tuple[str, ...] = (), **env):
     port = free_port()
     args = [sys.executable, "-c", "from spectrogenre.cli import app; app()", "serve", "--model", str(export_dir),
-            "--port", str(port)] + [x for item in LIMITS.items() for x in item]
+            "--port", str(port)] + [x for item in LIMITS.items() for x in item] + list(extra)
     process = subprocess.Popen(args, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     resource.prlimit(process.pid, resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))  # set while it is still importing
     try:
@@ -137,6 +137,41 @@ def test_a_long_opus_is_stopped_while_it_streams_from_ffmpeg(server, tmp_path):
                     "6k", str(path)], check=True)
     status, _, body = post(server[0], "long.opus", path.read_bytes(), "audio/opus")
     assert (status, body["error"]) == (413, "too_large")
+    for _ in range(20):  # its decoder is killed with the answer, not left to the 20 s time limit
+        if not child_commands(server[1].pid) & {"ffmpeg", "ffprobe"}:
+            break
+        time.sleep(0.1)
+    assert not child_commands(server[1].pid) & {"ffmpeg", "ffprobe"}
+
+
+def child_commands(pid: int) -> set[str]:
+    """The command names of a process's live children (zombies are reaped, not counted)."""
+    names = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            for child in children.read().split():
+                try:
+                    with open(f"/proc/{child}/stat") as stat:
+                        fields = stat.read()
+                except FileNotFoundError:
+                    continue
+                if fields.rsplit(")", 1)[1].split()[0] != "Z":
+                    names.add(fields[fields.index("(") + 1:fields.rindex(")")])
+    return names
+
+
+def test_connections_past_the_maximum_get_a_json_503_and_the_maximum_is_served(tiny_project):
+    with serving(tiny_project / "data/export", extra=("--max-connections", "2")) as (port, _):
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)  # one connection open, doing nothing
+        second = raw_request(port, b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert read_response(second).startswith(b"HTTP/1.1 200 ")
+        third = socket.create_connection(("127.0.0.1", port), timeout=10)
+        fourth = raw_request(port, b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")  # 3 open: one too many
+        head, body = read_response(fourth).split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 503 ") and b"retry-after: 1" in head.lower()
+        assert json.loads(body)["error"] == "busy" and "--max-connections" in json.loads(body)["detail"]
+        for sock in (idle, second, third, fourth):
+            sock.close()
 
 
 def raw_request(port: int, head: bytes) -> socket.socket:

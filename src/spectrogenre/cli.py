@@ -175,7 +175,8 @@ def serve(
                                                 show_default=False)] = None,
     queue: Annotated[int, typer.Option(help="Uploads that may wait for a worker; beyond, 503 with Retry-After.",
                                        min=0)] = 8,
-    max_connections: Annotated[int, typer.Option(help="Open connections at once (503 beyond).", min=1)] = 64,
+    max_connections: Annotated[int, typer.Option(help="Open connections at once (503 with Retry-After beyond).",
+                                                 min=1)] = 256,
 ):
     """Serve the classification API and the phone app (open / in a browser)."""
     import uvicorn
@@ -208,7 +209,7 @@ def serve(
         if scheme == "http":
             typer.echo("(a phone's browser allows the microphone only over HTTPS: add --https)")
     config = uvicorn.Config(create_app(settings), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
-                            http=with_head_timeout(settings.head_timeout_s), limit_concurrency=max_connections,
+                            http=with_head_timeout(settings.head_timeout_s, max_connections=max_connections),
                             timeout_keep_alive=5, log_level="info")
     uvicorn.Server(config).run()
 

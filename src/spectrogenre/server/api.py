@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
-from spectrogenre.errors import AudioError, AudioTooLong
+from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
 from spectrogenre.server.errors import responses
 
@@ -51,6 +53,13 @@ def upload_suffix(upload: UploadFile) -> str:
                              f"{', '.join(sorted(e.lstrip('.') for e in AUDIO_EXTENSIONS))}")
 
 
+async def _set_when_disconnected(request: Request, gone: threading.Event) -> None:
+    """Sets `gone` when the client disconnects: the body is read, so the next message can only be that."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+
+
 def shown_name(upload: UploadFile) -> str:
     """The client's own file name for messages (never a server path)."""
     return Path(upload.filename or "").name or "upload"
@@ -74,17 +83,25 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
             await run_in_threadpool(shutil.copyfileobj, file.file, out)
         if path.stat().st_size == 0:
             raise HTTPException(400, f"{name}: empty upload, no bytes received")
+        gone = threading.Event()  # the client closed its connection: its work is dropped, queued or running
+        watcher = asyncio.create_task(_set_when_disconnected(request, gone))
         try:
             # Queued uploads wait here holding only their file: `workers` are decoded and classified at
             # once, so memory is bounded by the workers, not the queue; the time limit starts now.
             async with request.app.state.working:
-                limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s)
+                limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s,
+                                      cancelled=gone)
+                limits.check_time(path)  # one that left while queued is not started
                 verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
+        except WorkCancelled:
+            raise HTTPException(499, f"{name}: the client closed the connection; the work was stopped") from None
         except AudioTooLong:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
                                      f"classifies per upload") from None
         except AudioError as err:
             raise HTTPException(422, f"{name}: {err.problem.replace(str(path), name).replace(folder, '')}") from None
+        finally:
+            watcher.cancel()
     return {  # status: "genre", "unsure" or "no music heard"; verdict: what to tell a person; genre: the best guess
         "status": verdict.status, "verdict": verdict.shown, "genre": verdict.genre,
         "confidence": round(verdict.confidence, 4), "unsure_below": exported.unsure_below,

@@ -21,6 +21,19 @@ from spectrogenre.server.settings import ServerSettings
 STATIC = Path(__file__).parent / "static"
 
 
+class HeadAsGet:
+    """A HEAD request is routed as GET (monitors probe /api/health with HEAD); the server sends a HEAD
+    answer's headers only, as HTTP asks, since it reads the method from its own copy of the request."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
 
@@ -46,6 +59,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     app.add_middleware(RequestLimits, settings=settings, methods=methods,
                        admission=Admission(settings.workers + settings.queue, settings.workers))
+    app.add_middleware(HeadAsGet)
 
     @app.middleware("http")
     async def cross_origin_isolated(request, call_next):

@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 
 # Every error status the API answers, by machine-readable code (the OpenAPI schema lists them all).
 CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
-         413: "too_large", 415: "unsupported_media_type", 422: "unusable_audio", 503: "busy"}
+         413: "too_large", 415: "unsupported_media_type", 422: "unusable_audio", 499: "client_closed_request",
+         503: "busy"}
 
 
 class ErrorBody(BaseModel):
@@ -33,9 +34,9 @@ def responses(*statuses: int) -> dict:
     return {status: {"model": ErrorBody, "description": CODES[status].replace("_", " ")} for status in statuses}
 
 
-# A multipart part without a file name (filename="") is read as a text field, not a file; a large one stops at
-# Starlette's 1 MB limit for text fields
-NAMELESS_PART = ("the 'file' part has no file name (filename=\"\"), so it reads as text, not a file: send it with its "
+# A multipart part without a filename parameter is read as a text field, not a file; a large one stops at
+# Starlette's 1 MB limit for text fields. (A part with filename="" is a file: its type is told by its Content-Type.)
+NAMELESS_PART = ("the 'file' part has no file name, so it reads as text, not a file: send it with its "
                  "name (curl -F file=@song.mp3)")
 OVERSIZED_TEXT_PART = ("a text part over 1 MB (a part without a file name reads as text): send the recording as part "
                        "'file' with its file name (curl -F file=@song.mp3)")

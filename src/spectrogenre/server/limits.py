@@ -69,12 +69,14 @@ class RequestLimits:
         if not self.admission.try_enter():
             return await _answer(send, 503, "busy: every worker and queue place is taken, try again shortly",
                                  {"retry-after": str(self.admission.retry_after_s())}, linger=receive)
-        started, received, answered = time.monotonic(), 0, False
+        started, received, answered, body_done = time.monotonic(), 0, False, False
         deadline = started + self.settings.body_timeout_s
         rate = self.settings.min_upload_kb_s * 1000
 
         async def limited_receive():
-            nonlocal received, answered
+            nonlocal received, answered, body_done
+            if body_done:  # the deadlines are the body's; after it, only a disconnect can come (the app waits on it)
+                return await receive()
             too_slow_at = started + self.settings.upload_grace_s + received / rate  # the bytes so far run out then
             try:
                 message = await asyncio.wait_for(receive(),
@@ -91,6 +93,7 @@ class RequestLimits:
                     answered = True
                     await _answer(send, 413, too_large, linger=receive)
                     raise _Refused
+                body_done = not message.get("more_body", False)
             return message
 
         async def guarded_send(message):
@@ -103,6 +106,13 @@ class RequestLimits:
             pass
         finally:
             self.admission.leave(time.monotonic() - started)
+
+
+async def too_many_connections(scope, receive, send) -> None:
+    """The app a connection beyond --max-connections gets (protocol.py): a 503 like the queue's, then closed."""
+    if scope["type"] == "http":
+        await _answer(send, 503, "busy: the server has as many connections open as it allows (--max-connections), "
+                                 "try again shortly", {"retry-after": "1"}, linger=receive)
 
 
 async def _answer(send, status: int, detail: str, headers: dict[str, str] | None = None, *, linger=None) -> None:

@@ -1,20 +1,26 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline on a request's head: uvicorn has none, so a client that sends
-headers a byte at a time (or never finishes them) would hold its connection forever."""
+"""uvicorn's HTTP/1.1 protocol with a deadline on a request's head (uvicorn has none, so a client that sends
+headers a byte at a time, or never finishes them, would hold its connection forever) and a cap on open
+connections answered as every other refusal is (uvicorn's own cap answers in plain text, one short)."""
 
 from __future__ import annotations
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from spectrogenre.server.limits import too_many_connections
 
-def with_head_timeout(seconds: float) -> type[H11Protocol]:
+
+def with_head_timeout(seconds: float, *, max_connections: int) -> type[H11Protocol]:
     class HeadDeadlineProtocol(H11Protocol):
         """Closes a connection whose request line and headers have not all arrived `seconds` after it opened
-        (or after the previous response on a kept-alive connection)."""
+        (or after the previous response on a kept-alive connection). A connection beyond `max_connections`
+        open at once gets a JSON 503 with Retry-After to its request, and is closed."""
 
         head_timer = None
 
         def connection_made(self, transport):
-            super().connection_made(transport)
+            super().connection_made(transport)  # counted in self.connections from here
+            if len(self.connections) > max_connections:
+                self.app = too_many_connections
             self._arm()
 
         def handle_events(self):

@@ -33,7 +33,7 @@ class ServerSettings(BaseSettings):
     upload_grace_s: float = 5.0
     min_upload_kb_s: float = 16.0
     head_timeout_s: float = 10.0
-    max_connections: int = 64
+    max_connections: int = 256
 
     @property
     def max_upload_bytes(self) -> int:
