@@ -220,6 +220,16 @@ def test_a_chunked_body_past_the_limit_gets_a_complete_413_at_once(server):
     assert answered_after is not None and answered_after <= 16 << 20, answered_after
 
 
+@pytest.mark.parametrize("head", [b"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                                  b"NOT HTTP AT ALL\r\n\r\n"])
+def test_a_request_that_is_not_http_gets_the_json_400(server, head):
+    answer = read_response(raw_request(server[0], head))
+    status, body = answer.split(b"\r\n\r\n", 1)
+    assert status.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in status.lower()
+    assert json.loads(body)["error"] == "bad_request"
+    assert json.loads(body)["detail"].startswith("malformed HTTP request: ")
+
+
 def test_a_request_head_that_never_ends_is_closed(server):
     sock = raw_request(server[0], b"POST /api/classify HTTP/1.1\r\nHost: x\r\n")
     started = time.monotonic()

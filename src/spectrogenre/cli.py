@@ -194,7 +194,7 @@ def serve(
 
         cert, key, made = certificate_for()
         typer.echo(f"{'made a new' if made else 'using the'} self-signed certificate {cert} (a phone asks to "
-                   f"accept it{' again' if made else ' once'})")
+                   f"accept each certificate once)")
     settings = ServerSettings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
                               time_limit_s=time_limit, queue=queue, max_connections=max_connections,
                               **({"workers": workers} if workers else {}))

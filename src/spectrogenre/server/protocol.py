@@ -1,11 +1,14 @@
 """uvicorn's HTTP/1.1 protocol with a deadline on a request's head (uvicorn has none, so a client that sends
 headers a byte at a time, or never finishes them, would hold its connection forever) and a cap on open
-connections answered as every other refusal is (uvicorn's own cap answers in plain text, one short)."""
+connections and unparsable requests answered as every other refusal is (uvicorn answers them in plain text,
+and its cap is one short)."""
 
 from __future__ import annotations
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from spectrogenre.server.errors import error_body
 from spectrogenre.server.limits import too_many_connections
 
 
@@ -33,6 +36,16 @@ def with_head_timeout(seconds: float, *, max_connections: int) -> type[H11Protoc
             super().on_response_complete()
             if not self.transport.is_closing():
                 self._arm()
+
+        def send_400_response(self, msg: str) -> None:
+            """A request uvicorn cannot parse (a bad Content-Length, not HTTP) gets the API's JSON error shape."""
+            body = error_body(400, f"malformed HTTP request: {msg.rstrip('.').lower()}")
+            head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close")]
+            for event in (h11.Response(status_code=400, headers=head, reason=b"Bad Request"), h11.Data(data=body),
+                          h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
 
         def connection_lost(self, exc):
             self._disarm()

@@ -13,11 +13,11 @@ class ServerSettings(BaseSettings):
     workers: classifications at once (each with its own interpreter); queue: requests that may
     wait for one, beyond which the answer is 503 with Retry-After. max_duration_s: decoded audio
     allowed per upload (413 past it); time_limit_s: decoding and classifying one upload (the work
-    is stopped, 503). body_timeout_s: the whole upload must arrive within it (408); after
+    is stopped, 422). body_timeout_s: the whole upload must arrive within it (408); after
     upload_grace_s, at least min_upload_kb_s KB a second on average, or it is 408 at once (a client
     trickling bytes holds a worker's place for seconds, not body_timeout_s); head_timeout_s:
     the request line and headers likewise (the connection is closed); max_connections: open
-    connections (503 beyond).
+    connections (503 with Retry-After beyond).
     """
 
     model_config = SettingsConfigDict(env_prefix="SPECTROGENRE_", protected_namespaces=())
