@@ -270,3 +270,14 @@ def test_a_name_that_is_not_utf8_is_valid_text_in_json_and_csv(output):
     paths = ([r["path"] for r in json.loads(text)] if output == "json"
              else [r["path"] for r in csv.DictReader(io.StringIO(text))])
     assert paths == ["/music/caf\\xe9.mp3"]  # as scan's reports and the table write it
+
+
+def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_path):
+    from spectrogenre.prediction import survey
+
+    (tmp_path / "album").mkdir()
+    song = tmp_path / "album" / "song.mp3"
+    song.write_bytes(b"x")
+    (tmp_path / "other.mp3").symlink_to(song)
+    given = [tmp_path / "album", song, tmp_path / "album" / ".." / "album" / "song.mp3", tmp_path / "other.mp3"]
+    assert survey(given).files == [song]  # the first name it was given by

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.cells import cell_len
 from tqdm import tqdm
 
 from spectrogenre.audio_io import DecodeLimits, unreadable
@@ -21,8 +23,9 @@ from spectrogenre.walk import walk
 @dataclass
 class Survey:
     """What `predict` and `tag` were given, from one walk of each folder. files: paths as given, folders searched
-    recursively (walk.py) for entries named as audio, in a stable order; not_audio: the folders' other files,
-    counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each with why."""
+    recursively (walk.py) for entries named as audio, in a stable order, each file once; not_audio: the folders'
+    other files, counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each
+    with why."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)
@@ -51,7 +54,19 @@ def survey(paths: list[Path]) -> Survey:
                             and not any(folder in file.parents for file in audio)]
         found.files += sorted(audio + named_like_audio)
         found.passed_over += tree.passed_over + tree.repeated
+    found.files = _each_once(found.files)
     return found
+
+
+def _each_once(files: list[Path]) -> list[Path]:
+    """`files` without the later names of a file already listed (given twice, inside a folder also given, or
+    through a link): each is classified once, under the first name it was given by."""
+    seen, once = set(), []
+    for file in files:
+        if (real := os.path.realpath(file)) not in seen:
+            seen.add(real)
+            once.append(file)
+    return once
 
 
 def _is_folder(path: Path) -> bool:
@@ -115,16 +130,17 @@ def render(results: list[dict], *, output: str, timeline: bool) -> str:
         return buffer.getvalue()
     lines = []
     names = [shown_path(r["path"]) for r in results]
-    width = max(len(name) for name in names)
+    width = max(cell_len(name) for name in names)  # columns on screen: a CJK character takes two
+    names = [name + " " * (width - cell_len(name)) for name in names]
     for name, r in zip(names, results):
         if r["error"]:
-            lines.append(f"{name:<{width}}  ERROR  {r['error']}")
+            lines.append(f"{name}  ERROR  {r['error']}")
             continue
         if r["genre"] == NO_MUSIC:
-            lines.append(f"{name:<{width}}  {NO_MUSIC}")
+            lines.append(f"{name}  {NO_MUSIC}")
         else:
             top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
-            lines.append(f"{name:<{width}}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
+            lines.append(f"{name}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
         if timeline:
             lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} "
                       f"{'' if w['confidence'] is None else format(w['confidence'], '.0%')}".rstrip()
