@@ -387,3 +387,13 @@ def test_a_chained_ogg_file_decodes_its_first_stream_and_says_so(tmp_path, caplo
     with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
         read_mono(second, sample_rate=22050)  # one stream, whole: nothing to say
     assert caplog.records == []
+
+
+@needs_ffmpeg
+def test_a_vbr_mp3_without_a_frame_count_is_decoded_to_its_end(tmp_path):
+    wav = tmp_path / "song.wav"
+    sf.write(wav, sine(30.0, sr=44100), 44100)
+    path = tmp_path / "song.mp3"  # libsndfile estimates 7 s from its size and first bitrate, and stops there
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-q:a", "2",
+                    "-write_xing", "0", str(path)], check=True)
+    assert abs(len(read_mono(path, sample_rate=22050)) / 22050 - 30.0) < 0.1

@@ -228,6 +228,19 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                                         declared=declared)
 
 
+def _mp3_without_frame_count(path: Path) -> bool:
+    """Whether `path` is an MP3 whose first frame holds no frame count (no Xing/Info/VBRI header: the CBR files
+    of older encoders, or a VBR file stripped of it). libsndfile then reads only as many frames as it estimates
+    from the file's size and first bitrate, which can stop minutes early, so ffmpeg, which reads to the end,
+    decodes it where it is installed."""
+    if path.suffix.lower() != ".mp3":
+        return False
+    try:
+        return mutagen.mp3.MP3(os.fsencode(path)).info.bitrate_mode == mutagen.mp3.BitrateMode.UNKNOWN
+    except (mutagen.MutagenError, OSError, ValueError):
+        return False  # not an MP3 mutagen can parse: libsndfile says what is wrong with it
+
+
 def _mp3_frames(path: Path, handle: sf.SoundFile) -> int:
     """The frames an MP3 holds by its own account. Without a frame count in its first frame (Xing/Info/VBRI:
     CBR files from older encoders), libsndfile estimates it from the file's size, tags included, so a
@@ -318,7 +331,7 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     Raises AudioError (AudioTooLong, WorkTimeout past `limits`), possibly after some blocks.
     """
     path = Path(path)
-    if path.suffix.lower() in FFMPEG_EXTENSIONS:
+    if path.suffix.lower() in FFMPEG_EXTENSIONS or (_mp3_without_frame_count(path) and shutil.which("ffmpeg")):
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         try:

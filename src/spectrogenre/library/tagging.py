@@ -219,19 +219,17 @@ def same_samples(a: Path, b: Path) -> bool:
 
 
 def sample_blocks(path: Path) -> Iterator[np.ndarray]:
-    """`path` decoded at its own rate, as float32 blocks: soundfile (frames, channels), or ffmpeg for MP4
-    (interleaved samples). Two files with the same audio give the same blocks."""
-    if path.suffix.lower() not in FFMPEG_DECODED:
-        # read to the end, not to the frame count: an MP3 without one has it estimated from the file's
-        # size, which a tag changes (sf.blocks pads or cuts to the estimate)
+    """`path` decoded at its own rate, as float32 blocks: soundfile (frames, channels), or ffmpeg (interleaved
+    samples) for MP4, and for MP3 where it is installed: libsndfile reads an MP3 without a frame count in its
+    header only as far as it estimates from the file's size, which a tag changes; ffmpeg reads to the end.
+    Two files with the same audio give the same blocks."""
+    ffmpeg = shutil.which("ffmpeg")
+    if path.suffix.lower() not in FFMPEG_DECODED and not (path.suffix.lower() == ".mp3" and ffmpeg):
         try:
-            with sf.SoundFile(path) as handle:
-                while len(block := handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
-                    yield block
+            yield from sf.blocks(path, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
         except sf.LibsndfileError as err:
             raise TaggingError(path, f"cannot be decoded ({err.error_string})") from None
         return
-    ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise TaggingError(path, f"checking {path.suffix} audio needs ffmpeg, which is not installed")
     with subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-"],
