@@ -116,3 +116,26 @@ def test_scan_warns_of_a_genre_folder_without_usable_audio_and_lists_ignored_fil
             "`spectrogenre scan --verbose` lists them") in result.stderr
     verbose = runner.invoke(app, ["scan", str(tiny_library), "--verbose"])
     assert "ignored: 1 file(s) or folder(s): not an audio file: Drone/Album 0/cover.jpg" in verbose.stderr
+
+
+def test_scan_leaves_out_junk_in_any_container_and_warns_of_a_genre_emptied_by_decoding(tiny_library, tmp_path,
+                                                                                       monkeypatch):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    for suffix in (".ogg", ".oga", ".w64"):  # containers the tag reader does not claim: the header says
+        (tiny_library / "Drone" / "Album 0" / f"junk{suffix}").write_bytes(os.urandom(2000))
+    latin = tiny_library / os.fsdecode(b"caf\xe9")
+    (latin / "A").mkdir(parents=True)
+    (latin / "A" / "1.mp3").write_bytes(b"not audio")
+    result = runner.invoke(app, ["scan", str(tiny_library)])
+    assert "left out: 3 file(s): cannot be decoded: corrupt or not a" not in result.stderr  # each says its suffix
+    for suffix in (".ogg", ".oga", ".w64"):
+        assert f"Drone/Album 0/junk{suffix}" in result.stderr
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]][1] == ["Drone", "6"]
+    assert ("warning: genre folder 'caf\\xe9' has no usable audio (1 audio file(s) left out, listed above): "
+            "it is not learned") in result.stderr
+    for track in (tiny_library / "Noise").rglob("*.*"):  # whole headers, cut data: only decoding finds them
+        track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])
+    decoded = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
+    assert "warning: genre folder 'Noise' has no usable audio (6 audio file(s) left out" in decoded.stderr

@@ -83,7 +83,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                 f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
     report.warnings += [f"genre folder '{folder}' has no usable audio"
                         + (f" ({left_out} audio file(s) left out, listed above)" if left_out else "")
-                        + ": it is not learned" for folder, left_out in catalog.empty_genres]
+                        + ": it is not learned" for folder, left_out in catalog.empty_genre_folders()]
     report.warnings += _look_alike_genres(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())

@@ -79,8 +79,13 @@ class Catalog:
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
-    empty_genres: list[tuple[str, int]] = field(default_factory=list)  # genre folders without a usable track:
-    # (folder, its audio files left out)
+    genre_folders: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (folder, the genres it names)
+
+    def empty_genre_folders(self) -> list[tuple[str, int]]:
+        """(folder, its audio files left out) for each genre folder none of whose tracks is used."""
+        used = {track.genre for track in self.tracks}
+        return [(folder, sum(where.startswith(f"{folder}/") for where, _ in self.left_out))
+                for folder, named in self.genre_folders if not named & used]
 
     def genres(self) -> dict[str, list[Track]]:
         found: dict[str, list[Track]] = {}
@@ -184,20 +189,25 @@ def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
 
 
 def _tags_or_none(path: Path, catalog: Catalog, name: str, *, genre_from_tags: bool = False) -> TrackTags | None:
-    """The file's tags. If they cannot be read: None and the track left out where its genre comes from them,
-    or where the file is not audio at all (its header is not what its name says: the reason decoding will
-    give); else a note, and no tags."""
+    """The file's tags. Where the tag reader does not know the file as audio, its header is checked, and a file
+    that is not audio at all (empty, or not the format its name says) is left out with the reason decoding
+    would give: None. Tags that cannot be read: None and the track left out where its genre comes from them,
+    else a note, and no tags."""
     try:
-        return read_tags(path)
+        tags, problem = read_tags(path), None
     except TagError as err:
-        if (problem := undecodable(path)) is not None:
-            catalog.left_out.append((name, problem))
+        tags, problem = None, err.problem
+    if tags is None or tags.seconds is None:
+        if (undecoded := undecodable(path)) is not None:
+            catalog.left_out.append((name, undecoded))
             return None
-        if genre_from_tags:
-            catalog.left_out.append((name, err.problem))
-            return None
-        catalog.notes.append((name, f"{err.problem}: used without album and artist"))
-        return TrackTags()
+    if tags is not None:
+        return tags
+    if genre_from_tags:
+        catalog.left_out.append((name, problem))
+        return None
+    catalog.notes.append((name, f"{problem}: used without album and artist"))
+    return TrackTags()
 
 
 def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog, name: str, *,
@@ -252,12 +262,10 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
             album = parts[1] if layout == "folders" else None
             if (tags := _tags_or_none(path, catalog, name)) is not None:
                 catalog.tracks.append(_track(path, name, genre, tags, album=album))
-    learned = {track.genre for track in catalog.tracks}
     for folder in sorted(root.iterdir()):
         named = genre_map.genres_of((folder.name,)) if folder.is_dir() and not is_system_entry(folder.name) else set()
-        if named and not named & learned:  # a folder outside the genre map is reported as such already
-            left_out = sum(where.startswith(f"{folder.name}/") for where, _ in catalog.left_out)
-            catalog.empty_genres.append((folder.name, left_out))
+        if named:  # a folder outside the genre map is reported as such already
+            catalog.genre_folders.append((_shown(folder, root), frozenset(named)))
     return catalog
 
 
