@@ -33,8 +33,9 @@ def with_head_timeout(seconds: float, *, max_connections: int) -> type[H11Protoc
                 self._disarm()
 
         def on_response_complete(self):
-            super().on_response_complete()
-            if not self.transport.is_closing():
+            cycle = self.cycle
+            super().on_response_complete()  # may parse a pipelined request's head at once: then no deadline
+            if self.cycle is cycle and not self.transport.is_closing():
                 self._arm()
 
         def send_400_response(self, msg: str) -> None:
