@@ -38,7 +38,8 @@ def test_scan_lists_every_kind_of_problem_at_once_without_decoding(tiny_library,
     assert "ignored: 1 file(s) or folder(s) that are not music" in err
     assert "error: genre 'Clicks' has 1 group(s)" in err
     assert "error: genre 'Drone' has 3 independent group(s) by album; 4-fold cross-validation needs 4" in err
-    assert err.splitlines()[-1] == "4 problem(s) the pipeline would stop on"
+    assert "error: genre folder 'Folk' has no usable audio: all 1 of its audio file(s) are left out" in err
+    assert err.splitlines()[-1] == "5 problem(s) the pipeline would stop on"
 
 
 def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_short(tiny_library, tmp_path,
@@ -99,7 +100,7 @@ def test_demo_refuses_a_non_empty_folder(tmp_path):
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
-def test_scan_warns_of_a_genre_folder_without_usable_audio_and_lists_ignored_files_when_verbose(tiny_library,
+def test_scan_stops_on_a_genre_folder_of_unusable_audio_warns_of_an_empty_one_and_lists_ignored_files(tiny_library,
                                                                                                    tmp_path,
                                                                                                    monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -108,17 +109,19 @@ def test_scan_warns_of_a_genre_folder_without_usable_audio_and_lists_ignored_fil
     (tiny_library / "Jazz" / "A" / "1.mp3").write_bytes(b"not audio at all")
     (tiny_library / "Drone" / "Album 0" / "cover.jpg").write_bytes(b"jpeg")
     result = runner.invoke(app, ["scan", str(tiny_library)])
-    assert result.exit_code == 0, result.output
-    assert "warning: genre folder 'Folk' has no usable audio: it is not learned" in result.stderr
-    assert ("warning: genre folder 'Jazz' has no usable audio (1 audio file(s) left out, listed above): "
-            "it is not learned") in result.stderr
+    assert result.exit_code == 1, result.output  # the pipeline would stop
+    assert "warning: genre folder 'Folk' holds no audio: it is not learned" in result.stderr
+    assert ("error: genre folder 'Jazz' has no usable audio: all 1 of its audio file(s) are left out (listed "
+            "above); mend them, or move the folder out of the library") in result.stderr
     assert ("ignored: 1 file(s) or folder(s) that are not music (covers, playlists, system folders): "
             "`spectrogenre scan --verbose` lists them") in result.stderr
+    shutil.rmtree(tiny_library / "Jazz")
     verbose = runner.invoke(app, ["scan", str(tiny_library), "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
     assert "ignored: 1 file(s) or folder(s): not an audio file: Drone/Album 0/cover.jpg" in verbose.stderr
 
 
-def test_scan_leaves_out_junk_in_any_container_and_warns_of_a_genre_emptied_by_decoding(tiny_library, tmp_path,
+def test_scan_leaves_out_junk_in_any_container_and_stops_on_a_genre_emptied_by_decoding(tiny_library, tmp_path,
                                                                                        monkeypatch):
     import os
 
@@ -133,9 +136,8 @@ def test_scan_leaves_out_junk_in_any_container_and_warns_of_a_genre_emptied_by_d
     for suffix in (".ogg", ".oga", ".w64"):
         assert f"Drone/Album 0/junk{suffix}" in result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]][1] == ["Drone", "6"]
-    assert ("warning: genre folder 'caf\\xe9' has no usable audio (1 audio file(s) left out, listed above): "
-            "it is not learned") in result.stderr
+    assert "error: genre folder 'caf\\xe9' has no usable audio: all 1 of its audio file(s)" in result.stderr
     for track in (tiny_library / "Noise").rglob("*.*"):  # whole headers, cut data: only decoding finds them
         track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])
     decoded = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
-    assert "warning: genre folder 'Noise' has no usable audio (6 audio file(s) left out" in decoded.stderr
+    assert "error: genre folder 'Noise' has no usable audio: all 6 of its audio file(s)" in decoded.stderr

@@ -35,8 +35,8 @@ def test_a_corrupt_track_is_skipped_and_reported_not_fatal(tiny_library, tmp_pat
 
 
 def test_a_genre_with_no_usable_audio_stops_the_run_naming_it(tiny_library, tmp_path):
-    for track in (tiny_library / "Clicks").rglob("*.*"):
-        track.write_bytes(b"")
+    for track in (tiny_library / "Clicks").rglob("*.*"):  # whole headers, half the audio: only decoding finds it
+        track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])
     with pytest.raises(LibraryError, match="genre 'Clicks' has no usable audio: all 6 tracks failed"):
         scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
 

@@ -81,9 +81,12 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
                 f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
-    report.warnings += [f"genre folder '{folder}' has no usable audio"
-                        + (f" ({left_out} audio file(s) left out, listed above)" if left_out else "")
-                        + ": it is not learned" for folder, left_out in catalog.empty_genre_folders()]
+    for folder, left_out in catalog.empty_genre_folders():
+        if left_out:  # the user meant a genre here: a model without it is not what they asked for
+            report.errors.append(f"genre folder '{folder}' has no usable audio: all {left_out} of its audio file(s) "
+                                 f"are left out (listed above); mend them, or move the folder out of the library")
+        else:
+            report.warnings.append(f"genre folder '{folder}' holds no audio: it is not learned")
     report.warnings += _look_alike_genres(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())
