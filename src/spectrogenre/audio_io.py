@@ -151,12 +151,12 @@ def check_stream_format(path: Path, *, sample_rate: int, channels: int) -> None:
 def _opened(path: Path) -> sf.SoundFile:
     """`path` opened by libsndfile, its header checked (check_stream_format); AudioError if it is empty or
     libsndfile cannot parse it."""
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes)")
     try:
         with mpeg_quiet(path):
             handle = sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        if path.exists() and path.stat().st_size == 0:
+            raise AudioError(path, "is empty (0 bytes)") from None
         raise _cannot_open(path, err) from None
     try:
         check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
@@ -334,17 +334,11 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     if path.suffix.lower() in FFMPEG_EXTENSIONS or (_mp3_without_frame_count(path) and shutil.which("ffmpeg")):
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
-        try:
-            with mpeg_quiet(path):
-                info = sf.info(os.fsencode(path))
-        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-            if path.exists() and path.stat().st_size == 0:
-                raise AudioError(path, "is empty (0 bytes)") from None
-            raise _cannot_open(path, err) from None
-        check_stream_format(path, sample_rate=info.samplerate, channels=info.channels)
-        if 0 < info.frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
-            limits.check_length(path, info.frames / info.samplerate)
-        rate, blocks = info.samplerate, iter_mono_blocks(path, limits=limits)
+        with _opened(path) as info:
+            rate, frames = info.samplerate, info.frames
+        if 0 < frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
+            limits.check_length(path, frames / rate)
+        blocks = iter_mono_blocks(path, limits=limits)
     with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
         yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits)
 
