@@ -43,7 +43,8 @@ class LevelModel:
         return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
 
 
-def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, sample_rate=8000):
+def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, sample_rate=8000,
+                  min_sound_fraction=0.5):
     """An export around a stand-in model. The steady-noise rule is off unless asked for: steady sines stand in
     for music in these tests, and the rule rightly calls a constant tone noise."""
     from spectrogenre.inference import ExportedModel
@@ -51,7 +52,8 @@ def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0
     return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=sample_rate, clip_seconds=2.0, n_fft=256,
                                                                 hop_length=128),
                          silence=TrimParams(), unsure_below=unsure_below, temperature=temperature, hop_seconds=2.0,
-                         short_tolerance_s=1.0, kind="test", version="test", model=model,
+                         short_tolerance_s=1.0, min_sound_fraction=min_sound_fraction, kind="test", version="test",
+                         model=model,
                          steady_noise=SteadyNoiseRule(below_db=steady_below_db))
 
 
@@ -114,6 +116,26 @@ def test_quiet_windows_are_left_out_of_a_songs_verdict():
     assert model.calls == 2
     assert [(w["start_s"], w["genre"], w["confidence"]) for w in verdict.windows] == [
         (0.0, "A", 0.8), (2.0, "no music heard", None), (4.0, "A", 0.8)]
+
+
+@pytest.mark.parametrize(("music_s", "expected"), [
+    (0.5, "no music heard"),  # 0.5 s of 2: 25 % sound
+    (0.9, "no music heard"),  # 45 %
+    (1.1, "A"),               # 55 %
+    (1.5, "A"),               # 75 %
+])
+def test_a_window_that_is_mostly_silence_is_not_classified(music_s, expected):
+    from spectrogenre.inference import classify
+
+    # a 2 s recording of digital silence with a few notes in it at full level: the silence rule
+    # cuts the silence, too little is left for a window, so the window is the recording as it is;
+    # it is classified only when at least half (min_sound_fraction) of its 20 ms frames are sound
+    audio = np.concatenate([silence(0.4, sr=8000), sine(music_s, sr=8000, amp=0.5), silence(1.6 - music_s, sr=8000)])
+    model = LevelModel(0.99)
+    verdict = classify(audio, exported_with(model), hop_seconds=2.0)
+    assert verdict.shown == expected and model.calls == (expected == "A")
+    # the rule off: the same recording gets a genre whatever its share of sound
+    assert classify(audio, exported_with(LevelModel(0.99), min_sound_fraction=0.0), hop_seconds=2.0).shown == "A"
 
 
 def test_a_doubtful_verdict_is_unsure_and_keeps_its_best_guess():

@@ -136,6 +136,31 @@ def test_silence_is_no_music_heard_in_every_format(tiny_project, tmp_path):
     assert "no music heard" in table.stdout and "%" not in table.stdout
 
 
+def test_a_recording_of_mostly_silence_is_no_music_heard_as_with_an_export_from_before_the_rule(tiny_project, tmp_path):
+    import shutil
+
+    track = tiny_project / "library" / "Drone" / "Album 0" / "01 Track.wav"
+    drone, sr = sf.read(track, dtype="float32")
+    sounding = drone[int(3 * sr): int(3.6 * sr)]  # the track opens with 1.5 s of silence; here it sounds
+    assert 20 * np.log10(np.std(sounding)) > -20
+    # 0.6 s of the drone in 2.2 s of digital silence: the silence rule leaves less than a 2 s window, so
+    # the window is the recording as it is, 27 % sound: below the export's min_sound_fraction (0.5)
+    recording = tmp_path / "mostly silence.wav"
+    sf.write(recording, np.concatenate([np.zeros(sr // 2), sounding, np.zeros(int(1.1 * sr))]), sr)
+    export = tmp_path / "export"
+    shutil.copytree(tiny_project / "data/export", export)
+    spec = json.loads((export / "spec.json").read_text())
+    assert spec["windows"]["min_sound_fraction"] == 0.5
+    shown = {}
+    for name, windows in [("this export", spec["windows"]), ("rule off", spec["windows"] | {"min_sound_fraction": 0}),
+                          ("older export", {k: v for k, v in spec["windows"].items() if k != "min_sound_fraction"})]:
+        (export / "spec.json").write_text(json.dumps(spec | {"windows": windows}))
+        result = runner.invoke(app, ["predict", "--model", str(export), str(recording), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        shown[name] = json.loads(result.stdout)[0]["genre"]
+    assert shown == {"this export": "no music heard", "rule off": "Drone", "older export": "no music heard"}
+
+
 def export_with_steady_rule(project: Path, out: Path, below_db: float = 0.75) -> Path:
     """A copy of the project's export with the steady-noise rule at `below_db` (the tiny project turns it off)."""
     import shutil

@@ -30,9 +30,9 @@ from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit, to_int16_steps
 from spectrogenre.litert import ModelPool
-from spectrogenre.params import TrimParams
+from spectrogenre.params import ExportParams, TrimParams
 from spectrogenre.steady import SteadyNoiseRule, is_steady_noise
-from spectrogenre.trim import frame_levels_db, kept_intervals
+from spectrogenre.trim import frame_levels_db, kept_intervals, sound_fraction
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 PREDICT_BATCH = 8  # windows per model call: memory is a few batches, whatever the song's length
@@ -75,6 +75,7 @@ class ExportedModel:
     temperature: float
     hop_seconds: float
     short_tolerance_s: float
+    min_sound_fraction: float
     kind: str
     version: str
     model: ModelPool = field(compare=False, repr=False)
@@ -109,8 +110,11 @@ class ExportedModel:
                      "unsure_below": float(spec["verdict"]["unsure_below"]),
                      "temperature": float(spec["verdict"]["temperature"]),
                      "hop_seconds": float(spec["windows"]["hop_seconds"]),
-                     "short_tolerance_s": float(spec["windows"]["short_tolerance_s"]), "kind": spec["kind"],
-                     "version": spec["version"],
+                     "short_tolerance_s": float(spec["windows"]["short_tolerance_s"]),
+                     # an export from before the rule: its default (mostly silence never gets a genre)
+                     "min_sound_fraction": float(spec["windows"].get("min_sound_fraction",
+                                                                     ExportParams.min_sound_fraction)),
+                     "kind": spec["kind"], "version": spec["version"],
                      # an export from before the rule: the rule's defaults (noise never gets a genre)
                      "steady_noise": SteadyNoiseRule(**spec.get("steady_noise", {}))}
         except (ValueError, KeyError, TypeError) as err:
@@ -225,6 +229,22 @@ def windows(audio: np.ndarray, *, frontend: Frontend, silence: TrimParams, hop_s
     return bounds, np.stack([np.concatenate([padded[s:e] for s, e in p]) for p in parts])
 
 
+def is_music(clip: np.ndarray, exported: ExportedModel) -> bool:
+    """Whether a window (mono float32 at the front end's rate, as recorded) is classified.
+
+    Not when its RMS level is below the silence rule's threshold (silence, or near-silence
+    the rule could not cut because it is all there is); nor when less than the export's
+    `min_sound_fraction` of its level frames reach that threshold (a few seconds of music in
+    a silent recording, padded out to a window: the model never trained on such a window); nor
+    when the steady-noise rule calls it noise (steady.py: hiss, hum, room tone at any level).
+    """
+    silence, sample_rate = exported.silence, exported.frontend.sample_rate
+    return bool(frame_levels_db(clip, frame_length=len(clip))[0] >= silence.threshold_db
+                and sound_fraction(clip, frame_length=silence.frame_length(sample_rate),
+                                   threshold_db=silence.threshold_db) >= exported.min_sound_fraction
+                and not is_steady_noise(clip, sample_rate, exported.steady_noise))
+
+
 def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float | None = None,
              unsure_below: float | None = None) -> Verdict:
     """Verdict for one song (mono float32 at the front end's rate); see classify_blocks."""
@@ -248,10 +268,8 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
     """Verdict for one song given as blocks of mono float32 at the front end's rate, at flat memory.
 
     Each window's probabilities are calibrated by the export's temperature, then averaged.
-    A window whose RMS level is below the silence rule's threshold (silence, near-silence
-    that the rule could not cut because it is all there is) is not classified, nor is one
-    the steady-noise rule calls noise (steady.py: hiss, hum, room tone at any level); with
-    no other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
+    A window that is_music rejects (silence, near-silence, mostly silence, steady noise) is
+    not classified; with no other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
     the verdict is UNSURE. Windows start every `hop_seconds` (default: the export's).
     `between_batches` runs before each batch of windows (a time limit).
     """
@@ -267,10 +285,7 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
             between_batches()
             release_memory()
             clips = np.stack([np.concatenate([audio.read(s, e) for s, e in p]) for p in parts[first: first + PREDICT_BATCH]])
-            # each window's RMS level: the silence rule's frame level, one frame per window
-            loud = frame_levels_db(clips.reshape(-1), frame_length=clips.shape[1]) >= silence.threshold_db
-            music = np.array([sound and not is_steady_noise(clip, frontend.sample_rate, exported.steady_noise)
-                              for clip, sound in zip(clips, loud)], dtype=bool)
+            music = np.array([is_music(clip, exported) for clip in clips], dtype=bool)
             heard.append(music)
             if music.any():
                 probs.append(exported.model.predict(log_spectrogram(clips[music], frontend)))

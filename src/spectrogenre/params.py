@@ -223,12 +223,15 @@ class ExportParams:
     spec.json, which predict, the server and the app all read: a track whose best genre's mean
     probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
     recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused; a
-    window steadier than `steady_noise_below_db` is noise, not classified (steady.py; 0: off)."""
+    window with less than `min_sound_fraction` of its level frames at or above the silence threshold is
+    mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db` is noise,
+    not classified (steady.py; 0: off)."""
 
     tolerance: float = 1e-5
     unsure_below: float = 0.5
     hop_seconds: float = 7.5
     short_tolerance_s: float = 1.0
+    min_sound_fraction: float = 0.5
     steady_noise_below_db: float = 0.75
 
     def __post_init__(self):
@@ -237,6 +240,8 @@ class ExportParams:
         if self.hop_seconds <= 0 or self.short_tolerance_s < 0:
             raise ParamsError(f"export.hop_seconds must be > 0 and export.short_tolerance_s >= 0, got "
                               f"{self.hop_seconds} and {self.short_tolerance_s}")
+        if not 0 <= self.min_sound_fraction <= 1:
+            raise ParamsError(f"export.min_sound_fraction must be within [0, 1], got {self.min_sound_fraction}")
         if self.steady_noise_below_db < 0:
             raise ParamsError(f"export.steady_noise_below_db must be >= 0 (0: off), got {self.steady_noise_below_db}")
 

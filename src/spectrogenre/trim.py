@@ -40,6 +40,12 @@ def frame_levels_db(audio: np.ndarray, *, frame_length: int) -> np.ndarray:
         return 10 * np.log10(power)
 
 
+def sound_fraction(clip: np.ndarray, *, frame_length: int, threshold_db: float) -> float:
+    """Share of a window's level frames (frame_levels_db over the window itself) at or above
+    `threshold_db`: how much of it is sound rather than silence."""
+    return float(np.mean(frame_levels_db(clip, frame_length=frame_length) >= threshold_db))
+
+
 def _ac_power(frames: np.ndarray) -> np.ndarray:
     """Mean square of each row about its own mean, in float64: (rows,)."""
     frames = frames.astype(np.float64)

@@ -62,7 +62,7 @@ def write_band_export(out_dir: Path, frontend: Frontend = Frontend()) -> Path:
         "resampler": RESAMPLER,
         "silence": asdict(TrimParams()),
         "verdict": {"unsure_below": 0.5, "temperature": 1.5},  # not 1: the app tests check the calibration too
-        "windows": {"hop_seconds": 7.5, "short_tolerance_s": 1.0},
+        "windows": {"hop_seconds": 7.5, "short_tolerance_s": 1.0, "min_sound_fraction": 0.5},
         "kind": "bands",
         "version": "bands-test",
         "input": {"name": "log_spectrogram", "shape": ["batch", bins, frames], "dtype": "float32",

@@ -168,6 +168,31 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     assert phone.text_content("#history li .genre") == f"not sure: maybe {expected.genre}?"
 
 
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_few_seconds_of_music_in_a_silent_recording_are_no_music_heard(phone, audio_dir, exported, mode):
+    import numpy as np
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    set_server_mode(phone, mode == "server")
+    # 16 s recordings of notes then digital silence: the silence rule leaves less than a 15 s window, so the
+    # window is the recording's first 15 s as they are; min_sound_fraction (0.5) decides
+    for music_s, expected_status in [(3.0, "no music heard"), (10.0, None)]:  # 20 % sound; 67 %: classified
+        path = audio_dir / f"music_{music_s:g}s_of_16.wav"
+        sf.write(path, np.concatenate([melody(music_s, sr=44100), np.zeros(int((16 - music_s) * 44100))]), 44100,
+                 subtype="PCM_16")
+        expected = classify(decode(path, sample_rate=exported.frontend.sample_rate), exported)
+        phone.set_input_files("#file", str(path))
+        shown = shown_verdict(phone)
+        if expected_status:
+            assert (expected.status, shown["genre"]) == (expected_status, expected_status)
+            assert "no-music" in phone.get_attribute("#result", "class")
+        else:
+            assert expected.status != "no music heard" and expected.genre is not None
+            assert_shown(phone, shown, expected)
+
+
 @pytest.mark.parametrize("mode, level_db", [("device", -60), ("server", -60), ("device", -35), ("server", -35)])
 def test_room_tone_recorded_through_the_microphone_is_no_music_heard(browser, base_url, audio_dir, exported, mode,
                                                                      level_db):

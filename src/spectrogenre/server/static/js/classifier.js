@@ -56,8 +56,9 @@ export class DeviceClassifier {
    * {status ('genre', 'unsure' or 'no music heard'), genre (the best guess; null when no music),
    * confidence, probabilities {label: p}, windows [{start_s, end_s, genre, confidence}],
    * spectrogram (the first classified window's, [bins, frames] row-major), shape, timings (ms)}.
-   * A window below the silence rule's threshold is not classified, nor one the steady-noise rule
-   * calls noise (steady.js).
+   * A window is not classified when it is below the silence rule's threshold, mostly silence (less
+   * than spec.windows.min_sound_fraction of its frames reach the threshold) or what the steady-noise
+   * rule calls noise (steady.js): inference.is_music.
    */
   async classify(samples, rate, onProgress = () => {}) {
     const { frontend, labels } = this.spec;
@@ -65,6 +66,8 @@ export class DeviceClassifier {
     const audio = resample(samples, rate, frontend.sample_rate, this.spec.resampler);
     const timings = { resample: performance.now() - start, spectrogram: 0, model: 0 };
     const windows = cutWindows(audio, this.spec, this.spec.windows.hop_seconds);
+    // an export from before the rule: the rule's default, as inference.ExportedModel.load reads it
+    const minSoundFraction = this.spec.windows.min_sound_fraction ?? 0.5;
     const shape = spectrogramShape(frontend, windows[0].clip.length);
     const sums = new Float64Array(labels.length);
     const timeline = [];
@@ -73,6 +76,7 @@ export class DeviceClassifier {
     for (const [i, part] of windows.entries()) {
       onProgress(i / windows.length);
       if (!(part.level_db >= this.spec.silence.threshold_db)
+        || !(part.sound_fraction >= minSoundFraction)
         || isSteadyNoise(part.clip, frontend.sample_rate, this.spec.steady_noise)) {
         timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: NO_MUSIC, confidence: null });
         continue;
