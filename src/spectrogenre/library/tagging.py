@@ -30,7 +30,7 @@ from spectrogenre.library.tags import read_tags
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
-# Containers whose genre tag we write (ID3v2.4 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
+# Containers whose genre tag we write (ID3v2 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
 WRITABLE = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4"})
 FFMPEG_DECODED = frozenset({".m4a", ".mp4"})  # libsndfile does not read MP4
 BLOCK_FRAMES = 1 << 16  # compare audio in bounded memory: an hour-long mix is not decoded at once
@@ -156,16 +156,28 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
     audio = mutagen.File(path)
     if audio is None:
         raise TaggingError(path, "not a file mutagen can tag")
+    if isinstance(audio.tags, ID3) and audio.tags.version[:2] == (2, 3):
+        # An ID3v2.3 tag (what most MP3s carry, and all that many players read) stays v2.3, its frames as they
+        # are: read plainly, mutagen would translate them to v2.4 ones (the year, sort orders) and save those.
+        # Several genres are null-separated, as in v2.4 (a v2.3 reader shows the first).
+        tags = ID3(path, translate=False)
+        _replace_genres(tags, genres)
+        tags.save(path, v2_version=3, v23_sep=None)
+        return
     if audio.tags is None:
         audio.add_tags()
-    tags = audio.tags
+    _replace_genres(audio.tags, genres)
+    # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4, as does a new one
+    audio.save(**({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+
+
+def _replace_genres(tags, genres: tuple[str, ...]) -> None:
     for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:
         del tags[key]
     if genres and isinstance(tags, ID3):
         tags.add(TCON(encoding=Encoding.UTF8, text=list(genres)))
     elif genres:
         tags["\xa9gen" if isinstance(tags, MP4Tags) else "GENRE"] = list(genres)
-    audio.save(**({"v2_version": 4} if isinstance(tags, ID3) else {}))
 
 
 def _genre_keys(tags) -> frozenset[str]:
