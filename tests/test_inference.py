@@ -118,23 +118,28 @@ def test_quiet_windows_are_left_out_of_a_songs_verdict():
         (0.0, "A", 0.8), (2.0, "no music heard", None), (4.0, "A", 0.8)]
 
 
-@pytest.mark.parametrize(("music_s", "expected"), [
-    (0.5, "no music heard"),  # 0.5 s of 2: 25 % sound
-    (0.9, "no music heard"),  # 45 %
-    (1.1, "A"),               # 55 %
-    (1.5, "A"),               # 75 %
+@pytest.mark.parametrize(("recording", "expected"), [
+    # 2 s recordings at full level with digital silence; the silence rule cuts silences longer than 1 s
+    ([("notes", 0.5), ("silence", 1.5)], "no music heard"),  # 1.5 s cut: 0.5 s of 2 kept, 25 %
+    ([("notes", 0.9), ("silence", 1.1)], "no music heard"),  # 45 %
+    ([("silence", 0.3), ("notes", 0.2), ("silence", 1.5)], "no music heard"),  # the 0.3 s pause stays: 25 %
+    ([("notes", 1.1), ("silence", 0.9)], "A"),  # a 0.9 s pause is not cut: 100 %
+    ([("silence", 0.5), ("notes", 1.0), ("silence", 0.5)], "A"),  # 100 %
+    ([("clicks", 2.0)], "A"),  # a click every 0.1 s: 4 of every 5 frames silent, none in a long silence
 ])
-def test_a_window_that_is_mostly_silence_is_not_classified(music_s, expected):
+def test_a_window_that_is_mostly_silence_is_not_classified(recording, expected):
     from spectrogenre.inference import classify
 
-    # a 2 s recording of digital silence with a few notes in it at full level: the silence rule
-    # cuts the silence, too little is left for a window, so the window is the recording as it is;
-    # it is classified only when at least half (min_sound_fraction) of its 20 ms frames are sound
-    audio = np.concatenate([silence(0.4, sr=8000), sine(music_s, sr=8000, amp=0.5), silence(1.6 - music_s, sr=8000)])
+    # Less than a window is left once long silences are cut, so the window is the recording as it is;
+    # it is classified only when the silence rule, applied to it, keeps at least half of it
+    # (min_sound_fraction)
+    parts = {"notes": lambda s: melody(s, sr=8000, amp=0.5), "silence": lambda s: silence(s, sr=8000),
+             "clicks": lambda s: np.tile(np.r_[np.float32(0.5), np.zeros(799, np.float32)], int(s * 10))}
+    audio = np.concatenate([parts[kind](seconds) for kind, seconds in recording])
     model = LevelModel(0.99)
     verdict = classify(audio, exported_with(model), hop_seconds=2.0)
     assert verdict.shown == expected and model.calls == (expected == "A")
-    # the rule off: the same recording gets a genre whatever its share of sound
+    # the rule off: every one of them gets a genre
     assert classify(audio, exported_with(LevelModel(0.99), min_sound_fraction=0.0), hop_seconds=2.0).shown == "A"
 
 

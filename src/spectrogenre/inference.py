@@ -233,15 +233,15 @@ def is_music(clip: np.ndarray, exported: ExportedModel) -> bool:
     """Whether a window (mono float32 at the front end's rate, as recorded) is classified.
 
     Not when its RMS level is below the silence rule's threshold (silence, or near-silence
-    the rule could not cut because it is all there is); nor when less than the export's
-    `min_sound_fraction` of its level frames reach that threshold (a few seconds of music in
-    a silent recording, padded out to a window: the model never trained on such a window); nor
-    when the steady-noise rule calls it noise (steady.py: hiss, hum, room tone at any level).
+    the rule could not cut because it is all there is); nor when it is mostly silence: less
+    than the export's `min_sound_fraction` of it is what the silence rule keeps (a few seconds
+    of music in a silent recording: with less than a window left once silences are cut, the
+    window is the recording as it is, and the model never trained on such a window); nor when
+    the steady-noise rule calls it noise (steady.py: hiss, hum, room tone at any level).
     """
     silence, sample_rate = exported.silence, exported.frontend.sample_rate
     return bool(frame_levels_db(clip, frame_length=len(clip))[0] >= silence.threshold_db
-                and sound_fraction(clip, frame_length=silence.frame_length(sample_rate),
-                                   threshold_db=silence.threshold_db) >= exported.min_sound_fraction
+                and sound_fraction(clip, silence, sample_rate) >= exported.min_sound_fraction
                 and not is_steady_noise(clip, sample_rate, exported.steady_noise))
 
 

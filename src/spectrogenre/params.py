@@ -223,7 +223,7 @@ class ExportParams:
     spec.json, which predict, the server and the app all read: a track whose best genre's mean
     probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
     recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused; a
-    window with less than `min_sound_fraction` of its level frames at or above the silence threshold is
+    window of which the silence rule (applied to the window alone) keeps less than `min_sound_fraction` is
     mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db` is noise,
     not classified (steady.py; 0: off)."""
 

@@ -40,12 +40,6 @@ def frame_levels_db(audio: np.ndarray, *, frame_length: int) -> np.ndarray:
         return 10 * np.log10(power)
 
 
-def sound_fraction(clip: np.ndarray, *, frame_length: int, threshold_db: float) -> float:
-    """Share of a window's level frames (frame_levels_db over the window itself) at or above
-    `threshold_db`: how much of it is sound rather than silence."""
-    return float(np.mean(frame_levels_db(clip, frame_length=frame_length) >= threshold_db))
-
-
 def _ac_power(frames: np.ndarray) -> np.ndarray:
     """Mean square of each row about its own mean, in float64: (rows,)."""
     frames = frames.astype(np.float64)
@@ -71,6 +65,18 @@ def kept_intervals(levels_db: np.ndarray, *, n_samples: int, frame_length: int,
     long_runs = runs[(runs[:, 1] - runs[:, 0]) > min_silence_samples]
     bounds = np.concatenate([[0], long_runs.ravel(), [n_samples]]).reshape(-1, 2)
     return bounds[bounds[:, 1] > bounds[:, 0]].astype(np.int64)
+
+
+def sound_fraction(clip: np.ndarray, params: TrimParams, sample_rate: int) -> float:
+    """Share of a window that the silence rule keeps when applied to the window alone: 1 unless the window
+    holds silences longer than min_silence_s (short pauses, sparse clicks and quiet codas are sound)."""
+    if not params.enabled:
+        return 1.0
+    frame_length = params.frame_length(sample_rate)
+    kept = kept_intervals(frame_levels_db(clip, frame_length=frame_length), n_samples=len(clip),
+                          frame_length=frame_length, threshold_db=params.threshold_db,
+                          min_silence_samples=params.min_silence_samples(sample_rate))
+    return float((kept[:, 1] - kept[:, 0]).sum() / len(clip))
 
 
 # One task reads this many level frames of a genre file (30 minutes at 20 ms): a 30-hour genre is 60 tasks.

@@ -56,8 +56,8 @@ export class DeviceClassifier {
    * {status ('genre', 'unsure' or 'no music heard'), genre (the best guess; null when no music),
    * confidence, probabilities {label: p}, windows [{start_s, end_s, genre, confidence}],
    * spectrogram (the first classified window's, [bins, frames] row-major), shape, timings (ms)}.
-   * A window is not classified when it is below the silence rule's threshold, mostly silence (less
-   * than spec.windows.min_sound_fraction of its frames reach the threshold) or what the steady-noise
+   * A window is not classified when it is below the silence rule's threshold, mostly silence (the
+   * silence rule keeps less than spec.windows.min_sound_fraction of it) or what the steady-noise
    * rule calls noise (steady.js): inference.is_music.
    */
   async classify(samples, rate, onProgress = () => {}) {

@@ -45,17 +45,17 @@ function keptIntervals(audio, silence, sampleRate) {
   return kept;
 }
 
-/** Share of a window's frames of silence.frame_seconds at or above silence.threshold_db (trim.sound_fraction). */
+/** Share of a window that the silence rule keeps when applied to the window alone (trim.sound_fraction). */
 function soundFraction(clip, silence, sampleRate) {
-  const levels = frameLevelsDb(clip, Math.max(1, roundHalfEven(silence.frame_seconds * sampleRate)));
-  return levels.reduce((sound, level) => sound + (level >= silence.threshold_db), 0) / levels.length;
+  if (!silence.enabled) return 1;
+  return keptIntervals(clip, silence, sampleRate).reduce((sum, [s, e]) => sum + e - s, 0) / clip.length;
 }
 
 /**
  * Clips of a song (mono Float32Array at the front end's rate): [{start_s, end_s, clip, level_db,
  * sound_fraction}], clip a Float32Array of clip_samples, start_s/end_s where its first and last
  * sample are in the song (a window can span a cut silence), level_db its RMS level (the silence
- * rule's, one frame per window), sound_fraction the share of its silence-rule frames that are sound.
+ * rule's, one frame per window), sound_fraction the share of it the silence rule keeps.
  * Throws when the song is too short even with padding.
  */
 export function cutWindows(audio, spec, hopSeconds) {
