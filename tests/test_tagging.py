@@ -149,12 +149,14 @@ def test_tag_reads_and_writes_the_main_block_and_leaves_an_apev2_genre_alone(tmp
     assert [row.action for row in undo_log(log)] == ["restored"]
     assert ("TCON" in mutagen.File(path), str(APEv2(path)["Genre"])) == (False, "Pop")
 
+
 @pytest.mark.parametrize("version", [3, 4])
 def test_an_id3_tag_keeps_its_version_and_frames_through_a_write_and_its_undo(tmp_path, version):
     path = write_audio(tmp_path / "old.mp3", sine(2.0, sr=44100), 44100)
     tags = mutagen.id3.ID3()
     tags.add(mutagen.id3.TIT2(encoding=1, text=["Tone"]))
-    tags.add(mutagen.id3.TYER(encoding=1, text=["1999"]) if version == 3 else mutagen.id3.TDRC(encoding=1, text=["1999"]))
+    year = mutagen.id3.TYER if version == 3 else mutagen.id3.TDRC  # the year's frame in each version
+    tags.add(year(encoding=1, text=["1999"]))
     tags.add(mutagen.id3.TCON(encoding=1, text=["(17)"]))  # ID3v1 code 17: Rock
     tags.save(path, v2_version=version)
     before = other_tags(path)
