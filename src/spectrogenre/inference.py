@@ -269,8 +269,8 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
 
     Each window's probabilities are calibrated by the export's temperature, then averaged.
     A window that is_music rejects (silence, near-silence, mostly silence, steady noise) is
-    not classified; with no other window the verdict is NO_MUSIC. Below `unsure_below` (default: the export's)
-    the verdict is UNSURE. Windows start every `hop_seconds` (default: the export's).
+    not classified; with no other window the verdict is NO_MUSIC. Below `unsure_below`
+    (default: the export's) the verdict is UNSURE. Windows start every `hop_seconds` (default: the export's).
     `between_batches` runs before each batch of windows (a time limit).
     """
     frontend, silence = exported.frontend, exported.silence
