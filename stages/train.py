@@ -15,15 +15,14 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
          clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
          split: Annotated[Path, typer.Option(help="The split stage's folder (which clips train).")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
-    import pandas as pd
-
+    from spectrogenre.files import read_csv
     from spectrogenre.offsets import offsets_for_training
     from spectrogenre.train import train_model  # imports TensorFlow: after the options parse
 
     params = load_params()
     offsets = None
     if params.train.random_offsets:
-        assigned = pd.read_csv(split / "clips.csv")
+        assigned = read_csv(split / "clips.csv")
         offsets = offsets_for_training(concat, trim, clips, params.frontend)(
             assigned[assigned["split"].isin(["train", "val"])])
     summary = train_model(features, split, out, model=params.model, params=params.train, frontend=params.frontend,

@@ -52,3 +52,17 @@ def test_clip_stage_counts_and_provenance(tiny_library, tmp_path):
     # Clicks: the click-free tail of each track joins the gap and goes, leaving < 12 s -> 4 clips too
     assert clips.groupby("genre").size().to_dict() == {"Clicks": 12, "Drone": 12, "Noise": 12}
     assert clips["clip_id"].tolist() == list(range(36))
+
+
+def test_albums_and_genres_named_like_missing_values_keep_their_clips(tiny_library, tmp_path):
+    # "None" is a Meshuggah EP; pandas would read these names as missing values and drop their clips
+    for old, new in [("Drone/Album 0", "Drone/None"), ("Drone/Album 1", "Drone/NA"), ("Drone/Album 2", "Drone/null"),
+                     ("Clicks/Album 0", "Clicks/NaN"), ("Noise", "None")]:
+        (tiny_library / old).rename(tiny_library / new)
+    scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000)
+    trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams(min_silence_s=1.0))
+    clips = clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
+                         clip_seconds=2.5, hop_seconds=2.5)
+    assert clips.groupby("genre").size().to_dict() == {"Clicks": 12, "Drone": 12, "None": 12}  # as with other names
+    assert clips[clips["genre"] == "Drone"].groupby("group").size().to_dict() == {"NA": 4, "None": 4, "null": 4}
+    assert sorted(set(clips[clips["genre"] == "Clicks"]["group"])) == ["Album 1", "Album 2", "NaN"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spectrogenre.files import fresh_dir, write_csv, write_json
+from spectrogenre.files import fresh_dir, read_csv, write_csv, write_json
 
 if TYPE_CHECKING:  # pandas is imported where the stage runs: predict's start skips it (0.4 s)
     import pandas as pd
@@ -92,8 +92,8 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
     import pandas as pd
 
     out_dir = fresh_dir(out_dir)
-    index = pd.read_csv(concat_dir / "index.csv", dtype={"group": str, "track": str})
-    kept = pd.read_csv(trim_dir / "kept.csv")
+    index = read_csv(concat_dir / "index.csv", dtype={"group": str, "track": str})
+    kept = read_csv(trim_dir / "kept.csv")
     clip_samples = int(round(clip_seconds * sample_rate))
     hop_samples = int(round(hop_seconds * sample_rate))
     rows, summary = [], {}

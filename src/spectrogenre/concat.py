@@ -17,7 +17,7 @@ import pandas as pd
 from spectrogenre.audio_io import atomic_flac_writer, read_mono
 from spectrogenre.cluster import executor, ordered_map
 from spectrogenre.errors import AudioError, LibraryError
-from spectrogenre.files import fresh_dir, write_csv
+from spectrogenre.files import fresh_dir, read_csv, write_csv
 from spectrogenre.frontend import to_int16_steps
 from spectrogenre.library.scan import library_root
 
@@ -45,7 +45,7 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
     file is written here, its tracks in tracks.csv's order, a track only once it decoded whole.
     Raises LibraryError for a genre none of whose tracks decode.
     """
-    tracks = pd.read_csv(scan_dir / "tracks.csv", keep_default_na=False, dtype=str)
+    tracks = read_csv(scan_dir / "tracks.csv", dtype=str)
     out_dir = fresh_dir(out_dir)
     genres = list(dict.fromkeys(tracks["genre"]))
     root = library_root(library)
@@ -70,7 +70,7 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
                     position += len(audio)
             results.append((rows, failed))
     index_rows = []
-    skipped = pd.read_csv(scan_dir / "skipped.csv", keep_default_na=False, dtype=str).to_dict("records")
+    skipped = read_csv(scan_dir / "skipped.csv", dtype=str).to_dict("records")
     for genre, (rows, failed) in zip(genres, results):
         index_rows += rows
         skipped += failed
@@ -81,5 +81,5 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
     index = pd.DataFrame(index_rows, columns=INDEX_COLUMNS)
     write_csv(index, out_dir / "index.csv")
     write_csv(pd.DataFrame(skipped, columns=["path", "problem"]), out_dir / "skipped.csv")
-    write_csv(pd.read_csv(scan_dir / "ignored.csv", keep_default_na=False, dtype=str), out_dir / "ignored.csv")
+    write_csv(read_csv(scan_dir / "ignored.csv", dtype=str), out_dir / "ignored.csv")
     return index

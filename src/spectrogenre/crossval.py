@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.chunks import select_rows
-from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
+from spectrogenre.files import fresh_dir, read_csv, read_json, write_csv, write_json
 from spectrogenre.kinds import get
 from spectrogenre.library.groups import assign_folds, clip_groups
 
@@ -56,8 +56,8 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     dataset = read_json(features_dir / "dataset.json")
     labels, input_shape = dataset["labels"], tuple(dataset["input_shape"])
     paths = [features_dir / name for split in dataset["chunks"] for name in dataset["chunks"][split]]
-    artists = pd.read_csv(concat_dir / "index.csv", keep_default_na=False, dtype=str)[["track", "artist"]]
-    clips = pd.read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
+    artists = read_csv(concat_dir / "index.csv", dtype=str)[["track", "artist"]]
+    clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
                                                                                              how="left")
     groups, by = clip_groups(clips, group=group)
     group_of = (clips["genre"].astype(str) + "/" + clips["group"]).set_axis(clips["clip_id"])

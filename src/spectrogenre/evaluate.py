@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from spectrogenre.calibration import apply_temperature, expected_calibration_error, fit_temperature, reliability
-from spectrogenre.files import fresh_dir, read_json, write_csv, write_json
+from spectrogenre.files import fresh_dir, read_csv, read_json, write_csv, write_json
 from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
 
@@ -60,7 +60,7 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
     labels = dataset["labels"]
-    clips = pd.read_csv(split_dir / "clips.csv").set_index("clip_id")
+    clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
     model = load_classifier(model_path)
     metrics: dict = {"clip": {}, "track": {}}
     predictions = []

@@ -18,7 +18,7 @@ import soundfile as sf
 from spectrogenre.audio_io import read_segment
 from spectrogenre.clip import parse_segments
 from spectrogenre.cluster import executor, ordered_map
-from spectrogenre.files import fresh_dir, write_json, write_npz
+from spectrogenre.files import fresh_dir, read_csv, write_json, write_npz
 from spectrogenre.frontend import Frontend, log_spectrogram
 from spectrogenre.split import SPLITS
 
@@ -67,8 +67,8 @@ def compute_features(concat_dir: Path, clip_dir: Path, split_dir: Path, out_dir:
     """
     out_dir = fresh_dir(out_dir)
     (out_dir / "chunks").mkdir()
-    clips = pd.read_csv(split_dir / "clips.csv").merge(
-        pd.read_csv(clip_dir / "clips.csv")[["clip_id", "genre_file", "segments"]], on="clip_id")
+    clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(
+        read_csv(clip_dir / "clips.csv")[["clip_id", "genre_file", "segments"]], on="clip_id")
     labels = clips.drop_duplicates("label").sort_values("label")["genre"].tolist()
     chunk_rows = rows_per_file(frontend.shape, max_mb=chunk_mb)
     chunks = {split: [] for split in SPLITS}

@@ -34,6 +34,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(tmp, index=False)
 
 
+def read_csv(path: Path, **options) -> pd.DataFrame:
+    """A table the pipeline wrote, every value as written: an album, artist or genre named "None", "NA",
+    "null" or "NaN" is a name, not a missing value (pandas' default would drop its clips unannounced)."""
+    import pandas as pd
+
+    return pd.read_csv(path, keep_default_na=False, **options)
+
+
 def write_json(data, path: Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -16,6 +16,7 @@ import soundfile as sf
 
 from spectrogenre.clip import clip_at, group_segments
 from spectrogenre.features import clip_audio
+from spectrogenre.files import read_csv
 from spectrogenre.frontend import Frontend, log_spectrogram
 
 
@@ -28,8 +29,8 @@ class RandomOffsetClips:
 
     def __init__(self, concat_dir: Path, trim_dir: Path, clips: pd.DataFrame, frontend: Frontend):
         self.concat_dir, self.trim_dir, self.frontend, self.clips = Path(concat_dir), Path(trim_dir), frontend, clips
-        segments = group_segments(pd.read_csv(self.concat_dir / "index.csv", dtype={"group": str, "track": str}),
-                                  pd.read_csv(Path(trim_dir) / "kept.csv"))
+        segments = group_segments(read_csv(self.concat_dir / "index.csv", dtype={"group": str, "track": str}),
+                                  read_csv(Path(trim_dir) / "kept.csv"))
         counts = clips.groupby(["genre_file", "group"], sort=True).agg(clips=("label", "size"), label=("label", "first"))
         self.groups = [(key, segments[key], int(row.clips), int(row.label)) for key, row in counts.iterrows()]
         self.n_clips = int(counts["clips"].sum())
@@ -74,7 +75,7 @@ def offsets_for_training(concat_dir: Path, trim_dir: Path, clips_dir: Path,
 
     Each clip's genre file (the audio its group lies in) comes from the clip stage's clips.csv.
     """
-    genre_files = pd.read_csv(Path(clips_dir) / "clips.csv")[["clip_id", "genre_file"]]
+    genre_files = read_csv(Path(clips_dir) / "clips.csv")[["clip_id", "genre_file"]]
 
     def offsets_for(training: pd.DataFrame) -> RandomOffsetClips:
         return RandomOffsetClips(concat_dir, trim_dir, training.merge(genre_files, on="clip_id"), frontend)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
-from spectrogenre.files import fresh_dir, write_csv, write_json
+from spectrogenre.files import fresh_dir, read_csv, write_csv, write_json
 
 SPLITS = ("train", "val", "test")
 SPLIT_COLUMNS = ["clip_id", "genre", "group", "grouped_by", "track", "split", "label", "order"]
@@ -105,7 +105,7 @@ def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int) -> 
 def split_dataset(clip_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int) -> dict:
     """Run the split stage: clips.csv (with split, label, order) and leak_report.json."""
     out_dir = fresh_dir(out_dir)
-    clips = split_clips(pd.read_csv(clip_dir / "clips.csv", dtype={"group": str, "track": str}), ratios=ratios, seed=seed)
+    clips = split_clips(read_csv(clip_dir / "clips.csv", dtype={"group": str, "track": str}), ratios=ratios, seed=seed)
     report = leak_report(clips)
     if not report["disjoint"]:  # cannot happen by construction; a guard against future edits
         raise LibraryError(f"group-disjoint split failed: {report['overlaps']}")

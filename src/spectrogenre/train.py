@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.chunks import Chunk
-from spectrogenre.files import fresh_dir, read_json, write_json, write_npz
+from spectrogenre.files import fresh_dir, read_csv, read_json, write_json, write_npz
 from spectrogenre.fitting import Fitted
 from spectrogenre.frontend import Frontend
 from spectrogenre.kinds import get
@@ -80,7 +80,7 @@ def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Fronten
 
 def split_groups(split_dir: Path) -> tuple[pd.Series, pd.Series]:
     """Each clip's split group as one key (genre/group: groups are per genre), and its track, by clip_id."""
-    clips = pd.read_csv(Path(split_dir) / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
+    clips = read_csv(Path(split_dir) / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
     return clips["genre"].astype(str) + "/" + clips["group"], clips["track"]
 
 

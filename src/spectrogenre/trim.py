@@ -14,7 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.cluster import executor, ordered_map
-from spectrogenre.files import fresh_dir, write_csv, write_json
+from spectrogenre.files import fresh_dir, read_csv, write_csv, write_json
 from spectrogenre.params import TrimParams
 
 if TYPE_CHECKING:  # pandas is imported where the stage runs: predict's start skips it (0.4 s)
@@ -102,7 +102,7 @@ def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams, *, jobs: i
     import pandas as pd
 
     out_dir = fresh_dir(out_dir)
-    index = pd.read_csv(concat_dir / "index.csv")
+    index = read_csv(concat_dir / "index.csv", dtype={"group": str, "track": str})
     genres = list(index[["genre", "genre_file"]].drop_duplicates().itertuples(index=False))
     results = []
     with executor(jobs) as (pool, slots):
