@@ -78,6 +78,9 @@ def test_model_files_are_served_and_nothing_else(client):
     assert client.get("/model/spec.json").json()["labels"] == ["Clicks", "Drone", "Noise"]
     assert client.get("/model/model.tflite").content[4:8] == b"TFL3"
     assert client.get("/model/report.json").status_code == 404
+    # revalidated on every use: a browser must not keep one export's model beside another's spec
+    assert {client.get(f"/model/{name}").headers["cache-control"] for name in ("spec.json", "model.tflite")} == {
+        "no-cache"}
 
 
 def test_uploads_are_not_kept(client, tmp_path, monkeypatch):

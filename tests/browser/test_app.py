@@ -45,6 +45,18 @@ def test_picked_file_shows_its_genre(phone, song, exported, mode):
     assert shown["history"] == 1
 
 
+def test_a_result_with_a_long_file_name_fits_the_phones_width(phone, song, audio_dir):
+    import shutil
+
+    long_name = audio_dir / ("a_very_long_file_name_with_no_spaces_from_a_music_library_" * 3 + ".wav")
+    shutil.copy(song, long_name)
+    phone.set_input_files("#file", str(long_name))
+    shown_verdict(phone)
+    # nothing wider than the screen: no sideways scrolling, every percentage and the Clear button on screen
+    width = phone.viewport_size["width"]
+    assert (phone.evaluate("document.documentElement.scrollWidth"), phone.evaluate("window.innerWidth")) == (width, width)
+
+
 @pytest.mark.parametrize("mode", ["device", "server"])
 def test_recording_shows_its_genre(phone, exported, mode):
     set_server_mode(phone, mode == "server")

@@ -85,7 +85,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         allowed = {"spec.json", *spec["models"].values(), *spec.get("browser_models", {}).values()}
         if name not in allowed:
             raise HTTPException(404, f"{name} is not part of the export")
-        return FileResponse(settings.export_dir / name)
+        # the browser asks again each time (a 304 when unchanged): a new export's spec and model arrive together
+        return FileResponse(settings.export_dir / name, headers={"Cache-Control": "no-cache"})
 
     if STATIC.is_dir():
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="app")

@@ -26,7 +26,9 @@ const SHELL = [
 const ROOT = new URL('./', self.location).pathname;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([...SHELL, ...MODEL_FILES]))
+  // cache 'reload': from the server, never the browser's HTTP cache, which may hold an older build's files
+  const fresh = [...SHELL, ...MODEL_FILES].map((url) => new Request(url, { cache: 'reload' }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(fresh))
     .then(() => self.skipWaiting()));
 });
 
@@ -73,7 +75,10 @@ async function cacheFirst(request) {
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {
-    const response = await fetch(request);
+    // asked of the server every time (HTTP cache 'no-cache': a 304 when unchanged), so spec.json and the
+    // model come from the same export; each kept by the HTTP cache on its own could pair one export's model
+    // with another's spec
+    const response = await fetch(request, { cache: 'no-cache' });
     if (response.ok) await cache.put(request, response.clone());
     return response;
   } catch (error) {
@@ -86,7 +91,7 @@ async function networkFirst(request) {
 async function staleWhileRevalidate(event) {
   const cache = await caches.open(CACHE);
   const cached = await cache.match(event.request, { ignoreSearch: true });
-  const fresh = fetch(event.request).then(async (response) => {
+  const fresh = fetch(event.request, { cache: 'no-cache' }).then(async (response) => {
     if (response.ok) await cache.put(event.request, response.clone());
     return response;
   });

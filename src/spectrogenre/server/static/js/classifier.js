@@ -87,8 +87,11 @@ export class DeviceClassifier {
       const spectrogram = logSpectrogram(part.clip, frontend);
       timings.spectrogram += performance.now() - start;
       start = performance.now();
-      const probabilities = withTemperature(await this.predict(spectrogram, [1, ...shape]),
-        this.spec.verdict.temperature);
+      const output = await this.predict(spectrogram, [1, ...shape]);
+      if (output.length !== labels.length) { // a model from another export than spec.json's
+        throw new Error(`the model gives ${output.length} genres, spec.json names ${labels.length}: reload the app`);
+      }
+      const probabilities = withTemperature(output, this.spec.verdict.temperature);
       timings.model += performance.now() - start;
       first ??= spectrogram;
       probabilities.forEach((p, g) => { sums[g] += p; });
