@@ -59,3 +59,28 @@ def test_the_data_stages_on_a_cluster_write_the_same_bytes(tiny_project, tmp_pat
     assert (remote / "features/dataset.json").read_bytes() == (tiny_project / "data/features/dataset.json").read_bytes()
     for chunk in (tiny_project / "data/features/chunks").iterdir():
         assert (remote / "features/chunks" / chunk.name).read_bytes() == chunk.read_bytes()
+
+
+def test_relative_paths_reach_workers_that_run_elsewhere(tiny_project, tmp_path, monkeypatch, scheduler):
+    # the workers started in the folder pytest runs in; the stages now run in another with relative paths,
+    # as dvc.yaml's commands give them
+    shutil.copytree(tiny_project / "library", tmp_path / "library")
+    for name in ("scan", "clips", "split"):
+        shutil.copytree(tiny_project / "data" / name, tmp_path / "data" / name)
+    shutil.copy(tiny_project / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    from pathlib import Path
+
+    from spectrogenre.concat import concat_library
+    from spectrogenre.features import compute_features
+    from spectrogenre.params import read_sections
+    from spectrogenre.trim import trim_library
+
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", scheduler)
+    params = read_sections(Path("params.yaml"))
+    concat_library(Path("library"), Path("data/scan"), Path("data/concat"), sample_rate=params.frontend.sample_rate)
+    trim_library(Path("data/concat"), Path("data/trim"), params.trim)
+    compute_features(Path("data/concat"), Path("data/clips"), Path("data/split"), Path("data/features"),
+                     frontend=params.frontend, chunk_mb=params.features.chunk_mb)
+    for chunk in (tiny_project / "data/features/chunks").iterdir():  # the pipeline's own chunks, byte for byte
+        assert (tmp_path / "data/features/chunks" / chunk.name).read_bytes() == chunk.read_bytes()

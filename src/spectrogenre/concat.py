@@ -56,9 +56,10 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
             genre_tracks = tracks[tracks["genre"] == genre]
             out_path = out_dir / genre_file_name(number)
             with atomic_flac_writer(out_path, sample_rate=sample_rate) as writer:
-                # an absolute name (a manifest's) stays as it is under the root
-                decoded = ordered_map(pool, decode_track, ((root / t, sample_rate) for t in genre_tracks["track"]),
-                                      in_flight=2 * slots)
+                # an absolute name (a manifest's) stays as it is under the root; a task gets an absolute path,
+                # since a cluster's worker runs in a folder of its own
+                decoded = ordered_map(pool, decode_track, (((root / t).absolute(), sample_rate)
+                                                           for t in genre_tracks["track"]), in_flight=2 * slots)
                 for track, audio in zip(genre_tracks.itertuples(index=False), decoded):
                     if isinstance(audio, str):
                         failed.append({"path": track.track, "problem": audio})

@@ -75,7 +75,8 @@ def compute_features(concat_dir: Path, clip_dir: Path, split_dir: Path, out_dir:
     with executor(jobs) as (pool, slots):
         for split in SPLITS:
             ordered = clips[clips["split"] == split].sort_values("order")
-            tasks = ((ordered.iloc[first: first + chunk_rows], concat_dir, frontend)
+            # an absolute path: a cluster's worker runs in a folder of its own
+            tasks = ((ordered.iloc[first: first + chunk_rows], Path(concat_dir).absolute(), frontend)
                      for first in range(0, len(ordered), chunk_rows))
             for number, arrays in enumerate(ordered_map(pool, chunk_arrays, tasks, in_flight=2 * slots)):
                 name = f"chunks/{split}-{number:05d}.npz"

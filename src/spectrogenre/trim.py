@@ -115,7 +115,8 @@ def trim_library(concat_dir: Path, out_dir: Path, params: TrimParams, *, jobs: i
                 continue
             frame_length = params.frame_length(sample_rate)
             n_frames = -(-n_samples // frame_length)
-            tasks = ((path, first, min(first + TASK_FRAMES, n_frames), frame_length)
+            # an absolute path: a cluster's worker runs in a folder of its own
+            tasks = ((path.absolute(), first, min(first + TASK_FRAMES, n_frames), frame_length)
                      for first in range(0, n_frames, TASK_FRAMES))
             levels = np.concatenate([np.zeros(0), *ordered_map(pool, file_levels, tasks, in_flight=2 * slots)])
             intervals = kept_intervals(levels, n_samples=n_samples, frame_length=frame_length,
