@@ -84,3 +84,25 @@ def test_relative_paths_reach_workers_that_run_elsewhere(tiny_project, tmp_path,
                      frontend=params.frontend, chunk_mb=params.features.chunk_mb)
     for chunk in (tiny_project / "data/features/chunks").iterdir():  # the pipeline's own chunks, byte for byte
         assert (tmp_path / "data/features/chunks" / chunk.name).read_bytes() == chunk.read_bytes()
+
+
+def test_an_unreachable_scheduler_or_one_with_no_worker_is_a_clear_error(monkeypatch):
+    import socket
+
+    from spectrogenre import cluster
+    from spectrogenre.errors import SpectrogenreError
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(cluster, "WORKER_WAIT_S", 2)
+    with socket.socket() as unused:  # a loopback port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
+    with pytest.raises(SpectrogenreError, match=rf"SPECTROGENRE_SCHEDULER={address}: no Dask scheduler answered"):
+        with cluster.executor(1):
+            pass
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty:
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", empty.scheduler_address)
+        with pytest.raises(SpectrogenreError, match="the scheduler has had no worker for 2 s; start workers"):
+            with cluster.executor(1):
+                pass

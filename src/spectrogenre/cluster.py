@@ -18,8 +18,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from spectrogenre.errors import SpectrogenreError
+
 SCHEDULER_ENV = "SPECTROGENRE_SCHEDULER"
 TASK_RETRIES = 2
+CONNECT_TIMEOUT_S = 30
+WORKER_WAIT_S = 60
 
 
 def scheduler_address() -> str | None:
@@ -37,7 +41,17 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
         return
     from distributed import Client
 
-    with Client(address, timeout="30s") as client:
+    try:
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except OSError as err:  # distributed's connection timeout is an OSError too
+        raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
+                                f"({err}); start one there, or unset {SCHEDULER_ENV} to run here") from None
+    with client:
+        try:  # a cluster with no worker would hold every task for ever
+            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except TimeoutError:
+            raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: the scheduler has had no worker for {WORKER_WAIT_S} s; "
+                                    f"start workers (dask worker {address}), or unset {SCHEDULER_ENV}") from None
         slots = max(1, sum(client.nthreads().values()))
         yield client.get_executor(retries=TASK_RETRIES, pure=False), slots
 
