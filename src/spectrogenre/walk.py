@@ -28,12 +28,14 @@ def is_system_entry(name: str) -> bool:
 class Walk:
     """files: every file under the folder (links, pipes and dangling links too: the caller says what they are),
     sorted. folders: every folder walked. passed_over: (folder, why) for each folder not walked, one it may not
-    read included. repeated: (file, why) for each file not listed because it was listed through another path."""
+    read included. repeated: (file, why) for each file not listed because it was listed through another path.
+    system_files: each file passed over as a system entry (.DS_Store, a ._ copy), for a caller that lists them."""
 
     files: list[Path] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
     repeated: list[tuple[Path, str]] = field(default_factory=list)
+    system_files: list[Path] = field(default_factory=list)
 
 
 def walk(folder: Path) -> Walk:
@@ -57,6 +59,7 @@ def walk(folder: Path) -> Walk:
         for name in sorted(d for d in dirs if is_system_entry(d)):
             found.passed_over.append((here / name, "a system folder (thumbnails, old versions, deleted files)"))
         dirs[:] = sorted(d for d in dirs if not is_system_entry(d))
+        found.system_files += [here / name for name in sorted(names) if is_system_entry(name)]
         for name in sorted(n for n in names if not is_system_entry(n)):
             path = here / name
             target = os.path.realpath(path)

@@ -35,7 +35,8 @@ def test_folders_list_covers_as_ignored_and_loose_audio_as_left_out_with_the_fix
     disc.mkdir()
     shutil.copy(tiny_library / "Noise" / "Album 0" / "01 Track.wav", disc / "01.wav")
     catalog = load_catalog(tiny_library, layout="folders")
-    assert catalog.ignored == [("Drone/Album 0/cover.jpg", "not an audio file")]
+    assert catalog.ignored == [("Drone/Album 0/.DS_Store", "a hidden or system file (a macOS ._ copy, .DS_Store)"),
+                               ("Drone/Album 0/cover.jpg", "not an audio file")]
     assert catalog.left_out == [("Drone/loose.mp3", "audio file outside an album folder (flat <genre>/<track> "
                                                     "folders: layout flat)")]
     noise_0 = [t.name for t in catalog.tracks if t.genre == "Noise" and t.group == "Album 0"]

@@ -151,10 +151,12 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
 
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
-    """Files under `root` (walk.py: links followed). Folders passed over go in `ignored`; a file reached again
-    through a link, or audio whose name is not UTF-8 text, in `left_out`; each with why."""
+    """Files under `root` (walk.py: links followed). Folders and system files passed over go in `ignored`; a file
+    reached again through a link, or audio whose name is not UTF-8 text, in `left_out`; each with why."""
     found = walk(root)
     catalog.ignored += [(_shown(path, root), why) for path, why in found.passed_over]
+    catalog.ignored += [(_shown(path, root), "a hidden or system file (a macOS ._ copy, .DS_Store)")
+                        for path in found.system_files]
     catalog.left_out += [(_shown(path, root), why) for path, why in found.repeated]
     usable = []
     for path in found.files:
