@@ -43,10 +43,10 @@ class LevelModel:
         return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
 
 
-def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, sample_rate=8000,
-                  min_sound_fraction=0.5):
-    """An export around a stand-in model. The steady-noise rule is off unless asked for: steady sines stand in
-    for music in these tests, and the rule rightly calls a constant tone noise."""
+def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, tonal_below=0.0,
+                  sample_rate=8000, min_sound_fraction=0.5):
+    """An export around a stand-in model. The noise rules are off unless asked for: steady sines stand in
+    for music in these tests, and the rules rightly call a constant tone noise."""
     from spectrogenre.inference import ExportedModel
 
     return ExportedModel(labels=("A", "B"), frontend=Frontend(sample_rate=sample_rate, clip_seconds=2.0, n_fft=256,
@@ -54,7 +54,7 @@ def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0
                          silence=TrimParams(), unsure_below=unsure_below, temperature=temperature, hop_seconds=2.0,
                          short_tolerance_s=1.0, min_sound_fraction=min_sound_fraction, kind="test", version="test",
                          model=model,
-                         steady_noise=SteadyNoiseRule(below_db=steady_below_db))
+                         steady_noise=SteadyNoiseRule(below_db=steady_below_db, tonal_below=tonal_below))
 
 
 @pytest.mark.parametrize("audio", [
@@ -161,3 +161,38 @@ def test_the_exports_temperature_softens_each_window_before_the_verdict():
     verdict = classify(sine(4.0, sr=8000), exported, hop_seconds=2.0)
     assert verdict.confidence == pytest.approx(2 / 3) and verdict.status == "unsure"
     assert verdict.windows[0]["confidence"] == pytest.approx(0.6667, abs=1e-4)
+
+
+@pytest.mark.parametrize(("kind", "steady_rule_misses_it"), [
+    ("bursts", True), ("gated pink", True), ("crackle", True), ("clicks", True),
+    ("knocks", False),  # steady room tone between a few knocks: the steady-noise rule catches it too
+])
+def test_noise_that_changes_has_no_pitch_and_gets_no_music_heard(kind, steady_rule_misses_it):
+    from spectrogenre.inference import classify
+    from tests.synth import clicks
+
+    sr, rng = 16000, np.random.default_rng(0)
+    gate = np.where((np.arange(20 * sr) // (sr // 8)) % 2 == 0, 1.0, 0.1)  # 4 bursts a second, 20 dB apart
+    if kind == "bursts":
+        audio = colored_noise(20.0, exponent=0, sr=sr, level_db=-20) * gate
+    elif kind == "gated pink":
+        audio = colored_noise(20.0, exponent=1, sr=sr, level_db=-20) * gate
+    elif kind == "crackle":  # a worn record's crackle over its hiss
+        audio = colored_noise(20.0, exponent=1, sr=sr, level_db=-45)
+        audio[rng.integers(0, len(audio), 600)] += rng.uniform(-0.5, 0.5, 600).astype(np.float32)
+    elif kind == "clicks":
+        audio = clicks(20.0, sr=sr)
+    else:  # room tone with a knock every few seconds
+        audio = colored_noise(20.0, exponent=1, sr=sr, level_db=-45)
+        for start in (1.0, 4.5, 9.0, 13.0, 17.5):
+            knock = colored_noise(0.2, exponent=2, sr=sr, level_db=-12) * np.exp(-np.arange(int(0.2 * sr)) / (0.03 * sr))
+            audio[int(start * sr): int(start * sr) + len(knock)] += knock.astype(np.float32)
+    audio = audio.astype(np.float32)
+    model = LevelModel(0.99)
+    exported = exported_with(model, steady_below_db=0.75, tonal_below=0.0005, sample_rate=sr)
+    verdict = classify(audio, exported, hop_seconds=2.0)
+    assert (verdict.status, verdict.genre, verdict.probabilities) == ("no music heard", None, {}) and model.calls == 0
+    steady_rule_alone = classify(audio, exported_with(LevelModel(0.99), steady_below_db=0.75, sample_rate=sr))
+    assert (steady_rule_alone.shown == "A") == steady_rule_misses_it
+    # and music still gets its genre with both rules on
+    assert classify(melody(20.0, sr=sr), exported, hop_seconds=2.0).shown == "A"

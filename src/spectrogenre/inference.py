@@ -31,7 +31,7 @@ from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit, to_int16_steps
 from spectrogenre.litert import ModelPool
 from spectrogenre.params import ExportParams, TrimParams
-from spectrogenre.steady import SteadyNoiseRule, is_steady_noise
+from spectrogenre.steady import SteadyNoiseRule, is_noise
 from spectrogenre.trim import frame_levels_db, kept_intervals, sound_fraction
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -237,12 +237,13 @@ def is_music(clip: np.ndarray, exported: ExportedModel) -> bool:
     than the export's `min_sound_fraction` of it is what the silence rule keeps (a few seconds
     of music in a silent recording: with less than a window left once silences are cut, the
     window is the recording as it is, and the model never trained on such a window); nor when
-    the steady-noise rule calls it noise (steady.py: hiss, hum, room tone at any level).
+    the noise rules call it noise (steady.py: hiss, hum, room tone at any level; crackle,
+    clicks, bursts: sound with no pitch).
     """
     silence, sample_rate = exported.silence, exported.frontend.sample_rate
     return bool(frame_levels_db(clip, frame_length=len(clip))[0] >= silence.threshold_db
                 and sound_fraction(clip, silence, sample_rate) >= exported.min_sound_fraction
-                and not is_steady_noise(clip, sample_rate, exported.steady_noise))
+                and not is_noise(clip, sample_rate, exported.steady_noise))
 
 
 def classify(audio: np.ndarray, exported: ExportedModel, *, hop_seconds: float | None = None,

@@ -224,8 +224,8 @@ class ExportParams:
     probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
     recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused; a
     window of which the silence rule (applied to the window alone) keeps less than `min_sound_fraction` is
-    mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db` is noise,
-    not classified (steady.py; 0: off)."""
+    mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db`, or with a
+    smaller share of tonal peaks than `tonal_noise_below`, is noise, not classified (steady.py; 0: off)."""
 
     tolerance: float = 1e-5
     unsure_below: float = 0.5
@@ -233,6 +233,7 @@ class ExportParams:
     short_tolerance_s: float = 1.0
     min_sound_fraction: float = 0.5
     steady_noise_below_db: float = 0.75
+    tonal_noise_below: float = 0.0005
 
     def __post_init__(self):
         if not 0 <= self.unsure_below <= 1:
@@ -242,6 +243,8 @@ class ExportParams:
                               f"{self.hop_seconds} and {self.short_tolerance_s}")
         if not 0 <= self.min_sound_fraction <= 1:
             raise ParamsError(f"export.min_sound_fraction must be within [0, 1], got {self.min_sound_fraction}")
+        if not 0 <= self.tonal_noise_below < 1:
+            raise ParamsError(f"export.tonal_noise_below must be within [0, 1) (0: off), got {self.tonal_noise_below}")
         if self.steady_noise_below_db < 0:
             raise ParamsError(f"export.steady_noise_below_db must be >= 0 (0: off), got {self.steady_noise_below_db}")
 

@@ -17,6 +17,16 @@ whose genres include noise itself, or steady drones). A window with no sound in 
 Noise confined to a narrow band (a low rumble below a few hundred Hz) is not caught: a band holding
 few FFT bins varies by a dB or more even when the noise is stationary, as much as quiet music does.
 
+Noise that changes (crackle, clicks, bursts, knocks, a crowd's murmur) is not steady. The second
+rule catches it: music has pitch. In the same frames, a bin of the spectrum from `tonal_low_hz` to
+`tonal_high_hz` is a tonal peak when its power is `peak_db` (20 dB) above the median of the bins
+within `peak_span_hz` around it. The power of a noise bin is exponentially distributed: it stands
+20 dB above the median by chance in about one bin in 10^30, so noise of any colour, level or rhythm
+has no such peaks; a note's harmonics stand 20 to 40 dB above the spectrum between them, and even a
+single held sine makes a peak in every frame. A window whose share of peaks is below `tonal_below`
+(0.05 %: under one peak in every 2 frames at 16 kHz) is noise. Speech has pitch too: it is not noise
+to this rule.
+
 spec.json carries the rule (`steady_noise`), so predict, the server and the app (js/steady.js)
 apply the same arithmetic.
 """
@@ -41,6 +51,11 @@ class SteadyNoiseRule:
     high_hz: float = 8000.0
     frame_seconds: float = 0.128
     span_db: float = 60.0
+    tonal_below: float = 0.0005  # a window with a smaller share of tonal peaks is noise; 0: that rule off
+    tonal_low_hz: float = 100.0
+    tonal_high_hz: float = 8000.0
+    peak_db: float = 20.0
+    peak_span_hz: float = 240.0
 
     def frame_samples(self, sample_rate: int) -> int:
         """Samples per analysis frame: frame_seconds rounded up to a power of two (the app's FFT needs one)."""
@@ -59,6 +74,31 @@ class SteadyNoiseRule:
                 for a, b in bass + list(itertools.pairwise(edges))]
 
 
+def _frame_power(clip: np.ndarray, n: int) -> np.ndarray:
+    """Power spectrum (frames, n // 2 + 1) of consecutive periodic-Hann frames of n samples, in float64."""
+    frames = len(clip) // n
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)  # periodic Hann
+    spectrum = np.fft.rfft(np.asarray(clip[: frames * n], np.float64).reshape(frames, n) * window, axis=1)
+    return spectrum.real**2 + spectrum.imag**2
+
+
+def tonal_share(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
+    """Share of the window's bins from tonal_low_hz to tonal_high_hz that stand peak_db above the median of
+    the bins within peak_span_hz around them (see the module doc): 0 for noise, 0.001 for a held sine, 0.005
+    and more for music; inf when it cannot be judged (under one frame, or too few bins below Nyquist)."""
+    n = rule.frame_samples(sample_rate)
+    half = int(round(rule.peak_span_hz / 2 * n / sample_rate))  # bins each side of the one judged
+    # the bins judged, each with `half` bins of the spectrum on either side
+    first = max(math.ceil(rule.tonal_low_hz * n / sample_rate), half)
+    stop = min(math.ceil(rule.tonal_high_hz * n / sample_rate), n // 2 + 1 - half)
+    if len(clip) < n or stop <= first:
+        return math.inf
+    power = _frame_power(clip, n)[:, first - half: stop + half]
+    around = np.lib.stride_tricks.sliding_window_view(power, 2 * half + 1, axis=1)  # (frames, stop - first, 2 half + 1)
+    median = np.partition(around, half, axis=2)[:, :, half]
+    return float(np.mean(power[:, half: power.shape[1] - half] > median * 10 ** (rule.peak_db / 10)))
+
+
 def steadiness_db(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
     """The window's steadiness (see the module doc): low for stationary noise and held tones, high for
     music; 0 when the bands hold no sound within span_db of the whole window's level; inf when it
@@ -68,9 +108,7 @@ def steadiness_db(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> 
     bands = rule.band_bins(sample_rate)
     if frames < 2 or not bands:
         return math.inf
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)  # periodic Hann
-    spectrum = np.fft.rfft(np.asarray(clip[: frames * n], np.float64).reshape(frames, n) * window, axis=1)
-    power = spectrum.real**2 + spectrum.imag**2
+    power = _frame_power(clip, n)
     levels = 10 * np.log10(np.maximum(np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1), LEVEL_FLOOR))
     mean = levels.mean(axis=0)
     whole = float((10 * np.log10(np.maximum(power.sum(axis=1), LEVEL_FLOOR))).mean())
@@ -83,3 +121,9 @@ def steadiness_db(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> 
 def is_steady_noise(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> bool:
     """Whether the rule (on: below_db > 0) calls this window stationary noise."""
     return rule.below_db > 0 and steadiness_db(clip, sample_rate, rule) < rule.below_db
+
+
+def is_noise(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> bool:
+    """Whether the window is stationary noise, or has no pitch (tonal_below > 0): noise either way."""
+    return is_steady_noise(clip, sample_rate, rule) or (
+        rule.tonal_below > 0 and tonal_share(clip, sample_rate, rule) < rule.tonal_below)

@@ -163,15 +163,25 @@ def test_silence_says_no_music_heard_and_doubt_never_looks_like_a_result(phone, 
     phone.set_input_files("#file", str(noise))
     assert shown_verdict(phone)["genre"] == "no music heard"
 
-    # white noise in bursts (4 a second, 20 dB apart): not steady, and every band of the band model equally
-    # loud, so each genre about 1/3: unsure in Python ...
+    # white noise in bursts (4 a second, 20 dB apart): it changes, but has no pitch (the no-pitch rule)
     bursts = audio_dir / "bursts.wav"
     gate = np.where((np.arange(44100 * 20) // (44100 // 8)) % 2 == 0, 1.0, 0.1)
     sf.write(bursts, (np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20) * gate).astype(np.float32), 44100,
              subtype="PCM_16")
-    expected = classify(decode(bursts, sample_rate=exported.frontend.sample_rate), exported)
-    assert expected.status == "unsure" and expected.confidence < 0.5
+    assert classify(decode(bursts, sample_rate=exported.frontend.sample_rate), exported).status == "no music heard"
     phone.set_input_files("#file", str(bursts))
+    assert shown_verdict(phone)["genre"] == "no music heard"
+
+    # the same bursts with a chord held through them (tones about 20 dB above the noise between them): pitch,
+    # so not noise; every band of the band model about as loud, so each genre about 1/3: unsure in Python ...
+    chords = audio_dir / "chords.wav"
+    t = np.arange(44100 * 20) / 44100
+    chord = sum(0.02 * np.sin(2 * np.pi * f * t) for f in (150, 440, 1200, 2500, 3700))
+    sf.write(chords, (np.random.default_rng(0).uniform(-0.1, 0.1, 44100 * 20) * gate + chord).astype(np.float32),
+             44100, subtype="PCM_16")
+    expected = classify(decode(chords, sample_rate=exported.frontend.sample_rate), exported)
+    assert expected.status == "unsure" and expected.confidence < 0.5
+    phone.set_input_files("#file", str(chords))
     shown = shown_verdict(phone)  # ... and in the app: its best guess, shown as a doubt
     assert_shown(phone, shown, expected)
     assert "unsure" in phone.get_attribute("#result", "class")

@@ -244,3 +244,30 @@ def test_steady_noise_rule_matches_python(phone):
             assert abs(js - python) < 1e-9, (name, sr, js, python)
     assert {name for name, _, js, python in cases if python < rule.below_db} == {"pink", "hum", "tone", "above the bands"}
     assert {python for name, _, js, python in cases if name == "above the bands"} == {0.0}  # no sound in the bands
+
+
+def test_no_pitch_rule_matches_python(phone):
+    """steady.js's share of tonal peaks is Python's at both front-end rates: the same bins, to a bin or two
+    where float rounding tips a bin across its threshold."""
+    from dataclasses import asdict
+
+    from spectrogenre.steady import SteadyNoiseRule, tonal_share
+    from tests.synth import clicks, colored_noise, melody
+
+    rule = SteadyNoiseRule()
+    cases = []
+    for sr in (16000, 22050):
+        gate = np.where((np.arange(15 * sr) // (sr // 8)) % 2 == 0, 1.0, 0.1)
+        clips = [("melody", melody(15.0, sr=sr)), ("white bursts", colored_noise(15.0, exponent=0, sr=sr, level_db=-20) * gate),
+                 ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)), ("clicks", clicks(15.0, sr=sr))]
+        for name, clip in clips:
+            clip = quantise_16bit(clip)
+            js = phone.evaluate("""async ([encoded, sr, rule]) => {
+                const { tonalShare, isNoise } = await import(new URL('js/steady.js', document.baseURI));
+                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
+                return [tonalShare(clip, sr, rule), isNoise(clip, sr, rule)];
+            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            cases.append((name, sr, js, tonal_share(clip, sr, rule)))
+    for name, sr, (share, noise), python in cases:
+        assert abs(share - python) <= 2e-5, (name, sr, share, python)  # 1 bin in 70,000
+        assert noise == (name != "melody"), (name, sr)

@@ -6,7 +6,7 @@ import { loadModel } from './model.js';
 import { resample } from './resample.js';
 import { roundHalfEven } from './round.js';
 import { KINDS, logSpectrogram, spectrogramShape } from './spectrogram.js';
-import { isSteadyNoise } from './steady.js';
+import { isNoise } from './steady.js';
 import { NO_MUSIC, UNSURE } from './verdicts.js';
 import { cutWindows } from './windows.js';
 
@@ -57,8 +57,8 @@ export class DeviceClassifier {
    * confidence, probabilities {label: p}, windows [{start_s, end_s, genre, confidence}],
    * spectrogram (the first classified window's, [bins, frames] row-major), shape, timings (ms)}.
    * A window is not classified when it is below the silence rule's threshold, mostly silence (the
-   * silence rule keeps less than spec.windows.min_sound_fraction of it) or what the steady-noise
-   * rule calls noise (steady.js): inference.is_music.
+   * silence rule keeps less than spec.windows.min_sound_fraction of it) or what the noise rules
+   * call noise (steady.js: steady, or with no pitch): inference.is_music.
    */
   async classify(samples, rate, onProgress = () => {}) {
     const { frontend, labels } = this.spec;
@@ -77,7 +77,7 @@ export class DeviceClassifier {
       onProgress(i / windows.length);
       if (!(part.level_db >= this.spec.silence.threshold_db)
         || !(part.sound_fraction >= minSoundFraction)
-        || isSteadyNoise(part.clip, frontend.sample_rate, this.spec.steady_noise)) {
+        || isNoise(part.clip, frontend.sample_rate, this.spec.steady_noise)) {
         timeline.push({ start_s: part.start_s, end_s: part.end_s, genre: NO_MUSIC, confidence: null });
         continue;
       }

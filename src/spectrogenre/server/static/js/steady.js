@@ -2,13 +2,16 @@
 // whose sound does not change (hiss, hum, room tone, at any level) is noise, not music. The same
 // arithmetic in float64: frames of a power of two of samples, periodic Hann, power summed over
 // the bass band and wide bands above it, each band's dB level over the frames, its standard
-// deviation; the median over the bands within span_db of the loudest.
+// deviation; the median over the bands within span_db of the loudest. And the no-pitch rule: the share
+// of tonal peaks in the same frames' spectra (steady.tonal_share).
 
+import { roundHalfEven } from './round.js';
 import { fft, tables } from './spectrogram.js';
 
 // The rule's values where a spec.json predates the rule or one of its values (as ExportedModel.load does).
 export const DEFAULT_RULE = {
   below_db: 0.75, floor_hz: 20, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
+  tonal_below: 0.0005, tonal_low_hz: 100, tonal_high_hz: 8000, peak_db: 20, peak_span_hz: 240,
 };
 const LEVEL_FLOOR = 1e-20;
 
@@ -68,9 +71,47 @@ export function steadinessDb(clip, sampleRate, rule) {
   return median(spreads.filter((_, b) => means[b] >= loudest - rule.span_db));
 }
 
+/** Share of the window's bins from tonal_low_hz to tonal_high_hz standing peak_db above the median of the
+ * bins within peak_span_hz around them (steady.tonal_share); Infinity when it cannot be judged. */
+export function tonalShare(clip, sampleRate, rule) {
+  const n = frameSamples(rule, sampleRate);
+  const half = roundHalfEven((rule.peak_span_hz / 2) * n / sampleRate);
+  // the bins judged, each with `half` bins of the spectrum on either side
+  const first = Math.max(Math.ceil((rule.tonal_low_hz * n) / sampleRate), half);
+  const stop = Math.min(Math.ceil((rule.tonal_high_hz * n) / sampleRate), n / 2 + 1 - half);
+  const frames = Math.floor(clip.length / n);
+  if (frames < 1 || stop <= first) return Infinity;
+  if (cached.n !== n) cached = { n, ...tables(n) };
+  const framed = new Float64Array(n);
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  const power = new Float64Array(stop - first + 2 * half);
+  const around = new Float64Array(2 * half + 1);
+  const factor = 10 ** (rule.peak_db / 10);
+  let peaks = 0;
+  for (let t = 0; t < frames; t++) {
+    for (let i = 0; i < n; i++) framed[i] = clip[t * n + i] * cached.window[i];
+    fft(framed, cached, re, im);
+    for (let k = first - half; k < stop + half; k++) power[k - first + half] = re[k] * re[k] + im[k] * im[k];
+    for (let k = half; k < power.length - half; k++) {
+      around.set(power.subarray(k - half, k + half + 1));
+      around.sort();
+      if (power[k] > around[half] * factor) peaks += 1;
+    }
+  }
+  return peaks / (frames * (stop - first));
+}
+
 /** Whether the rule (on: below_db > 0; spec.json's values, DEFAULT_RULE's where it has none) calls this
  * window stationary noise. */
 export function isSteadyNoise(clip, sampleRate, rule) {
   const full = { ...DEFAULT_RULE, ...rule };
   return full.below_db > 0 && steadinessDb(clip, sampleRate, full) < full.below_db;
+}
+
+/** Whether the window is stationary noise, or has no pitch (tonal_below > 0): noise either way (steady.is_noise). */
+export function isNoise(clip, sampleRate, rule) {
+  const full = { ...DEFAULT_RULE, ...rule };
+  return isSteadyNoise(clip, sampleRate, full)
+    || (full.tonal_below > 0 && tonalShare(clip, sampleRate, full) < full.tonal_below);
 }
