@@ -112,21 +112,22 @@ def test_a_silent_band_does_not_count():
 def test_noise_of_any_colour_or_rhythm_has_few_tonal_peaks_music_many(sr):
     from spectrogenre.steady import is_noise, tonal_share
 
-    # noise: a bin stands 20 dB above its neighbours' median by chance about once in 10^30 bins; none here
+    # white noise: a bin stands 10 dB above its neighbours' median by chance, in about 0.2 % of bins
+    assert 0.001 < tonal_share(colored_noise(15.0, exponent=0, sr=sr, level_db=-20), sr, RULE) < RULE.tonal_below
     gate = np.where((np.arange(15 * sr) // (sr // 8)) % 2 == 0, 1.0, 0.1)  # bursts: 4 a second
     for exponent in (0, 1, 2):  # and no more in noise of other colours, steady or in bursts
         noise = colored_noise(15.0, exponent=exponent, sr=sr, level_db=-20)
         for clip in (noise, noise * gate):
-            assert tonal_share(quantise_16bit(clip), sr, RULE) == 0.0
+            assert tonal_share(quantise_16bit(clip), sr, RULE) < RULE.tonal_below
             assert is_noise(quantise_16bit(clip), sr, RULE)
     assert tonal_share(clicks(15.0, sr=sr), sr, RULE) == 0.0  # a click's spectrum is flat
-    # notes with harmonics: peaks in a twentieth of the bins or more, a hundred times the rule's threshold
-    assert tonal_share(melody(15.0, sr=sr), sr, RULE) > 0.05 and not is_noise(melody(15.0, sr=sr), sr, RULE)
+    # notes with harmonics: peaks in a tenth of the bins or more
+    assert tonal_share(melody(15.0, sr=sr), sr, RULE) > 0.1 and not is_noise(melody(15.0, sr=sr), sr, RULE)
     # a single sine pulsing 4 times a second (a held one would be steady): a few bins around it stand out in
-    # every frame, of about a thousand judged (16 kHz: 0.128 s is 2048 samples, 100 Hz to 8 kHz bins 13 to 1024)
+    # every frame, of about 600 judged (16 kHz: 0.128 s is 2048 samples, 100 Hz to 5 kHz bins 15 to 640)
     pulse = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * np.arange(15 * sr) / sr)
     tone = quantise_16bit(0.3 * np.sin(2 * np.pi * 1000 * np.arange(15 * sr) / sr) * pulse)
-    assert tonal_share(tone, sr, RULE) > 4 * RULE.tonal_below and not is_noise(tone, sr, RULE)
+    assert tonal_share(tone, sr, RULE) > 2 * RULE.tonal_below and not is_noise(tone, sr, RULE)
     # the rule off: bursts of noise are not steady, so not noise
     assert not is_noise(quantise_16bit(colored_noise(15.0, exponent=0, sr=sr, level_db=-20) * gate), sr,
                         SteadyNoiseRule(tonal_below=0.0))

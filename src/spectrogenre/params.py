@@ -233,7 +233,7 @@ class ExportParams:
     short_tolerance_s: float = 1.0
     min_sound_fraction: float = 0.5
     steady_noise_below_db: float = 0.75
-    tonal_noise_below: float = 0.0005
+    tonal_noise_below: float = 0.003
 
     def __post_init__(self):
         if not 0 <= self.unsure_below <= 1:

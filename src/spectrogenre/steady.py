@@ -19,13 +19,13 @@ few FFT bins varies by a dB or more even when the noise is stationary, as much a
 
 Noise that changes (crackle, clicks, bursts, knocks, a crowd's murmur) is not steady. The second
 rule catches it: music has pitch. In the same frames, a bin of the spectrum from `tonal_low_hz` to
-`tonal_high_hz` is a tonal peak when its power is `peak_db` (20 dB) above the median of the bins
-within `peak_span_hz` around it. The power of a noise bin is exponentially distributed: it stands
-20 dB above the median by chance in about one bin in 10^30, so noise of any colour, level or rhythm
-has no such peaks; a note's harmonics stand 20 to 40 dB above the spectrum between them, and even a
-single held sine makes a peak in every frame. A window whose share of peaks is below `tonal_below`
-(0.05 %: under one peak in every 2 frames at 16 kHz) is noise. Speech has pitch too: it is not noise
-to this rule.
+`tonal_high_hz` is a tonal peak when its power is `peak_db` (10 dB) above the median of the bins
+within `peak_span_hz` around it. The power of a noise bin is exponentially distributed, so noise of
+any colour, level or rhythm has such peaks by chance, in about 0.2 % of its bins; music has them in
+0.6 % and more (a note's harmonics stand 20 to 40 dB above the spectrum between them; dense
+electronic music's fewest). A window whose share of peaks is below `tonal_below` (0.3 %) is noise.
+20 dB peaks would set noise at 0, but dense electronic music has almost none either. Speech has pitch
+too: it is not noise to this rule.
 
 spec.json carries the rule (`steady_noise`), so predict, the server and the app (js/steady.js)
 apply the same arithmetic.
@@ -51,10 +51,10 @@ class SteadyNoiseRule:
     high_hz: float = 8000.0
     frame_seconds: float = 0.128
     span_db: float = 60.0
-    tonal_below: float = 0.0005  # a window with a smaller share of tonal peaks is noise; 0: that rule off
+    tonal_below: float = 0.003  # a window with a smaller share of tonal peaks is noise; 0: that rule off
     tonal_low_hz: float = 100.0
-    tonal_high_hz: float = 8000.0
-    peak_db: float = 20.0
+    tonal_high_hz: float = 5000.0
+    peak_db: float = 10.0
     peak_span_hz: float = 240.0
 
     def frame_samples(self, sample_rate: int) -> int:
@@ -84,8 +84,8 @@ def _frame_power(clip: np.ndarray, n: int) -> np.ndarray:
 
 def tonal_share(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
     """Share of the window's bins from tonal_low_hz to tonal_high_hz that stand peak_db above the median of
-    the bins within peak_span_hz around them (see the module doc): 0 for noise, 0.001 for a held sine, 0.005
-    and more for music; inf when it cannot be judged (under one frame, or too few bins below Nyquist)."""
+    the bins within peak_span_hz around them (see the module doc): about 0.002 for noise, 0.006 and more for
+    music; inf when it cannot be judged (under one frame, or too few bins below Nyquist)."""
     n = rule.frame_samples(sample_rate)
     half = int(round(rule.peak_span_hz / 2 * n / sample_rate))  # bins each side of the one judged
     # the bins judged, each with `half` bins of the spectrum on either side

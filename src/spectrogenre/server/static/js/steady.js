@@ -11,7 +11,7 @@ import { fft, tables } from './spectrogram.js';
 // The rule's values where a spec.json predates the rule or one of its values (as ExportedModel.load does).
 export const DEFAULT_RULE = {
   below_db: 0.75, floor_hz: 20, band_hz: 1000, low_hz: 1000, high_hz: 8000, frame_seconds: 0.128, span_db: 60,
-  tonal_below: 0.0005, tonal_low_hz: 100, tonal_high_hz: 8000, peak_db: 20, peak_span_hz: 240,
+  tonal_below: 0.003, tonal_low_hz: 100, tonal_high_hz: 5000, peak_db: 10, peak_span_hz: 240,
 };
 const LEVEL_FLOOR = 1e-20;
 
