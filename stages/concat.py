@@ -11,11 +11,14 @@ from spectrogenre.config import load_params
 from spectrogenre.cores import available_cores
 
 
-def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file.")],
-         scan: Annotated[Path, typer.Option(help="The scan stage's folder (tracks.csv).")],
+def main(scan: Annotated[Path, typer.Option(help="The scan stage's folder (tracks.csv).")],
          out: Annotated[Path, typer.Option(help="Output folder.")],
+         library: Annotated[Path | None, typer.Option(
+             help="The library folder, or the manifest file. Default: params.yaml's `library`.")] = None,
          jobs: Annotated[int, typer.Option(help="Genres decoded in parallel.")] = available_cores()):
-    index = concat_library(library, scan, out, sample_rate=load_params().frontend.sample_rate, jobs=jobs)
+    params = load_params()
+    library = Path(params.library) if library is None else library
+    index = concat_library(library, scan, out, sample_rate=params.frontend.sample_rate, jobs=jobs)
     print(f"concat: {index['genre'].nunique()} genres, {len(index.groupby(['genre', 'group']))} groups, "
           f"{len(index)} tracks")
 

@@ -12,9 +12,12 @@ from spectrogenre.errors import LibraryError
 from spectrogenre.library.scan import render, scan, write_scan
 
 
-def main(library: Annotated[Path, typer.Option(help="The library folder, or the manifest file (layout manifest).")],
-         out: Annotated[Path, typer.Option(help="Output folder.")]):
+def main(out: Annotated[Path, typer.Option(help="Output folder.")],
+         library: Annotated[Path | None, typer.Option(
+             help="The library folder, or the manifest file (layout manifest). Default: params.yaml's `library`.")]
+         = None):
     params = load_params()
+    library = Path(params.library) if library is None else library
     catalog, report = scan(library, params, model_requirement=kind_requirement(params))
     table, problems = render(report, layout=params.source.layout, library=library,
                              ignored_list=str(out / "ignored.csv") if report.ok else None)  # written if ok

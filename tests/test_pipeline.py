@@ -148,6 +148,25 @@ def test_a_manifest_flat_folders_and_tags_give_the_folder_layouts_clips_and_grou
     pd.testing.assert_frame_equal(clips_by_source(tiny_project, ""), renamed)
 
 
+def test_a_library_path_with_quotes_dollars_and_backticks_reaches_the_stages_as_written(tiny_project, tmp_path,
+                                                                                     restore_after):
+    import yaml
+
+    folders = clips_by_source(tiny_project, "")
+    library = tmp_path / "Ann's \"best\" $HOME `id` music"  # the shell would read all three
+    shutil.copytree(tiny_project / "library", library)
+    removed = "Drone/Album 2/02 Track.flac"  # so that this library's clips are not the committed run's
+    (library / removed).unlink()
+    params = yaml.safe_load((tiny_project / "params.yaml").read_text())
+    (tiny_project / "params.yaml").write_text(yaml.safe_dump({**params, "library": str(library)}))
+    run(["dvc", "repro", "split"], tiny_project)
+    clips = clips_by_source(tiny_project, "")
+    assert removed in set(folders["track"]) and removed not in set(clips["track"])
+    # the genres whose files are all there cut the same clips (numbered on from fewer Drone clips)
+    same = lambda frame: frame[frame["genre"] != "Drone"].drop(columns="clip_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(same(clips), same(folders))
+
+
 def exp_metrics(project, name: str) -> dict:
     """The metrics of the named experiment, as `dvc exp show --json` reports them."""
     shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
