@@ -113,7 +113,7 @@ def scan_and_concat(library: Path, out_dir: Path, *, sample_rate: int, jobs: int
 
 
 def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre=None, album: str = "",
-                 artist: str = "", title: str = "") -> Path:
+                 artist: str = "", title: str = "", album_artist: str = "") -> Path:
     """A short tone in the format `path`'s suffix names (mp3, flac, ogg, opus, m4a, wav), with these tags.
 
     genre: a string or a list (several values); mp3 writes ID3v2.4 TCON as given, so "(17)" stays an
@@ -124,7 +124,7 @@ def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre
     import tempfile
 
     import mutagen
-    from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1
+    from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1, TPE2
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,11 +143,11 @@ def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre
         sf.write(path, audio, sr)
     genres = [genre] if isinstance(genre, str) else list(genre or [])
     fields = {"genre": genres, "album": [album] if album else [], "artist": [artist] if artist else [],
-              "title": [title] if title else []}
+              "title": [title] if title else [], "albumartist": [album_artist] if album_artist else []}
     if suffix in (".mp3", ".wav"):
         tags = ID3()
         for frame, values in ((TCON, fields["genre"]), (TALB, fields["album"]), (TPE1, fields["artist"]),
-                              (TIT2, fields["title"])):
+                              (TIT2, fields["title"]), (TPE2, fields["albumartist"])):
             if values:
                 tags.add(frame(encoding=3, text=values))
         if suffix == ".mp3":
@@ -161,7 +161,8 @@ def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre
     handle = mutagen.File(path)
     if handle.tags is None:
         handle.add_tags()
-    keys = {"genre": "\xa9gen", "album": "\xa9alb", "artist": "\xa9ART", "title": "\xa9nam"} if suffix == ".m4a" else {}
+    keys = ({"genre": "\xa9gen", "album": "\xa9alb", "artist": "\xa9ART", "title": "\xa9nam", "albumartist": "aART"}
+            if suffix == ".m4a" else {})
     for name, values in fields.items():
         if values:
             handle.tags[keys.get(name, name)] = values

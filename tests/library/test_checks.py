@@ -1,5 +1,7 @@
 from collections import Counter
 
+import pytest
+
 from spectrogenre.library.checks import check_catalog, suggest_map
 from spectrogenre.library.sources import Catalog, GenreMap, Track, load_catalog
 from tests.synth import write_tagged
@@ -23,15 +25,17 @@ def test_a_sound_library_has_no_errors_and_its_figures_per_genre():
                                      "hours": 0.05, "tracks_of_unknown_length": 1, "grouped_by": {"album": 4}}
 
 
-def test_too_few_groups_counting_only_groups_long_enough_for_a_clip():
+@pytest.mark.parametrize("layout, fix", [
+    ("folders", "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)"),
+    ("tags", "add albums, tag the tracks' albums or artists")])
+def test_too_few_groups_counting_only_groups_long_enough_for_a_clip(layout, fix):
     # rock: albums A and B, and C whose one track is 10 s, shorter than a 15 s clip
     catalog = catalog_of(*(track("jazz", a) for a in "ABC"), track("rock", "A"), track("rock", "B"),
-                         track("rock", "C", seconds=10.0))
-    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+                         track("rock", "C", seconds=10.0), layout=layout)
+    report = check_catalog(catalog, genre_map=GenreMap({"jazz": [], "rock": []}), clip_seconds=15.0)
     assert report.errors == [
         "genre 'rock' has 2 group(s) (3 track(s) by album) with at least 15 s of audio; the train/val/test split "
-        "keeps each group in one set and needs 3: add albums, tag the tracks' albums or artists, or leave the genre "
-        "out"]
+        f"keeps each group in one set and needs 3: {fix}, or leave the genre out"]
 
 
 def test_one_genre_and_a_missing_model_requirement_are_errors_together():
@@ -47,7 +51,7 @@ def test_crossval_needs_as_many_independent_groups_as_folds():
                          track("rock", "A", artist="x"), track("rock", "B", artist="x"), track("rock", "C", artist="y"))
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="auto")
     assert report.errors == ["genre 'rock' has 2 independent group(s) by artist; 3-fold cross-validation needs 3: "
-                             "lower crossval.folds or add albums"]
+                             "lower crossval.folds or add artists"]
     assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="album").ok
 
 

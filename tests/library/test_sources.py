@@ -114,6 +114,28 @@ def test_tags_place_each_track_by_its_genre_tag_through_the_map(tmp_path):
     assert catalog.unmapped == {"(17)": 1, "Jazz": 1}
 
 
+@pytest.mark.parametrize("suffix", [".mp3", ".flac", ".m4a"])
+def test_same_titled_albums_are_one_group_unless_their_album_artists_differ(tmp_path, suffix):
+    lib = tmp_path / "lib"
+    write_tagged(lib / "Queen" / f"1{suffix}", genre="Rock", album="Greatest Hits", artist="Queen",
+                 album_artist="Queen")
+    write_tagged(lib / "ABBA" / f"1{suffix}", genre="Rock", album="Greatest Hits (Disc 2)", artist="ABBA",
+                 album_artist="ABBA")
+    for n, artist in enumerate(["Blur", "Oasis"]):  # a compilation: one album artist, the tracks' own artists
+        write_tagged(lib / "Britpop" / f"{n}{suffix}", genre="Rock", album="Britpop", artist=artist,
+                     album_artist="Various Artists")
+    for n, artist in enumerate(["Pulp", "Suede"]):  # no album artist: the title alone, as one album
+        write_tagged(lib / "Live" / f"{n}{suffix}", genre="Rock", album="Live", artist=artist)
+    catalog = load_catalog(lib, layout="tags", genre_map=GenreMap({"rock": []}))
+    assert {t.name: t.group for t in catalog.tracks} == {
+        f"Queen/1{suffix}": "Greatest Hits [Queen]", f"ABBA/1{suffix}": "Greatest Hits [ABBA]",
+        f"Britpop/0{suffix}": "Britpop [Various Artists]", f"Britpop/1{suffix}": "Britpop [Various Artists]",
+        f"Live/0{suffix}": "Live", f"Live/1{suffix}": "Live"}
+    # the folders layout's album is its folder, whatever the tags say
+    write_tagged(tmp_path / "folders" / "Rock" / "Hits" / f"1{suffix}", album="Greatest Hits", album_artist="Queen")
+    assert names(load_catalog(tmp_path / "folders", layout="folders")) == [("Rock", "Hits", f"Rock/Hits/1{suffix}")]
+
+
 def test_a_value_mapped_to_two_genres_is_reported(tmp_path):
     write_tagged(tmp_path / "lib" / "x.mp3", genre="Trip-Hop")
     genre_map = GenreMap({"electronic": ["trip hop"], "hiphop": ["TripHop"]})

@@ -62,13 +62,16 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
                              f"a classifier needs at least 2{hint}")
+    # In the folders layout a group is a folder under the genre's: in <genre>/<artist>/<album> trees, an artist.
+    fix = ("add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)"
+           if catalog.layout == "folders" else "add albums, tag the tracks' albums or artists")
     for genre, summary in report.genres.items():
         usable = summary["groups_with_a_clip"]
         if usable < len(SPLIT_SETS):
             report.errors.append(
                 f"genre '{genre}' has {usable} group(s) ({_group_words(summary)}) with at least {clip_seconds:g} s "
                 f"of audio; the {'/'.join(SPLIT_SETS)} split keeps each group in one set and needs "
-                f"{len(SPLIT_SETS)}: add albums, tag the tracks' albums or artists, or leave the genre out")
+                f"{len(SPLIT_SETS)}: {fix}, or leave the genre out")
     short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
     if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres):
         report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums: if the top folders "
@@ -150,7 +153,8 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
         return [f"crossval: {err}"]
     counts = frame.assign(number=numbers).groupby("genre")["number"].nunique()
     return [f"genre '{genre}' has {n} independent group(s) by {by}; {folds}-fold cross-validation needs {folds}: "
-            f"lower crossval.folds or add albums" for genre, n in counts.items() if n < folds]
+            f"lower crossval.folds or add {'artists' if by == 'artist' else 'albums'}"
+            for genre, n in counts.items() if n < folds]
 
 
 def _all_values(catalog: Catalog):

@@ -44,6 +44,9 @@ class Track:
     artist: str = ""
     seconds: float | None = None
     bytes: int = 0
+    # The album's own artist where a tag names it (never from a folder): what tells apart the "Greatest Hits"
+    # of two artists, which the album's title alone would join into one group.
+    album_artist: str = ""
 
     @property
     def grouped_by(self) -> str:
@@ -51,9 +54,14 @@ class Track:
 
     @property
     def group(self) -> str:
-        """The split's unit: the album's name, its discs one album; '[artist] X' or '[track] name' where the album
-        is unknown."""
-        return whole_album(self.album) or (f"[artist] {self.artist}" if self.artist else f"[track] {self.name}")
+        """The split's unit: the album's name, its discs one album, with its album artist where a tag names one
+        ("Greatest Hits [Queen]"); '[artist] X' or '[track] name' where the album is unknown.
+
+        Without an album artist, same-titled albums stay one group: a compilation's tracks name different
+        artists, and splitting it by them could put one album in two sets."""
+        if album := whole_album(self.album):
+            return f"{album} [{self.album_artist}]" if self.album_artist else album
+        return f"[artist] {self.artist}" if self.artist else f"[track] {self.name}"
 
 
 # A disc's mark on its album's name: "Abbey Road CD2", "Hits (Disc 1 of 2)", "Hits [Disk 2]", "Hits - CD 1",
@@ -234,10 +242,11 @@ def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog
 
 def _track(path: Path, name: str, genre: str, tags: TrackTags | None, *, album: str | None = None,
            artist: str = "") -> Track:
+    """album: the album as a folder or a manifest names it, else (None) the file's album tag."""
     tags = tags or TrackTags()
     return Track(path=path, name=name, genre=genre, album=(tags.album if album is None else album).strip(),
                  artist=(artist or tags.album_artist or tags.artist).strip(), seconds=tags.seconds,
-                 bytes=path.stat().st_size)
+                 bytes=path.stat().st_size, album_artist=tags.album_artist.strip() if album is None else "")
 
 
 def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Catalog:
@@ -320,7 +329,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
             continue
         album, artist = row.get("album", "").strip(), row.get("artist", "").strip()
         if (tags := _tags_or_none(path, catalog, f"{where}: {cell}")) is not None:
-            catalog.tracks.append(_track(path, name, genre, tags, album=album or tags.album, artist=artist))
+            catalog.tracks.append(_track(path, name, genre, tags, album=album or None, artist=artist))
     return catalog
 
 
