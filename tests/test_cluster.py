@@ -106,3 +106,26 @@ def test_an_unreachable_scheduler_or_one_with_no_worker_is_a_clear_error(monkeyp
         with pytest.raises(SpectrogenreError, match="the scheduler has had no worker for 2 s; start workers"):
             with cluster.executor(1):
                 pass
+
+
+def test_a_cluster_that_loses_every_worker_mid_run_is_a_clear_error(monkeypatch):
+    import threading
+    import time
+
+    from spectrogenre import cluster
+    from spectrogenre.errors import SpectrogenreError
+
+    monkeypatch.setattr(cluster, "WORKER_WAIT_S", 2)
+    monkeypatch.setattr(cluster, "WORKER_CHECK_S", 0.5)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, memory_limit="1GB",
+                                  host="127.0.0.1", dashboard_address=None) as one:
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", one.scheduler_address)
+        with cluster.executor(1) as (pool, slots):
+            assert slots == 1
+            assert list(cluster.ordered_map(pool, pow, [(2, 3), (3, 2)], in_flight=1)) == [8, 9]
+            # the one worker goes away while its task runs: the task waits for a worker that never comes
+            threading.Timer(1.0, one.scale, args=(0,)).start()
+            started = time.monotonic()
+            with pytest.raises(SpectrogenreError, match="the cluster lost its workers and has had none for 2 s"):
+                list(cluster.ordered_map(pool, time.sleep, [(30,)], in_flight=1))
+            assert time.monotonic() - started < 20

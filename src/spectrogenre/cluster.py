@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
 
 from spectrogenre.errors import SpectrogenreError
 
@@ -24,6 +25,7 @@ SCHEDULER_ENV = "SPECTROGENRE_SCHEDULER"
 TASK_RETRIES = 2
 CONNECT_TIMEOUT_S = 30
 WORKER_WAIT_S = 60
+WORKER_CHECK_S = 5  # how often a stage waiting on a task asks the scheduler whether any worker is left
 
 
 def scheduler_address() -> str | None:
@@ -53,7 +55,42 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
             raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: the scheduler has had no worker for {WORKER_WAIT_S} s; "
                                     f"start workers (dask worker {address}), or unset {SCHEDULER_ENV}") from None
         slots = max(1, sum(client.nthreads().values()))
-        yield client.get_executor(retries=TASK_RETRIES, pure=False), slots
+        yield ClusterExecutor(client, address), slots
+
+
+class ClusterExecutor(Executor):
+    """The Dask client's executor, whose results stop being waited for once the cluster has had no worker
+    for WORKER_WAIT_S: the scheduler keeps the tasks of workers that all died for whichever comes next, and
+    without this the stage would wait for ever."""
+
+    def __init__(self, client, address: str):
+        self._client, self._address = client, address
+        self._pool = client.get_executor(retries=TASK_RETRIES, pure=False)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait)
+
+    def result(self, future: Future):
+        alone_since = None
+        while not wait([future], timeout=WORKER_CHECK_S).done:
+            try:
+                workers = len(self._client.nthreads())
+            except OSError as err:
+                raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the scheduler stopped answering ({err}); "
+                                        f"restart it and its workers, then rerun") from None
+            alone_since = None if workers else alone_since or time.monotonic()
+            if alone_since is not None and time.monotonic() - alone_since >= WORKER_WAIT_S:
+                raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the cluster lost its workers and has had "
+                                        f"none for {WORKER_WAIT_S} s with tasks left; start workers (dask worker "
+                                        f"{self._address}) and rerun, or unset {SCHEDULER_ENV}")
+        return future.result()
+
+
+def _result(pool: Executor, future: Future):
+    return pool.result(future) if isinstance(pool, ClusterExecutor) else future.result()
 
 
 def ordered_map(pool: Executor, function: Callable, items: Iterable, *, in_flight: int) -> Iterator:
@@ -63,6 +100,6 @@ def ordered_map(pool: Executor, function: Callable, items: Iterable, *, in_fligh
     for item in items:
         pending.append(pool.submit(function, *item))
         if len(pending) >= in_flight:
-            yield pending.pop(0).result()
+            yield _result(pool, pending.pop(0))
     for future in pending:
-        yield future.result()
+        yield _result(pool, future)
