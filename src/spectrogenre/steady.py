@@ -86,36 +86,14 @@ def tonal_share(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> fl
     """Share of the window's bins from tonal_low_hz to tonal_high_hz that stand peak_db above the median of
     the bins within peak_span_hz around them (see the module doc): about 0.002 for noise, 0.006 and more for
     music; inf when it cannot be judged (under one frame, or too few bins below Nyquist)."""
-    n = rule.frame_samples(sample_rate)
-    half = int(round(rule.peak_span_hz / 2 * n / sample_rate))  # bins each side of the one judged
-    # the bins judged, each with `half` bins of the spectrum on either side
-    first = max(math.ceil(rule.tonal_low_hz * n / sample_rate), half)
-    stop = min(math.ceil(rule.tonal_high_hz * n / sample_rate), n // 2 + 1 - half)
-    if len(clip) < n or stop <= first:
-        return math.inf
-    power = _frame_power(clip, n)[:, first - half: stop + half]
-    around = np.lib.stride_tricks.sliding_window_view(power, 2 * half + 1, axis=1)  # (frames, stop - first, 2 half + 1)
-    median = np.partition(around, half, axis=2)[:, :, half]
-    return float(np.mean(power[:, half: power.shape[1] - half] > median * 10 ** (rule.peak_db / 10)))
+    return _tonal_share(_frame_power(clip, rule.frame_samples(sample_rate)), sample_rate, rule)
 
 
 def steadiness_db(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
     """The window's steadiness (see the module doc): low for stationary noise and held tones, high for
     music; 0 when the bands hold no sound within span_db of the whole window's level; inf when it
     cannot be judged (under 2 frames, or no band below the front end's Nyquist)."""
-    n = rule.frame_samples(sample_rate)
-    frames = len(clip) // n
-    bands = rule.band_bins(sample_rate)
-    if frames < 2 or not bands:
-        return math.inf
-    power = _frame_power(clip, n)
-    levels = 10 * np.log10(np.maximum(np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1), LEVEL_FLOOR))
-    mean = levels.mean(axis=0)
-    whole = float((10 * np.log10(np.maximum(power.sum(axis=1), LEVEL_FLOOR))).mean())
-    if mean.max() < whole - rule.span_db:
-        return 0.0  # the sound is all outside the bands (infrasound, a constant offset): nothing a person hears
-    heard = mean >= mean.max() - rule.span_db
-    return float(np.median(levels[:, heard].std(axis=0)))
+    return _steadiness_db(_frame_power(clip, rule.frame_samples(sample_rate)), sample_rate, rule)
 
 
 def is_steady_noise(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> bool:
@@ -124,6 +102,39 @@ def is_steady_noise(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -
 
 
 def is_noise(clip: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> bool:
-    """Whether the window is stationary noise, or has no pitch (tonal_below > 0): noise either way."""
-    return is_steady_noise(clip, sample_rate, rule) or (
-        rule.tonal_below > 0 and tonal_share(clip, sample_rate, rule) < rule.tonal_below)
+    """Whether the window is stationary noise, or has no pitch (tonal_below > 0): noise either way. Both
+    measures read the same frames' spectra, computed once."""
+    if rule.below_db <= 0 and rule.tonal_below <= 0:
+        return False
+    power = _frame_power(clip, rule.frame_samples(sample_rate))
+    return (rule.below_db > 0 and _steadiness_db(power, sample_rate, rule) < rule.below_db) or (
+        rule.tonal_below > 0 and _tonal_share(power, sample_rate, rule) < rule.tonal_below)
+
+
+def _tonal_share(power: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
+    """tonal_share of the frames' power spectra (_frame_power)."""
+    n = rule.frame_samples(sample_rate)
+    half = int(round(rule.peak_span_hz / 2 * n / sample_rate))  # bins each side of the one judged
+    # the bins judged, each with `half` bins of the spectrum on either side
+    first = max(math.ceil(rule.tonal_low_hz * n / sample_rate), half)
+    stop = min(math.ceil(rule.tonal_high_hz * n / sample_rate), n // 2 + 1 - half)
+    if len(power) < 1 or stop <= first:
+        return math.inf
+    power = power[:, first - half: stop + half]
+    around = np.lib.stride_tricks.sliding_window_view(power, 2 * half + 1, axis=1)  # (frames, stop - first, 2 half + 1)
+    median = np.partition(around, half, axis=2)[:, :, half]
+    return float(np.mean(power[:, half: power.shape[1] - half] > median * 10 ** (rule.peak_db / 10)))
+
+
+def _steadiness_db(power: np.ndarray, sample_rate: int, rule: SteadyNoiseRule) -> float:
+    """steadiness_db of the frames' power spectra (_frame_power)."""
+    bands = rule.band_bins(sample_rate)
+    if len(power) < 2 or not bands:
+        return math.inf
+    levels = 10 * np.log10(np.maximum(np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1), LEVEL_FLOOR))
+    mean = levels.mean(axis=0)
+    whole = float((10 * np.log10(np.maximum(power.sum(axis=1), LEVEL_FLOOR))).mean())
+    if mean.max() < whole - rule.span_db:
+        return 0.0  # the sound is all outside the bands (infrasound, a constant offset): nothing a person hears
+    heard = mean >= mean.max() - rule.span_db
+    return float(np.median(levels[:, heard].std(axis=0)))
