@@ -100,12 +100,11 @@ async function run(task) {
   try {
     await task();
   } catch (error) {
-    if (error.name === 'AbortError') {
-      setStatus('Recording cancelled.');
-      return;
-    }
-    $('result').hidden = true; // the error is about this attempt: an earlier result must not look like its answer
-    setStatus(explain(error), true);
+    // A cancel or an error ends this attempt: an earlier result left on screen would read as its answer
+    // (the history still holds it).
+    $('result').hidden = true;
+    if (error.name === 'AbortError') setStatus('Recording cancelled.');
+    else setStatus(explain(error), true);
   } finally {
     setBusy(false);
     $('record').classList.remove('recording');
