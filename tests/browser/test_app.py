@@ -267,3 +267,21 @@ def test_a_second_tap_cancels_a_recording_and_hides_the_result_before_it(phone, 
     # the song's result would read as the cancelled recording's answer: hidden; the history still has it
     assert phone.is_hidden("#result") and phone.locator("#history li").count() == 1
     phone.wait_for_function("!document.getElementById('record').disabled")  # ready for the next one
+
+
+def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
+    import numpy as np
+    import soundfile as sf
+
+    big = audio_dir / "over_twenty_mb.wav"  # 2 min of 16-bit stereo at 44.1 kHz: 21.2 MB
+    sf.write(big, np.zeros((44100 * 120, 2), dtype=np.int16), 44100, subtype="PCM_16")
+    set_server_mode(phone, True)
+    phone.set_input_files("#file", str(big))
+    assert status_error(phone) == "over_twenty_mb.wav: upload larger than 20 MB"
+
+
+def status_error(page, timeout_ms: float = 30_000) -> str:
+    """Wait for the status line to show an error and return it."""
+    page.wait_for_function("document.getElementById('status').classList.contains('error')"
+                           " && !document.getElementById('pick').disabled", timeout=timeout_ms)
+    return page.text_content("#status")

@@ -11,6 +11,11 @@ export async function classifyOnServer(blob, filename) {
     throw new Error('the server cannot be reached: switch to on-device mode to classify offline');
   }
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.detail ?? `the server answered ${response.status}`);
+  if (!response.ok) {
+    // The server names the file in what it says of its audio; the limits in front of it (413 for a body
+    // over the upload limit, 408, 503) answer before the upload is parsed, so without its name.
+    const detail = body.detail ?? `the server answered ${response.status}`;
+    throw new Error(detail.startsWith(`${filename}: `) ? detail : `${filename}: ${detail}`);
+  }
   return body;
 }
