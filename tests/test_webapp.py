@@ -27,6 +27,9 @@ def test_the_site_holds_app_runtime_and_export_under_one_build(tiny_project, tmp
                      r"'model/model_dynamic_range.tflite'\];", worker)
     spec = json.loads((export / "spec.json").read_text())
     assert json.loads((site / "build.json").read_text()) == {"build": built["build"], "model_version": spec["version"]}
+    # the page tells the app there is no server behind it (the served page says there is)
+    assert '<meta name="spectrogenre-host" content="static">' in (site / "index.html").read_text()
+    assert '<meta name="spectrogenre-host" content="server">' in (STATIC / "index.html").read_text()
 
 
 def test_the_build_id_changes_with_the_model_and_only_then(tiny_project, tmp_path):

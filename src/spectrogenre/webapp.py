@@ -21,6 +21,8 @@ from spectrogenre.errors import SpectrogenreError
 STATIC = Path(__file__).parent / "server" / "static"
 # sw.js's lines that a build rewrites (see its header)
 CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE = "const CACHE = 'spectrogenre-v3';", "const BUILT = false;", "const MODEL_FILES = [];"
+# index.html's line that tells the app whether a server is behind it: a static site has none to ask for
+HOST_LINE, STATIC_HOST_LINE = '<meta name="spectrogenre-host" content="server">', '<meta name="spectrogenre-host" content="static">'
 
 
 def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dict:
@@ -38,6 +40,10 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
     try:
         # everything but Swagger UI, which serves the server's /docs
         shutil.copytree(static, building, dirs_exist_ok=True, ignore=shutil.ignore_patterns("swagger-ui"))
+        page = (building / "index.html").read_text()
+        if HOST_LINE not in page:
+            raise SpectrogenreError(f"index.html no longer declares {HOST_LINE!r}: update spectrogenre.webapp")
+        (building / "index.html").write_text(page.replace(HOST_LINE, STATIC_HOST_LINE))
         (building / "model").mkdir()
         for name in ["spec.json", *models]:
             shutil.copyfile(export_dir / name, building / "model" / name)

@@ -125,13 +125,21 @@ def browser(song):
 
 
 @contextlib.contextmanager
-def open_phone(browser, url: str, screenshot: Path):
-    """A fresh Pixel 7 (new profile: no cache, no service worker) with the app at url open and ready."""
+def open_phone(browser, url: str, screenshot: Path, *, console: list | None = None, requests: list | None = None):
+    """A fresh Pixel 7 (new profile: no cache, no service worker) with the app at url open and ready.
+
+    console and requests, when given, collect what the page logs ("type: text") and the URLs it
+    requests, from its first load on.
+    """
     playwright, chromium = browser
     context = chromium.new_context(**playwright.devices["Pixel 7"], permissions=["microphone"])
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(error))
+    if console is not None:
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    if requests is not None:
+        page.on("request", lambda request: requests.append(request.url))
     page.goto(url)
     wait_ready(page)
     yield page

@@ -98,10 +98,15 @@ def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, so
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    console, requests = [], []
     try:
-        with open_phone(browser, f"http://127.0.0.1:{server.server_port}/", ARTIFACTS / "static-site.png") as phone:
+        with open_phone(browser, f"http://127.0.0.1:{server.server_port}/", ARTIFACTS / "static-site.png",
+                        console=console, requests=requests) as phone:
             assert "bands model bands-test: 3 genres" in phone.text_content("#model-info")
             phone.wait_for_selector("#server-switch", state="hidden")  # no server behind a static host
+            # the build says it is static: the app does not ask for a server, so no 404 is logged on each start
+            assert [url for url in requests if "/api/" in url] == []
+            assert [line for line in console if "404" in line] == []
             phone.set_input_files("#file", song)
             first = shown_verdict(phone)
             assert_shown(phone, first, classify(decode(song, sample_rate=exported.frontend.sample_rate), exported))

@@ -289,8 +289,14 @@ function describeModel(s) {
     + (accuracy === undefined ? '' : `, ${Math.round(100 * accuracy)} % of test songs right`);
 }
 
-// The server switch is offered only where a spectrogenre server answers (not on a static host).
-fetch(new URL('api/health', document.baseURI)).then((response) => response.ok).catch(() => false).then((served) => {
+// The server switch is offered only where a spectrogenre server answers. A static site says it has none
+// (webapp.py marks its index.html), so it is not asked: a static host's 404 would be logged on each start.
+const staticSite = document.querySelector('meta[name="spectrogenre-host"]')?.content === 'static';
+const health = staticSite ? Promise.resolve(null) // the server's /api/health, or null where none answers
+  : fetch(new URL('api/health', document.baseURI)).then((response) => (response.ok ? response.json() : null))
+    .catch(() => null);
+health.then((answer) => {
+  const served = answer !== null;
   $('server-switch').hidden = !served;
   if (!served && mode === 'server') {
     mode = 'device';
