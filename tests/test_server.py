@@ -24,7 +24,8 @@ def wav_bytes(audio, sr=8000) -> bytes:
 
 
 def test_health_and_model_description(client):
-    assert client.get("/api/health").json() == {"status": "ok", "genres": 3}
+    assert client.get("/api/health").json() == {"status": "ok", "genres": 3, "max_duration_s": 600.0,
+                                                "max_upload_mb": 1.0}
     model = client.get("/api/model").json()
     assert model["labels"] == ["Clicks", "Drone", "Noise"]
     assert model["frontend"]["shape"] == [129, 126]

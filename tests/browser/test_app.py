@@ -7,6 +7,9 @@ the app keeps in its history must be Python's within 1e-3.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from spectrogenre.frontend import quantise_16bit
@@ -274,6 +277,82 @@ def test_a_second_tap_cancels_a_recording_and_hides_the_result_before_it(phone, 
     phone.wait_for_function("!document.getElementById('record').disabled")  # ready for the next one
 
 
+def ffmpeg(*args) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+
+
+def status_error(page, timeout_ms: float = 30_000) -> str:
+    """Wait for the status line to show an error and return it."""
+    page.wait_for_function("document.getElementById('status').classList.contains('error')"
+                           " && !document.getElementById('pick').disabled", timeout=timeout_ms)
+    return page.text_content("#status")
+
+
+def count_decodes(page) -> None:
+    """From now on, window.decodes counts the page's calls of decodeAudioData."""
+    page.evaluate("""() => {
+        window.decodes = 0;
+        const decode = BaseAudioContext.prototype.decodeAudioData;
+        BaseAudioContext.prototype.decodeAudioData = function (...args) { window.decodes += 1; return decode.apply(this, args); };
+    }""")
+
+
+@needs_ffmpeg
+def test_a_file_longer_than_the_device_classifies_is_refused_before_it_is_decoded(phone, audio_dir):
+    # 2 hours of silence, 8 kbps: 7.2 MB, whose decoding would take 230 MB at 8 kHz, GBs at 44.1 kHz
+    long_file = audio_dir / "two_hours.mp3"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", 7200, "-c:a", "libmp3lame", "-b:a", "8k", long_file)
+    # 6 minutes at 96 kHz: twice 48 kHz's samples a second, so half the 10 min; the server (600 s) takes it
+    hires = audio_dir / "six_minutes_96k.flac"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=96000:cl=mono", "-t", 360, "-c:a", "flac", hires)
+    count_decodes(phone)
+    phone.set_input_files("#file", str(long_file))
+    assert status_error(phone) == ("two_hours.mp3: 2 h of audio, more than the 10 min this device classifies per "
+                                   "file (it decodes the whole file into memory): choose a shorter file")
+    phone.set_input_files("#file", str(hires))
+    assert status_error(phone) == ("six_minutes_96k.flac: 6 min of audio, more than the 5 min this device classifies "
+                                   "per file at 96 kHz (it decodes the whole file into memory): choose a shorter "
+                                   "file, or switch on Server to classify it there")
+    assert phone.evaluate("window.decodes") == 0
+    assert phone.is_hidden("#result") and phone.locator("#history li").count() == 0
+
+
+@needs_ffmpeg
+def test_a_file_whose_length_cannot_be_read_is_decoded_unless_it_is_large(phone, audio_dir, exported):
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    # WebM written to a pipe has no duration (as MediaRecorder's files): the browser reports Infinity
+    wav = audio_dir / "melody20.wav"
+    sf.write(wav, melody(20.0, sr=48000), 48000, subtype="PCM_16")
+    small = audio_dir / "unknown_length.webm"
+    with small.open("wb") as out:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libopus", "-b:a", "96k",
+                        "-f", "webm", "pipe:1"], stdout=out, check=True)
+    phone.set_input_files("#file", str(small))
+    shown = shown_verdict(phone)
+    assert shown["genre"] == classify(decode(small, sample_rate=exported.frontend.sample_rate), exported).genre
+
+    # the same without a length, but over 10 MB (200 s of noise at 510 kbps): it could be hours, not decoded
+    large = audio_dir / "unknown_length_large.webm"
+    with large.open("wb") as out:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=200:c=pink:r=48000",
+                        "-ac", "2", "-c:a", "libopus", "-b:a", "510k", "-f", "webm", "pipe:1"], stdout=out, check=True)
+    megabytes = large.stat().st_size / 2**20
+    assert megabytes > 10
+    count_decodes(phone)
+    phone.set_input_files("#file", str(large))
+    assert status_error(phone) == (f"unknown_length_large.webm: its length cannot be read without decoding it, and "
+                                   f"at {megabytes:.1f} MB it may hold more than the 10 min of audio this device "
+                                   f"classifies per file: choose a shorter file, or switch on Server to classify "
+                                   f"it there")
+    assert phone.evaluate("window.decodes") == 0
+
+
 def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
     import numpy as np
     import soundfile as sf
@@ -283,10 +362,3 @@ def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
     set_server_mode(phone, True)
     phone.set_input_files("#file", str(big))
     assert status_error(phone) == "over_twenty_mb.wav: upload larger than 20 MB"
-
-
-def status_error(page, timeout_ms: float = 30_000) -> str:
-    """Wait for the status line to show an error and return it."""
-    page.wait_for_function("document.getElementById('status').classList.contains('error')"
-                           " && !document.getElementById('pick').disabled", timeout=timeout_ms)
-    return page.text_content("#status")

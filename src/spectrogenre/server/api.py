@@ -30,7 +30,10 @@ SUFFIX_BY_TYPE = {
 
 @router.get("/health", responses=responses(405))
 def health(request: Request) -> dict:
-    return {"status": "ok", "genres": len(request.app.state.model.labels)}
+    """Up, with the limits an upload must keep (the app offers the server for a file only within them)."""
+    settings = request.app.state.settings
+    return {"status": "ok", "genres": len(request.app.state.model.labels),
+            "max_duration_s": settings.max_duration_s, "max_upload_mb": settings.max_upload_mb}
 
 
 @router.get("/model", responses=responses(405))

@@ -19,8 +19,8 @@ const MODEL_FILES = [];
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
-  'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/history.js',
-  'js/flatbuffer.js', 'js/model.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
+  'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/duration.js', 'js/history.js',
+  'js/flatbuffer.js', 'js/model.js', 'js/picked-file.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
   'js/steady.js', 'js/verdicts.js', 'js/wav.js', 'js/windows.js',
 ];
 const ROOT = new URL('./', self.location).pathname;

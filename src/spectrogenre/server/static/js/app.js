@@ -5,6 +5,7 @@ import { DeviceClassifier } from './classifier.js';
 import { decodeAudio } from './decode.js';
 import { runtimeThreads } from './model.js';
 import { clearHistory, loadHistory, remember } from './history.js';
+import { decodePicked } from './picked-file.js';
 import { record } from './recorder.js';
 import { classifyOnServer } from './server.js';
 import { NO_MUSIC, UNSURE } from './verdicts.js';
@@ -19,6 +20,7 @@ const duration = (seconds) => (seconds < 1 ? `${Math.round(seconds * 1000)} ms` 
 let mode = localStorage.getItem(MODE_KEY) === 'server' ? 'server' : 'device';
 let clipSeconds = 15; // replaced by spec.json's once it is read
 let device = null; // Promise<DeviceClassifier>, started when first needed
+let serverLimits = null; // {max_duration_s, max_upload_mb} where a spectrogenre server answers
 
 /**
  * Resolves once the service worker controls the page, so that what the page fetches next
@@ -177,10 +179,16 @@ function onRecord() {
   });
 }
 
+/** Whether the server would take a file the device refuses (seconds null: its length is not known). */
+function serverTakes({ seconds, bytes }) {
+  return serverLimits !== null && bytes <= serverLimits.max_upload_mb * 2 ** 20
+    && (seconds === null || seconds <= serverLimits.max_duration_s);
+}
+
 function onFile(file) {
   run(() => classify({
     source: file.name,
-    pcm: async () => decodeAudio(await file.arrayBuffer()),
+    pcm: () => decodePicked(file, serverTakes),
     upload: async () => ({ blob: file, name: file.name }),
   }));
 }
@@ -297,6 +305,7 @@ const health = staticSite ? Promise.resolve(null) // the server's /api/health, o
     .catch(() => null);
 health.then((answer) => {
   const served = answer !== null;
+  serverLimits = served && answer.max_duration_s ? answer : null; // an older server does not say its limits
   $('server-switch').hidden = !served;
   if (!served && mode === 'server') {
     mode = 'device';

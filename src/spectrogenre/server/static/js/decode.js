@@ -15,44 +15,59 @@ const tag = (view, at) => String.fromCharCode(...new Uint8Array(view.buffer, vie
  * found) and, for integer PCM (WAV, FLAC), the bits per sample (else null).
  */
 export function sniffFormat(view) {
-  if (view.byteLength < 12) return { rate: null, bits: null };
+  const format = { rate: null, bits: null };
+  if (view.byteLength < 12) return format;
   const head = tag(view, 0);
   if (head === 'RIFF') {
     for (let at = 12; at + 8 <= view.byteLength;) {
       const size = view.getUint32(at + 4, true);
       if (tag(view, at) === 'fmt ' && at + 24 <= view.byteLength) {
-        const format = view.getUint16(at + 8, true);
-        const extensible = format === 0xfffe && at + 34 <= view.byteLength; // then the sub-format GUID says
-        const integer = format === 1 || (extensible && view.getUint16(at + 32, true) === 1);
-        return { rate: view.getUint32(at + 12, true), bits: integer ? view.getUint16(at + 22, true) : null };
+        const code = view.getUint16(at + 8, true);
+        const extensible = code === 0xfffe && at + 34 <= view.byteLength; // then the sub-format GUID says
+        const integer = code === 1 || (extensible && view.getUint16(at + 32, true) === 1);
+        const bits = integer ? view.getUint16(at + 22, true) : null;
+        return { ...format, rate: view.getUint32(at + 12, true), bits };
       }
       at += 8 + size + (size % 2);
     }
-    return { rate: null, bits: null };
+    return format;
   }
   if (head === 'fLaC' && view.byteLength >= 22) { // STREAMINFO: rate 20 bits, channels 3, bits 5
     const packed = view.getUint32(18);
-    return { rate: packed >>> 12, bits: ((packed >>> 4) & 31) + 1 };
+    return { ...format, rate: packed >>> 12, bits: ((packed >>> 4) & 31) + 1 };
   }
-  return { rate: compressedRate(view), bits: null };
+  if (head === 'OggS') return { ...format, rate: oggRate(view) };
+  if (view.getUint32(0) === 0x1a45dfa3) return format; // Matroska/WebM: not parsed
+  if (tag(view, 4) === 'ftyp') return { ...format, rate: mp4Rate(view) };
+  return { ...format, rate: mp3Rate(view) };
 }
 
-function compressedRate(view) {
-  if (tag(view, 0) === 'OggS') {
-    const packet = 27 + view.getUint8(26); // first page: 27-byte header, then the segment table
-    if (packet + 16 > view.byteLength) return null;
-    if (tag(view, packet) === 'Opus') return 48000;
-    return tag(view, packet + 1) === 'vorb' ? view.getUint32(packet + 12, true) : null;
-  }
-  if (view.getUint32(0) === 0x1a45dfa3) return null; // Matroska/WebM: not parsed
-  return tag(view, 4) === 'ftyp' ? mp4Rate(view) : mp3Rate(view);
+/**
+ * sniffFormat of a file, reading only its start (and, past an ID3v2 tag of any size, an MP3's
+ * first frame): a file can be checked before it is read whole.
+ */
+export async function sniffFile(blob) {
+  const read = async (from) => new DataView(await blob.slice(from, from + HEADER_BYTES).arrayBuffer());
+  const view = await read(0);
+  const tagged = view.byteLength >= 10 && tag(view, 0).startsWith('ID3');
+  return sniffFormat(tagged ? await read(id3Size(view)) : view);
+}
+
+// What sniffFormat needs of a file's start: WAV's fmt chunk, FLAC's STREAMINFO, Ogg's first page
+// and an MP3's first frame come early; an MP4 whose index follows its audio is found only whole.
+const HEADER_BYTES = 64 * 1024;
+
+const id3Size = (view) => 10 + [6, 7, 8, 9].reduce((size, i) => (size << 7) | (view.getUint8(i) & 0x7f), 0);
+
+function oggRate(view) {
+  const packet = 27 + view.getUint8(26); // first page: 27-byte header, then the segment table
+  if (packet + 16 > view.byteLength) return null;
+  if (tag(view, packet) === 'Opus') return 48000;
+  return tag(view, packet + 1) === 'vorb' ? view.getUint32(packet + 12, true) : null;
 }
 
 function mp3Rate(view) {
-  let at = 0;
-  if (tag(view, 0).startsWith('ID3')) { // skip the ID3v2 tag (size in 7-bit bytes)
-    at = 10 + [6, 7, 8, 9].reduce((size, i) => (size << 7) | (view.getUint8(i) & 0x7f), 0);
-  }
+  let at = tag(view, 0).startsWith('ID3') ? id3Size(view) : 0; // past the ID3v2 tag (size in 7-bit bytes)
   for (const end = Math.min(view.byteLength - 3, at + 4096); at < end; at++) {
     const b1 = view.getUint8(at + 1);
     if (view.getUint8(at) === 0xff && (b1 & 0xe0) === 0xe0 && (b1 & 0x06) !== 0) { // frame sync, a layer
