@@ -7,8 +7,10 @@ the app keeps in its history must be Python's within 1e-3.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -351,6 +353,62 @@ def test_a_file_whose_length_cannot_be_read_is_decoded_unless_it_is_large(phone,
                                    f"classifies per file: choose a shorter file, or switch on Server to classify "
                                    f"it there")
     assert phone.evaluate("window.decodes") == 0
+
+
+def cbr_mp3(audio_dir: Path, name: str, seconds: float) -> Path:
+    """`seconds` of melody as a 128 kbps MP3 (16,000 bytes a second) whose Info header states its length."""
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    wav = audio_dir / f"{name}.wav"
+    sf.write(wav, melody(seconds, sr=44100), 44100, subtype="PCM_16")
+    path = audio_dir / f"{name}.mp3"
+    ffmpeg("-i", wav, "-c:a", "libmp3lame", "-b:a", "128k", path)
+    return path
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_damaged_mp3_is_refused_or_classified_as_the_server_does(phone, audio_dir, exported, mode):
+    set_server_mode(phone, mode == "server")
+    # cut short: 3 min 20 s by its header, the first 3.2 s (51,200 bytes at 128 kbps, after the header) there
+    whole = cbr_mp3(audio_dir, "three_minutes_twenty", 200.0)
+    cut = audio_dir / "cut_short.mp3"
+    cut.write_bytes(whole.read_bytes()[: 51_200 + 1_000])  # ID3 tag and Info frame: about 1 kB
+    phone.set_input_files("#file", str(cut))
+    message = status_error(phone, timeout_ms=60_000)
+    if mode == "server":  # refused as truncated (more than 10 % of its frames missing), not "too short"
+        assert message.startswith("cut_short.mp3: truncated or damaged: header declares 8820000 frames, only ")
+    else:
+        decoded = re.fullmatch(r"cut_short\.mp3: damaged: only (\d+\.\d) s of its 3 min 20 s could be decoded",
+                               message)
+        assert decoded and 3.0 <= float(decoded[1]) <= 3.4, message
+
+    # damaged in the middle (5,000 zero bytes, 0.3 s of 30 s): decoded past the damage and classified, in
+    # Python and in both modes
+    damaged = audio_dir / "damaged_middle.mp3"
+    data = bytearray(cbr_mp3(audio_dir, "thirty", 30.0).read_bytes())
+    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)
+    damaged.write_bytes(bytes(data))
+    expected = classify(decode(damaged, sample_rate=exported.frontend.sample_rate), exported)
+    phone.set_input_files("#file", str(damaged))
+    assert shown_verdict(phone)["genre"] == expected.genre
+
+    # not damaged: a VBR MP3 without a frame count (no Xing header) that starts with 10 s of digital silence
+    # then 20 s of melody; its stated length is its size (295 kB) at its first frame's 32 kbps: 74 s, for 30 s
+    import numpy as np
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    wav = audio_dir / "silent_start.wav"
+    sf.write(wav, np.concatenate([np.zeros(10 * 44100), melody(20.0, sr=44100)]), 44100, subtype="PCM_16")
+    estimated = audio_dir / "vbr_without_frame_count.mp3"
+    ffmpeg("-i", wav, "-c:a", "libmp3lame", "-q:a", 0, "-write_xing", 0, estimated)
+    expected = classify(decode(estimated, sample_rate=exported.frontend.sample_rate), exported)
+    phone.set_input_files("#file", str(estimated))
+    assert shown_verdict(phone)["genre"] == expected.genre
 
 
 def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):

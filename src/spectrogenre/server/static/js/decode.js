@@ -11,11 +11,12 @@ const MP3_RATES = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [1102
 const tag = (view, at) => String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, 4));
 
 /**
- * {rate, bits} from a WAV, FLAC, Ogg, MP4 or MP3 header: the sample rate (null if not
- * found) and, for integer PCM (WAV, FLAC), the bits per sample (else null).
+ * {rate, bits, lengthEstimated} from a WAV, FLAC, Ogg, MP4 or MP3 header: the sample rate (null
+ * if not found); for integer PCM (WAV, FLAC), the bits per sample (else null); and whether the
+ * duration a player reports for the file is only an estimate (an MP3 without a frame count).
  */
 export function sniffFormat(view) {
-  const format = { rate: null, bits: null };
+  const format = { rate: null, bits: null, lengthEstimated: false };
   if (view.byteLength < 12) return format;
   const head = tag(view, 0);
   if (head === 'RIFF') {
@@ -39,7 +40,7 @@ export function sniffFormat(view) {
   if (head === 'OggS') return { ...format, rate: oggRate(view) };
   if (view.getUint32(0) === 0x1a45dfa3) return format; // Matroska/WebM: not parsed
   if (tag(view, 4) === 'ftyp') return { ...format, rate: mp4Rate(view) };
-  return { ...format, rate: mp3Rate(view) };
+  return { ...format, ...mp3Header(view) };
 }
 
 /**
@@ -66,16 +67,30 @@ function oggRate(view) {
   return tag(view, packet + 1) === 'vorb' ? view.getUint32(packet + 12, true) : null;
 }
 
-function mp3Rate(view) {
+/** {rate, lengthEstimated} of an MP3's first frame (rate null when none is found). */
+function mp3Header(view) {
   let at = tag(view, 0).startsWith('ID3') ? id3Size(view) : 0; // past the ID3v2 tag (size in 7-bit bytes)
   for (const end = Math.min(view.byteLength - 3, at + 4096); at < end; at++) {
     const b1 = view.getUint8(at + 1);
     if (view.getUint8(at) === 0xff && (b1 & 0xe0) === 0xe0 && (b1 & 0x06) !== 0) { // frame sync, a layer
       const rate = MP3_RATES[(b1 >> 3) & 3]?.[(view.getUint8(at + 2) >> 2) & 3];
-      if (rate) return rate;
+      if (rate) return { rate, lengthEstimated: !hasFrameCount(view, at) };
     }
   }
-  return null;
+  return { rate: null, lengthEstimated: false };
+}
+
+/**
+ * Whether the MP3 frame at `at` holds the file's frame count: a Xing or Info header (LAME and most
+ * encoders) 4 + 9 to 32 bytes in, or VBRI (Fraunhofer's) 36 bytes in. Without one, players
+ * estimate the duration from the file's size and this frame's bitrate: right at a constant
+ * bitrate, minutes off for a VBR file that starts quietly (few bits a frame).
+ */
+function hasFrameCount(view, at) {
+  for (let i = at + 13; i <= Math.min(view.byteLength - 4, at + 36); i++) {
+    if (['Xing', 'Info', 'VBRI'].includes(tag(view, i))) return true;
+  }
+  return false;
 }
 
 function mp4Rate(view) {

@@ -1,6 +1,7 @@
-// A picked file's audio for the device, checked before it is decoded. decodeAudioData decodes a
-// file whole, at once: a 2-hour song needs GBs and kills a phone's tab, so a file longer than the
-// device takes is refused before it is read.
+// A picked file's audio for the device, checked before and after it is decoded. decodeAudioData
+// decodes a file whole, at once: a 2-hour song needs GBs and kills a phone's tab, so a file longer
+// than the device takes is refused before it is read. A decoder that stops at damage returns
+// the audio before it, which would be classified (or called too short) as if it were the song.
 
 import { decodeAudio, sniffFile } from './decode.js';
 import { statedDuration } from './duration.js';
@@ -15,6 +16,10 @@ const DEVICE_MAX_RATE = 48000;
 // A file whose length the browser cannot read (a WebM recording, a header it does not parse) is
 // decoded only up to this size: 10 min of a 128 kbps MP3. Lower bitrates hold more minutes in it.
 const UNMEASURED_MAX_BYTES = 10 * 2 ** 20;
+// Decoded audio this much shorter than the file states is damage, as for the server
+// (audio_io.MAX_LOST_FRACTION): a damaged frame the decoder skips costs a fraction of a second; a
+// file cut short or broken part way loses more, and classifying the rest would pass a part off as the song.
+const MAX_LOST_FRACTION = 0.1;
 
 /** "3.2 s", "3 min 20 s", "2 h": a duration as messages say it. */
 function spoken(seconds) {
@@ -29,7 +34,7 @@ function spoken(seconds) {
 
 /**
  * {samples, rate} of a picked File (decode.js's decodeAudio), or an Error naming the file when it
- * is longer than this device classifies. serverTakes({seconds, bytes}) says whether
+ * is longer than this device classifies or damaged. serverTakes({seconds, bytes}) says whether
  * the server would take a file refused here (seconds null: not known); then the message offers it.
  */
 export async function decodePicked(file, serverTakes = () => false) {
@@ -46,5 +51,11 @@ export async function decodePicked(file, serverTakes = () => false) {
       + `${(file.size / 2 ** 20).toFixed(1)} MB it may hold more than the ${spoken(maxSeconds)} of audio this `
       + `device classifies per file: choose a shorter file${orServer}`);
   }
-  return decodeAudio(await file.arrayBuffer());
+  const audio = await decodeAudio(await file.arrayBuffer());
+  const decoded = audio.samples.length / audio.rate;
+  // An MP3 without a frame count states an estimate, which can be minutes off: no measure of damage.
+  if (seconds !== null && !format.lengthEstimated && decoded < (1 - MAX_LOST_FRACTION) * seconds) {
+    throw new Error(`${file.name}: damaged: only ${spoken(decoded)} of its ${spoken(seconds)} could be decoded`);
+  }
+  return audio;
 }
