@@ -15,6 +15,10 @@ const asked = Number(new URLSearchParams(self.location.search).get('threads')) |
 export const THREADS = self.crossOriginIsolated
   ? Math.max(1, Math.min(4, asked, navigator.hardwareConcurrency || 1)) : 1;
 
+// The runtime's own log lines ("INFO: [environment.cc:36] Creating LiteRT environment ...") reach the
+// console as errors: its WebAssembly writes them to stderr, which Emscripten prints with
+// console.error. LiteRT.js 2.5 has no option to quiet them (loadLiteRt takes `threads` and `jspi`
+// only; its setupLogging() takes no level), so they are left as they are.
 function loadRuntime() {
   runtime ??= (async () => {
     const litert = await import(new URL('index.js', VENDOR).href);
