@@ -25,6 +25,13 @@ def test_the_site_holds_app_runtime_and_export_under_one_build(tiny_project, tmp
     assert f"const CACHE = 'spectrogenre-{built['build']}';" in worker and "const BUILT = true;" in worker
     assert re.search(r"const MODEL_FILES = \['model/spec.json', 'model/model.tflite', "
                      r"'model/model_dynamic_range.tflite'\];", worker)
+    # the whole runtime is cached at install, each of its builds (the threaded one too)
+    runtime = re.search(r"const RUNTIME_FILES = \[(.*)\];", worker)[1]
+    for name in ("vendor/litertjs-core/index.js", "vendor/litertjs-wasm-utils/index.js",
+                 "vendor/litertjs-core/wasm/litert_wasm_threaded_internal.wasm",
+                 "vendor/litertjs-core/wasm/litert_wasm_threaded_internal.js",
+                 "vendor/litertjs-core/wasm/litert_wasm_compat_internal.wasm"):
+        assert f"'{name}'" in runtime, name
     spec = json.loads((export / "spec.json").read_text())
     assert json.loads((site / "build.json").read_text()) == {"build": built["build"], "model_version": spec["version"]}
     # the page tells the app there is no server behind it (the served page says there is)

@@ -21,6 +21,7 @@ from spectrogenre.errors import SpectrogenreError
 STATIC = Path(__file__).parent / "server" / "static"
 # sw.js's lines that a build rewrites (see its header)
 CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE = "const CACHE = 'spectrogenre-v3';", "const BUILT = false;", "const MODEL_FILES = [];"
+RUNTIME_FILES_LINE = "const RUNTIME_FILES = [];"
 # index.html's line that tells the app whether a server is behind it: a static site has none to ask for
 HOST_LINE, STATIC_HOST_LINE = '<meta name="spectrogenre-host" content="server">', '<meta name="spectrogenre-host" content="static">'
 
@@ -53,13 +54,16 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
             digest.update(path.relative_to(building).as_posix().encode() + b"\0" + path.read_bytes())
         build = digest.hexdigest()[:12]
         worker = (building / "sw.js").read_text()
-        for line in (CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE):
+        for line in (CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE, RUNTIME_FILES_LINE):
             if line not in worker:
                 raise SpectrogenreError(f"sw.js no longer declares {line!r}: update spectrogenre.webapp")
-        model_files = json.dumps([f"model/{name}" for name in ["spec.json", *models]]).replace('"', "'")
+        model_files = _js_list([f"model/{name}" for name in ["spec.json", *models]])
+        runtime_files = _js_list([p.relative_to(building).as_posix() for p in files
+                                  if p.relative_to(building).parts[0] == "vendor"])
         (building / "sw.js").write_text(worker.replace(CACHE_LINE, f"const CACHE = 'spectrogenre-{build}';")
                                         .replace(BUILT_LINE, "const BUILT = true;")
-                                        .replace(MODEL_FILES_LINE, f"const MODEL_FILES = {model_files};"))
+                                        .replace(MODEL_FILES_LINE, f"const MODEL_FILES = {model_files};")
+                                        .replace(RUNTIME_FILES_LINE, f"const RUNTIME_FILES = {runtime_files};"))
         (building / "build.json").write_text(json.dumps({"build": build, "model_version": spec.get("version")}) + "\n")
         old = out_dir.with_name(f".{out_dir.name}.old")
         shutil.rmtree(old, ignore_errors=True)
@@ -71,3 +75,8 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
         shutil.rmtree(building, ignore_errors=True)
     written = [p for p in out_dir.rglob("*") if p.is_file()]
     return {"files": len(written), "bytes": sum(p.stat().st_size for p in written), "build": build}
+
+
+def _js_list(paths: list[str]) -> str:
+    """A JavaScript array of strings, as sw.js writes them: ['a', 'b']."""
+    return json.dumps(paths).replace('"', "'")

@@ -115,6 +115,17 @@ def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, so
             phone.set_input_files("#file", song)
             first = shown_verdict(phone)
             assert_shown(phone, first, classify(decode(song, sample_rate=exported.frontend.sample_rate), exported))
+            # installed: the build's cache holds the runtime whole, the threaded build too, which this first
+            # start (not yet cross-origin isolated) did not load, and which the next starts load offline
+            cached = phone.evaluate("""async () => {
+                await navigator.serviceWorker.ready;
+                const [name] = await caches.keys();
+                return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
+            }""")
+            runtime = {f"/{path.relative_to(site).as_posix()}" for path in (site / "vendor").rglob("*") if path.is_file()}
+            assert {"/vendor/litertjs-core/wasm/litert_wasm_threaded_internal.wasm", "/vendor/litertjs-core/index.js",
+                    "/vendor/litertjs-wasm-utils/index.js"} <= runtime
+            assert runtime - set(cached) == set()
             phone.context.set_offline(True)  # the host is gone: the installed app and model still work
             phone.reload()
             wait_ready(phone)

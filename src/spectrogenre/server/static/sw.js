@@ -7,15 +7,18 @@
 // - model/ (spec.json and the model): from the network when it answers, so a new export is
 //   picked up at once and spec and model never mismatch; from the cache when offline.
 // - api/ is never cached.
-// As a static site (`spectrogenre app OUT` rewrites the three constants below): the cache is
-// named after the build and holds the whole build, app and model, fetched at install and
-// served from the cache only. A new build is a new sw.js, which the browser installs on the
+// As a static site (`spectrogenre app OUT` rewrites the four constants below): the cache is
+// named after the build and holds the whole build, app, runtime and model, fetched at install
+// and served from the cache only. A new build is a new sw.js, which the browser installs on the
 // next online start: its cache replaces the old one whole, so an app never runs another
 // build's model.
 
 const CACHE = 'spectrogenre-v3';
 const BUILT = false;
 const MODEL_FILES = [];
+// vendor/: every build of the runtime, the threaded one too, which a start that is not yet
+// cross-origin isolated (the first) does not load, and which later starts need offline
+const RUNTIME_FILES = [];
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
@@ -27,7 +30,7 @@ const ROOT = new URL('./', self.location).pathname;
 
 self.addEventListener('install', (event) => {
   // cache 'reload': from the server, never the browser's HTTP cache, which may hold an older build's files
-  const fresh = [...SHELL, ...MODEL_FILES].map((url) => new Request(url, { cache: 'reload' }));
+  const fresh = [...SHELL, ...RUNTIME_FILES, ...MODEL_FILES].map((url) => new Request(url, { cache: 'reload' }));
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(fresh))
     .then(() => self.skipWaiting()));
 });
