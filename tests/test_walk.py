@@ -49,9 +49,29 @@ def test_links_to_folders_are_followed_once(tmp_path):
     assert [p.relative_to(library).as_posix() for p in found.files] == [
         "Rock/A1/1.mp3", "Rock/A1/gone.mp3", "Rock/A4/4.mp3"]
     assert [(p.relative_to(library).as_posix(), why) for p, why in found.passed_over] == [
-        ("Rock/A1/loop", f"the same folder as {library / 'Rock'} (through a link): walked once")]
+        ("Rock/A1/loop", "a link to Rock in this folder: walked there")]
     assert [(p.relative_to(library).as_posix(), why) for p, why in found.repeated] == [
-        ("Rock/Best Of/1.mp3", f"the same file as {library / 'Rock/A1/1.mp3'} (through a link): listed once")]
+        ("Rock/Best Of/1.mp3", "a link to Rock/A1/1.mp3 in this folder: listed there")]
+
+
+def test_a_link_never_decides_where_a_track_belongs(tmp_path):
+    library, elsewhere = tmp_path / "library", tmp_path / "elsewhere"
+    make(library, "Rock/A1/1.mp3", "Pop/A4/4.mp3", "Pop/A5/5.mp3")
+    make(elsewhere, "Live/9.mp3")
+    os.symlink("Rock", library / "Metal")  # sorts before Rock: it would have taken Rock's tracks
+    os.symlink("Pop/A4", library / "Blues")  # an album linked as a genre
+    os.symlink("../../Pop/A5/5.mp3", library / "Rock/A1/5.mp3")  # a file linked into another genre
+    os.symlink(elsewhere / "Live", library / "Pop/Live")  # outside the folder: followed
+    os.symlink(elsewhere / "Live", library / "Rock/Live")  # ... once
+    found = walk(library)
+    assert [p.relative_to(library).as_posix() for p in found.files] == [
+        "Pop/A4/4.mp3", "Pop/A5/5.mp3", "Pop/Live/9.mp3", "Rock/A1/1.mp3"]
+    assert [(p.relative_to(library).as_posix(), why.replace(str(library), "<lib>")) for p, why in found.passed_over] == [
+        ("Blues", "a link to Pop/A4 in this folder: walked there"),
+        ("Metal", "a link to Rock in this folder: walked there"),
+        ("Rock/Live", "the same folder as <lib>/Pop/Live (through a link): walked once")]
+    assert [(p.relative_to(library).as_posix(), why) for p, why in found.repeated] == [
+        ("Rock/A1/5.mp3", "a link to Pop/A5/5.mp3 in this folder: listed there")]
 
 
 def test_a_folder_it_may_not_read_is_said(tmp_path, monkeypatch):

@@ -7,6 +7,9 @@ copies), as do the folders that NAS boxes and Windows keep beside music (@eaDir,
 $RECYCLE.BIN, System Volume Information, lost+found). They hold thumbnails, old versions and deleted
 files, never the library, and are passed over and said. A folder reached twice (a link to a folder
 already walked, a link loop) is walked once; a file reached twice through links is listed once, and said.
+A link to a folder or file inside the walked folder itself is passed over, and said: what it points to is
+listed where it is, so a link never decides where a track belongs (a genre folder `Metal` linking to
+`Rock` would otherwise take Rock's tracks, whichever name sorts first).
 """
 
 from __future__ import annotations
@@ -43,6 +46,14 @@ def walk(folder: Path) -> Walk:
     found = Walk()
     walked: dict[str, Path] = {}
     listed: dict[str, Path] = {}
+    top = os.path.realpath(folder)
+
+    def inside(path: Path) -> str | None:
+        """Where a link at `path` points, relative to the walked folder, if it points inside it."""
+        if not os.path.islink(path):
+            return None
+        target = os.path.realpath(path)
+        return os.path.relpath(target, top) if os.path.commonpath([target, top]) == top else None
 
     def unreadable(err: OSError) -> None:
         found.passed_over.append((Path(err.filename), f"cannot be read: {err.strerror or err}"))
@@ -59,9 +70,16 @@ def walk(folder: Path) -> Walk:
         for name in sorted(d for d in dirs if is_system_entry(d)):
             found.passed_over.append((here / name, "a system folder (thumbnails, old versions, deleted files)"))
         dirs[:] = sorted(d for d in dirs if not is_system_entry(d))
+        for name in list(dirs):
+            if (target := inside(here / name)) is not None:
+                found.passed_over.append((here / name, f"a link to {target} in this folder: walked there"))
+                dirs.remove(name)
         found.system_files += [here / name for name in sorted(names) if is_system_entry(name)]
         for name in sorted(n for n in names if not is_system_entry(n)):
             path = here / name
+            if (inner := inside(path)) is not None and os.path.isfile(path):
+                found.repeated.append((path, f"a link to {inner} in this folder: listed there"))
+                continue
             target = os.path.realpath(path)
             if target in listed and os.path.exists(target):
                 found.repeated.append((path, f"the same file as {listed[target]} (through a link): listed once"))
