@@ -12,9 +12,17 @@ from typer.testing import CliRunner
 from spectrogenre.cli import app
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.library import tagging
-from spectrogenre.library.tagging import Decision, TaggingError, decide, merged, tag_file, undo_log, write_genres
+from spectrogenre.library.tagging import (
+    Decision,
+    TaggingError,
+    decide,
+    merged,
+    tag_file,
+    undo_log,
+    write_genres,
+)
 from spectrogenre.library.tags import read_tags
-from tests.synth import clicks, sine
+from tests.synth import clicks, sine, write_tagged
 
 OTHER = {"title": ["Tone"], "artist": ["Test Artist"], "album": ["Test Album"]}
 GENRE_KEYS = {"tcon", "genre", "\xa9gen"}
@@ -361,3 +369,57 @@ def test_an_audio_file_given_as_the_undo_log_is_one_clear_error(tmp_path):
     song = write_audio(tmp_path / "song.flac", sine(1.0, sr=44100), 44100)
     with pytest.raises(SpectrogenreError, match=r"song\.flac is not an undo log \(it is not text"):
         list(undo_log(song))
+
+
+# --- odd entries, leftovers and logs cut short --------------------------------------------------------------------
+
+@pytest.fixture
+def every_file_clicks(monkeypatch):
+    """tag's model replaced by one that calls every file Clicks at 90 %: the command's own handling is tested, with
+    no export to train."""
+    from types import SimpleNamespace
+
+    from spectrogenre import inference, prediction
+
+    monkeypatch.setattr(inference.ExportedModel, "load", lambda path: SimpleNamespace(unsure_below=0.5))
+    monkeypatch.setattr(prediction, "predict_file", lambda path, exported, **options: {**verdict(), "path": str(path)})
+
+
+def actions(output):
+    """{file name: action} from tag's table (its first line is the header)."""
+    return {line.split()[0].rsplit("/", 1)[-1]: line.rsplit("  ", 1)[-1] for line in output.splitlines()[1:]}
+
+
+def test_a_symlink_loop_is_reported_and_every_other_file_tagged(tmp_path, every_file_clicks):
+    folder = tmp_path / "music"
+    ok = write_tagged(folder / "ok.mp3")
+    (folder / "a.flac").symlink_to("b.flac")
+    (folder / "b.flac").symlink_to("a.flac")
+    log = tmp_path / "undo.jsonl"
+    result = CliRunner().invoke(app, ["tag", str(folder), "--write", "--log", str(log)])
+    assert result.exit_code == 1, result.output  # the documented status when any file could not be tagged
+    assert actions(result.stdout) == {"a.flac": "error: cannot be read: Too many levels of symbolic links",
+                                      "b.flac": "error: cannot be read: Too many levels of symbolic links",
+                                      "ok.mp3": "written"}
+    assert read_tags(ok).genres == ("Clicks",)
+    assert result.stderr.splitlines()[-1] == "1 written, 0 skipped, 2 failed"
+
+
+def test_odd_entries_are_named_as_predict_names_them(tmp_path):
+    from spectrogenre.prediction import predict_file
+
+    (tmp_path / "broken.mp3").symlink_to("gone.mp3")
+    os.mkfifo(tmp_path / "pipe.flac")
+    (tmp_path / "zero.mp3").symlink_to("/dev/zero")
+    (tmp_path / "d.mp3").mkdir()
+    expected = {"broken.mp3": "broken symbolic link: it points to gone.mp3, which does not exist",
+                "pipe.flac": "is a named pipe (FIFO), not a file: not read",
+                "zero.mp3": "is a device, not a file: not read",
+                "d.mp3": "is a folder, not an audio file"}
+    for name, problem in expected.items():
+        row = tag_file(tmp_path / name, never, min_confidence=0.5, only_empty=False, mode="replace",
+                       log=tmp_path / "undo.jsonl")
+        assert row.action == f"error: {problem}"
+        # predict's own words (it stops at the same check, before the model is used)
+        assert predict_file(tmp_path / name, None, hop_seconds=None, threshold=None, top_k=1)["error"] == problem
+    assert not (tmp_path / "undo.jsonl").exists()

@@ -24,7 +24,7 @@ import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import mpeg_quiet
+from spectrogenre.audio_io import mpeg_quiet, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import read_tags
 from spectrogenre.shown import shown_path
@@ -96,11 +96,13 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
 
     `predict(path)` gives predict_file's row. A symlink is followed: the real file is tagged, the link stays.
     """
-    real = path.resolve()
     current, verdict = (), None
     try:
-        if not real.is_file():
-            raise TaggingError(path, "no such file")
+        # predict's own check and words: a broken link, a link loop, a pipe, a device or a folder named x.mp3 is
+        # named as what it is, and only then is a link followed (resolving a loop raises)
+        if (problem := unreadable(path)) is not None:
+            raise TaggingError(path, problem)
+        real = path.resolve()
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
@@ -308,8 +310,8 @@ def undo_log(log: Path) -> Iterator[Row]:
 
 def undo_entry(path: Path, *, old: tuple[str, ...], new: tuple[str, ...]) -> str:
     """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone."""
-    if not path.is_file():
-        raise TaggingError(path, "no such file")
+    if (problem := unreadable(path)) is not None:
+        raise TaggingError(path, problem)
     current = read_tags(path, second_block=False).genres
     if current == old:
         return "skip: already undone"
