@@ -423,3 +423,14 @@ def test_odd_entries_are_named_as_predict_names_them(tmp_path):
         # predict's own words (it stops at the same check, before the model is used)
         assert predict_file(tmp_path / name, None, hop_seconds=None, threshold=None, top_k=1)["error"] == problem
     assert not (tmp_path / "undo.jsonl").exists()
+
+
+def test_files_that_are_not_audio_are_counted_as_predict_counts_them(tmp_path, every_file_clicks):
+    write_tagged(tmp_path / "ok.flac")
+    for name in ("cover.jpg", "back.jpg", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    result = CliRunner().invoke(app, ["tag", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert actions(result.stdout) == {"ok.flac": "write"}
+    assert result.stderr.splitlines() == ["passed over 3 files that are not audio (.jpg: 2, .txt: 1)",
+                                          "dry run: 1 would be written, 0 skipped; --write to apply"]

@@ -127,14 +127,8 @@ def predict(
     given = _audio_files(paths)
     results = predict_paths(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     typer.echo(render(results, output=output.value, timeline=timeline), nl=False)
-    not_audio, not_walked = given.not_audio, given.passed_over
-    if not_audio:
-        typer.echo(f"passed over {sum(not_audio.values())} files that are not audio ("
-                   f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(not_audio.items()))})", err=True)
-    if not_walked:
-        shown = "; ".join(f"{path}: {why}" for path, why in not_walked[:3])
-        typer.echo(f"passed over {len(not_walked)} system folder(s) or repeated link(s): {shown}"
-                   f"{'; ...' if len(not_walked) > 3 else ''}", err=True)
+    for note in given.notes():
+        typer.echo(note, err=True)
     failed = sum(1 for r in results if r["error"])
     typer.echo(f"{len(results) - failed} classified, {failed} failed", err=True)
     if failed:
@@ -292,7 +286,8 @@ def tag(
         from spectrogenre.prediction import predict_file
         from spectrogenre.shown import shown_path
 
-        files = _audio_files(paths).files
+        given = _audio_files(paths)
+        files = given.files
         # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
         exported = ExportedModel.load(model)
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
@@ -304,6 +299,8 @@ def tag(
                                log=log) for path in files), lambda row: render_row(row, width=width))
         if any(row.action == "written" for row in rows):
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
+        for note in given.notes():
+            typer.echo(note, err=True)
         typer.echo(summarise(rows, dry_run=not write), err=True)
     if any(row.failed for row in rows):
         raise typer.Exit(1)

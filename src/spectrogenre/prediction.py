@@ -31,6 +31,18 @@ class Survey:
     not_audio: dict[str, int] = field(default_factory=dict)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
 
+    def notes(self) -> list[str]:
+        """What the folders held that is not classified, as lines for the end of a run (predict's and tag's)."""
+        notes = []
+        if self.not_audio:
+            notes.append(f"passed over {sum(self.not_audio.values())} files that are not audio ("
+                         f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
+        if self.passed_over:
+            shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
+            notes.append(f"passed over {len(self.passed_over)} system folder(s) or repeated link(s): {shown}"
+                         f"{'; ...' if len(self.passed_over) > 3 else ''}")
+        return notes
+
 
 def survey(paths: list[Path]) -> Survey:
     """See Survey. Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
