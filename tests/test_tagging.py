@@ -434,3 +434,25 @@ def test_files_that_are_not_audio_are_counted_as_predict_counts_them(tmp_path, e
     assert actions(result.stdout) == {"ok.flac": "write"}
     assert result.stderr.splitlines() == ["passed over 3 files that are not audio (.jpg: 2, .txt: 1)",
                                           "dry run: 1 would be written, 0 skipped; --write to apply"]
+
+
+def test_a_temporary_copy_left_by_a_killed_run_is_reported_never_tagged_nor_deleted(tmp_path, every_file_clicks):
+    song = write_tagged(tmp_path / "song.mp3")
+    other = write_tagged(tmp_path / "other.flac")
+    leftover = tmp_path / ".spectrogenre-tag.song.mp3"  # as a run killed while writing song.mp3 leaves it
+    shutil.copyfile(song, leftover)
+    before = leftover.read_bytes()
+    result = CliRunner().invoke(app, ["tag", str(tmp_path), "--write", "--log", str(tmp_path / "undo.jsonl")])
+    assert result.stderr.splitlines()[0] == (
+        f"{leftover}: spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to delete "
+        "unless a tag run is working in this folder now")
+    assert actions(result.stdout) == {
+        "other.flac": "written",
+        "song.mp3": f"error: {leftover} is in the way (left by a stopped run?): delete it and try again"}
+    assert result.exit_code == 1
+    assert leftover.read_bytes() == before and read_tags(other).genres == ("Clicks",)
+    # named on its own, it is still not tagged as music
+    row = tag_file(leftover, never, min_confidence=0.5, only_empty=False, mode="replace", log=None)
+    assert row.action == ("error: spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to "
+                          "delete unless a tag run is working in this folder now")
+    assert leftover.read_bytes() == before

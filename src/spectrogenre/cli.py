@@ -257,7 +257,9 @@ def tag(
     before it replaces the file; --undo LOG reverses a run. Exit status 1 if any file failed.
     """
     from spectrogenre.library.tagging import (
+        LEFTOVER_COPY,
         default_log,
+        leftover_copies,
         render_header,
         render_row,
         summarise,
@@ -288,6 +290,8 @@ def tag(
 
         given = _audio_files(paths)
         files = given.files
+        for leftover in leftover_copies(given.system_files):
+            typer.echo(f"{leftover}: {LEFTOVER_COPY}", err=True)
         # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
         exported = ExportedModel.load(model)
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)

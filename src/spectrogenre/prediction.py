@@ -25,11 +25,13 @@ class Survey:
     """What `predict` and `tag` were given, from one walk of each folder. files: paths as given, folders searched
     recursively (walk.py) for entries named as audio, in a stable order, each file once; not_audio: the folders'
     other files, counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each
-    with why."""
+    with why; system_files: the folders' system files (walk.py), passed over unlisted, for a caller that reports
+    its own among them."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
+    system_files: list[Path] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         """What the folders held that is not classified, as lines for the end of a run (predict's and tag's)."""
@@ -66,6 +68,7 @@ def survey(paths: list[Path]) -> Survey:
                             and not any(folder in file.parents for file in audio)]
         found.files += sorted(audio + named_like_audio)
         found.passed_over += tree.passed_over + tree.repeated
+        found.system_files += tree.system_files
     found.files = _each_once(found.files)
     return found
 

@@ -34,6 +34,13 @@ from spectrogenre.verdicts import NO_MUSIC, UNSURE
 WRITABLE = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4"})
 FFMPEG_DECODED = frozenset({".m4a", ".mp4"})  # libsndfile does not read MP4
 BLOCK_FRAMES = 1 << 16  # compare audio in bounded memory: an hour-long mix is not decoded at once
+# The tagged copy is made beside the original under this prefix; the leading dot makes it a system entry that
+# walk.py passes over, so neither predict, scan nor tag takes it for music.
+TEMP_PREFIX = ".spectrogenre-tag."
+# Not deleted automatically: nothing proves a file of that name is not one a tag run is writing now (or someone
+# else's), and the copy may be the only sign of what happened; deleting it never harms the original.
+LEFTOVER_COPY = ("spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to delete unless "
+                 "a tag run is working in this folder now")
 
 
 class TaggingError(AudioError):
@@ -103,6 +110,8 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if (problem := unreadable(path)) is not None:
             raise TaggingError(path, problem)
         real = path.resolve()
+        if is_temp_copy(path) or is_temp_copy(real):
+            raise TaggingError(path, LEFTOVER_COPY)
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
@@ -121,6 +130,17 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
                verdict["confidence"] if verdict else None)
 
 
+def is_temp_copy(path: Path) -> bool:
+    """Whether `path` is named as the copy write_genres makes (whoever made it)."""
+    return path.name.startswith(TEMP_PREFIX)
+
+
+def leftover_copies(system_files: list[Path]) -> list[Path]:
+    """The temporary copies among a folder walk's system files: a run stopped mid-write (killed, power cut)
+    leaves its copy, a file as big as the song, which no later run would otherwise mention."""
+    return [path for path in system_files if is_temp_copy(path)]
+
+
 def check_writable(path: Path) -> None:
     """Raise TaggingError unless the file and its folder are writable (a cleared write bit counts even for root)."""
     for target, what in ((path, "the file"), (path.parent, "its folder")):
@@ -134,7 +154,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
     check_writable(path)
-    temp = path.with_name(f".spectrogenre-tag.{path.name}")  # same suffix: mutagen detects by it
+    temp = path.with_name(TEMP_PREFIX + path.name)  # same suffix: mutagen detects by it
     if temp.exists() or temp.is_symlink():  # another run's, or one stopped mid-write: not ours to delete
         raise TaggingError(path, f"{temp} is in the way (left by a stopped run?): delete it and try again")
     try:
