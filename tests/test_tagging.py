@@ -196,11 +196,12 @@ def test_undo_leaves_a_genre_changed_since_and_skips_what_is_undone(tmp_path):
     assert [row.action for row in undo_log(log)] == ["skip: already undone", rows[1].action]
 
 
-def test_a_bad_undo_log_is_one_error_before_any_undo(tmp_path):
+def test_a_last_line_that_parses_but_is_no_entry_is_an_error_not_a_cut_line(tmp_path):
     log = tmp_path / "undo.jsonl"
     log.write_text('{"path": "/x.mp3", "old": [], "new": ["Rock"]}\n{"path": "/y.mp3"}\n')
-    with pytest.raises(SpectrogenreError, match=r"undo.jsonl:2: not an undo log line"):
-        list(undo_log(log))
+    assert [(row.path, row.action) for row in undo_log(log)] == [
+        (f"{log}:2", "error: not an undo log line (want path, old, new): its write, if it was made, is not undone"),
+        ("/x.mp3", "error: no such file")]
 
 
 def test_a_symlink_tags_its_target_and_stays_a_link(tmp_path):
@@ -456,3 +457,47 @@ def test_a_temporary_copy_left_by_a_killed_run_is_reported_never_tagged_nor_dele
     assert row.action == ("error: spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to "
                           "delete unless a tag run is working in this folder now")
     assert leftover.read_bytes() == before
+
+
+def write_log(log, *lines):
+    log.write_text("".join(line + "\n" for line in lines))
+
+
+def test_an_incomplete_last_log_line_is_a_warning_and_the_rest_is_undone(tmp_path):
+    first, second = write_tagged(tmp_path / "u0.flac", genre="Rock"), write_tagged(tmp_path / "u1.flac")
+    log = tmp_path / "undo.jsonl"
+    write_genres(first, old=("Rock",), new=("Clicks",), log=log)
+    with open(log, "a") as out:  # the next write's line, cut short by a kill: that write never happened
+        out.write(f'{{"path": "{second}", "old": [')
+    result = CliRunner().invoke(app, ["tag", "--undo", str(log)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{first}  restored\n"
+    assert result.stderr.splitlines() == [
+        (f"warning: {log}:2: an incomplete last line (a run stopped while logging a write it then never made): "
+         "skipped"),
+        "1 restored, 0 already undone, 0 failed"]
+    assert read_tags(first).genres == ("Rock",) and read_tags(second).genres == ()
+
+
+def test_a_malformed_line_before_the_last_is_an_error_and_the_valid_lines_are_undone(tmp_path):
+    first, second = write_tagged(tmp_path / "a.flac", genre="Rock"), write_tagged(tmp_path / "b.flac", genre="Jazz")
+    log = tmp_path / "undo.jsonl"
+    write_genres(first, old=("Rock",), new=("Clicks",), log=log)
+    with open(log, "a") as out:
+        out.write('{"path": "/x/lost.flac", "old": [\n')
+    write_genres(second, old=("Jazz",), new=("Drone",), log=log)
+    result = CliRunner().invoke(app, ["tag", "--undo", str(log)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{second}  restored",
+        f"{log}:2  error: not an undo log line (want path, old, new): its write, if it was made, is not undone",
+        f"{first}  restored"]
+    assert result.stderr.splitlines()[-1] == "2 restored, 0 already undone, 1 failed"
+    assert read_tags(first).genres == ("Rock",) and read_tags(second).genres == ("Jazz",)
+
+
+def test_a_log_without_one_undo_line_is_one_error(tmp_path):
+    log = tmp_path / "notes.jsonl"
+    write_log(log, '{"name": "x"}', "[1, 2]")
+    with pytest.raises(SpectrogenreError, match=r"notes\.jsonl is not an undo log: no line of it is one"):
+        list(undo_log(log))

@@ -272,7 +272,10 @@ def tag(
         """The rows, each printed as it is done."""
         done = []
         for row in rows:
-            typer.echo(line(row))
+            if row.warning is not None:
+                typer.echo(f"warning: {row.path}: {row.warning}", err=True)
+            else:
+                typer.echo(line(row))
             done.append(row)
         return done
 

@@ -69,6 +69,11 @@ class Row:
     def failed(self) -> bool:
         return self.action.startswith("error:")
 
+    @property
+    def warning(self) -> str | None:
+        """A note about the run rather than a file's result (the path names a log line), else None."""
+        return self.action.removeprefix("warning: ") if self.action.startswith("warning: ") else None
+
 
 def merged(current: tuple[str, ...], genre: str, *, mode: str) -> tuple[str, ...]:
     """The genre tag after writing `genre`: replace -> (genre,); append -> added last unless there (any case)."""
@@ -296,31 +301,69 @@ def default_log() -> Path:
     return Path(f"spectrogenre-tag-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
 
 
-def read_log(log: Path) -> list[dict]:
-    """The entries of an undo log, in the order they were written; SpectrogenreError for a bad line."""
+NOT_A_LOG_LINE = "not an undo log line (want path, old, new): its write, if it was made, is not undone"
+INCOMPLETE_LAST_LINE = "an incomplete last line (a run stopped while logging a write it then never made): skipped"
+
+
+@dataclass(frozen=True)
+class UndoLog:
+    """An undo log's lines: entries (line number, entry) in the order written; bad: the numbers of lines that are
+    not entries; incomplete_last: the number of a last line cut short, else None."""
+
+    entries: list[tuple[int, dict]]
+    bad: list[int]
+    incomplete_last: int | None
+
+
+def read_log(log: Path) -> UndoLog:
+    """See UndoLog; SpectrogenreError for a file that is not an undo log at all (no line of it is one)."""
     try:
         lines = log.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise SpectrogenreError(f"cannot read the undo log {log}: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise SpectrogenreError(f"{log} is not an undo log (it is not text; `tag --write --log` writes one)") from None
-    entries = []
+    entries, bad, incomplete_last = [], [], None
     for number, line in enumerate(lines, 1):
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
+            # A line is logged (and synced) before its write: a last line cut short by a kill or power cut is one
+            # whose write never happened. Any cut of a JSON object is itself invalid JSON, so a line that parses
+            # was written whole, and one that is not an entry is not that.
+            if number == len(lines):
+                incomplete_last = number
+                continue
             entry = None
-        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+        if (isinstance(entry, dict) and isinstance(entry.get("path"), str)
                 and all(isinstance(entry.get(k), list) and all(isinstance(v, str) for v in entry[k])
                         for k in ("old", "new"))):
-            raise SpectrogenreError(f"{log}:{number}: not an undo log line (want path, old, new)")
-        entries.append(entry)
-    return entries
+            entries.append((number, entry))
+        else:
+            bad.append(number)
+    if bad and not entries:
+        raise SpectrogenreError(f"{log} is not an undo log: no line of it is one (want path, old, new; "
+                                "`tag --write --log` writes one)")
+    return UndoLog(entries, bad, incomplete_last)
 
 
 def undo_log(log: Path) -> Iterator[Row]:
-    """Reverse an undo log, latest write first: one row per entry ("restored", "skip: already undone", "error: ...")."""
-    for entry in reversed(read_log(log)):
+    """Reverse an undo log, latest write first: one row per entry ("restored", "skip: already undone", "error: ...").
+
+    A line that is not an entry is an error row (path: LOG:LINE) in its place, and the other entries are still
+    undone: each is undone only where the file's genre is still exactly what that entry wrote, so a lost line
+    cannot make another one restore the wrong genre (a later write to the same file, undone first, restores
+    that line's `new`, and an earlier entry for the file then sees a genre it did not write: a conflict, left
+    alone). A last line cut short is a warning row, not a failure: its write never happened.
+    """
+    read = read_log(log)
+    if read.incomplete_last is not None:
+        yield Row(f"{log}:{read.incomplete_last}", f"warning: {INCOMPLETE_LAST_LINE}")
+    lines = sorted([*read.entries, *((number, None) for number in read.bad)], key=lambda line: line[0], reverse=True)
+    for number, entry in lines:
+        if entry is None:
+            yield Row(f"{log}:{number}", f"error: {NOT_A_LOG_LINE}")
+            continue
         path, old, new = Path(entry["path"]), tuple(entry["old"]), tuple(entry["new"])
         try:
             yield Row(str(path), undo_entry(path, old=old, new=new))
@@ -367,5 +410,5 @@ def summarise(rows: list[Row], *, dry_run: bool) -> str:
 
 def summarise_undo(rows: list[Row]) -> str:
     restored = sum(row.action == "restored" for row in rows)
-    failed = sum(row.failed for row in rows)
-    return f"{restored} restored, {len(rows) - restored - failed} already undone, {failed} failed"
+    undone = sum(row.action == "skip: already undone" for row in rows)
+    return f"{restored} restored, {undone} already undone, {sum(row.failed for row in rows)} failed"
