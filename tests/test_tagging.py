@@ -501,3 +501,18 @@ def test_a_log_without_one_undo_line_is_one_error(tmp_path):
     write_log(log, '{"name": "x"}', "[1, 2]")
     with pytest.raises(SpectrogenreError, match=r"notes\.jsonl is not an undo log: no line of it is one"):
         list(undo_log(log))
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_undo_gives_a_numeric_id3_genre_back_as_it_was_written(tmp_path, version):
+    path = write_audio(tmp_path / "a.mp3", sine(2.0, sr=44100), 44100)
+    tags = mutagen.id3.ID3()
+    tags.add(mutagen.id3.TCON(encoding=3, text=["(17)"]))  # ID3v1 code 17, which players show as Rock
+    tags.save(path, v2_version=version)
+    log = tmp_path / "undo.jsonl"
+    row = tag_file(path, lambda p: verdict(), min_confidence=0.5, only_empty=False, mode="replace", log=log)
+    assert (row.current, row.action) == (("Rock",), "written")
+    assert json.loads(log.read_text())["old"] == ["(17)"]
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert mutagen.id3.ID3(path, translate=False)["TCON"].text == ["(17)"]
+    assert [row.action for row in undo_log(log)] == ["skip: already undone"]

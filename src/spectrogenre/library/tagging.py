@@ -26,7 +26,7 @@ from mutagen.mp4 import MP4Tags
 
 from spectrogenre.audio_io import mpeg_quiet, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.library.tags import read_tags
+from spectrogenre.library.tags import mp4_numeric_genres, read_tags
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -127,7 +127,7 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if action == "write" and log is None:
             check_writable(real)
         elif action == "write":
-            write_genres(real, old=current, new=decision.new, log=log)
+            write_genres(real, old=stored_genres(real), new=decision.new, log=log)
             action = "written"
     except AudioError as err:
         action = f"error: {err.problem}"
@@ -153,8 +153,12 @@ def check_writable(path: Path) -> None:
             raise TaggingError(path, f"read-only: {what} is not writable")
 
 
-def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log: Path | None) -> None:
+def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log: Path | None,
+                 restoring: bool = False) -> None:
     """Make `path`'s genre tag `new` (empty: no genre tag) through a checked copy, logging (old, new) first.
+
+    The copy must then store exactly `new`, and read as `new` too (a genre the reader would split or map is not
+    written), unless `restoring`: an undo gives stored values back as they were, whatever they read as.
 
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
@@ -165,7 +169,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     try:
         shutil.copyfile(path, temp)
         set_genres(temp, new)
-        verify_copy(path, temp, new)
+        verify_copy(path, temp, new, restoring=restoring)
         keep_owner_and_mode(path, temp)
         with open(temp, "rb+") as copy:  # on disk before it replaces the original, even if power fails
             os.fsync(copy.fileno())
@@ -207,6 +211,28 @@ def _replace_genres(tags, genres: tuple[str, ...]) -> None:
         tags["\xa9gen" if isinstance(tags, MP4Tags) else "GENRE"] = list(genres)
 
 
+def stored_genres(path: Path) -> tuple[str, ...]:
+    """The genre values of `path`'s main tag block exactly as stored, which the undo log keeps and an undo gives
+    back: read_tags interprets them (an ID3 "(17)" reads as Rock, "Rock; Pop" as two genres), and writing the
+    interpretation back would change a tag the user never asked to change. An MP4's numeric gnre atom, which is
+    not written, is kept as the names it stands for."""
+    try:
+        audio = mutagen.File(path)
+        tags = None if audio is None else audio.tags
+        if isinstance(tags, ID3):  # read untranslated: mutagen's v2.4 translation rewrites "(17)" as "Rock"
+            frames = ID3(path, translate=False)
+            return tuple(frames["TCON"].text) if "TCON" in frames else ()
+    except (mutagen.MutagenError, OSError, ValueError) as err:
+        raise TaggingError(path, f"tags cannot be read ({err})") from None
+    if tags is None:
+        return ()
+    if isinstance(tags, MP4Tags):
+        return (*tags.get("\xa9gen", []), *mp4_numeric_genres(tags))
+    keys = _genre_keys(tags)
+    # keys(): a Vorbis comment block iterates as (key, value) pairs
+    return tuple(str(value) for key in tags.keys() if key.lower() in keys for value in tags[key])  # noqa: SIM118
+
+
 def _genre_keys(tags) -> frozenset[str]:
     """Tag keys of the main tag block that hold a genre (lower case): read_tags reads all of them, so a write
     replaces all of them."""
@@ -237,14 +263,18 @@ def keep_owner_and_mode(original: Path, copy: Path) -> None:
         os.chown(copy, -1, status.st_gid)
 
 
-def verify_copy(original: Path, copy: Path, genres: tuple[str, ...]) -> None:
-    """Raise TaggingError unless `copy` has `original`'s samples and other tags, and reads back `genres`."""
+def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restoring: bool = False) -> None:
+    """Raise TaggingError unless `copy` has `original`'s samples and other tags, stores `genres` exactly and,
+    unless `restoring` (see write_genres), reads back as `genres`."""
     if not same_samples(original, copy):
         raise TaggingError(original, "the tagged copy decodes to different audio; file left as it was")
     if other_tags(original) != other_tags(copy):
         raise TaggingError(original, "writing the genre changed other tags; file left as it was")
+    stored = stored_genres(copy)
+    if stored != genres:
+        raise TaggingError(original, f"the genre tag holds {list(stored)}, not {list(genres)}; file left as it was")
     read_back = read_tags(copy, second_block=False).genres
-    if read_back != genres:
+    if not restoring and read_back != genres:
         raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(genres)}; "
                                      "file left as it was")
 
@@ -375,13 +405,13 @@ def undo_entry(path: Path, *, old: tuple[str, ...], new: tuple[str, ...]) -> str
     """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone."""
     if (problem := unreadable(path)) is not None:
         raise TaggingError(path, problem)
-    current = read_tags(path, second_block=False).genres
+    current = stored_genres(path)
     if current == old:
         return "skip: already undone"
     if current != new:
         raise TaggingError(path, f"conflict: the genre is now {show(current)}, the log wrote {show(new)}; "
                                  "left as it is")
-    write_genres(path, old=new, new=old, log=None)
+    write_genres(path, old=new, new=old, log=None, restoring=True)
     return "restored"
 
 

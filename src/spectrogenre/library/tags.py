@@ -119,12 +119,14 @@ def _id3(tags: ID3) -> dict:
 
 def _mp4(tags: MP4Tags) -> dict:
     first = lambda key: str(tags[key][0]).strip() if tags.get(key) else ""  # noqa: E731
-    genres = list(tags.get("\xa9gen", []))
-    for code in tags.get("gnre", []):  # the older numeric atom: ID3v1 code + 1
-        if 0 < int(code) <= len(ID3V1_GENRES):
-            genres.append(ID3V1_GENRES[int(code) - 1])
+    genres = list(tags.get("\xa9gen", [])) + mp4_numeric_genres(tags)
     return {"genres": split_genres(genres), "album": first("\xa9alb"), "artist": first("\xa9ART"),
             "album_artist": first("aART")}
+
+
+def mp4_numeric_genres(tags: MP4Tags) -> list[str]:
+    """The genre names of an MP4's older numeric atom (gnre: ID3v1 code + 1)."""
+    return [ID3V1_GENRES[int(code) - 1] for code in tags.get("gnre", []) if 0 < int(code) <= len(ID3V1_GENRES)]
 
 
 def _keyed(tags, *, genre: str, album: str, artist: str, album_artist: str) -> dict:
