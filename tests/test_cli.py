@@ -141,3 +141,23 @@ def test_scan_leaves_out_junk_in_any_container_and_stops_on_a_genre_emptied_by_d
         track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])
     decoded = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
     assert "error: genre folder 'Noise' has no usable audio: all 6 of its audio file(s)" in decoded.stderr
+
+
+def test_an_endless_or_undefined_number_is_refused_by_name(tmp_path):
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"")  # never read: the options are checked first
+    for command, option, value in [("predict", "--hop", "inf"), ("tag", "--hop", "inf"), ("demo", "--size", "nan")]:
+        args = [command, *([str(tmp_path / "out")] if command == "demo" else [str(song)]), option, value]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"Invalid value for '{option}'" in result.output
+
+
+def test_serve_refuses_limits_that_would_refuse_every_upload(tmp_path):
+    (tmp_path / "spec.json").write_text("{}")  # checked for before the limits; never read: the server never starts
+    for option, value, problem in [("--max-upload-mb", "-5", "input should be greater than 0, got -5.0"),
+                                   ("--time-limit", "0", "input should be greater than 0, got 0.0"),
+                                   ("--max-duration", "nan", "input should be a finite number, got nan")]:
+        result = runner.invoke(app, ["serve", "--model", str(tmp_path), option, value])
+        assert result.exit_code == 1
+        assert result.stderr.strip() == f"error: {option}: {problem}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from enum import Enum
@@ -13,6 +14,13 @@ import typer
 
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.stage import user_errors
+
+
+def finite(value: float | None) -> float | None:
+    """typer callback: a range check lets inf and nan through (nan compares false with any bound)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a music library sorted by genre into a 15-second genre recogniser.")
@@ -83,7 +91,7 @@ def scan(
 @user_errors
 def demo(
     out: Annotated[Path, typer.Argument(help="Empty folder to write the demo library into.")],
-    size: Annotated[float, typer.Option(help="Multiplies the albums per genre.")] = 1.0,
+    size: Annotated[float, typer.Option(help="Multiplies the albums per genre.", min=0, callback=finite)] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same audio.")] = 0,
 ):
     """Write the built-in synthetic demo library (9 genres) as real audio files."""
@@ -110,10 +118,10 @@ def predict(
         "data/export"),
     hop: Annotated[float | None, typer.Option(
         help="Seconds from one window to the next. Default: the export's (spec.json windows.hop_seconds).", min=0.5,
-        show_default=False)] = None,
+        show_default=False, callback=finite)] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Below this confidence the verdict is 'unsure'. Default: the export's (spec.json verdict.unsure_below).",
-        min=0, max=1, show_default=False)] = None,
+        min=0, max=1, show_default=False, callback=finite)] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Genres listed per track.", min=1)] = 3,
     timeline: Annotated[bool, typer.Option(help="Also show the genre of every window.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
@@ -177,7 +185,7 @@ def serve(
 
     from spectrogenre.server.app import create_app
     from spectrogenre.server.protocol import with_head_timeout
-    from spectrogenre.server.settings import ServerSettings
+    from spectrogenre.server.settings import server_settings
 
     if not (model / "spec.json").exists():
         raise SpectrogenreError(f"no spec.json in {model}: run `dvc repro` first, or point --model at an export")
@@ -189,9 +197,9 @@ def serve(
         cert, key, made = certificate_for()
         typer.echo(f"{'made a new' if made else 'using the'} self-signed certificate {cert} (a phone asks to "
                    f"accept each certificate once)")
-    settings = ServerSettings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
-                              time_limit_s=time_limit, queue=queue, max_connections=max_connections,
-                              **({"workers": workers} if workers else {}))
+    settings = server_settings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
+                               time_limit_s=time_limit, queue=queue, max_connections=max_connections,
+                               **({"workers": workers} if workers else {}))
     scheme = "https" if cert else "http"
     typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/")
     if host in ("0.0.0.0", "::"):
@@ -235,11 +243,11 @@ def tag(
         "data/export"),
     hop: Annotated[float | None, typer.Option(
         help="Seconds from one window to the next. Default: the export's (spec.json windows.hop_seconds).", min=0.5,
-        show_default=False)] = None,
+        show_default=False, callback=finite)] = None,
     min_confidence: Annotated[float | None, typer.Option(
         help="A verdict below this confidence is never written. Default: the export's unsure threshold (spec.json "
              "verdict.unsure_below), so what predict, the server and the app call unsure is never written.", min=0,
-        max=1, show_default=False)] = None,
+        max=1, show_default=False, callback=finite)] = None,
     only_empty: Annotated[bool, typer.Option("--only-empty", help="Only tag files that have no genre.")] = False,
     mode: Annotated[TagMode, typer.Option(help="replace: the genre becomes the prediction; append: the prediction "
                                                "is added after the genres there, unless there already.")] = (
