@@ -87,9 +87,10 @@ def test_spectrogram_is_librosas_bit_for_bit(values):
     import librosa
 
     frontend = Frontend(**values)
-    clips = np.random.default_rng(0).uniform(-1, 1, (3, frontend.clip_samples)).astype(np.float32)
+    clips = np.random.default_rng(0).uniform(-1, 1, (4, frontend.clip_samples)).astype(np.float32)
     clips[1] = sine(15.0, freq=440.0, sr=22050)
     clips[2, : frontend.clip_samples // 2] = 0.0
+    clips[3] = clips[3] * 0.3 + 0.5  # without normalise_dbfs a DC offset stays in, as recorded
     magnitude = np.abs(librosa.stft(clips, n_fft=frontend.n_fft, hop_length=frontend.hop_length, window="hann",
                                     center=True))
     if frontend.kind == "stft":
@@ -133,8 +134,28 @@ def test_normalise_lifts_at_most_40_db_and_leaves_silence_silent():
     from spectrogenre.frontend import normalised
 
     faint = sine(1.0, freq=440.0, sr=16000, amp=1e-5)  # about -103 dBFS
-    np.testing.assert_allclose(normalised(faint[np.newaxis], -20.0)[0], faint * 100.0, rtol=1e-6)  # +40 dB, not +83
+    # +40 dB, not +83; atol: the float32 sine's mean (1e-22) is taken out too, which shows at its zero crossings
+    np.testing.assert_allclose(normalised(faint[np.newaxis], -20.0)[0], faint * 100.0, rtol=1e-6, atol=1e-15)
     assert not normalised(np.zeros((1, 100), np.float32), -20.0).any()
+    # a constant offset is not sound: alone it stays silent, under a faint sine it is not part of its level
+    assert not normalised(np.full((1, 100), 0.25, np.float32), -20.0).any()
+    on_offset = (faint + np.float32(0.25))[np.newaxis]
+    np.testing.assert_allclose(normalised(on_offset, -20.0)[0], faint * 100.0, atol=1e-4)  # float32 ulp at 0.25: 3e-8
+
+
+def test_a_dc_offset_leaves_a_normalising_front_end_unchanged():
+    """Music on a constant offset has the features of the music alone: the offset counted in the RMS made
+    the gain too small (30 dB at +0.6 here), and left in the signal it filled the lowest bands and the edge
+    frames (changes of 4 in log10(10000 mel + 1) at +0.1). The tolerance, 1e-4, is ten times the float32
+    rounding of music sitting on the offset (ulp 6e-8 at 0.6, 120 dB under this music): measured 9e-6."""
+    from tests.synth import melody
+
+    frontend = Frontend.musicnn(clip_seconds=3.0)
+    music = (melody(3.0, sr=16000) * 0.3).astype(np.float32)  # -34 dBFS RMS
+    features = log_spectrogram(music, frontend)
+    for offset in (0.1, 0.6, -0.3):
+        np.testing.assert_allclose(log_spectrogram(music + np.float32(offset), frontend), features, atol=1e-4,
+                                   err_msg=f"offset {offset}")
 
 
 def test_a_normalising_front_end_sees_a_quiet_clip_as_a_loud_one():

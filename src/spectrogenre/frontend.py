@@ -35,8 +35,9 @@ class Frontend:
     hop 610 (558 x 543). kind "mel" maps the power spectrum to `n_mels` bands (dB).
     kind "musicnn" is musicnn's log-mel, log10(10000 mel + 1) of 96 bands at 16 kHz
     (n_fft 512, hop 256): a 15 s clip is 96 x 938; it fixes the settings in MUSICNN.
-    normalise_dbfs: each clip is first scaled to this RMS level (dBFS; gain at most MAX_GAIN_DB), so
-    that a quiet recording looks like a loud one; None leaves the level as recorded.
+    normalise_dbfs: each clip's mean (a DC offset) is first taken out and the clip scaled to this RMS level
+    (dBFS; gain at most MAX_GAIN_DB), so that a quiet recording looks like a loud one; None leaves the
+    clip as recorded, offset included.
     """
 
     sample_rate: int = 22050
@@ -138,13 +139,24 @@ def stft_magnitude(clips: np.ndarray, frontend: Frontend) -> np.ndarray:
 
 
 def normalised(clips: np.ndarray, dbfs: float) -> np.ndarray:
-    """Each clip (..., samples) float32 scaled to `dbfs` RMS, the gain at most MAX_GAIN_DB (silence stays silent).
+    """Each clip (..., samples) float32, its mean taken out, scaled to `dbfs` RMS, the gain at most MAX_GAIN_DB
+    (silence, and a constant offset alone, stay silent).
 
-    The RMS and gain are float64, the product rounded once to float32: js/spectrogram.js does the same.
+    A constant offset (DC, from a faulty converter or a badly edited file) is not sound, nor music's level:
+    counted in the RMS, an offset of 0.6 under music at -30 dBFS made the gain 25 dB too small. It is taken
+    out of the signal too, not only of the RMS: left in, scaled by the gain, it fills the lowest mel bands
+    (the Hann window's DC leakage reaches FFT bins 0 and 1) and, where the centred STFT's zero padding meets
+    it, every band of the first and last frames; on musicnn's log-mel, +0.1 under music at -31 dBFS moved
+    those values by up to 5.3. The same reason the silence rule measures frames about their mean (trim.py).
+
+    The mean, RMS and gain are float64, each sample's (x - mean) x gain rounded once to float32:
+    js/spectrogram.js does the same.
     """
-    rms = np.sqrt(np.mean(np.square(clips, dtype=np.float64), axis=-1, keepdims=True))
+    samples = clips.astype(np.float64)
+    centred = samples - samples.mean(axis=-1, keepdims=True)
+    rms = np.sqrt(np.mean(np.square(centred), axis=-1, keepdims=True))
     gain = np.minimum(10.0 ** (dbfs / 20.0) / np.maximum(rms, 1e-300), 10.0 ** (MAX_GAIN_DB / 20.0))
-    return (clips * gain).astype(np.float32)
+    return (centred * gain).astype(np.float32)
 
 
 def log_spectrogram(clips: np.ndarray, frontend: Frontend) -> np.ndarray:

@@ -182,23 +182,32 @@ export function spectrogramShape(frontend, clipSamples) {
 const MAX_GAIN_DB = 40; // frontend.MAX_GAIN_DB
 
 /**
- * frontend.normalised: the clip scaled to `dbfs` RMS (float64 RMS and gain, the gain at most
- * MAX_GAIN_DB, each product rounded once to float32).
+ * frontend.normalised: the clip, its mean taken out, scaled to `dbfs` RMS (float64 mean, RMS and
+ * gain, the gain at most MAX_GAIN_DB, each (x - mean) x gain rounded once to float32). A DC offset
+ * is not sound: counted in the RMS it would make the gain too small, and left in the signal it
+ * would fill the lowest bands and the edge frames (see frontend.normalised).
  */
 export function normalised(clip, dbfs) {
+  let total = 0;
+  for (let i = 0; i < clip.length; i++) total += clip[i];
+  const mean = total / clip.length;
   let sum = 0;
-  for (let i = 0; i < clip.length; i++) sum += clip[i] * clip[i];
+  for (let i = 0; i < clip.length; i++) {
+    const centred = clip[i] - mean;
+    sum += centred * centred;
+  }
   const rms = Math.sqrt(sum / clip.length);
   const gain = Math.min(10 ** (dbfs / 20) / Math.max(rms, 1e-300), 10 ** (MAX_GAIN_DB / 20));
   const out = new Float32Array(clip.length);
-  for (let i = 0; i < clip.length; i++) out[i] = Math.fround(clip[i] * gain);
+  for (let i = 0; i < clip.length; i++) out[i] = Math.fround((clip[i] - mean) * gain);
   return out;
 }
 
 /**
  * Log spectrogram of one clip (Float32Array), as a Float32Array in row-major [bins, frames]
  * order: the model's input layout. dB for kinds stft and mel, log10(10000 mel + 1) for musicnn.
- * With frontend.normalise_dbfs the clip is first scaled to that RMS level (normalised).
+ * With frontend.normalise_dbfs the clip's mean is first taken out and the clip scaled to that RMS
+ * level (normalised).
  */
 export function logSpectrogram(input, frontend) {
   if (!KINDS.includes(frontend.kind)) {
