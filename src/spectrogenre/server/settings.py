@@ -9,7 +9,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from spectrogenre.cores import available_cores
 from spectrogenre.errors import SpectrogenreError
 
-
 # A limit of 0, below 0 or NaN would refuse every upload ("larger than -5 MB"), and inf is no limit at all.
 Limit = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
