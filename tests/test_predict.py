@@ -329,3 +329,44 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     (tmp_path / "other.mp3").symlink_to(song)
     given = [tmp_path / "album", song, tmp_path / "album" / ".." / "album" / "song.mp3", tmp_path / "other.mp3"]
     assert survey(given).files == [song]  # the first name it was given by
+
+
+def rows_of(names):
+    return [{"path": str(name), "genre": "Rock", "confidence": 0.9, "top": [{"genre": "Rock", "probability": 0.9}],
+             "windows": [], "error": None} for name in names]
+
+
+def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_whole_json(tmp_path, monkeypatch):
+    import sys
+
+    from spectrogenre import prediction
+
+    songs = [tmp_path / f"{n}.wav" for n in "abc"]
+    for song in songs:
+        song.write_bytes(b"x")  # never read: the classifier below stands in for the model
+    seen_before = []
+
+    def two_then_ctrl_c(files, **_):
+        for row in rows_of(files[:2]):
+            yield row
+            seen_before.append(sys.stdout.buffer.getvalue().decode())  # what the user sees before the next file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(prediction, "predict_each", two_then_ctrl_c)
+    result = runner.invoke(app, ["predict", *map(str, songs), "--format", "json"])
+    assert result.exit_code == 130
+    assert f'"path": "{songs[0]}"' in seen_before[0] and str(songs[1]) not in seen_before[0]
+    assert [row["path"] for row in json.loads(result.stdout)] == [str(songs[0]), str(songs[1])]
+    assert result.stderr.strip() == ("interrupted: 2 of 3 files done (2 classified, 0 failed); the others were not "
+                                     "classified")
+
+
+def test_the_tables_names_are_padded_to_the_longest_name_up_to_60_columns(tmp_path):
+    from spectrogenre.prediction import render
+
+    short, longer, endless = "/m/a.mp3", "/m/abcdef.mp3", "/m/" + "x" * 200 + ".mp3"
+    assert render(rows_of([short, longer]), output="table", timeline=False).splitlines() == [
+        "/m/a.mp3       Rock         90%  (Rock 90%)", "/m/abcdef.mp3  Rock         90%  (Rock 90%)"]
+    lines = render(rows_of([short, endless]), output="table", timeline=False).splitlines()
+    assert lines == [short + " " * (60 - len(short)) + "  Rock         90%  (Rock 90%)",
+                     endless + "  Rock         90%  (Rock 90%)"]

@@ -130,15 +130,26 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import predict_paths, render
+    from spectrogenre.prediction import Rendering, predict_each
 
     given = _audio_files(paths)
-    results = predict_paths(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
-    typer.echo(render(results, output=output.value, timeline=timeline), nl=False)
+    rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
+    show = functools.partial(typer.echo, nl=False)  # typer.echo flushes: each row is seen as its file is done
+    show(rendering.head())
+    done = failed = 0
+    try:
+        for row in predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k):
+            show(rendering.row(row))
+            done, failed = done + 1, failed + bool(row["error"])
+    except KeyboardInterrupt:  # what is done stays whole (JSON closed), and says how far it got
+        show(rendering.tail())
+        typer.echo(f"interrupted: {done} of {len(given.files)} files done ({done - failed} classified, {failed} "
+                   f"failed); the others were not classified", err=True)
+        raise typer.Exit(130) from None
+    show(rendering.tail())
     for note in given.notes():
         typer.echo(note, err=True)
-    failed = sum(1 for r in results if r["error"])
-    typer.echo(f"{len(results) - failed} classified, {failed} failed", err=True)
+    typer.echo(f"{done - failed} classified, {failed} failed", err=True)
     if failed:
         raise typer.Exit(1)
 

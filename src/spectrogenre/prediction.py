@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,49 +117,77 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     return row
 
 
-def predict_paths(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
-                  top_k: int) -> list[dict]:
-    """One result row per file (`survey(...).files`), with a progress bar on a terminal."""
+def predict_each(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
+                 top_k: int) -> Iterator[dict]:
+    """One result row per file (`survey(...).files`), each as soon as it is done, with a progress bar on a
+    terminal."""
     exported = ExportedModel.load(model)
-    return [predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
-            for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False)]
+    for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False):
+        yield predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
 
 
-def render(results: list[dict], *, output: str, timeline: bool) -> str:
-    if output == "json":
-        rows = [{k: text_path(v) if k == "path" else v for k, v in r.items() if timeline or k != "windows"}
-                for r in results]
-        return json.dumps(rows, indent=2) + "\n"
-    if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["path", "genre", "confidence", "top", "error"] + (["window_start_s", "window_genre",
-                                                                           "window_confidence"] if timeline else []))
-        for r in results:
+# Names are padded to the longest of the files' names up to this many columns; a longer one only pushes its own
+# line (a path of a thousand characters would otherwise widen every line to it).
+NAME_COLUMNS = 60
+
+
+class Rendering:
+    """Result rows as text, one row at a time, so that each is shown as soon as its file is done and a run
+    stopped part way leaves whole output: head(), row(r) per result, tail(). For the table, the names' column
+    is as wide as the longest of `paths` (all known before the first result), up to NAME_COLUMNS."""
+
+    def __init__(self, *, output: str, timeline: bool, paths: list[str]):
+        self.output, self.timeline, self.rows = output, timeline, 0
+        self.width = min(NAME_COLUMNS, max((cell_len(shown_path(p)) for p in paths), default=0))
+
+    def head(self) -> str:
+        if self.output == "json":
+            return "["
+        if self.output == "csv":
+            return self._csv(["path", "genre", "confidence", "top", "error"]
+                             + (["window_start_s", "window_genre", "window_confidence"] if self.timeline else []))
+        return ""
+
+    def row(self, r: dict) -> str:
+        self.rows += 1
+        if self.output == "json":
+            shown = {k: text_path(v) if k == "path" else v for k, v in r.items() if self.timeline or k != "windows"}
+            return ("\n" if self.rows == 1 else ",\n") + textwrap.indent(json.dumps(shown, indent=2), "  ")
+        if self.output == "csv":
             top = ";".join(f"{t['genre']}:{t['probability']}" for t in r["top"])
-            base = [text_path(r["path"]), r["genre"] or "", r["confidence"] if r["confidence"] is not None else "", top,
-                    r["error"] or ""]
-            if timeline and r["windows"]:
-                for w in r["windows"]:
-                    writer.writerow(base + [w["start_s"], w["genre"], w["confidence"]])
-            else:
-                writer.writerow(base + ([""] * 3 if timeline else []))
-        return buffer.getvalue()
-    lines = []
-    names = [shown_path(r["path"]) for r in results]
-    width = max(cell_len(name) for name in names)  # columns on screen: a CJK character takes two
-    names = [name + " " * (width - cell_len(name)) for name in names]
-    for name, r in zip(names, results):
+            base = [text_path(r["path"]), r["genre"] or "", r["confidence"] if r["confidence"] is not None else "",
+                    top, r["error"] or ""]
+            if self.timeline and r["windows"]:
+                return "".join(self._csv(base + [w["start_s"], w["genre"], w["confidence"]]) for w in r["windows"])
+            return self._csv(base + ([""] * 3 if self.timeline else []))
+        name = shown_path(r["path"])
+        name += " " * max(0, self.width - cell_len(name))  # columns on screen: a CJK character takes two
         if r["error"]:
-            lines.append(f"{name}  ERROR  {r['error']}")
-            continue
+            return f"{name}  ERROR  {r['error']}\n"
         if r["genre"] == NO_MUSIC:
-            lines.append(f"{name}  {NO_MUSIC}")
+            lines = [f"{name}  {NO_MUSIC}"]
         else:
             top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
-            lines.append(f"{name}  {r['genre']:<12} {r['confidence']:.0%}  ({top})")
-        if timeline:
+            lines = [f"{name}  {r['genre']:<12} {r['confidence']:.0%}  ({top})"]
+        if self.timeline:
             lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} "
                       f"{'' if w['confidence'] is None else format(w['confidence'], '.0%')}".rstrip()
                       for w in r["windows"]]
-    return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n"
+
+    def tail(self) -> str:
+        if self.output == "json":
+            return "\n]\n" if self.rows else "]\n"
+        return "\n" if self.output == "table" and not self.rows else ""
+
+    @staticmethod
+    def _csv(cells: list) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(cells)
+        return buffer.getvalue()
+
+
+def render(results: list[dict], *, output: str, timeline: bool) -> str:
+    """All of `results` as one text (Rendering, whole)."""
+    rendering = Rendering(output=output, timeline=timeline, paths=[r["path"] for r in results])
+    return rendering.head() + "".join(rendering.row(r) for r in results) + rendering.tail()
