@@ -77,8 +77,7 @@ def test_a_text_file_named_mp3_is_an_error_and_the_decoders_own_notes_stay_off_s
     path.write_text("not audio at all\n" * 100)
     with pytest.raises(AudioError) as raised:
         read_mono(path, sample_rate=22050)
-    # libsndfile's "File does not exist or is not a regular file" is wrong here: the file is there
-    assert str(raised.value) == f"{path}: cannot be decoded: corrupt or not a .mp3 audio file"
+    assert str(raised.value) == f"{path}: cannot be decoded: corrupt or not a .mp3 audio file (Format not recognised.)"
     assert capfd.readouterr().err == ""  # libmpg123 writes "Note: Illegal Audio-MPEG-Header ..." to fd 2 itself
 
 
@@ -397,3 +396,27 @@ def test_a_vbr_mp3_without_a_frame_count_is_decoded_to_its_end(tmp_path):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-q:a", "2",
                     "-write_xing", "0", str(path)], check=True)
     assert abs(len(read_mono(path, sample_rate=22050)) / 22050 - 30.0) < 0.1
+
+
+def long_folder(tmp_path):
+    """A folder whose path passes 1100 bytes (Linux allows 4096; libsndfile's own open refuses 1024 or more)."""
+    folder = tmp_path.joinpath(*[f"{i:02d}" + "a" * 97 for i in range(11)])
+    folder.mkdir(parents=True)
+    assert len(bytes(folder)) > 1100
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "wav", "flac"])
+def test_a_file_at_a_path_past_1024_bytes_decodes_and_a_flac_is_written_there(tmp_path, fmt):
+    from spectrogenre.audio_io import atomic_flac_writer, undecodable
+
+    folder = long_folder(tmp_path)
+    path = folder / f"tone.{fmt}"
+    with open(path, "wb") as file:  # libsndfile's own open is what cannot open it
+        sf.write(file, sine(2.0, sr=22050), 22050, format=fmt.upper())
+    assert undecodable(path) is None
+    assert abs(len(read_mono(path, sample_rate=22050)) - 44100) <= 1200  # mp3 padding: < 1 frame
+    with atomic_flac_writer(folder / "out.flac", sample_rate=22050) as out:
+        out.write(sine(1.0, sr=22050))
+    with open(folder / "out.flac", "rb") as file:
+        assert sf.info(file).frames == 22050

@@ -148,22 +148,26 @@ def check_stream_format(path: Path, *, sample_rate: int, channels: int) -> None:
         raise AudioError(path, f"header claims {channels} channels; 1 to {MAX_CHANNELS} are accepted")
 
 
-def _opened(path: Path) -> sf.SoundFile:
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[sf.SoundFile]:
     """`path` opened by libsndfile, its header checked (check_stream_format); AudioError if it is empty or
-    libsndfile cannot parse it."""
-    try:
-        with mpeg_quiet(path):
-            handle = sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        if path.exists() and path.stat().st_size == 0:
-            raise AudioError(path, "is empty (0 bytes)") from None
-        raise _cannot_open(path, err) from None
-    try:
-        check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
-    except AudioError:
-        handle.close()
-        raise
-    return handle
+    libsndfile cannot parse it. libsndfile reads it through a Python file: its own open refuses a path of
+    1024 bytes or more (Linux allows 4096), and the name's bytes need not be UTF-8."""
+    with contextlib.ExitStack() as stack:
+        try:
+            file = stack.enter_context(open(path, "rb"))
+        except OSError as err:
+            raise AudioError(path, f"cannot be read: {err.strerror or err}") from None
+        try:
+            with mpeg_quiet(path):
+                handle = sf.SoundFile(file)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+            if path.stat().st_size == 0:
+                raise AudioError(path, "is empty (0 bytes)") from None
+            raise _cannot_open(path, err) from None
+        with handle:
+            check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
+            yield handle
 
 
 def undecodable(path: Path) -> str | None:
@@ -172,7 +176,8 @@ def undecodable(path: Path) -> str | None:
     if path.suffix.lower() not in SNDFILE_EXTENSIONS:
         return None
     try:
-        _opened(path).close()
+        with _opened(path):
+            pass
     except AudioError as err:
         return err.problem
     return None
@@ -497,7 +502,9 @@ def atomic_flac_writer(path: Path, *, sample_rate: int) -> Iterator[sf.SoundFile
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, format="FLAC", subtype="PCM_16") as out:
+        # through a Python file, as _opened reads: libsndfile's own open refuses a path of 1024 bytes or more
+        with open(tmp, "wb") as file, sf.SoundFile(file, "w", samplerate=sample_rate, channels=1, format="FLAC",
+                                                   subtype="PCM_16") as out:
             yield out
         os.replace(tmp, path)
     finally:
@@ -506,11 +513,8 @@ def atomic_flac_writer(path: Path, *, sample_rate: int) -> Iterator[sf.SoundFile
 
 def _cannot_open(path: Path, err: Exception) -> AudioError:
     """libsndfile could not open `path`: corrupt, or not the format its name says. Its reason follows without
-    the path it repeats; for a file that is there it leaves out "File does not exist or is not a regular
-    file", which is what it says of any .mp3 it cannot parse."""
-    reason = re.sub(r"^Error opening b?'.*': ", "", _short(err))  # b'...': the path is given as bytes
-    if path.is_file() and reason.startswith("File does not exist or is not a regular file"):
-        reason = ""
+    the file it repeats."""
+    reason = re.sub(r"^Error opening <.*>: ", "", _short(err))  # <_io.BufferedReader name=...>: the file _opened gives
     return AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file"
                             + (f" ({reason})" if reason else ""))
 

@@ -103,3 +103,16 @@ def test_a_damaged_id3_header_says_which_tag_format_is_damaged(tmp_path):
     bad.write_bytes(b"ID3\x04\x00\x00\x7f\x7f\x7f\x7fgarbage")  # an ID3 header claiming 256 MB of tag
     with pytest.raises(TagError, match=r"bad\.mp3: tags cannot be read \(damaged ID3 data\)"):
         read_tags(bad)
+
+
+def test_a_wavs_riff_info_is_read_at_a_path_past_1024_bytes(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    folder = tmp_path.joinpath(*[f"{i:02d}" + "a" * 97 for i in range(11)])  # over 1100 bytes
+    folder.mkdir(parents=True)
+    wav = folder / "info.wav"
+    with open(wav, "wb") as file, sf.SoundFile(file, "w", 16000, 1, format="WAV", subtype="PCM_16") as handle:
+        handle.genre, handle.album, handle.artist = "Blues", "Kind of Blue", "Miles Davis"
+        handle.write(np.zeros(16000, np.float32))
+    assert read_tags(wav) == TrackTags(genres=("Blues",), album="Kind of Blue", artist="Miles Davis", seconds=1.0)

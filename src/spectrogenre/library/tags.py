@@ -8,7 +8,6 @@ write it alone), the RIFF INFO list in a WAV (Windows' and many rippers' own; li
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -102,7 +101,8 @@ def _second_block(path: Path) -> dict:
         if suffix == ".mp3":
             return _keyed(APEv2(path), genre="genre", album="album", artist="artist", album_artist="album artist")
         if suffix in (".wav", ".wave"):
-            with sf.SoundFile(os.fsencode(path)) as handle:
+            # a Python file: libsndfile's own open refuses a path of 1024 bytes or more (Linux allows 4096)
+            with open(path, "rb") as file, sf.SoundFile(file) as handle:
                 info = handle.copy_metadata()
             return {"genres": split_genres([info.get("genre", "")]), "album": info.get("album", "").strip(),
                     "artist": info.get("artist", "").strip()}
