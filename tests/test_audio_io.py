@@ -420,3 +420,81 @@ def test_a_file_at_a_path_past_1024_bytes_decodes_and_a_flac_is_written_there(tm
         out.write(sine(1.0, sr=22050))
     with open(folder / "out.flac", "rb") as file:
         assert sf.info(file).frames == 22050
+
+
+def piped_flac(tmp_path, seconds=20.0):
+    """(a FLAC written to a pipe, as `ffmpeg -f flac -` writes it: STREAMINFO's sample count 0, unknown; the
+    file it was made from)."""
+    good, piped = tmp_path / "good.flac", tmp_path / "piped.flac"
+    sf.write(good, sine(seconds, sr=22050), 22050)
+    with open(piped, "wb") as out:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(good), "-f", "flac", "-"], stdout=out,
+                       check=True)
+    return piped, good
+
+
+@needs_ffmpeg
+def test_a_flac_written_to_a_pipe_decodes_to_its_end_quietly(tmp_path, caplog):
+    from spectrogenre.audio_io import length_unstated
+
+    piped, good = piped_flac(tmp_path)
+    assert sf.info(str(piped)).frames == 2 ** 63 - 1  # libsndfile's unknown; it fails at the end of such a file
+    assert length_unstated(piped) and not length_unstated(good)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(piped, sample_rate=22050)
+    assert len(mono) == 20 * 22050 and caplog.records == []
+    np.testing.assert_array_equal(mono, read_mono(good, sample_rate=22050))
+
+
+@needs_ffmpeg
+def test_without_ffmpeg_a_flac_written_to_a_pipe_says_what_it_needs(tmp_path, monkeypatch):
+    from spectrogenre import audio_io
+
+    piped, _ = piped_flac(tmp_path)
+    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    with pytest.raises(AudioError, match=r"piped\.flac: its header states no length \(a FLAC written to a pipe\), "
+                                         r"and libsndfile fails at its end; ffmpeg decodes it to its end, and is not "
+                                         r"installed"):
+        read_mono(piped, sample_rate=22050)
+
+
+def wav_sized(tmp_path, data_size: int, riff_size: int | None = None):
+    """(a 3 s WAV whose header's data size is `data_size`, its RIFF size `riff_size` (else data_size + 36, as
+    the writer would have it), the samples it holds)."""
+    audio = sine(3.0, sr=22050)
+    path = tmp_path / f"size_{data_size:x}.wav"
+    sf.write(path, audio, 22050, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    assert int.from_bytes(data[at + 4:at + 8], "little") == 2 * len(audio) == len(data) - at - 8
+    data[at + 4:at + 8] = data_size.to_bytes(4, "little")
+    data[4:8] = ((data_size + 36) & 0xFFFFFFFF if riff_size is None else riff_size).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path, np.round(audio * 32767) / 32768  # PCM_16
+
+
+@pytest.mark.parametrize("data_size, riff_size", [
+    (0xFFFFFFFF, 0xFFFFFFFF),  # ffmpeg or sox writing to a pipe
+    (0x7FFFF000, None),  # arecord's placeholder
+    pytest.param(0, 0, marks=needs_ffmpeg),  # a recorder that stopped before it wrote either size
+])
+def test_a_wav_whose_data_size_is_a_placeholder_decodes_the_samples_present(tmp_path, data_size, riff_size, caplog):
+    path, samples = wav_sized(tmp_path, data_size, riff_size)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    assert len(mono) == 3 * 22050 and caplog.records == []
+    np.testing.assert_allclose(mono, samples, atol=1 / 32768)
+
+
+def test_a_wav_cut_short_is_still_truncated_and_without_ffmpeg_a_zero_data_size_says_so(tmp_path, monkeypatch):
+    from spectrogenre import audio_io
+
+    path, _ = wav_sized(tmp_path, 2 * 3 * 22050)  # the size it had
+    path.write_bytes(path.read_bytes()[:-44100])  # 1 s of its 3 s gone
+    with pytest.raises(AudioError, match=r"truncated: data chunk declares 132300 bytes, only 88200 present"):
+        read_mono(path, sample_rate=22050)
+    zero, _ = wav_sized(tmp_path, 0, 0)
+    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    with pytest.raises(AudioError, match=r"size_0\.wav: its header's data size is 0 \(left so by a recording stopped "
+                                         r"before it finished its header, or no audio at all\); ffmpeg decodes it"):
+        read_mono(zero, sample_rate=22050)

@@ -1,5 +1,6 @@
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from spectrogenre.cli import app
@@ -59,6 +60,37 @@ def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_
     assert "Drone/Album 2/04 Cut.wav" in result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
                                                                            ["Noise", "6"]]
+
+
+def test_scan_says_which_hours_leave_out_tracks_of_unknown_length_and_decode_keeps_them(tiny_library, tmp_path,
+                                                                                      monkeypatch):
+    import subprocess
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("writing a FLAC to a pipe needs ffmpeg")
+    monkeypatch.chdir(tmp_path)
+    def piped(track):  # as `ffmpeg -f flac -` writes it: STREAMINFO's sample count 0
+        audio = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(track), "-f", "flac", "-"],
+                               capture_output=True, check=True).stdout
+        track.unlink()
+        track.with_suffix(".flac").write_bytes(audio)
+
+    for album in ("Album 1", "Album 2"):  # two Drone tracks
+        piped(tiny_library / "Drone" / album / "01 Track.wav")
+    for track in sorted((tiny_library / "Noise").rglob("*.*")):  # a genre whose every track is of unknown length
+        piped(track)
+    result = runner.invoke(app, ["scan", str(tiny_library)])
+    assert result.exit_code == 0, result.output
+    # 6 tracks of 9 s each = 0.015 h; Drone's 4 known tracks 0.01 h and 2 unknown; Noise's 6 all unknown
+    assert [line.split()[:6] for line in result.stdout.splitlines()[2:]] == [
+        ["Clicks", "6", "3", "3", "0", "0.01"], ["Drone", "6", "3", "3", "0", "0.01+"], ["Noise", "6", "3", "3", "0", "?"]]
+    assert result.stderr.startswith("note: 8 track(s) of unknown length (their headers state none: a FLAC written "
+                                    "to a pipe, a WAV whose recorder never filled in its size): the hours leave them")
+    result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
+                                                                           ["Noise", "6"]]
+    assert "left out" not in result.stderr
 
 
 def test_scan_takes_a_manifest_path_as_a_manifest(tiny_library, tmp_path):

@@ -47,6 +47,13 @@ _PCM_FORMATS = frozenset({"WAV", "WAVEX", "AIFF", "W64"})
 _ESTIMATED_LENGTH_TOLERANCE = 0.02
 # libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch.
 _SHORT_CHUNK = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+_WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
+# WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
+# and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
+# 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
+# (crashed, lost power) before it wrote the size. libsndfile reads the first two up to the file's end; it takes
+# 0 at its word (no samples), so such a file is decoded by ffmpeg, which reads on.
+_UNSTATED_WAV_DATA_SIZES = frozenset({0xFFFFFFFF, 0x7FFFF000, 0})
 
 BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
 # What a real recording's header can say. Outside these, a header is lying (a 1 GHz rate would size
@@ -314,8 +321,38 @@ def mix_to_mono(block: np.ndarray) -> np.ndarray:
 def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
     for declared, present in _SHORT_CHUNK.findall(handle.extra_info):
         declared, present = int(declared), int(present)
-        if present < declared < 0xFFFFFFFF:  # 0xFFFFFFFF: a streamed file with no final size
+        if present < declared and declared not in _UNSTATED_WAV_DATA_SIZES:
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
+
+
+def _wav_data_size_unstated(handle: sf.SoundFile) -> bool:
+    """Whether `handle` is a WAV whose data chunk's size is a placeholder (_UNSTATED_WAV_DATA_SIZES)."""
+    size = _WAV_DATA_SIZE.search(handle.extra_info) if handle.format in ("WAV", "WAVEX") else None
+    return size is not None and int(size[1]) in _UNSTATED_WAV_DATA_SIZES
+
+
+def length_unstated(path: Path) -> bool:
+    """Whether `path`'s header states no length where its format has one: a FLAC written to a pipe (its
+    STREAMINFO's sample count 0), a WAV whose data size is a placeholder (_UNSTATED_WAV_DATA_SIZES). A tag
+    reader takes these at their word: no audio, or hours of it. False for other formats and unreadable files."""
+    if path.suffix.lower() not in SNDFILE_EXTENSIONS:
+        return False
+    try:
+        with _opened(path) as handle:
+            return _unstated_length(handle) is not None or _wav_data_size_unstated(handle)
+    except AudioError:
+        return False
+
+
+def _unstated_length(handle: sf.SoundFile) -> str | None:
+    """Why libsndfile cannot decode `handle` to its end, its header stating no length; None where it can (a
+    placeholder it reads past: a WAV's 0xFFFFFFFF or 0x7FFFF000) or the length is stated."""
+    if handle.format == "FLAC" and handle.frames >= _UNKNOWN_FRAMES:
+        return "its header states no length (a FLAC written to a pipe), and libsndfile fails at its end"
+    if handle.frames == 0 and _wav_data_size_unstated(handle):
+        return ("its header's data size is 0 (left so by a recording stopped before it finished its header, or "
+                "no audio at all)")
+    return None
 
 
 def read_mono(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
@@ -340,10 +377,16 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         with _opened(path) as info:
-            rate, frames = info.samplerate, info.frames
-        if 0 < frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
-            limits.check_length(path, frames / rate)
-        blocks = iter_mono_blocks(path, limits=limits)
+            rate, frames, unstated = info.samplerate, info.frames, _unstated_length(info)
+        if unstated is not None:  # libsndfile would stop short of the end: ffmpeg reads to it
+            if shutil.which("ffmpeg") is None:
+                raise AudioError(path, f"{unstated}; ffmpeg decodes it to its end, and is not installed "
+                                       f"(Debian: apt install ffmpeg)")
+            rate, blocks = _ffmpeg_blocks(path, limits)
+        else:
+            if 0 < frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
+                limits.check_length(path, frames / rate)
+            blocks = iter_mono_blocks(path, limits=limits)
     with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
         yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits)
 

@@ -116,3 +116,23 @@ def test_a_wavs_riff_info_is_read_at_a_path_past_1024_bytes(tmp_path):
         handle.genre, handle.album, handle.artist = "Blues", "Kind of Blue", "Miles Davis"
         handle.write(np.zeros(16000, np.float32))
     assert read_tags(wav) == TrackTags(genres=("Blues",), album="Kind of Blue", artist="Miles Davis", seconds=1.0)
+
+
+@pytest.mark.parametrize("data_size", [0xFFFFFFFF, 0x7FFFF000, 0])
+def test_a_wav_or_flac_whose_header_states_no_length_is_of_unknown_length(tmp_path, data_size):
+    import subprocess
+
+    from tests.test_audio_io import wav_sized
+
+    # mutagen takes the data size at its word: hours of audio, or none; the RIFF size is left whole, as mutagen
+    # refuses a RIFF size of 0 ("tags cannot be read")
+    path, _ = wav_sized(tmp_path, data_size, riff_size=(2 * 3 * 22050 + 36))
+    assert read_tags(path).seconds is None
+    good = write_tagged(tmp_path / "good.flac", seconds=2.0)
+    assert read_tags(good).seconds == pytest.approx(2.0, abs=0.05)
+    if shutil.which("ffmpeg"):
+        piped = tmp_path / "piped.flac"
+        with open(piped, "wb") as out:
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(good), "-f", "flac", "-"], stdout=out,
+                           check=True)
+        assert read_tags(piped).seconds is None

@@ -93,8 +93,12 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
     for genre, s in sorted(report.genres.items()):
         by = ", ".join(f"{k} {v}" for k, v in s["grouped_by"].items())
         lines.append(f"{genre:<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
-                     f"{s['hours']:>7.2f}  {by}")
+                     f"{_hours(s):>7}  {by}")
     problems = []
+    if unknown := sum(s.get("tracks_of_unknown_length", 0) for s in report.genres.values()):
+        problems.append(f"note: {unknown} track(s) of unknown length (their headers state none: a FLAC written to a "
+                        f"pipe, a WAV whose recorder never filled in its size): the hours leave them out ('+' after "
+                        f"the hours, '?' where no track's length is known); `spectrogenre scan --decode` decodes them")
     sections = [("left out", report.left_out), ("note", report.notes)] + ([("ignored", report.ignored)] if verbose else [])
     for heading, entries in sections:
         for why, where in _by_reason(entries).items():
@@ -112,6 +116,14 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
     problems.append(f"{len(report.errors)} problem(s) the pipeline would stop on" if report.errors
                     else "ready: the pipeline can train on this library")
     return "\n".join(lines) + "\n", "\n".join(problems) + "\n"
+
+
+def _hours(summary: dict) -> str:
+    """A genre's hours for the table: '?' where no track's header states its length, a '+' where some do not."""
+    unknown = summary.get("tracks_of_unknown_length", 0)
+    if unknown and unknown == summary["tracks"]:
+        return "?"
+    return f"{summary['hours']:.2f}" + ("+" if unknown else "")
 
 
 def _by_reason(entries: list[tuple[str, str]]) -> dict[str, list[str]]:

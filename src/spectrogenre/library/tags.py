@@ -22,6 +22,7 @@ from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
+from spectrogenre.audio_io import length_unstated
 from spectrogenre.errors import AudioError
 
 # One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
@@ -75,7 +76,9 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     if audio is None:
         return TrackTags()
     seconds = getattr(getattr(audio, "info", None), "length", None)
-    seconds = float(seconds) if seconds else None
+    seconds = float(seconds) if seconds else None  # 0: a FLAC written to a pipe states no length
+    if seconds is not None and path.suffix.lower() == ".wav" and length_unstated(path):
+        seconds = None  # a placeholder data size, read as hours of audio
     tags = audio.tags
     if tags is None:
         found = {}
