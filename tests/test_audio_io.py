@@ -498,3 +498,48 @@ def test_a_wav_cut_short_is_still_truncated_and_without_ffmpeg_a_zero_data_size_
     with pytest.raises(AudioError, match=r"size_0\.wav: its header's data size is 0 \(left so by a recording stopped "
                                          r"before it finished its header, or no audio at all\); ffmpeg decodes it"):
         read_mono(zero, sample_rate=22050)
+
+
+def m4a(tmp_path, name, *, faststart=True):
+    """A 40 s tone as AAC in an .m4a; faststart: its index (moov atom) first, as streaming sites write it."""
+    wav = tmp_path / "base40.wav"
+    sf.write(wav, sine(40.0, sr=22050), 22050)
+    path = tmp_path / name
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac",
+                    *(["-movflags", "+faststart"] if faststart else []), str(path)], check=True)
+    return path
+
+
+@needs_ffmpeg
+def test_an_m4a_cut_short_is_refused_and_one_damaged_a_little_is_named(tmp_path, caplog):
+    whole = m4a(tmp_path, "whole.m4a")
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(whole, sample_rate=22050)) / 22050 - 40.0) < 0.05
+    assert caplog.records == []
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(data[: int(len(data) * 0.6)])  # its index, first, still says 40 s; 60 % of its audio is there
+    with pytest.raises(AudioError, match=r"cut\.m4a: truncated or damaged: its header states 40\.0 s, only 2[34]\.\d s "
+                                         r"decoded"):
+        read_mono(cut, sample_rate=22050)
+    damaged = tmp_path / "damaged.m4a"
+    at = int(len(data) * 0.4)
+    damaged.write_bytes(data[:at] + np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+                        + data[at + 5000:])
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(damaged, sample_rate=22050)
+    lost_s = 40.0 - len(mono) / 22050
+    assert 0 < lost_s < 4.0  # the AAC frames the bad bytes held and the decoder's skip past them
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{damaged}: damaged (") and "decoding error(s), the first: " in message
+    assert message.endswith(f"); decoded on past the damage with ffmpeg, {lost_s:.1f} s of 40.0 s lost")
+
+
+@needs_ffmpeg
+def test_an_m4a_cut_before_its_index_says_it_is_truncated_or_not_an_m4a(tmp_path):
+    path = m4a(tmp_path, "half.m4a", faststart=False)  # the index at the end, where ffmpeg writes it by default
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(AudioError) as raised:
+        read_mono(path, sample_rate=22050)
+    assert str(raised.value) == (f"{path}: truncated or not a valid .m4a file: its index (moov atom) is missing, as "
+                                 f"in a file cut short that was to end with it")

@@ -66,6 +66,12 @@ MAX_LOST_FRACTION = 0.1
 # A lossy decoder's output passes full scale by a little on loud masters (MP3: peaks near 1.1); a float
 # file scaled past it (a DAW's export with its gain up) is the case worth a word
 FAR_OVER_FULL_SCALE = 2.0
+# MPEG-4 containers state their length (the moov atom's track durations): a decode that falls short of it is
+# a file cut short or damaged, held to MAX_LOST_FRACTION as MP3 and FLAC are. Other ffmpeg formats' lengths can
+# be estimates (a raw .aac's, from its bitrate) or are not stated (a WebM written live).
+_MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
+# ffmpeg's log lines start with the component that wrote them: "[aac @ 0x55a38bb90840] "
+_FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 # Ogg pages (RFC 3533): a header's flags byte marks the stream's last page; no page is larger than this
 _OGG_END_OF_STREAM = 0x04
 _OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255
@@ -471,7 +477,7 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
     ffprobe = shutil.which("ffprobe") or str(Path(shutil.which("ffmpeg")).with_name("ffprobe"))
     try:
         probe = subprocess.run([ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
-                                "stream=sample_rate,channels", "-of", "csv=p=0", str(path)],
+                                "stream=sample_rate,channels,duration", "-of", "csv=p=0", str(path)],
                                capture_output=True, timeout=limits.remaining_s() or 60, check=False)
     except subprocess.TimeoutExpired:
         raise WorkTimeout(path, "took too long to read its header: stopped") from None
@@ -480,14 +486,50 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         rate, channels = (int(v) for v in fields[0].split(",")[:2])
     except (IndexError, ValueError):
         message = probe.stderr.decode(errors="replace").strip().splitlines()
+        if path.suffix.lower() in _MP4_EXTENSIONS and any("moov atom not found" in line for line in message):
+            raise AudioError(path, f"truncated or not a valid {path.suffix} file: its index (moov atom) is missing, "
+                                   f"as in a file cut short that was to end with it") from None
         raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'no audio stream'}"
                          ) from None
     check_stream_format(path, sample_rate=rate, channels=channels)
-    return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
+    try:
+        stated_s = float(fields[0].split(",")[2]) if path.suffix.lower() in _MP4_EXTENSIONS else None
+    except (IndexError, ValueError):  # "N/A"
+        stated_s = None
+    if stated_s is None or stated_s <= 0:
+        return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
+    decode_errors: list[str] = []
+    blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors)
+    return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors)
 
 
-def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0) -> Iterator[np.ndarray]:
-    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate."""
+def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: int, stated_s: float,
+                           decode_errors: list[str]) -> Iterator[np.ndarray]:
+    """`blocks`, ffmpeg's decode of a file whose container states its length (`stated_s`), then the rule for
+    MP3 and FLAC: more than MAX_LOST_FRACTION of it missing is AudioError (a file cut short, or badly damaged);
+    less, where ffmpeg met damage (`decode_errors`, filled as it ends) or a stretch is missing, is named on the
+    log with the seconds lost."""
+    decoded = 0
+    with contextlib.closing(blocks):
+        for block in blocks:
+            decoded += len(block)
+            yield block
+    declared = round(stated_s * rate)
+    lost = max(declared - decoded, 0)
+    said = f" (ffmpeg: {decode_errors[0]})" if decode_errors else ""
+    if lost > MAX_LOST_FRACTION * declared:
+        raise AudioError(path, f"truncated or damaged: its header states {stated_s:.1f} s, only {decoded / rate:.1f} "
+                               f"s decoded{said}")
+    if decode_errors or lost > _ESTIMATED_LENGTH_TOLERANCE * declared:
+        logger.warning("%s: damaged (%d decoding error(s)%s); decoded on past the damage with ffmpeg, %.1f s of "
+                       "%.1f s lost", path, len(decode_errors), f", the first: {decode_errors[0]}" if decode_errors
+                       else "", lost / rate, stated_s)
+
+
+def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0,
+                   decode_errors: list[str] | None = None) -> Iterator[np.ndarray]:
+    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate. ffmpeg goes on
+    past damage, saying so on its stderr: those lines go in `decode_errors`, where given, once it ends."""
     start = ["-ss", f"{start_s:.6f}"] if start_s else []
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *start, "-i", str(path), "-vn",
@@ -510,10 +552,13 @@ def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: 
                 yield np.ascontiguousarray(mono, dtype=np.float32)
             process.wait()
             limits.check_time(path)
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip().splitlines()
             if process.returncode != 0:
-                errors.seek(0)
-                message = errors.read().decode(errors="replace").strip().splitlines()
                 raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'ffmpeg failed'}")
+            if decode_errors is not None:
+                decode_errors += [_FFMPEG_COMPONENT.sub("", _strip_path(line, path)) for line in message
+                                  if not line.lstrip().startswith("Last message repeated")]
             if decoded == 0:
                 raise AudioError(path, "contains no audio samples (zero length)")
         finally:
