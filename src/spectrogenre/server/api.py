@@ -15,6 +15,7 @@ from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
 from spectrogenre.server.errors import responses
+from spectrogenre.verdicts import NO_MUSIC
 
 router = APIRouter(prefix="/api")
 
@@ -107,7 +108,9 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
             watcher.cancel()
     return {  # status: "genre", "unsure" or "no music heard"; verdict: what to tell a person; genre: the best guess
         "status": verdict.status, "verdict": verdict.shown, "genre": verdict.genre,
-        "confidence": round(verdict.confidence, 4), "unsure_below": exported.unsure_below,
+        # none when no music was heard, as predict's JSON says it: 0 would read as a measured confidence
+        "confidence": None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
+        "unsure_below": exported.unsure_below,
         "probabilities": {g: round(p, 4) for g, p in verdict.probabilities.items()},
         "top": [{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(settings.top_k)],
         "windows": verdict.windows,
