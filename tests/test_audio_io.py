@@ -543,3 +543,13 @@ def test_an_m4a_cut_before_its_index_says_it_is_truncated_or_not_an_m4a(tmp_path
         read_mono(path, sample_rate=22050)
     assert str(raised.value) == (f"{path}: truncated or not a valid .m4a file: its index (moov atom) is missing, as "
                                  f"in a file cut short that was to end with it")
+
+
+@needs_ffmpeg
+def test_an_opus_cut_inside_its_header_says_it_is_truncated(tmp_path):
+    path = tmp_path / "cut.opus"
+    sf.write(path, sine(5.0, freq=440.0, sr=48000, amp=0.3), 48000, format="OGG", subtype="OPUS")
+    path.write_bytes(path.read_bytes()[:1000])  # ffmpeg's own words for it: "End of file"
+    with pytest.raises(AudioError) as raised:
+        read_mono(path, sample_rate=22050)
+    assert str(raised.value) == f"{path}: truncated: it ends before its header could be read (ffmpeg: End of file)"

@@ -489,6 +489,8 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         if path.suffix.lower() in _MP4_EXTENSIONS and any("moov atom not found" in line for line in message):
             raise AudioError(path, f"truncated or not a valid {path.suffix} file: its index (moov atom) is missing, "
                                    f"as in a file cut short that was to end with it") from None
+        if message and _strip_path(message[-1], path).endswith("End of file"):  # ffmpeg's word for a file cut short
+            raise AudioError(path, "truncated: it ends before its header could be read (ffmpeg: End of file)") from None
         raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'no audio stream'}"
                          ) from None
     check_stream_format(path, sample_rate=rate, channels=channels)
