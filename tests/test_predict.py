@@ -71,10 +71,11 @@ def test_table_output_and_unsure_verdicts(tiny_project):
     assert json.loads(unsure.stdout)[0]["genre"] == "unsure"
 
 
-def test_a_missing_export_is_one_clear_error(tmp_path, tiny_library):
-    result = runner.invoke(app, ["predict", "--model", str(tmp_path), str(tiny_library)])
+def test_a_missing_export_is_one_clear_error_before_any_output(tmp_path, tiny_library):
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path), str(tiny_library), "--format", "json"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: no spec.json in {tmp_path}")
+    assert result.stdout == ""  # not a JSON array begun and never closed
 
 
 @pytest.mark.parametrize("suffix", [".webm", ".m4a"])

@@ -134,11 +134,12 @@ def predict(
 
     given = _audio_files(paths)
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
+    rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     show = functools.partial(typer.echo, nl=False)  # typer.echo flushes: each row is seen as its file is done
     show(rendering.head())
     done = failed = 0
     try:
-        for row in predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k):
+        for row in rows:
             show(rendering.row(row))
             done, failed = done + 1, failed + bool(row["error"])
     except KeyboardInterrupt:  # what is done stays whole (JSON closed), and says how far it got

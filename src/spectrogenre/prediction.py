@@ -120,10 +120,11 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
 def predict_each(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
                  top_k: int) -> Iterator[dict]:
     """One result row per file (`survey(...).files`), each as soon as it is done, with a progress bar on a
-    terminal."""
+    terminal. The export is loaded now, before the first row is asked for: a bad export is one error before
+    any output, not a half-written table."""
     exported = ExportedModel.load(model)
-    for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False):
-        yield predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
+    return (predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
+            for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
 
 
 # Names are padded to the longest of the files' names up to this many columns; a longer one only pushes its own
