@@ -337,17 +337,29 @@ def _wav_data_size_unstated(handle: sf.SoundFile) -> bool:
     return size is not None and int(size[1]) in _UNSTATED_WAV_DATA_SIZES
 
 
-def length_unstated(path: Path) -> bool:
-    """Whether `path`'s header states no length where its format has one: a FLAC written to a pipe (its
-    STREAMINFO's sample count 0), a WAV whose data size is a placeholder (_UNSTATED_WAV_DATA_SIZES). A tag
-    reader takes these at their word: no audio, or hours of it. False for other formats and unreadable files."""
+@dataclass(frozen=True)
+class SndfileHeader:
+    """What the header of a file libsndfile reads says beside its audio.
+    length_unstated: its header states no length where its format has one (a FLAC written to a pipe: its
+    STREAMINFO's sample count 0; a WAV whose data size is a placeholder, _UNSTATED_WAV_DATA_SIZES); a tag
+    reader takes these at their word: no audio, or hours of it.
+    metadata: libsndfile's strings (a WAV's RIFF INFO list: title, artist, album, genre, ...)."""
+
+    length_unstated: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def sndfile_header(path: Path) -> SndfileHeader:
+    """`path`'s SndfileHeader, from one open (a library scan reads every WAV's); SndfileHeader() for formats
+    libsndfile does not read and for files it cannot parse."""
     if path.suffix.lower() not in SNDFILE_EXTENSIONS:
-        return False
+        return SndfileHeader()
     try:
         with _opened(path) as handle:
-            return _unstated_length(handle) is not None or _wav_data_size_unstated(handle)
+            return SndfileHeader(_unstated_length(handle) is not None or _wav_data_size_unstated(handle),
+                                 handle.copy_metadata())
     except AudioError:
-        return False
+        return SndfileHeader()
 
 
 def _unstated_length(handle: sf.SoundFile) -> str | None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mutagen
-import soundfile as sf
 from mutagen._constants import GENRES as ID3V1_GENRES
 from mutagen.apev2 import APEv2
 from mutagen.apev2 import error as APEError
@@ -22,11 +21,12 @@ from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import length_unstated
+from spectrogenre.audio_io import SndfileHeader, sndfile_header
 from spectrogenre.errors import AudioError
 
 # One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
 _VALUE_SEPARATORS = re.compile(r"[;\x00|]")
+_WAV_SUFFIXES = (".wav", ".wave")
 
 
 class TagError(AudioError):
@@ -77,7 +77,9 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
         return TrackTags()
     seconds = getattr(getattr(audio, "info", None), "length", None)
     seconds = float(seconds) if seconds else None  # 0: a FLAC written to a pipe states no length
-    if seconds is not None and path.suffix.lower() == ".wav" and length_unstated(path):
+    # a WAV's header is read once more, by libsndfile: for its RIFF INFO and its data size
+    wav_header = sndfile_header(path) if path.suffix.lower() in _WAV_SUFFIXES else SndfileHeader()
+    if wav_header.length_unstated:
         seconds = None  # a placeholder data size, read as hours of audio
     tags = audio.tags
     if tags is None:
@@ -91,26 +93,24 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     else:  # Vorbis comments (FLAC, Ogg, Opus) and APEv2: case-insensitive keys
         found = _keyed(tags, genre="genre", album="album", artist="artist", album_artist="albumartist")
     if second_block and not all(found.get(key) for key in ("genres", "album", "artist", "album_artist")):
-        for key, value in _second_block(path).items():
+        for key, value in _second_block(path, wav_header).items():
             found[key] = found.get(key) or value
     return TrackTags(seconds=seconds, **found)
 
 
-def _second_block(path: Path) -> dict:
+def _second_block(path: Path, wav_header: SndfileHeader) -> dict:
     """An MP3's APEv2 tags or a WAV's RIFF INFO list (see the module doc); {} where there is none, or where it
     cannot be read (the main block was, and said what it holds)."""
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".mp3":
+    if suffix == ".mp3":
+        try:
             return _keyed(APEv2(path), genre="genre", album="album", artist="artist", album_artist="album artist")
-        if suffix in (".wav", ".wave"):
-            # a Python file: libsndfile's own open refuses a path of 1024 bytes or more (Linux allows 4096)
-            with open(path, "rb") as file, sf.SoundFile(file) as handle:
-                info = handle.copy_metadata()
-            return {"genres": split_genres([info.get("genre", "")]), "album": info.get("album", "").strip(),
-                    "artist": info.get("artist", "").strip()}
-    except (APEError, sf.LibsndfileError, RuntimeError, OSError, ValueError):
-        return {}
+        except (APEError, OSError, ValueError):
+            return {}
+    if suffix in _WAV_SUFFIXES:
+        info = wav_header.metadata
+        return {"genres": split_genres([info.get("genre", "")]), "album": info.get("album", "").strip(),
+                "artist": info.get("artist", "").strip()}
     return {}
 
 
