@@ -117,6 +117,22 @@ def test_the_docs_page_loads_nothing_from_another_site(client):
             assert client.get(url).status_code == 200, url
 
 
+def test_the_service_worker_caches_every_file_of_the_app_at_install(client):
+    import re
+
+    from spectrogenre.server.app import STATIC
+
+    answer = client.get("/sw.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
+    shell = re.findall(r"'([^']+)'", re.search(r"const SHELL = \[(.*)\];", answer.text)[1])
+    app_files = {p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file()}
+    expected = {name for name in app_files if name != "sw.js" and not name.startswith("vendor/")}
+    assert "js/app.js" in expected and "icons/icon-192.png" in expected
+    assert shell[0] == "./" and set(shell[1:]) == expected
+    for name in shell:
+        assert client.get(f"/{name}").status_code == 200, name
+
+
 def test_steady_noise_gets_no_music_heard_from_the_api(tiny_project, tmp_path):
     from tests.synth import colored_noise
     from tests.test_predict import export_with_steady_rule

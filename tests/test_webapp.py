@@ -55,3 +55,17 @@ def test_the_build_id_changes_with_the_model_and_only_then(tiny_project, tmp_pat
 def test_no_export_is_one_clear_error(tmp_path):
     with pytest.raises(SpectrogenreError, match="no spec.json in .*: run `dvc repro export` first"):
         build_site(tmp_path, tmp_path / "site")
+
+
+def test_a_new_file_of_the_app_is_cached_at_install_without_listing_it(tiny_project, tmp_path):
+    import shutil
+
+    static = tmp_path / "static"
+    shutil.copytree(STATIC, static, ignore=shutil.ignore_patterns("swagger-ui"))
+    (static / "js" / "lyrics.js").write_text("export const lyrics = [];\n")
+    build_site(tiny_project / "data/export", tmp_path / "site", static=static)
+    worker = (tmp_path / "site" / "sw.js").read_text()
+    shell = re.findall(r"'([^']+)'", re.search(r"const SHELL = \[(.*)\];", worker)[1])
+    assert shell[:2] == ["./", "app.css"] and "js/lyrics.js" in shell and "js/app.js" in shell
+    assert not [name for name in shell if name.startswith(("vendor/", "model/")) or name == "sw.js"]
+    assert all((tmp_path / "site" / name).is_file() for name in shell[1:])

@@ -19,9 +19,9 @@ from pathlib import Path
 from spectrogenre.errors import SpectrogenreError
 
 STATIC = Path(__file__).parent / "server" / "static"
-# sw.js's lines that a build rewrites (see its header)
+# sw.js's lines that a build rewrites (see its header); the server writes in SHELL alone
 CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE = "const CACHE = 'spectrogenre-v3';", "const BUILT = false;", "const MODEL_FILES = [];"
-RUNTIME_FILES_LINE = "const RUNTIME_FILES = [];"
+RUNTIME_FILES_LINE, SHELL_LINE = "const RUNTIME_FILES = [];", "const SHELL = [];"
 # index.html's line that tells the app whether a server is behind it: a static site has none to ask for
 HOST_LINE, STATIC_HOST_LINE = '<meta name="spectrogenre-host" content="server">', '<meta name="spectrogenre-host" content="static">'
 
@@ -53,17 +53,12 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
         for path in files:
             digest.update(path.relative_to(building).as_posix().encode() + b"\0" + path.read_bytes())
         build = digest.hexdigest()[:12]
-        worker = (building / "sw.js").read_text()
-        for line in (CACHE_LINE, BUILT_LINE, MODEL_FILES_LINE, RUNTIME_FILES_LINE):
-            if line not in worker:
-                raise SpectrogenreError(f"sw.js no longer declares {line!r}: update spectrogenre.webapp")
-        model_files = _js_list([f"model/{name}" for name in ["spec.json", *models]])
-        runtime_files = _js_list([p.relative_to(building).as_posix() for p in files
-                                  if p.relative_to(building).parts[0] == "vendor"])
-        (building / "sw.js").write_text(worker.replace(CACHE_LINE, f"const CACHE = 'spectrogenre-{build}';")
-                                        .replace(BUILT_LINE, "const BUILT = true;")
-                                        .replace(MODEL_FILES_LINE, f"const MODEL_FILES = {model_files};")
-                                        .replace(RUNTIME_FILES_LINE, f"const RUNTIME_FILES = {runtime_files};"))
+        model_files = [f"model/{name}" for name in ["spec.json", *models]]
+        runtime_files = [p.relative_to(building).as_posix() for p in files if p.relative_to(building).parts[0] == "vendor"]
+        (building / "sw.js").write_text(service_worker(static, {
+            CACHE_LINE: f"const CACHE = 'spectrogenre-{build}';", BUILT_LINE: "const BUILT = true;",
+            MODEL_FILES_LINE: f"const MODEL_FILES = {_js_list(model_files)};",
+            RUNTIME_FILES_LINE: f"const RUNTIME_FILES = {_js_list(runtime_files)};"}))
         (building / "build.json").write_text(json.dumps({"build": build, "model_version": spec.get("version")}) + "\n")
         old = out_dir.with_name(f".{out_dir.name}.old")
         shutil.rmtree(old, ignore_errors=True)
@@ -75,6 +70,25 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
         shutil.rmtree(building, ignore_errors=True)
     written = [p for p in out_dir.rglob("*") if p.is_file()]
     return {"files": len(written), "bytes": sum(p.stat().st_size for p in written), "build": build}
+
+
+def service_worker(static: Path = STATIC, rewritten: dict[str, str] | None = None) -> str:
+    """`static`'s sw.js with its SHELL written in (shell_files) and each line in `rewritten` replaced."""
+    worker = (static / "sw.js").read_text()
+    rewritten = {SHELL_LINE: f"const SHELL = {_js_list(shell_files(static))};", **(rewritten or {})}
+    for line, replacement in rewritten.items():
+        if line not in worker:
+            raise SpectrogenreError(f"sw.js no longer declares {line!r}: update spectrogenre.webapp")
+        worker = worker.replace(line, replacement)
+    return worker
+
+
+def shell_files(static: Path = STATIC) -> list[str]:
+    """The app's own files, which its service worker caches at install: './' (the page's address) and every
+    file of `static` but the worker itself and vendor/ (the runtime, cached by its own rule)."""
+    names = (p.relative_to(static) for p in static.rglob("*") if p.is_file())
+    return ["./", *sorted(name.as_posix() for name in names if name.as_posix() != "sw.js"
+                          and name.parts[0] != "vendor" and not any(part.startswith(".") for part in name.parts))]
 
 
 def _js_list(paths: list[str]) -> str:

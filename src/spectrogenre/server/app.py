@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -17,6 +17,7 @@ from spectrogenre.inference import ExportedModel
 from spectrogenre.server import api, errors
 from spectrogenre.server.limits import Admission, RequestLimits
 from spectrogenre.server.settings import ServerSettings
+from spectrogenre.webapp import service_worker
 
 STATIC = Path(__file__).parent / "static"
 
@@ -89,5 +90,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         return FileResponse(settings.export_dir / name, headers={"Cache-Control": "no-cache"})
 
     if STATIC.is_dir():
+        worker = service_worker(STATIC)  # with the list of the app's files it caches at install
+
+        @app.get("/sw.js", include_in_schema=False)
+        def service_worker_script() -> Response:
+            return Response(worker, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="app")
     return app

@@ -7,7 +7,7 @@
 // - model/ (spec.json and the model): from the network when it answers, so a new export is
 //   picked up at once and spec and model never mismatch; from the cache when offline.
 // - api/ is never cached.
-// As a static site (`spectrogenre app OUT` rewrites the four constants below): the cache is
+// As a static site (`spectrogenre app OUT` rewrites the constants below): the cache is
 // named after the build and holds the whole build, app, runtime and model, fetched at install
 // and served from the cache only. A new build is a new sw.js, which the browser installs on the
 // next online start: its cache replaces the old one whole, so an app never runs another
@@ -19,13 +19,8 @@ const MODEL_FILES = [];
 // vendor/: every build of the runtime, the threaded one too, which a start that is not yet
 // cross-origin isolated (the first) does not load, and which later starts need offline
 const RUNTIME_FILES = [];
-const SHELL = [
-  './', 'index.html', 'app.css', 'manifest.webmanifest',
-  'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
-  'js/app.js', 'js/capture-worklet.js', 'js/classifier.js', 'js/decode.js', 'js/duration.js', 'js/history.js',
-  'js/flatbuffer.js', 'js/model.js', 'js/picked-file.js', 'js/recorder.js', 'js/resample.js', 'js/round.js', 'js/server.js', 'js/spectrogram.js',
-  'js/steady.js', 'js/verdicts.js', 'js/wav.js', 'js/windows.js',
-];
+// the app's own files (every one but this worker and vendor/), written in by whoever serves this worker
+const SHELL = [];
 const ROOT = new URL('./', self.location).pathname;
 
 self.addEventListener('install', (event) => {
