@@ -431,3 +431,24 @@ def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
     set_server_mode(phone, True)
     phone.set_input_files("#file", str(big))
     assert status_error(phone) == "over_twenty_mb.wav: upload larger than 20 MB"
+
+
+def test_a_model_that_does_not_load_is_said_to_be_still_loading(browser, base_url):
+    """A runtime that never arrives (its WebAssembly held back here) leaves the app saying it is still loading and
+    what to do, not "Loading the model…" for ever."""
+    playwright, chromium = browser
+    context = chromium.new_context(**playwright.devices["Pixel 7"], service_workers="block")
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.route("**/*.wasm", lambda route: None)  # never answered
+        page.goto(base_url)
+        status = page.locator("#status")
+        page.wait_for_function("() => document.getElementById('status').textContent.startsWith('Loading the model')")
+        page.clock.run_for(19_000)
+        assert status.text_content() == "Loading the model…"
+        page.clock.run_for(2_000)
+        assert status.text_content().startswith("Still loading the model after 20 s: on a slow connection")
+        assert "reload the page" in status.text_content() and "error" not in (status.get_attribute("class") or "")
+    finally:
+        context.close()

@@ -17,6 +17,8 @@ const MODE_KEY = 'spectrogenre.mode';
 const percent = (p) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
 const duration = (seconds) => (seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`);
 
+const SLOW_LOAD_S = 20; // a model still loading after this long is said to be so
+
 let mode = localStorage.getItem(MODE_KEY) === 'server' ? 'server' : 'device';
 let clipSeconds = 15; // replaced by spec.json's once it is read
 let device = null; // Promise<DeviceClassifier>, started when first needed
@@ -75,6 +77,14 @@ async function prepare() {
     return;
   }
   setStatus('Loading the model…');
+  // The first start fetches megabytes of runtime and model; a runtime whose worker never loads
+  // would wait for ever: either way the person is told, and the load goes on.
+  const slow = setTimeout(() => {
+    if (mode === 'device') {
+      setStatus(`Still loading the model after ${SLOW_LOAD_S} s: on a slow connection the first start can take a`
+        + ' minute or more; if it never finishes, reload the page.');
+    }
+  }, SLOW_LOAD_S * 1000);
   try {
     const classifier = await deviceClassifier();
     if (mode === 'device') setStatus(`Ready: ${classifier.spec.labels.length} genres, classified on this device.`);
@@ -84,6 +94,8 @@ async function prepare() {
     setStatus(missing ? `The app's model runtime is missing from this site (${error.message}): its files were not`
       + ' all published (run bash web/vendor.sh before building or serving the app).'
       : `The model cannot run on this device (${error.message}).`, true);
+  } finally {
+    clearTimeout(slow);
   }
 }
 
