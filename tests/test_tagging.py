@@ -459,6 +459,17 @@ def test_a_temporary_copy_left_by_a_killed_run_is_reported_never_tagged_nor_dele
     assert leftover.read_bytes() == before
 
 
+def test_a_folder_holding_only_a_leftover_copy_names_it(tmp_path):
+    leftover = write_tagged(tmp_path / ".spectrogenre-tag.song.mp3")  # the song itself was moved away since
+    before = leftover.read_bytes()
+    result = CliRunner().invoke(app, ["tag", str(tmp_path), "--write", "--log", str(tmp_path / "undo.jsonl")])
+    assert result.stderr.splitlines()[0] == (
+        f"{leftover}: spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to delete "
+        "unless a tag run is working in this folder now")
+    assert result.stderr.splitlines()[-1] == f"error: no audio files found in {tmp_path}"
+    assert result.exit_code == 1 and leftover.read_bytes() == before
+
+
 def write_log(log, *lines):
     log.write_text("".join(line + "\n" for line in lines))
 

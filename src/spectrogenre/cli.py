@@ -311,10 +311,12 @@ def tag(
         from spectrogenre.prediction import predict_file
         from spectrogenre.shown import shown_path
 
-        given = _audio_files(paths)
+        def name_leftovers(given) -> None:  # even where nothing else is there to tag
+            for leftover in leftover_copies(given.system_files):
+                typer.echo(f"{leftover}: {LEFTOVER_COPY}", err=True)
+
+        given = _audio_files(paths, before_refusal=name_leftovers)
         files = given.files
-        for leftover in leftover_copies(given.system_files):
-            typer.echo(f"{leftover}: {LEFTOVER_COPY}", err=True)
         # threshold 0: the verdict keeps its genre, and --min-confidence says "below" rather than "unsure"
         exported = ExportedModel.load(model)
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
@@ -333,11 +335,14 @@ def tag(
         raise typer.Exit(1)
 
 
-def _audio_files(paths: list[Path]):
-    """What `predict` and `tag` will classify (prediction.survey); a clear error if that is nothing."""
+def _audio_files(paths: list[Path], *, before_refusal=None):
+    """What `predict` and `tag` will classify (prediction.survey); a clear error if that is nothing, after
+    `before_refusal(survey)` has said what it has to say about the survey either way."""
     from spectrogenre.prediction import survey
 
     given = survey(paths)
+    if before_refusal is not None:
+        before_refusal(given)
     if not given.files:
         raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
     return given
