@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 
@@ -8,7 +9,7 @@ import soundfile as sf
 
 from spectrogenre.audio_io import mix_to_mono, read_mono
 from spectrogenre.errors import AudioError
-from tests.synth import sine
+from tests.synth import noise, sine
 
 
 def test_stereo_44100_decodes_to_mono_22050(tmp_path):
@@ -119,9 +120,12 @@ def test_a_file_damaged_in_the_middle_is_decoded_past_the_damage_and_named(tmp_p
     # The tone fades in: the last second is where it ends, at its loudest, in either file
     np.testing.assert_allclose(mono[: 1 << 18], whole[: 1 << 18], atol=1e-6)
     np.testing.assert_allclose(np.abs(mono[-22050:]).max(), np.abs(whole[-22050:]).max(), atol=0.01)
+    # The damage is in the block libsndfile could not decode, 11.9 s to 23.8 s; its bytes are the file's middle,
+    # past 15 s as the tone fades in (louder audio takes more bytes a second): where ffmpeg's decode leaves a gap
     [message] = [record.getMessage() for record in caplog.records]
-    assert message.startswith(f"{path}: damaged between 11.9 s and 23.8 s (")
-    assert message.endswith(f"); decoded on past the damage with ffmpeg, {lost_s:.1f} s of 30.0 s lost")
+    found = re.fullmatch(rf"{re.escape(str(path))}: damaged at (\d+\.\d) s \(.+\); decoded on past the damage with "
+                         rf"ffmpeg, {lost_s:.1f} s of 30\.0 s lost", message)
+    assert found and 15.0 <= float(found[1]) < 23.8, message
 
 
 @needs_ffmpeg
@@ -158,6 +162,90 @@ def test_without_ffmpeg_a_file_damaged_in_the_middle_says_where(tmp_path, monkey
                                          r"damaged"):
         read_mono(path, sample_rate=22050)
 
+
+def damaged_in_the_middle(tmp_path, name: str, rate: int) -> tuple:
+    """30 s of a tone in noise, steady, so that a byte's place in the file is its place in time, written as `name`
+    says (Vorbis or Opus in .ogg, Opus as .opus, FLAC, MP3, AAC in .m4a), then a second's worth of its bytes (a
+    thirtieth) overwritten with random ones from its middle: 15 s in. (The damaged file's path, the whole one's
+    samples at `rate`.)"""
+    path = tmp_path / name
+    audio = sine(30.0, sr=rate, amp=0.3) + noise(30.0, sr=rate, amp=0.2)
+    if path.suffix == ".m4a":
+        wav = tmp_path / "steady.wav"
+        sf.write(wav, audio, rate)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", str(path)], check=True)
+    else:
+        subtype = {"vorbis.ogg": "VORBIS", "opus.ogg": "OPUS", "song.opus": "OPUS"}.get(name)
+        sf.write(path, audio, rate, format="OGG" if subtype else None, subtype=subtype)
+    whole = read_mono(path, sample_rate=rate)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2: len(data) // 2 + len(data) // 30] = np.random.default_rng(0).integers(
+        0, 256, len(data) // 30, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path, whole
+
+
+DAMAGED = re.compile(r"damaged at (\d+\.\d) s \(.+\); decoded on past the damage with ffmpeg, (\d+\.\d) s of 30\.0 s lost")
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name, rate", [("vorbis.ogg", 22050), ("opus.ogg", 48000)])
+def test_an_ogg_file_damaged_in_the_middle_is_named_where_the_audio_is_lost_and_how_much(tmp_path, name, rate,
+                                                                                       caplog):
+    path, whole = damaged_in_the_middle(tmp_path, name, rate)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=rate)
+    [message] = [record.getMessage() for record in caplog.records]
+    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
+    assert message.startswith(f"{path}: ") and found, message
+    at_s, lost_s = float(found[1]), float(found[2])
+    # A page whose bytes are damaged fails its checksum and is skipped whole: the audio goes missing from the start
+    # of the first damaged page (Vorbis's hold ~0.7 s here, Opus's 1 s) to the end of the last, 1 to 3 s from up
+    # to a page before 15 s. The decode is the file's own audio up to there and from its end on, nothing repeated:
+    # it departs from the whole file's where the report says, and its tail is the whole file's
+    departs_s = np.argmax(np.abs(mono - whole[: len(mono)]) > 0.01) / rate
+    short_s = (len(whole) - len(mono)) / rate
+    assert 13.5 < departs_s < 15.0 and abs(at_s - departs_s) < 0.1, (at_s, departs_s)
+    assert 1.0 < short_s < 3.0 and abs(lost_s - short_s) < 0.1, (lost_s, short_s)
+    np.testing.assert_allclose(mono[-10 * rate:], whole[-10 * rate:], atol=0.01)
+
+
+@needs_ffmpeg
+def test_an_ogg_file_libsndfile_ran_short_on_past_its_damage_is_named_where_the_damage_is(tmp_path, caplog):
+    path = tmp_path / "fading.ogg"
+    sf.write(path, (sine(30.0, sr=22050) + noise(30.0, sr=22050, amp=0.1))
+             * np.linspace(0.2, 1.0, 22050 * 30, dtype=np.float32), 22050, format="OGG", subtype="VORBIS")
+    whole = read_mono(path, sample_rate=22050)
+    data = bytearray(path.read_bytes())
+    data[len(data) * 2 // 5: len(data) * 2 // 5 + len(data) // 30] = np.random.default_rng(0).integers(
+        0, 256, len(data) // 30, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    # libsndfile's count of frames reached the length the file states at 28.5 s, past the damage at 11.3 s: this
+    # was named "damaged at 28.5 s (the decoder stopped early)", with ffmpeg's decode from there making up
+    # "0.0 s" lost. The damage is where the decode departs from the whole file's, and costs what it falls short
+    [message] = [record.getMessage() for record in caplog.records]
+    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
+    assert message.startswith(f"{path}: ") and found, message
+    departs_s = np.argmax(np.abs(mono - whole[: len(mono)]) > 0.01) / 22050
+    short_s = (len(whole) - len(mono)) / 22050
+    assert 10.0 < departs_s < 12.5 and abs(float(found[1]) - departs_s) < 0.1, (found[1], departs_s)
+    assert 1.0 < short_s < 3.0 and abs(float(found[2]) - short_s) < 0.1, (found[2], short_s)
+    np.testing.assert_allclose(mono[-10 * 22050:], whole[-10 * 22050:], atol=0.01)
+
+
+@needs_ffmpeg
+def test_without_ffmpeg_an_ogg_file_damaged_in_the_middle_says_where(tmp_path, monkeypatch):
+    from spectrogenre import audio_io
+
+    path, _ = damaged_in_the_middle(tmp_path, "vorbis.ogg", 22050)
+    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    # libsndfile decodes on past the damage, but not as the file's time runs (see iter_mono_blocks): refused, as a
+    # FLAC or MP3 it cannot decode past is. The damage at 15 s is in its second block of 2 ** 18 frames
+    with pytest.raises(AudioError, match=r"vorbis\.ogg: decoding failed between 11\.9 s and 23\.8 s, where the file is "
+                                         r"damaged \(libsndfile: Ogg ?: Skipped \d+ bytes looking for the next page\)"):
+        read_mono(path, sample_rate=22050)
 
 
 def test_without_ffmpeg_an_mp3_whose_decoder_stops_early_is_refused_as_truncated(tmp_path, monkeypatch):

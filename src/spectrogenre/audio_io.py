@@ -72,6 +72,10 @@ FAR_OVER_FULL_SCALE = 2.0
 _MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
 # ffmpeg's log lines start with the component that wrote them: "[aac @ 0x55a38bb90840] "
 _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
+# libsndfile decodes an Ogg stream on past pages that fail their checksum, saying so only in its log (ogg.c)
+_OGG_SKIPPED = re.compile(r"^Ogg ?: Skipped \d+ bytes looking for the next page", re.MULTILINE)
+# A jump in a decode's frame timestamps shorter than this is rounding (ffprobe prints microseconds), not audio missing
+_LEAST_GAP_S = 0.005
 # Ogg pages (RFC 3533): a header's flags byte marks the stream's last page; no page is larger than this
 _OGG_END_OF_STREAM = 0x04
 _OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255
@@ -200,8 +204,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                      limits: DecodeLimits = NO_LIMITS) -> Iterator[np.ndarray]:
     """Decode `path` to mono float32 at its own rate, yielding 1-D blocks (rate: sf.info).
 
-    A file damaged part way (a stretch of bad bytes in an MP3 or FLAC) is decoded on past the
-    damage by ffmpeg, where it is installed, as a player would (see _past_the_damage). Raises
+    A file damaged part way (a stretch of bad bytes in an MP3, FLAC or Ogg file) is decoded on past
+    the damage by ffmpeg, where it is installed, as a player would (see _past_the_damage). Raises
     AudioError for an unreadable, corrupt, truncated, empty or non-finite file, or an impossible
     header (check_stream_format), possibly after some blocks were yielded.
     """
@@ -218,6 +222,16 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                 where = f"between {decoded / handle.samplerate:.1f} s and {end_s:.1f} s"
                 yield from _past_the_damage(path, handle, decoded=decoded, where=where, reason=_short(err),
                                             limits=limits)
+                return
+            if handle.format == "OGG" and (skipped := _OGG_SKIPPED.findall(handle.extra_info)):
+                # libsndfile went on past damaged pages, but its frames no longer follow the file's time: past the
+                # damage they skip ahead, and in a later block may fall back and repeat a stretch, so its count
+                # reaches the stated length with nothing seemingly lost, or stops short of it at a place that is
+                # not the damage's. The block is dropped and ffmpeg decodes from its start, as after one that failed
+                end_s = min(decoded + block_frames, handle.frames) / handle.samplerate
+                where = f"between {decoded / handle.samplerate:.1f} s and {end_s:.1f} s"
+                yield from _past_the_damage(path, handle, decoded=decoded, where=where,
+                                            reason=f"libsndfile: {skipped[-1]}", limits=limits)
                 return
             last = len(block) < block_frames
             decoded += len(block)
@@ -278,9 +292,10 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
                      declared: int | None = None) -> Iterator[np.ndarray]:
     """The rest of a file whose decoding failed or stopped after `decoded` frames (the damage is `where`, said
     in seconds): ffmpeg decodes from there, skipping the damaged frames as a player does, and the file is named
-    on the log (stderr by default) with what was lost. Without ffmpeg (then `without_ffmpeg`, if given), if it
-    finds nothing past the damage, or if more than MAX_LOST_FRACTION of the frames the header declares is
-    missing (a file cut short, not a glitch), AudioError says where the file broke."""
+    on the log (stderr by default) with where the audio goes missing (_largest_gap; failing that, `where`) and
+    how much. Without ffmpeg (then `without_ffmpeg`, if given), if it finds nothing past the damage, or if more
+    than MAX_LOST_FRACTION of the frames the header declares is missing (a file cut short, not a glitch),
+    AudioError says where the file broke."""
     at_s = decoded / handle.samplerate
     broke = AudioError(path, f"decoding failed {where}, where the file is damaged ({reason})")
     if shutil.which("ffmpeg") is None:
@@ -298,8 +313,43 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
     if lost > MAX_LOST_FRACTION * declared:
         raise AudioError(path, f"truncated or damaged: header declares {declared} frames, only {decoded} "
                                f"decoded (decoding failed {where}: {reason})")
+    rate = handle.samplerate
+    gap = _largest_gap(path, rate=rate, limits=limits)
+    # the decode's shortfall counts frames, the gap in its timestamps counts time: each sees what the other can
+    # miss (an MP3's timestamps are counted, so show only the frames that failed; frames decoded on past an Ogg
+    # hole that libsndfile did not log count a stretch twice), and neither counts missing audio twice
+    lost = max(lost, round(gap[1] * rate) if gap else 0)
     logger.warning("%s: damaged %s (%s); decoded on past the damage with ffmpeg, %.1f s of %.1f s lost", path,
-                   where, reason, lost / handle.samplerate, declared / handle.samplerate)
+                   f"at {gap[0]:.1f} s" if gap else where, reason, lost / rate, declared / rate)
+
+
+def _largest_gap(path: Path, *, rate: int, limits: DecodeLimits) -> tuple[float, float] | None:
+    """(where, seconds) of the largest stretch ffmpeg's decode of `path` leaves out, by its frames' timestamps:
+    each frame should start where the last ended. None where none is missing. The timestamps are the container's
+    where it has them (an Ogg page's granule position, an MP4 index, a FLAC frame's number), so the gap is the
+    audio the damage cost; an MP3's are counted from the frames found, so only frames that failed to decode show.
+    The file is decoded once more, to a line a frame: for a file already found damaged."""
+    try:
+        probe = subprocess.run([_ffprobe(), "-v", "quiet", "-select_streams", "a:0", "-show_entries",
+                                "frame=pts_time,nb_samples", "-of", "compact=p=0", str(path)],
+                               capture_output=True, timeout=limits.remaining_s(), check=False)
+    except subprocess.TimeoutExpired:
+        raise WorkTimeout(path, f"took longer than the {limits.time_limit_s:g} s allowed: stopped") from None
+    gap, end = None, None
+    for line in probe.stdout.decode(errors="replace").splitlines():
+        frame = dict(entry.partition("=")[::2] for entry in line.split("|"))
+        try:
+            start, samples = float(frame["pts_time"]), int(frame["nb_samples"])
+        except (KeyError, ValueError):  # N/A: a frame without a timestamp says nothing about a gap
+            continue
+        if end is not None and start - end > max(gap[1] if gap else 0, _LEAST_GAP_S):
+            gap = (end, start - end)
+        end = start + samples / rate
+    return gap
+
+
+def _ffprobe() -> str:
+    return shutil.which("ffprobe") or str(Path(shutil.which("ffmpeg")).with_name("ffprobe"))
 
 
 def mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
@@ -486,9 +536,8 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         raise AudioError(path, problem)
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
-    ffprobe = shutil.which("ffprobe") or str(Path(shutil.which("ffmpeg")).with_name("ffprobe"))
     try:
-        probe = subprocess.run([ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+        probe = subprocess.run([_ffprobe(), "-v", "error", "-select_streams", "a:0", "-show_entries",
                                 "stream=sample_rate,channels,duration", "-of", "csv=p=0", str(path)],
                                capture_output=True, timeout=limits.remaining_s() or 60, check=False)
     except subprocess.TimeoutExpired:
