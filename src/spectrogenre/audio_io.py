@@ -66,12 +66,16 @@ MAX_LOST_FRACTION = 0.1
 # A lossy decoder's output passes full scale by a little on loud masters (MP3: peaks near 1.1); a float
 # file scaled past it (a DAW's export with its gain up) is the case worth a word
 FAR_OVER_FULL_SCALE = 2.0
-# MPEG-4 containers state their length (the moov atom's track durations): a decode that falls short of it is
-# a file cut short or damaged, held to MAX_LOST_FRACTION as MP3 and FLAC are. Other ffmpeg formats' lengths can
-# be estimates (a raw .aac's, from its bitrate) or are not stated (a WebM written live).
+# MPEG-4 containers state their length (the moov atom's track durations), as an Ogg stream does (its last page's
+# granule position): a decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as
+# MP3 and FLAC are. Other ffmpeg formats' lengths can be estimates (a raw .aac's, from its bitrate) or are not
+# stated (a WebM written live).
 _MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
 # ffmpeg's log lines start with the component that wrote them: "[aac @ 0x55a38bb90840] "
 _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
+# ffmpeg's raw output (which keeps no timestamps) complains of an undamaged Ogg Vorbis stream's, whose packets'
+# ffmpeg estimates within a page, a few ms off: not damage
+_FFMPEG_OUTPUT = re.compile(r"^\[f32le @ 0x[0-9a-f]+\] ")
 # libsndfile decodes an Ogg stream on past pages that fail their checksum, saying so only in its log (ogg.c)
 _OGG_SKIPPED = re.compile(r"^Ogg ?: Skipped \d+ bytes looking for the next page", re.MULTILINE)
 # A jump in a decode's frame timestamps shorter than this is rounding (ffprobe prints microseconds), not audio missing
@@ -484,6 +488,15 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
                        "decoder reads the first only: %.1f s", path, decoded / rate)
 
 
+def _is_ogg(path: Path) -> bool:
+    """Whether `path` starts as an Ogg stream (Vorbis, Opus, FLAC in Ogg), whatever its name."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"OggS"
+    except OSError:
+        return False
+
+
 def ogg_cut_short(path: Path) -> bool:
     """Whether `path` is an Ogg stream (Vorbis, Opus, FLAC in Ogg) whose last page lacks the end-of-stream flag
     that encoders set on the last page, or is not whole (its header's segment sizes reach past the file's end).
@@ -556,22 +569,23 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
                          ) from None
     check_stream_format(path, sample_rate=rate, channels=channels)
     try:
-        stated_s = float(fields[0].split(",")[2]) if path.suffix.lower() in _MP4_EXTENSIONS else None
+        stated_s = float(fields[0].split(",")[2]) if path.suffix.lower() in _MP4_EXTENSIONS or _is_ogg(path) else None
     except (IndexError, ValueError):  # "N/A"
         stated_s = None
     if stated_s is None or stated_s <= 0:
         return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
     decode_errors: list[str] = []
     blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors)
-    return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors)
+    return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors,
+                                        limits=limits)
 
 
 def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: int, stated_s: float,
-                           decode_errors: list[str]) -> Iterator[np.ndarray]:
+                           decode_errors: list[str], limits: DecodeLimits) -> Iterator[np.ndarray]:
     """`blocks`, ffmpeg's decode of a file whose container states its length (`stated_s`), then the rule for
     MP3 and FLAC: more than MAX_LOST_FRACTION of it missing is AudioError (a file cut short, or badly damaged);
     less, where ffmpeg met damage (`decode_errors`, filled as it ends) or a stretch is missing, is named on the
-    log with the seconds lost."""
+    log with where (_largest_gap) and the seconds lost."""
     decoded = 0
     with contextlib.closing(blocks):
         for block in blocks:
@@ -584,9 +598,10 @@ def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: in
         raise AudioError(path, f"truncated or damaged: its header states {stated_s:.1f} s, only {decoded / rate:.1f} "
                                f"s decoded{said}")
     if decode_errors or lost > _ESTIMATED_LENGTH_TOLERANCE * declared:
-        logger.warning("%s: damaged (%d decoding error(s)%s); decoded on past the damage with ffmpeg, %.1f s of "
-                       "%.1f s lost", path, len(decode_errors), f", the first: {decode_errors[0]}" if decode_errors
-                       else "", lost / rate, stated_s)
+        gap = _largest_gap(path, rate=rate, limits=limits)
+        logger.warning("%s: damaged%s (%d decoding error(s)%s); decoded on past the damage with ffmpeg, %.1f s of "
+                       "%.1f s lost", path, f" at {gap[0]:.1f} s" if gap else "", len(decode_errors),
+                       f", the first: {decode_errors[0]}" if decode_errors else "", lost / rate, stated_s)
 
 
 def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0,
@@ -621,7 +636,8 @@ def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: 
                 raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'ffmpeg failed'}")
             if decode_errors is not None:
                 decode_errors += [_FFMPEG_COMPONENT.sub("", _strip_path(line, path)) for line in message
-                                  if not line.lstrip().startswith("Last message repeated")]
+                                  if not line.lstrip().startswith("Last message repeated")
+                                  and not _FFMPEG_OUTPUT.match(line)]
             if decoded == 0:
                 raise AudioError(path, "contains no audio samples (zero length)")
         finally:
