@@ -254,6 +254,29 @@ def test_the_same_damage_in_flac_mp3_and_m4a_is_named_where_it_is_with_what_it_c
 
 
 @needs_ffmpeg
+def test_an_mp3_without_a_frame_count_damaged_in_the_middle_is_named_where_but_its_loss_is_not_known(tmp_path,
+                                                                                                     caplog):
+    wav, path = tmp_path / "steady.wav", tmp_path / "song.mp3"
+    sf.write(wav, sine(30.0, sr=22050, amp=0.3) + noise(30.0, sr=22050, amp=0.2), 22050)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "64k",
+                    "-write_xing", "0", str(path)], check=True)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2: len(data) // 2 + len(data) // 30] = np.random.default_rng(0).integers(
+        0, 256, len(data) // 30, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    # its length is known only from its size and first bitrate (libsndfile's and mutagen's estimate, which the
+    # damaged bytes count in): ffmpeg decodes it to its end, and where the damage is, 15 s in, is named, and that
+    # what it cost is not known, rather than a number that may be wrong
+    [message] = [record.getMessage() for record in caplog.records]
+    found = re.fullmatch(rf"{re.escape(str(path))}: damaged at (\d+\.\d) s \(\d+ decoding error\(s\), the first: .+\); "
+                         rf"decoded on past the damage with ffmpeg to {len(mono) / 22050:.1f} s; how much was lost is "
+                         rf"not known", message)
+    assert found and 14.0 <= float(found[1]) <= 15.2, message
+
+
+@needs_ffmpeg
 def test_without_ffmpeg_an_ogg_file_damaged_in_the_middle_says_where(tmp_path, monkeypatch):
     from spectrogenre import audio_io
 

@@ -572,10 +572,10 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         stated_s = float(fields[0].split(",")[2]) if path.suffix.lower() in _MP4_EXTENSIONS or _is_ogg(path) else None
     except (IndexError, ValueError):  # "N/A"
         stated_s = None
-    if stated_s is None or stated_s <= 0:
-        return rate, _ffmpeg_stream(path, channels=channels, limits=limits)
     decode_errors: list[str] = []
     blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors)
+    if stated_s is None or stated_s <= 0:
+        return rate, _named_if_damaged(path, blocks, rate=rate, decode_errors=decode_errors, limits=limits)
     return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors,
                                         limits=limits)
 
@@ -602,6 +602,24 @@ def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: in
         logger.warning("%s: damaged%s (%d decoding error(s)%s); decoded on past the damage with ffmpeg, %.1f s of "
                        "%.1f s lost", path, f" at {gap[0]:.1f} s" if gap else "", len(decode_errors),
                        f", the first: {decode_errors[0]}" if decode_errors else "", lost / rate, stated_s)
+
+
+def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, decode_errors: list[str],
+                      limits: DecodeLimits) -> Iterator[np.ndarray]:
+    """`blocks`, ffmpeg's decode of a file not held to a stated length (an MP3 without a frame count, whose length
+    is estimated from its size; a WebM written live, with none), then, where ffmpeg met damage (`decode_errors`,
+    filled as it ends) and its decode leaves a gap (_largest_gap), the file named on the log with where. How much
+    was lost cannot be told without a length to hold the decode to: the log says so rather than guess."""
+    decoded = 0
+    with contextlib.closing(blocks):
+        for block in blocks:
+            decoded += len(block)
+            yield block
+    # a complaint with no gap in the audio is about something else ffmpeg read (a cover picture it could not decode)
+    if decode_errors and (gap := _largest_gap(path, rate=rate, limits=limits)):
+        logger.warning("%s: damaged at %.1f s (%d decoding error(s), the first: %s); decoded on past the damage with "
+                       "ffmpeg to %.1f s; how much was lost is not known", path, gap[0], len(decode_errors),
+                       decode_errors[0], decoded / rate)
 
 
 def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0,
