@@ -371,3 +371,20 @@ def test_the_tables_names_are_padded_to_the_longest_name_up_to_60_columns(tmp_pa
     lines = render(rows_of([short, endless]), output="table", timeline=False).splitlines()
     assert lines == [short + " " * (60 - len(short)) + "  Rock         90%  (Rock 90%)",
                      endless + "  Rock         90%  (Rock 90%)"]
+
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_a_damaged_ogg_file_is_classified_and_its_damage_named_where_it_is(tiny_project, tmp_path, caplog):
+    from tests.test_audio_io import DAMAGED, damaged_in_the_middle
+
+    path, _ = damaged_in_the_middle(tmp_path, "vorbis.ogg", 22050)  # a second's worth of bytes 15 s in
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        result = predict(tiny_project, str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["error"] is None
+    # the line predict shows on stderr (the log's): where the audio goes missing, a page before the damaged bytes
+    [line] = [record.getMessage() for record in caplog.records]
+    found = DAMAGED.fullmatch(line.removeprefix(f"{path}: "))
+    assert line.startswith(f"{path}: ") and found, line
+    assert 13.5 < float(found[1]) < 15.0 and 1.0 < float(found[2]) < 3.0, line
