@@ -7,6 +7,7 @@ the app keeps in its history must be Python's within 1e-3.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -91,22 +92,30 @@ def test_classifies_offline_after_a_first_visit(phone, song):
     phone.wait_for_selector("#server-switch", state="hidden")
 
 
-def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, song, exported, tmp_path):
+@contextlib.contextmanager
+def static_host(site: Path):
+    """`site` served as a plain static host would (no headers of its own), on a free port of 127.0.0.1: its URL."""
     import functools
     import http.server
     import threading
 
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+
+
+def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, song, exported, tmp_path):
     from spectrogenre.webapp import build_site
 
     site = tmp_path / "site"
     build_site(export_dir, site)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     console, requests = [], []
-    try:
-        with open_phone(browser, f"http://127.0.0.1:{server.server_port}/", ARTIFACTS / "static-site.png",
-                        console=console, requests=requests) as phone:
+    with static_host(site) as url:
+        with open_phone(browser, url, ARTIFACTS / "static-site.png", console=console, requests=requests) as phone:
             assert "bands model bands-test: 3 genres" in phone.text_content("#model-info")
             phone.wait_for_selector("#server-switch", state="hidden")  # no server behind a static host
             # the build says it is static: the app does not ask for a server, so no 404 is logged on each start
@@ -134,8 +143,29 @@ def test_the_static_site_runs_with_no_server_and_offline(browser, export_dir, so
             phone.set_input_files("#file", song)
             assert shown_verdict(phone)["genre"] == first["genre"]
             assert phone.locator("#history li").count() == 2
-    finally:
-        server.shutdown()
+
+
+def test_an_open_page_reloads_into_a_new_build_of_the_static_site(browser, export_dir, tmp_path):
+    """A new build's service worker takes over the open page; the page must not go on with the old build's code
+    and the new build's files: it reloads, and runs the new build."""
+    import json
+
+    from spectrogenre.webapp import build_site
+
+    site, export = tmp_path / "site", tmp_path / "export"
+    shutil.copytree(export_dir, export)
+    build_site(export, site)
+    with static_host(site) as url, open_phone(browser, url, ARTIFACTS / "static-site-update.png") as phone:
+        labels = json.loads((export / "spec.json").read_text())["labels"]
+        assert f"({', '.join(labels)})" in phone.text_content("#model-info")
+        spec = json.loads((export / "spec.json").read_text())
+        (export / "spec.json").write_text(json.dumps(spec | {"labels": labels[::-1]}))
+        build_site(export, site)  # the new build, published while the page is open
+        phone.evaluate("window.oldBuild = true")
+        phone.evaluate("async () => (await navigator.serviceWorker.getRegistration()).update()")
+        phone.wait_for_function("() => window.oldBuild === undefined", timeout=30_000)  # reloaded
+        wait_ready(phone)
+        assert f"({', '.join(labels[::-1])})" in phone.text_content("#model-info")
 
 
 def test_installable(phone):

@@ -43,6 +43,22 @@ async function serviceWorkerInControl() {
   });
 }
 
+// A new build's service worker takes over open pages at once (it skips waiting, so that its app and model
+// arrive together), and its cache replaces the old one: a page of the old build would go on to load the new
+// build's files into its own code. So a page that was already controlled reloads into the new build, when no
+// recording or classification is under way. A first install taking control is the page's own build: no reload.
+let controlled = Boolean(navigator.serviceWorker?.controller);
+let reloadWhenIdle = false;
+let running = false; // a recording or classification is under way (run)
+navigator.serviceWorker?.addEventListener('controllerchange', () => {
+  if (!controlled) {
+    controlled = true;
+    return;
+  }
+  reloadWhenIdle = true;
+  if (!running) location.reload();
+});
+
 const spec = serviceWorkerInControl().then(async () => {
   const response = await fetch(new URL('spec.json', MODEL_BASE)).catch(() => {
     throw new Error('The server cannot be reached, and this device has no copy of the app yet.');
@@ -110,6 +126,7 @@ function explain(error) {
 
 /** Run one classification task with the buttons locked; errors end up in the status line. */
 async function run(task) {
+  running = true;
   setBusy(true);
   try {
     await task();
@@ -120,10 +137,12 @@ async function run(task) {
     if (error.name === 'AbortError') setStatus('Recording cancelled.');
     else setStatus(explain(error), true);
   } finally {
+    running = false;
     setBusy(false);
     $('record').classList.remove('recording');
     $('countdown').textContent = '';
     $('level').style.width = '0';
+    if (reloadWhenIdle) location.reload(); // a new build took over while this ran (above)
   }
 }
 
