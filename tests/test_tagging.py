@@ -470,6 +470,40 @@ def test_a_folder_holding_only_a_leftover_copy_names_it(tmp_path):
     assert result.exit_code == 1 and leftover.read_bytes() == before
 
 
+def test_a_file_that_is_not_what_its_name_says_is_named_in_the_decoders_words(tmp_path):
+    from spectrogenre.audio_io import read_mono
+    from spectrogenre.errors import AudioError
+
+    def decoding(path):  # predict's row for a file: its decoder's words where it cannot be decoded
+        try:
+            read_mono(path, sample_rate=8000)
+        except AudioError as err:
+            return verdict(genre=None, confidence=None, error=err.problem)
+        return verdict()
+
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    (tmp_path / "notes.mp3").write_text("a shopping list, not a song\n" * 40)
+    shutil.copyfile(write_tagged(tmp_path / "song.mp3"), tmp_path / "misnamed.flac")
+    rows = {name: tag_file(tmp_path / name, decoding, min_confidence=0.5, only_empty=False, mode="replace",
+                           log=None).action for name in ("empty.mp3", "notes.mp3", "misnamed.flac")}
+    assert rows["empty.mp3"] == "error: is empty (0 bytes)"
+    assert rows["notes.mp3"] == "error: " + decoding(tmp_path / "notes.mp3")["error"]
+    assert "tags cannot be read" not in rows["notes.mp3"]
+    # it decodes (predict classifies it), but its tags are not where its name says: no path inside the message
+    assert rows["misnamed.flac"] == "error: tags cannot be read (not a valid FLAC file)"
+
+
+def test_the_tables_names_are_padded_up_to_60_columns_as_predicts(tmp_path, monkeypatch, every_file_clicks):
+    monkeypatch.chdir(tmp_path)
+    write_tagged(tmp_path / "a.mp3")
+    write_tagged(tmp_path / ("x" * 150 + ".mp3"))
+    result = CliRunner().invoke(app, ["tag", "a.mp3", "x" * 150 + ".mp3"])
+    header, *rows = result.stdout.splitlines()
+    assert header.startswith("file" + " " * 56 + "  current")
+    rest = "  -                    Clicks           90%  write"
+    assert rows == ["a.mp3" + " " * 55 + rest, "x" * 150 + ".mp3" + rest]
+
+
 def write_log(log, *lines):
     log.write_text("".join(line + "\n" for line in lines))
 

@@ -308,7 +308,7 @@ def tag(
         if not paths:
             raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
         from spectrogenre.inference import ExportedModel
-        from spectrogenre.prediction import predict_file
+        from spectrogenre.prediction import NAME_COLUMNS, predict_file
         from spectrogenre.shown import shown_path
 
         def name_leftovers(given) -> None:  # even where nothing else is there to tag
@@ -322,7 +322,7 @@ def tag(
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
         min_confidence = exported.unsure_below if min_confidence is None else min_confidence
         log = (log or default_log()) if write else None
-        width = max(len(shown_path(path)) for path in files)
+        width = min(NAME_COLUMNS, max(len(shown_path(path)) for path in files))  # as predict's table
         typer.echo(render_header(width))
         rows = shown((tag_file(path, predict, min_confidence=min_confidence, only_empty=only_empty, mode=mode.value,
                                log=log) for path in files), lambda row: render_row(row, width=width))

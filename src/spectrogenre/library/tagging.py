@@ -26,7 +26,7 @@ from mutagen.mp4 import MP4Tags
 
 from spectrogenre.audio_io import mpeg_quiet, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.library.tags import mp4_numeric_genres, read_tags
+from spectrogenre.library.tags import TagError, mp4_numeric_genres, read_tags
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -120,7 +120,12 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
-        current = read_tags(real, second_block=False).genres
+        try:
+            current = read_tags(real, second_block=False).genres
+        except TagError as unread:
+            # a file that is not what its name says (empty, text, damaged) is named in predict's words where it
+            # cannot be decoded either; the tag reader's are about a format it may not be
+            raise TaggingError(path, predict(real)["error"] or unread.problem) from None
         verdict = None if only_empty and current else predict(real)
         decision = decide(current, verdict, min_confidence=min_confidence, only_empty=only_empty, mode=mode)
         action = decision.action
@@ -203,7 +208,7 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
 
 
 def _replace_genres(tags, genres: tuple[str, ...]) -> None:
-    for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:
+    for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:  # noqa: SIM118 (a Vorbis block iterates as pairs)
         del tags[key]
     if genres and isinstance(tags, ID3):
         tags.add(TCON(encoding=Encoding.UTF8, text=list(genres)))

@@ -72,7 +72,7 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     try:
         audio = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError) as err:
-        raise TagError(path, f"tags cannot be read ({_describe(err)})") from None
+        raise TagError(path, f"tags cannot be read ({_describe(err, path)})") from None
     if audio is None:
         return TrackTags()
     seconds = getattr(getattr(audio, "info", None), "length", None)
@@ -141,9 +141,13 @@ def _keyed(tags, *, genre: str, album: str, artist: str, album_artist: str) -> d
             "album_artist": first(album_artist)}
 
 
-def _describe(err: Exception) -> str:
-    """mutagen's last line; where it says nothing, which tag format it found damaged (mutagen.id3 -> ID3)."""
+def _describe(err: Exception, path: Path) -> str:
+    """mutagen's last line, without the path the message is already about ("'/music/x.flac' is not a valid FLAC
+    file": "not a valid FLAC file"); where it says nothing, which tag format it found damaged (mutagen.id3 -> ID3)."""
     if str(err).strip():
-        return str(err).strip().splitlines()[-1]
+        line = str(err).strip().splitlines()[-1]
+        for named in (repr(str(path)), str(path)):
+            line = line.replace(f"{named} is ", "").replace(named, "the file")
+        return line
     module = type(err).__module__.split(".")
     return f"damaged {module[1].upper()} data" if module[0] == "mutagen" and len(module) > 1 else type(err).__name__
