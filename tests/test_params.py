@@ -22,6 +22,12 @@ def test_missing_sections_take_defaults_and_ints_become_floats():
     assert params.train.epochs == 40
 
 
+def test_a_library_under_the_home_folder_is_found_as_a_shell_would(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/ann")
+    assert parse_params({"library": "~/Music"}).library == "/home/ann/Music"
+    assert parse_params({"library": "music/~old"}).library == "music/~old"  # a ~ inside a name is the name's
+
+
 @pytest.mark.parametrize("raw, message", [
     ({"library": "x", "trim": {"min_silence": 1}}, r"unknown keys in 'trim': \['min_silence'\]"),
     ({"library": "x", "models": {}}, r"unknown top-level keys \['models'\]"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,7 +293,8 @@ def parse_sections(raw: dict, *, source: str = "params") -> Params:
     if "library" not in raw:
         raise ParamsError(f"{source}: missing 'library' (path of the <genre>/<album>/<track> folders)")
     sections = {name: _section(cls, raw.get(name) or {}, name=name, source=source) for name, cls in SECTIONS.items()}
-    return Params(library=str(raw["library"]), **sections)
+    # "~/Music" as a shell would read it: params.yaml reaches the stages through no shell
+    return Params(library=os.path.expanduser(str(raw["library"])), **sections)
 
 
 def _section(cls, values: dict, *, name: str, source: str):
