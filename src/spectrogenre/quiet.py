@@ -6,6 +6,7 @@ SPECTROGENRE_VERBOSE=1 (or `--verbose`) lets them through.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -48,8 +49,10 @@ def stdout_silenced() -> Iterator[None]:
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with native stderr silenced (its load-time log lines ignore TF_CPP_MIN_LOG_LEVEL)."""
-    if "tensorflow" in sys.modules:
-        return
-    with native_stderr_silenced():
-        import tensorflow  # noqa: F401
+    """Import TensorFlow with native stderr silenced (its load-time log lines ignore TF_CPP_MIN_LOG_LEVEL), and
+    its Python logger held to errors: its warnings are advice to TensorFlow's programmers (a predict function
+    "retraced", as it is for each of a few small models predicting in turn), nothing a user can act on."""
+    if "tensorflow" not in sys.modules:
+        with native_stderr_silenced():
+            import tensorflow  # noqa: F401
+    logging.getLogger("tensorflow").setLevel(logging.WARNING if verbose() else logging.ERROR)
