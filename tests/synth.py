@@ -112,6 +112,18 @@ def scan_and_concat(library: Path, out_dir: Path, *, sample_rate: int, jobs: int
     return concat_library(library, scan_dir, out_dir, sample_rate=sample_rate, jobs=jobs)
 
 
+NFC, NFD = "\u00c9lectronique", "E\u0301lectronique"  # one word, as Linux and macOS write it
+
+
+def hiphop_library(root, *, layout="folders"):
+    """Hip-Hop/ (albums A1 of 2 tracks, A2), hip hop/ (album B1), Jazz/ (J1, J2, J3); flat: albums by tag."""
+    for genre, album, track in [("Hip-Hop", "A1", 1), ("Hip-Hop", "A1", 2), ("Hip-Hop", "A2", 1), ("hip hop", "B1", 1),
+                                ("Jazz", "J1", 1), ("Jazz", "J2", 1), ("Jazz", "J3", 1)]:
+        folder = root / genre / album if layout == "folders" else root / genre
+        write_tagged(folder / f"{album}-{track}.wav", album=album)
+    return root
+
+
 def write_tagged(path: Path, *, seconds: float = 2.0, freq: float = 440.0, genre=None, album: str = "",
                  artist: str = "", title: str = "", album_artist: str = "") -> Path:
     """A short tone in the format `path`'s suffix names (mp3, flac, ogg, opus, m4a, wav), with these tags.

@@ -4,7 +4,7 @@ import soundfile as sf
 
 from spectrogenre.errors import LibraryError
 
-from tests.synth import scan_and_concat
+from tests.synth import hiphop_library, scan_and_concat
 
 
 def test_each_genre_becomes_one_track_with_exact_provenance(tiny_library, tmp_path):
@@ -61,3 +61,18 @@ def test_every_format_a_library_may_hold_is_decoded_by_the_same_path(tmp_path):
         assert lengths[suffix] == 16000
     for suffix in set(suffixes) - {"wav", "flac", "aiff"}:
         assert abs(lengths[suffix] - 16000) <= 1600, (suffix, lengths[suffix])
+
+
+def test_genre_folders_named_alike_are_one_genre_file_and_one_label(tmp_path):
+    from spectrogenre.split import split_clips
+
+    index = scan_and_concat(hiphop_library(tmp_path / "lib"), tmp_path / "concat", sample_rate=8000)
+    assert sorted(set(index["genre"])) == ["Hip-Hop", "Jazz"]
+    hiphop = index[index["genre"] == "Hip-Hop"]
+    assert hiphop["track"].tolist() == ["Hip-Hop/A1/A1-1.wav", "Hip-Hop/A1/A1-2.wav", "Hip-Hop/A2/A2-1.wav",
+                                        "hip hop/B1/B1-1.wav"]
+    assert set(hiphop["genre_file"]) == {"genre-000.flac"}
+    assert sorted(path.name for path in (tmp_path / "concat").glob("*.flac")) == ["genre-000.flac", "genre-001.flac"]
+    clips = split_clips(index.assign(clip_id=range(len(index))), ratios={"train": 0.6, "val": 0.2, "test": 0.2},
+                        seed=0)
+    assert sorted(set(zip(clips["genre"], clips["label"]))) == [("Hip-Hop", 0), ("Jazz", 1)]

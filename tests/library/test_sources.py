@@ -7,7 +7,7 @@ import pytest
 from spectrogenre import audio_io
 from spectrogenre.errors import LibraryError
 from spectrogenre.library.sources import GenreMap, Track, load_catalog
-from tests.synth import write_tagged
+from tests.synth import NFC, NFD, hiphop_library, write_tagged
 
 
 def names(catalog):
@@ -274,3 +274,61 @@ def test_a_manifest_as_excel_saves_it(tmp_path):
     with pytest.raises(LibraryError, match=r"latin\.csv is not UTF-8 text \(line 2 holds byte 0xe9, .*save it as "
                                            r"UTF-8 \(Excel: \"CSV UTF-8\"\)"):
         load_catalog(tmp_path / "latin.csv", layout="manifest")
+
+
+# --- genre names that differ only in how they are written, without a genre map
+
+@pytest.mark.parametrize("layout", ["folders", "flat"])
+def test_without_a_map_folders_named_alike_are_one_genre_under_the_spelling_with_most_tracks(tmp_path, layout):
+    root = hiphop_library(tmp_path / "lib", layout=layout)
+    catalog = load_catalog(root, layout=layout)
+    assert sorted(catalog.genres()) == ["Hip-Hop", "Jazz"]
+    hiphop = catalog.genres()["Hip-Hop"]
+    assert [(t.group, t.genre_written) for t in hiphop] == [("A1", ""), ("A1", ""), ("A2", ""), ("B1", "hip hop")]
+    assert hiphop[-1].name == ("hip hop/B1/B1-1.wav" if layout == "folders" else "hip hop/B1-1.wav")
+    assert catalog.empty_genre_folders() == []  # 'hip hop/' is Hip-Hop's: not a genre folder without tracks
+
+
+def test_without_a_map_tag_values_named_alike_are_one_genre(tmp_path):
+    lib = tmp_path / "lib"
+    write_tagged(lib / "a.mp3", genre="Rock", album="A")
+    write_tagged(lib / "b.flac", genre="Rock", album="B")
+    write_tagged(lib / "c.mp3", genre="rock", album="C")
+    write_tagged(lib / "d.mp3", genre=["ROCK", "rock"], album="D")  # one genre, written twice in one tag
+    write_tagged(lib / "e.mp3", genre="Jazz", album="E")
+    catalog = load_catalog(lib, layout="tags")
+    assert names(catalog) == [("Jazz", "E", "e.mp3"), ("Rock", "A", "a.mp3"), ("Rock", "B", "b.flac"),
+                              ("Rock", "C", "c.mp3"), ("Rock", "D", "d.mp3")]
+    assert [t.genre_written for t in catalog.tracks] == ["", "", "", "rock", "ROCK"]
+    assert catalog.left_out == []
+
+
+def test_without_a_map_an_accent_typed_on_linux_and_on_macos_is_one_genre(tmp_path):
+    root = tmp_path / "lib"
+    for folder, album in [(NFC, "A"), (NFC, "B"), (NFD, "C"), ("Jazz", "J")]:
+        write_tagged(root / folder / album / "1.wav")
+    assert sorted(os.listdir(root)) == sorted(["Jazz", NFC, NFD])  # two folders on disk
+    catalog = load_catalog(root, layout="folders")
+    assert sorted(catalog.genres()) == ["Jazz", NFC]
+    assert [(t.group, t.genre_written) for t in catalog.genres()[NFC]] == [("A", ""), ("B", ""), ("C", NFD)]
+    assert catalog.empty_genre_folders() == []
+
+
+def test_without_a_map_a_tie_goes_to_the_first_spelling_in_sorted_order(tmp_path):
+    rows = ["path,genre,album"]
+    for n, genre in enumerate(["classical", "classical", "Classical", "Classical", "\u266a", "\u266b"]):
+        write_tagged(tmp_path / f"{n}.flac")
+        rows.append(f"{n}.flac,{genre},{genre} {n}")
+    (tmp_path / "list.csv").write_text("\n".join(rows) + "\n")
+    catalog = load_catalog(tmp_path / "list.csv", layout="manifest")
+    assert [t.genre for t in catalog.tracks] == ["Classical"] * 4 + ["\u266a", "\u266b"]  # no letter or digit:
+    assert [t.genre_written for t in catalog.tracks] == ["", "", "classical", "classical", "", ""]  # never one by it
+
+
+def test_a_map_decides_which_names_are_one_genre_and_its_name(tmp_path):
+    root = hiphop_library(tmp_path / "lib")
+    assert sorted(load_catalog(root, layout="folders").genres()) == ["Hip-Hop", "Jazz"]
+    # the map's values match the folders ignoring case and punctuation, as before: its names are learnt
+    catalog = load_catalog(root, layout="folders", genre_map=GenreMap({"rap": ["hip hop"], "jazz": []}))
+    assert {genre: len(tracks) for genre, tracks in catalog.genres().items()} == {"jazz": 3, "rap": 4}
+    assert {t.genre_written for t in catalog.tracks} == {""} and catalog.empty_genre_folders() == []

@@ -5,6 +5,11 @@ and the group the split keeps together (album where known, else artist, else the
 alone), every audio file left out with the reason, and every other file ignored.
 Nothing is decoded here: headers and tags only, so a library of thousands of tracks
 is listed in seconds.
+
+A track's genre is decided here, once, for every stage after (scan's tracks.csv): through
+the genre map where one is given; without one, names that differ only in case, spaces,
+punctuation or accents' encoding (one genre_key: "Hip-Hop" and "hip hop", "Électronique"
+typed on Linux and on macOS) are one genre, learned under the spelling with the most tracks.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import io
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spectrogenre.audio_io import (
@@ -47,6 +52,9 @@ class Track:
     # The album's own artist where a tag names it (never from a folder): what tells apart the "Greatest Hits"
     # of two artists, which the album's title alone would join into one group.
     album_artist: str = ""
+    # Where the genre is learned under another spelling of the name the library gives it (no genre map: "hip hop"
+    # learned as "Hip-Hop"), that name; "" where the library writes it as `genre`, or a genre map placed it.
+    genre_written: str = ""
 
     @property
     def grouped_by(self) -> str:
@@ -106,7 +114,8 @@ class GenreMap:
     """Which genre values (folder names, tag values, manifest cells) count as each genre the model learns.
 
     Values match ignoring case, spaces and punctuation; a genre's own name always counts
-    as itself. An empty map takes every value as its own genre.
+    as itself. An empty map takes every value as its own genre, values written alike as one
+    (load_catalog then learns each under one spelling).
     """
 
     def __init__(self, targets: dict[str, list[str]] | None = None):
@@ -123,9 +132,10 @@ class GenreMap:
         return bool(self.targets)
 
     def genres_of(self, values: tuple[str, ...]) -> set[str]:
-        """The target genres the values name (an empty map: the values themselves, as written)."""
+        """The target genres the values name (an empty map: the values themselves, as written, the first of those
+        written alike, so that a tag "Rock; rock" names one genre)."""
         if not self.targets:
-            return {v for v in values}
+            return set(_one_spelling_each(values))
         return {genre for value in values for genre in self._by_key.get(genre_key(value), ())}
 
     def unmapped(self, values: tuple[str, ...]) -> list[str]:
@@ -154,8 +164,41 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
         catalog = (_from_tags(library, genre_map) if layout == "tags"
                    else _from_genre_folders(library, genre_map, layout=layout))
     catalog.map_conflicts = genre_map.conflicts
+    if not genre_map:
+        _learn_alike_names_as_one(catalog)
     catalog.tracks.sort(key=lambda t: (t.genre, t.group, t.name))
     return catalog
+
+
+def _alike(name: str) -> str:
+    """What makes genre names one genre without a map: their genre_key; a name with no letter or digit ("♪"),
+    whose key is empty, is only itself."""
+    return genre_key(name) or name
+
+
+def _one_spelling_each(names) -> list[str]:
+    """`names` without those written alike (see _alike) as one before them."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(_alike(name), name)
+    return list(first.values())
+
+
+def _learn_alike_names_as_one(catalog: Catalog) -> None:
+    """With no genre map, genre names written alike are one genre, learned as the spelling with the most tracks (of
+    equal counts, the first in sorted order). Every track and genre folder of the catalog takes that name, so the
+    stages after see one genre; a track whose name it changes keeps its own in `genre_written`, for scan's note."""
+    learned: dict[str, str] = {}
+    for name, _ in sorted(Counter(t.genre for t in catalog.tracks).items(), key=lambda item: (-item[1], item[0])):
+        learned.setdefault(_alike(name), name)
+
+    def as_learned(name: str) -> str:
+        return learned.get(_alike(name), name)
+
+    catalog.tracks = [track if as_learned(track.genre) == track.genre
+                      else replace(track, genre=as_learned(track.genre), genre_written=track.genre)
+                      for track in catalog.tracks]
+    catalog.genre_folders = [(folder, frozenset(map(as_learned, named))) for folder, named in catalog.genre_folders]
 
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
