@@ -26,7 +26,8 @@ def main(out: Annotated[Path, typer.Option(help="Output folder.")],
         raise LibraryError(f"{len(report.errors)} problem(s) in the library (listed above); "
                            f"`spectrogenre scan` shows them without running the pipeline")
     write_scan(catalog, report, out)
-    if report.left_out or report.notes or report.warnings:  # what was left out and why, a few files per reason
+    # what was left out and why, a few files per reason; genre names learned as one, and the map that would rename them
+    if report.left_out or report.notes or report.genre_notes or report.warnings:
         print(problems.rsplit("\n", 2)[0], file=sys.stderr)
     print(f"scan: {len(catalog.tracks)} tracks in {len(report.genres)} genres, {len(catalog.left_out)} left out, "
           f"{len(catalog.ignored)} ignored (data/scan/skipped.csv, ignored.csv)")

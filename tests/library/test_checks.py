@@ -1,10 +1,12 @@
 from collections import Counter
 
 import pytest
+import yaml
 
 from spectrogenre.library.checks import check_catalog, suggest_map
+from spectrogenre.library.scan import render
 from spectrogenre.library.sources import Catalog, GenreMap, Track, load_catalog
-from tests.synth import write_tagged
+from tests.synth import NFC, NFD, hiphop_library, write_tagged
 
 
 def track(genre, album, seconds=60.0, artist=""):
@@ -109,12 +111,61 @@ def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch
         "pip install --no-deps musicnn==0.1.0 (--no-deps: it pins numpy<1.17)")
 
 
-def test_genre_names_that_differ_only_in_how_they_are_written_are_warned_of():
-    nfc, nfd = "\u00c9lectronique", "E\u0301lectronique"  # the same word, as Linux and macOS write it
-    tracks = [track(genre, f"{genre} {n}") for genre in ("Hip-Hop", "Hip Hop", "Rock", nfc, nfd) for n in range(3)]
-    report = check_catalog(catalog_of(*tracks), genre_map=GenreMap({}), clip_seconds=15.0)
-    assert report.warnings == [
-        "genres 'Hip-Hop' and 'Hip Hop' differ only in case, spaces, punctuation or accents' encoding, and are learned "
-        "as 2 genres; to make them one, map them under source.genres: {'Hip-Hop': ['Hip-Hop', 'Hip Hop']}",
-        f"genres {nfc!r} and {nfd!r} differ only in case, spaces, punctuation or accents' encoding, and are learned "
-        f"as 2 genres; to make them one, map them under source.genres: {{{nfc!r}: [{nfc!r}, {nfd!r}]}}"]
+WHY = ("their names differ only in case, spaces, punctuation or accents' encoding; to learn it under another name, "
+       "map it under source.genres (the suggested genre map lists every genre; only mapped genres are learnt)")
+
+
+def test_genre_names_written_alike_are_one_genre_said_in_a_note_with_a_complete_suggested_map(tmp_path):
+    root = hiphop_library(tmp_path / "lib")
+    report = check_catalog(load_catalog(root, layout="folders"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.ok and report.errors == [] and report.warnings == []
+    assert sorted(report.genres) == ["Hip-Hop", "Jazz"] and report.genres["Hip-Hop"]["groups"] == 3
+    assert report.genre_notes == [f"'Hip-Hop' (3 tracks) and 'hip hop' (1) are one genre, learned as 'Hip-Hop': {WHY}"]
+    assert report.as_dict()["genre_notes"] == report.genre_notes
+    assert report.suggested_map == (  # every genre: pasted as it is, it drops none
+        "source:\n  genres:\n"
+        '    "Hip-Hop": ["hip hop"]  # 4 track(s): keep as a genre, move into another, or delete\n'
+        '    "Jazz": []  # 3 track(s): keep as a genre, move into another, or delete\n')
+    pasted = GenreMap(yaml.safe_load(report.suggested_map)["source"]["genres"])
+    assert {g: len(t) for g, t in load_catalog(root, layout="folders", genre_map=pasted).genres().items()} == {
+        "Hip-Hop": 4, "Jazz": 3}
+    _, problems = render(report, layout="folders", library=root)
+    assert problems.startswith(f"note: {report.genre_notes[0]}\nsuggested genre map")
+    assert problems.endswith("ready: the pipeline can train on this library\n")
+
+
+def test_an_accent_encoded_two_ways_is_named_in_the_note(tmp_path):
+    root = tmp_path / "lib"
+    for folder, album in [(NFC, "A"), (NFD, "B"), (NFD, "C"), ("Jazz", "J")]:
+        write_tagged(root / folder / album / "1.wav")
+    report = check_catalog(load_catalog(root, layout="folders"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.warnings == [] and sorted(report.genres) == sorted(["Jazz", NFD])
+    assert report.genre_notes == [(
+        f"'{NFD}' (2 tracks; accents decomposed, as macOS writes names) and '{NFC}' (1) are one genre, learned as "
+        f"'{NFD}' (decomposed): {WHY}")]
+
+
+def test_a_tags_library_without_a_map_suggests_every_genre_with_its_spellings(tmp_path):
+    lib = tmp_path / "lib"
+    for n, genre in enumerate(["Rock", "Rock", "rock", ["ROCK", "rock"], "Jazz"]):
+        write_tagged(lib / f"{n}.mp3", genre=genre, album=f"A{n}")
+    report = check_catalog(load_catalog(lib, layout="tags"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.errors[0].startswith("layout tags needs a genre map")
+    assert report.suggested_map == (
+        "source:\n  genres:\n"
+        '    "Rock": ["ROCK", "rock"]  # 4 track(s): keep as a genre, move into another, or delete\n'
+        '    "Jazz": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+    # names of no letter or digit are not offered as one genre
+    assert suggest_map(GenreMap(), Counter({"\u266a": 2, "\u266b": 1})) == (
+        "source:\n  genres:\n"
+        '    "\u266a": []  # 2 track(s): keep as a genre, move into another, or delete\n'
+        '    "\u266b": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+
+
+def test_a_map_given_decides_and_no_note_is_made(tmp_path):
+    root = hiphop_library(tmp_path / "lib")
+    genre_map = GenreMap({"hip hop": [], "Jazz": []})  # the folders' names, as the map writes them
+    report = check_catalog(load_catalog(root, layout="folders", genre_map=genre_map), genre_map=genre_map,
+                           clip_seconds=1.0)
+    assert report.ok and sorted(report.genres) == ["Jazz", "hip hop"] and report.genres["hip hop"]["tracks"] == 4
+    assert report.genre_notes == [] and report.warnings == [] and report.suggested_map == ""

@@ -1,12 +1,17 @@
 """Pre-flight checks: everything the pipeline would stop on, found at once from headers and tags.
 
 `spectrogenre scan` prints them; the pipeline's `scan` stage runs the same checks before
-any decoding, so a library that cannot train fails in seconds with the whole list.
+any decoding, so a library that cannot train fails in seconds with the whole list. Genre
+names that sources.py learns as one (no genre map, names written alike) are said in a note,
+and any genre map the report suggests lists every genre, so that pasted as it is it leaves
+none out.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from spectrogenre.library.sources import Catalog, GenreMap, Track
@@ -17,7 +22,8 @@ SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of ev
 
 @dataclass
 class Report:
-    """Per genre: tracks, groups, albums, artists, hours; `errors` stop the pipeline, `warnings` do not."""
+    """Per genre: tracks, groups, albums, artists, hours; `errors` stop the pipeline, `warnings` do not;
+    `genre_notes` say which names written alike are learned as one genre, and as which."""
 
     genres: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -26,6 +32,7 @@ class Report:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, caveat): used all the same
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (file or folder, why): not music, not read
     suggested_map: str = ""
+    genre_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -35,7 +42,7 @@ class Report:
         return {"ok": self.ok, "genres": self.genres, "errors": self.errors, "warnings": self.warnings,
                 "left_out": [{"path": where, "problem": why} for where, why in self.left_out],
                 "notes": [{"path": where, "note": why} for where, why in self.notes], "ignored": len(self.ignored),
-                "suggested_map": self.suggested_map}
+                "suggested_map": self.suggested_map, "genre_notes": self.genre_notes}
 
 
 def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float, folds: int = 0,
@@ -90,25 +97,37 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                                  f"are left out (listed above); mend them, or move the folder out of the library")
         else:
             report.warnings.append(f"genre folder '{folder}' holds no audio: it is not learned")
-    report.warnings += _look_alike_genres(genres)
+    report.genre_notes = _names_learned_as_one(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())
         report.warnings.append(f"genre values not in the genre map, with their track counts: {values}")
-    if catalog.unmapped or (catalog.layout == "tags" and not genre_map):
+    if catalog.unmapped or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
         report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
     return report
 
 
-def _look_alike_genres(genres) -> list[str]:
-    """A warning for each set of genre names that differ only in case, spaces, punctuation or accents' encoding
-    ("Hip-Hop" and "Hip Hop", or "Électronique" typed on Linux and on macOS): learned as separate genres."""
-    alike: dict[str, list[str]] = {}
-    for genre in genres:
-        alike.setdefault(genre_key(genre), []).append(genre)
-    return [f"genres {' and '.join(repr(g) for g in names)} differ only in case, spaces, punctuation or accents' "
-            f"encoding, and are learned as {len(names)} genres; to make them one, map them under source.genres: "
-            f"{{{names[0]!r}: [{', '.join(repr(g) for g in names)}]}}"
-            for names in alike.values() if len(names) > 1]
+def _names_learned_as_one(genres: dict[str, list[Track]]) -> list[str]:
+    """A note for each genre whose tracks' names for it differ only in case, spaces, punctuation or accents'
+    encoding, learned as one genre (sources.py, no genre map): each name with its tracks, and the one learned.
+    A name whose accents are decomposed (macOS's way) beside the same name composed is marked as such."""
+    notes = []
+    for genre, tracks in genres.items():
+        written = Counter(t.genre_written or t.genre for t in tracks)
+        if set(written) <= {genre}:
+            continue
+        names = [genre, *sorted((n for n in written if n != genre), key=lambda n: (-written[n], n))]
+        composed = Counter(unicodedata.normalize("NFC", n) for n in names)
+        decomposed = {n for n in names if n != (nfc := unicodedata.normalize("NFC", n)) and composed[nfc] > 1}
+        shown = []
+        for n in names:
+            count = str(written[n]) if shown else f"{written[n]} track{'' if written[n] == 1 else 's'}"
+            shown.append(f"'{n}' ({count}{'; accents decomposed, as macOS writes names' if n in decomposed else ''})")
+        listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
+        notes.append(f"{listed} are one genre, learned as '{genre}'{' (decomposed)' if genre in decomposed else ''}: "
+                     f"their names differ only in case, spaces, punctuation or accents' encoding; to learn it under "
+                     f"another name, map it under source.genres (the suggested genre map lists every genre; only "
+                     f"mapped genres are learnt)")
+    return notes
 
 
 def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
@@ -158,12 +177,10 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
 
 
 def _all_values(catalog: Catalog):
-    """Every genre value the tracks' tags hold (a tags library read without a map)."""
-    from collections import Counter
-
+    """Every genre name the tracks hold, as the library writes it (a library read without a map), with its tracks."""
     counts = Counter(catalog.unmapped)
     for track in catalog.tracks:
-        counts[track.genre] += 1
+        counts[track.genre_written or track.genre] += 1
     return counts
 
 
@@ -185,7 +202,7 @@ def suggest_map(genre_map: GenreMap, unmapped) -> str:
             targets[homes[0]].append(value)
             counts[homes[0]] += count
             continue
-        home = next((g for g in new if genre_key(g) == key), value)
+        home = next((g for g in new if key and genre_key(g) == key), value)
         new.setdefault(home, [])
         if home != value:
             new[home].append(value)

@@ -2,7 +2,8 @@
 
 Output folder: tracks.csv (every usable track: its genre, split group and tags, in the
 order concat decodes them), skipped.csv (audio left out, and why), ignored.csv (files that
-are not audio) and report.json (per-genre figures, errors, warnings, a suggested genre map).
+are not audio) and report.json (per-genre figures, errors, warnings, a suggested genre map, and
+notes of genre names written alike that are learned as one).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
         by = ", ".join(f"{k} {v}" for k, v in s["grouped_by"].items())
         lines.append(f"{genre:<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
                      f"{_hours(s):>7}  {by}")
-    problems = []
+    problems = [f"note: {note}" for note in report.genre_notes]
     if unknown := sum(s.get("tracks_of_unknown_length", 0) for s in report.genres.values()):
         problems.append(f"note: {unknown} track(s) of unknown length (their headers state none: a FLAC written to a "
                         f"pipe, a WAV whose recorder never filled in its size): the hours leave them out ('+' after "
