@@ -45,7 +45,8 @@ class TrackTags:
 
 
 def genre_key(value: str) -> str:
-    """A genre value reduced to lower-case letters and digits: 'Hip-Hop', 'hip hop' and 'HipHop' are one."""
+    """A genre value reduced to lower-case letters and digits: 'Hip-Hop', 'hip hop' and 'HipHop' are one (a genre
+    map matches values by it; without a map, sources.py learns names of one key as one genre)."""
     folded = unicodedata.normalize("NFKD", value).casefold()
     return "".join(ch for ch in folded if ch.isalnum())
 
