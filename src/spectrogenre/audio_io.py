@@ -87,16 +87,36 @@ _OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class DecodeWarnings:
+    """The warnings one file's decode logs (damage decoded past, a file cut short, samples far over full scale),
+    kept for a caller that answers them with its result, as the server does an upload's: `problems` holds each
+    as the log's line says it after the file's name. `name`: what the file is called where its path is a stand-in
+    (an upload's temporary copy), said beside the path in the log."""
+
+    name: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class DecodeLimits:
     """Bounds on one file's work: at most `max_seconds` of audio (AudioTooLong past it) and `time_limit_s`
     from `started` (WorkTimeout past it), checked block by block. None: no bound. Setting `cancelled`
-    stops the work at the next check (WorkCancelled)."""
+    stops the work at the next check (WorkCancelled). `warnings`, where given, keeps the warnings logged
+    about the file (DecodeWarnings): each request's own, as `cancelled` is, so work done at once never mixes."""
 
     max_seconds: float | None = None
     time_limit_s: float | None = None
     started: float = field(default_factory=time.monotonic)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    warnings: DecodeWarnings | None = field(default=None, compare=False)
+
+    def warn(self, path, problem: str) -> None:
+        """Logs `path: problem` (predict shows the log's warnings on stderr), and keeps `problem` in `warnings`."""
+        kept = self.warnings
+        logger.warning("%s: %s", path if kept is None or kept.name is None else f"{path} ({kept.name})", problem)
+        if kept is not None:
+            kept.problems.append(problem)
 
     def remaining_s(self) -> float | None:
         return None if self.time_limit_s is None else self.time_limit_s - (time.monotonic() - self.started)
@@ -323,8 +343,8 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
     # miss (an MP3's timestamps are counted, so show only the frames that failed; frames decoded on past an Ogg
     # hole that libsndfile did not log count a stretch twice), and neither counts missing audio twice
     lost = max(lost, round(gap[1] * rate) if gap else 0)
-    logger.warning("%s: damaged %s (%s); decoded on past the damage with ffmpeg, %.1f s of %.1f s lost", path,
-                   f"at {gap[0]:.1f} s" if gap else where, reason, lost / rate, declared / rate)
+    limits.warn(path, f"damaged {f'at {gap[0]:.1f} s' if gap else where} ({reason}); decoded on past the damage "
+                      f"with ffmpeg, {lost / rate:.1f} s of {declared / rate:.1f} s lost")
 
 
 def _largest_gap(path: Path, *, rate: int, limits: DecodeLimits) -> tuple[float, float] | None:
@@ -470,9 +490,9 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
         if not said_over and len(block) and (peak := float(np.abs(block).max())) > FAR_OVER_FULL_SCALE:
             said_over = True
             first = int(np.argmax(np.abs(block) > FAR_OVER_FULL_SCALE))
-            logger.warning("%s: samples far over full scale from %.1f s (%.1f times it, %+.0f dB); every path clips "
-                           "them at full scale, as a 16-bit copy would, which distorts: scale the file down",
-                           path, (decoded + first) / rate, peak, 20 * np.log10(peak))
+            limits.warn(path, f"samples far over full scale from {(decoded + first) / rate:.1f} s ({peak:.1f} times "
+                              f"it, {20 * np.log10(peak):+.0f} dB); every path clips them at full scale, as a 16-bit "
+                              f"copy would, which distorts: scale the file down")
         decoded += len(block)
         limits.check_length(path, decoded / rate)
         limits.check_time(path)
@@ -481,11 +501,11 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     if len(out := resampler.finish()):
         yield out
     if ogg_cut_short(path):
-        logger.warning("%s: the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
-                       "or download that stopped): only its first %.1f s are there", path, decoded / rate)
+        limits.warn(path, f"the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
+                          f"or download that stopped): only its first {decoded / rate:.1f} s are there")
     elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
-        logger.warning("%s: a chained Ogg file (streams one after another: joined files, a radio recording); the "
-                       "decoder reads the first only: %.1f s", path, decoded / rate)
+        limits.warn(path, f"a chained Ogg file (streams one after another: joined files, a radio recording); the "
+                          f"decoder reads the first only: {decoded / rate:.1f} s")
 
 
 def _is_ogg(path: Path) -> bool:
@@ -599,9 +619,9 @@ def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: in
                                f"s decoded{said}")
     if decode_errors or lost > _ESTIMATED_LENGTH_TOLERANCE * declared:
         gap = _largest_gap(path, rate=rate, limits=limits)
-        logger.warning("%s: damaged%s (%d decoding error(s)%s); decoded on past the damage with ffmpeg, %.1f s of "
-                       "%.1f s lost", path, f" at {gap[0]:.1f} s" if gap else "", len(decode_errors),
-                       f", the first: {decode_errors[0]}" if decode_errors else "", lost / rate, stated_s)
+        limits.warn(path, f"damaged{f' at {gap[0]:.1f} s' if gap else ''} ({len(decode_errors)} decoding error(s)"
+                          f"{f', the first: {decode_errors[0]}' if decode_errors else ''}); decoded on past the damage "
+                          f"with ffmpeg, {lost / rate:.1f} s of {stated_s:.1f} s lost")
 
 
 def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, decode_errors: list[str],
@@ -617,9 +637,9 @@ def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, de
             yield block
     # a complaint with no gap in the audio is about something else ffmpeg read (a cover picture it could not decode)
     if decode_errors and (gap := _largest_gap(path, rate=rate, limits=limits)):
-        logger.warning("%s: damaged at %.1f s (%d decoding error(s), the first: %s); decoded on past the damage with "
-                       "ffmpeg to %.1f s; how much was lost is not known", path, gap[0], len(decode_errors),
-                       decode_errors[0], decoded / rate)
+        limits.warn(path, f"damaged at {gap[0]:.1f} s ({len(decode_errors)} decoding error(s), the first: "
+                          f"{decode_errors[0]}); decoded on past the damage with ffmpeg to {decoded / rate:.1f} s; "
+                          f"how much was lost is not known")
 
 
 def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0,
