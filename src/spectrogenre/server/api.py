@@ -7,11 +7,13 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits
+from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits, DecodeWarnings
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
 from spectrogenre.server.errors import responses
@@ -19,6 +21,35 @@ from spectrogenre.verdicts import NO_MUSIC
 
 router = APIRouter(prefix="/api")
 
+
+class Ranked(BaseModel):
+    genre: str
+    probability: float
+
+
+class Window(BaseModel):
+    start_s: float
+    end_s: float
+    genre: str = Field(description='the window\'s genre, or "no music heard" for a quiet window')
+    confidence: float | None = Field(description="null for a quiet window")
+
+
+class Classification(BaseModel):
+    """The verdict on one upload, by predict's rules."""
+
+    status: Literal["genre", "unsure", "no music heard"]
+    verdict: str = Field(description='what to tell a person: the genre, "unsure" or "no music heard"')
+    genre: str | None = Field(description="the best guess; null when no music was heard")
+    confidence: float | None = Field(description="the best guess's mean probability; null when no music was heard "
+                                                  "(0 would read as a measured confidence), as in predict's JSON")
+    unsure_below: float = Field(description="below this confidence the status is unsure")
+    probabilities: dict[str, float]
+    top: list[Ranked]
+    windows: list[Window] = Field(description="each window's own genre: the timeline")
+    warnings: list[str] = Field(description="what decoding found wrong with this upload though it was classified "
+                                            "(damage decoded past, a file cut short, samples far over full scale), "
+                                            "each naming the file by its uploaded name, in predict's words; empty "
+                                            "when none")
 
 
 # Browsers upload recordings with a MIME type and often a generic file name ("blob").
@@ -70,12 +101,13 @@ def shown_name(upload: UploadFile) -> str:
 
 
 @router.post("/classify", responses=responses(400, 405, 408, 413, 415, 422, 503))
-async def classify_upload(request: Request, file: UploadFile) -> dict:
+async def classify_upload(request: Request, file: UploadFile) -> Classification:
     """Classify one recording (deleted as soon as it is classified).
 
-    413: larger than the upload limit, or more decoded audio than the duration limit; 422: not
-    decodable audio, too short, or it took longer than the time limit; 503 (Retry-After): every
-    worker and queue place is taken.
+    warnings: problems decoding found in a file it still classified (a file cut short, damage decoded
+    past), naming the upload's file name. 413: larger than the upload limit, or more decoded audio than
+    the duration limit; 422: not decodable audio, too short, or it took longer than the time limit; 503
+    (Retry-After): every worker and queue place is taken.
     """
     settings, exported = request.app.state.settings, request.app.state.model
     if (parts := len((await request.form()).getlist("file"))) > 1:  # parsed once already: FastAPI keeps the last
@@ -83,6 +115,10 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
     suffix, name = upload_suffix(file), shown_name(file)
     with tempfile.TemporaryDirectory(prefix="spectrogenre-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
+
+        def said(problem: str) -> str:  # of this upload, by the client's name for it, never a server path
+            return f"{name}: {problem.replace(str(path), name).replace(folder, '')}"
+
         with path.open("wb") as out:
             await run_in_threadpool(shutil.copyfileobj, file.file, out)
         if path.stat().st_size == 0:
@@ -93,8 +129,10 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
             # Queued uploads wait here holding only their file: `workers` are decoded and classified at
             # once, so memory is bounded by the workers, not the queue; the time limit starts now.
             async with request.app.state.working:
+                # this request's own: work for others at once, in other threads, keeps its warnings apart
+                warnings = DecodeWarnings(name=name)
                 limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s,
-                                      cancelled=gone)
+                                      cancelled=gone, warnings=warnings)
                 limits.check_time(path)  # one that left while queued is not started
                 verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
         except WorkCancelled:
@@ -103,15 +141,13 @@ async def classify_upload(request: Request, file: UploadFile) -> dict:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
                                      f"classifies per upload") from None
         except AudioError as err:
-            raise HTTPException(422, f"{name}: {err.problem.replace(str(path), name).replace(folder, '')}") from None
+            raise HTTPException(422, said(err.problem)) from None
         finally:
             watcher.cancel()
-    return {  # status: "genre", "unsure" or "no music heard"; verdict: what to tell a person; genre: the best guess
-        "status": verdict.status, "verdict": verdict.shown, "genre": verdict.genre,
-        # none when no music was heard, as predict's JSON says it: 0 would read as a measured confidence
-        "confidence": None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
-        "unsure_below": exported.unsure_below,
-        "probabilities": {g: round(p, 4) for g, p in verdict.probabilities.items()},
-        "top": [{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(settings.top_k)],
-        "windows": verdict.windows,
-    }
+    return Classification(
+        status=verdict.status, verdict=verdict.shown, genre=verdict.genre,
+        confidence=None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
+        unsure_below=exported.unsure_below,
+        probabilities={g: round(p, 4) for g, p in verdict.probabilities.items()},
+        top=[Ranked(genre=g, probability=round(p, 4)) for g, p in verdict.top(settings.top_k)],
+        windows=verdict.windows, warnings=[said(problem) for problem in warnings.problems])
