@@ -190,3 +190,101 @@ def test_the_work_of_a_client_that_went_away_is_marked_to_stop():
     gone = threading.Event()
     asyncio.run(_set_when_disconnected(Request(), gone))
     assert gone.is_set()
+
+
+
+def cut_short_ogg(seconds: float = 20.0) -> bytes:
+    """An Ogg Vorbis file of clicks whose download stopped half way: its pages decode up to the cut."""
+    buffer = io.BytesIO()
+    sf.write(buffer, clicks(seconds, sr=16000), 16000, format="OGG", subtype="VORBIS")
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+def predicts_warnings(folder, name: str, data: bytes) -> list[str]:
+    """The warnings predict prints (the log's lines) for a file `name` holding `data`, without the folder."""
+    import logging
+
+    from spectrogenre.audio_io import read_mono
+
+    path = folder / name
+    path.write_bytes(data)
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logging.getLogger("spectrogenre.audio_io").addHandler(handler)
+    try:
+        read_mono(path, sample_rate=16000)
+    finally:
+        logging.getLogger("spectrogenre.audio_io").removeHandler(handler)
+    assert all(line.startswith(f"{path}: ") for line in lines), lines
+    return [line.replace(f"{path}: ", f"{name}: ", 1) for line in lines]
+
+
+def test_an_upload_that_decodes_with_a_warning_gets_its_verdict_and_the_warning_by_its_own_name(client, tmp_path,
+                                                                                                 caplog):
+    cut = cut_short_ogg()
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        response = client.post("/api/classify", files={"file": ("half a song.ogg", cut, "audio/ogg")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["genre"] in {"Clicks", "Drone", "Noise"}
+    [warning] = body["warnings"]
+    assert warning.startswith("half a song.ogg: the Ogg stream stops without its end-of-stream mark, so the file is "
+                              "cut short (a copy or download that stopped): only its first ")
+    assert "/tmp" not in warning and "upload" not in warning
+    # the server's log keeps its line: the temporary copy it decoded, and the upload's own name
+    [logged] = [record.getMessage() for record in caplog.records]
+    assert logged.startswith("/") and "/upload.ogg (half a song.ogg): " in logged
+    assert logged.split(" (half a song.ogg): ", 1)[1] == warning.removeprefix("half a song.ogg: ")
+    # in the words predict prints for the same file, the upload's own name where predict names the path
+    assert body["warnings"] == predicts_warnings(tmp_path, "half a song.ogg", cut)
+
+
+def test_a_clean_upload_has_no_warnings(client):
+    buffer = io.BytesIO()
+    sf.write(buffer, clicks(20.0, sr=16000), 16000, format="OGG", subtype="VORBIS")  # whole: its end mark is there
+    for name, data, kind in [("whole.ogg", buffer.getvalue(), "audio/ogg"),
+                             ("c.wav", wav_bytes(clicks(5.0)), "audio/wav")]:
+        response = client.post("/api/classify", files={"file": (name, data, kind)})
+        assert (response.status_code, response.json()["warnings"]) == (200, []), name
+
+
+def test_the_schema_states_the_answers_warnings(client):
+    schema = client.get("/openapi.json").json()
+    answer = schema["paths"]["/api/classify"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    fields = schema["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]
+    assert fields["properties"]["warnings"]["type"] == "array"
+    assert fields["properties"]["warnings"]["items"] == {"type": "string"}
+    assert {"status", "verdict", "genre", "confidence", "warnings"} <= set(fields["required"])
+
+
+def test_uploads_classified_at_once_each_get_only_their_own_warnings(tiny_project, tmp_path, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spectrogenre.server import api
+
+    loud = io.BytesIO()  # a float WAV four times over full scale: a warning of another kind
+    sf.write(loud, 4 * clicks(10.0), 8000, format="WAV", subtype="FLOAT")
+    uploads = {"first cut.ogg": cut_short_ogg(20.0), "loud.wav": loud.getvalue(),
+               "second cut.ogg": cut_short_ogg(30.0), "clean.wav": wav_bytes(clicks(5.0))}
+    expected = {name: predicts_warnings(tmp_path, name, data) for name, data in uploads.items()}
+    assert [len(expected[name]) for name in uploads] == [1, 1, 1, 0], expected
+    # every upload's decode, its warnings with it, is done before any request answers: the work overlaps
+    together = threading.Barrier(len(uploads), timeout=120)
+    classify_file = api.classify_file
+
+    def classified_together(*args, **kwargs):
+        try:
+            return classify_file(*args, **kwargs)
+        finally:
+            together.wait()
+
+    monkeypatch.setattr(api, "classify_file", classified_together)
+    settings = ServerSettings(export_dir=tiny_project / "data/export", workers=len(uploads))
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(len(uploads)) as pool:
+        answers = dict(zip(uploads, pool.map(
+            lambda name: client.post("/api/classify", files={"file": (name, uploads[name], "audio/x")}), uploads)))
+    for name, answer in answers.items():
+        assert answer.status_code == 200, (name, answer.text)
+    assert {name: answer.json()["warnings"] for name, answer in answers.items()} == expected
