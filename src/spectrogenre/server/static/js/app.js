@@ -166,6 +166,7 @@ async function classify({ pcm, upload, source }) {
     confidence: verdict.confidence,
     probabilities: verdict.probabilities,
     windows: verdict.windows.length,
+    warnings: verdict.warnings ?? [], // the server's: a file it classified though its decode found a problem
     source,
     mode,
     seconds: (performance.now() - started) / 1000,
@@ -252,6 +253,14 @@ function showResult(entry) {
     [UNSURE]: `only ${percent(entry.confidence)} sure: too close to call`,
     [NO_MUSIC]: 'only silence or steady noise: nothing to classify',
   }[status];
+  // A note, not an error: the verdict stands, but it is of what could be decoded (entries from before had none).
+  const warnings = entry.warnings ?? [];
+  $('warnings').hidden = warnings.length === 0;
+  $('warnings').replaceChildren(...warnings.map((warning) => {
+    const item = document.createElement('li');
+    item.textContent = warning;
+    return item;
+  }));
   $('bars').replaceChildren(...order.map(([genre, p]) => {
     const item = document.createElement('li');
     item.classList.toggle('top', genre === entry.genre);

@@ -1,6 +1,10 @@
 // Classification on the server: POST /api/classify, the same verdict from Python.
 
-/** Verdict for an audio file or blob: {status, verdict, genre, confidence, probabilities, top, windows}. */
+/**
+ * Verdict for an audio file or blob: {status, verdict, genre, confidence, probabilities, top, windows,
+ * warnings}; warnings: what decoding found wrong with a file it still classified (a file cut short, damage
+ * decoded past), each naming the file, as predict says it.
+ */
 export async function classifyOnServer(blob, filename) {
   const form = new FormData();
   form.append('file', blob, filename);
