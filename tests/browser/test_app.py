@@ -452,6 +452,36 @@ def test_a_damaged_mp3_is_refused_or_classified_as_the_server_does(phone, audio_
     assert shown_verdict(phone)["genre"] == expected.genre
 
 
+def test_a_warning_from_the_server_about_a_file_it_classified_is_shown_with_its_verdict(phone, audio_dir, exported,
+                                                                                        caplog):
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    whole = audio_dir / "whole melody.ogg"
+    sf.write(whole, melody(30.0, sr=44100), 44100, format="OGG", subtype="VORBIS")
+    cut = audio_dir / "cut short.ogg"  # a download that stopped half way: its pages decode up to the cut
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        expected = classify(decode(cut, sample_rate=exported.frontend.sample_rate), exported)
+    [predicts] = [record.getMessage() for record in caplog.records]  # what predict prints for it
+    set_server_mode(phone, True)
+    phone.set_input_files("#file", str(cut))
+    shown = shown_verdict(phone)
+    assert shown["genre"] == expected.genre and shown["meta"].startswith("cut short.ogg · ")
+    # with the verdict, a note in predict's words naming the file: not an error (the status line stays as it is)
+    assert phone.is_visible("#warnings")
+    assert phone.locator("#warnings li").all_text_contents() == [predicts.replace(f"{cut}: ", "cut short.ogg: ", 1)]
+    assert predicts.startswith(f"{cut}: the Ogg stream stops without its end-of-stream mark")
+    assert "error" not in (phone.get_attribute("#status", "class") or "")
+    # the next file, whole, has no note; the history's entry for the cut one shows its note again
+    phone.set_input_files("#file", str(whole))
+    assert shown_verdict(phone)["meta"].startswith("whole melody.ogg · ") and not phone.is_visible("#warnings")
+    phone.locator("#history li").nth(1).click()
+    assert phone.text_content("#result-meta").startswith("cut short.ogg · ")
+    assert phone.locator("#warnings li").all_text_contents() == [predicts.replace(f"{cut}: ", "cut short.ogg: ", 1)]
+
+
 def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
     import numpy as np
     import soundfile as sf
