@@ -38,8 +38,8 @@ class Classification(BaseModel):
     """The verdict on one upload, by predict's rules."""
 
     status: Literal["genre", "unsure", "no music heard"]
-    verdict: str = Field(description='what to tell a person: the genre, "unsure" or "no music heard"')
-    genre: str | None = Field(description="the best guess; null when no music was heard")
+    genre: str = Field(description='the verdict, as predict\'s JSON gives it: the genre, "unsure" below '
+                                   'unsure_below (the best guesses are in top), or "no music heard"')
     confidence: float | None = Field(description="the best guess's mean probability; null when no music was heard "
                                                   "(0 would read as a measured confidence), as in predict's JSON")
     unsure_below: float = Field(description="below this confidence the status is unsure")
@@ -145,7 +145,7 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
         finally:
             watcher.cancel()
     return Classification(
-        status=verdict.status, verdict=verdict.shown, genre=verdict.genre,
+        status=verdict.status, genre=verdict.shown,
         confidence=None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
         unsure_below=exported.unsure_below,
         probabilities={g: round(p, 4) for g, p in verdict.probabilities.items()},

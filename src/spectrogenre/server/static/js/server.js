@@ -1,9 +1,11 @@
 // Classification on the server: POST /api/classify, the same verdict from Python.
 
 /**
- * Verdict for an audio file or blob: {status, verdict, genre, confidence, probabilities, top, windows,
- * warnings}; warnings: what decoding found wrong with a file it still classified (a file cut short, damage
- * decoded past), each naming the file, as predict says it.
+ * Verdict for an audio file or blob, as the device classifier gives it: {status, genre (the best guess; null
+ * when no music was heard), confidence, probabilities, top, windows, warnings}. The server's own `genre` is
+ * predict's ("unsure" below the threshold); its best guess heads `top`. warnings: what decoding found wrong
+ * with a file it still classified (a file cut short, damage decoded past), each naming the file, as predict
+ * says it.
  */
 export async function classifyOnServer(blob, filename) {
   const form = new FormData();
@@ -21,5 +23,5 @@ export async function classifyOnServer(blob, filename) {
     const detail = body.detail ?? `the server answered ${response.status}`;
     throw new Error(detail.startsWith(`${filename}: `) ? detail : `${filename}: ${detail}`);
   }
-  return body;
+  return { ...body, genre: body.top?.[0]?.genre ?? null };
 }
