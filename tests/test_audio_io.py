@@ -254,6 +254,33 @@ def test_the_same_damage_in_flac_mp3_and_m4a_is_named_where_it_is_with_what_it_c
 
 
 @needs_ffmpeg
+def test_a_flac_damaged_where_ffmpegs_seek_fails_is_decoded_past_the_damage_from_its_start(tmp_path, caplog):
+    path = tmp_path / "song.flac"
+    sf.write(path, np.stack([sine(30.0, sr=44100, amp=0.3) + noise(30.0, sr=44100, amp=0.2),
+                             noise(30.0, sr=44100, amp=0.2, seed=1)], axis=1), 44100)
+    whole = read_mono(path, sample_rate=44100)
+    # A twentieth of its bytes (1.5 s) overwritten with random ones from 12.0 s in, just past where libsndfile's third
+    # block of 2 ** 18 frames starts (11.9 s): that block fails, and ffmpeg, asked to seek to 11.9 s, searches the
+    # file's bytes for the time, lands in the damage ("read_timestamp() failed in the middle") and decodes nothing.
+    # The file was refused: "decoding failed between 11.9 s and 17.8 s, where the file is damaged"
+    data = bytearray(path.read_bytes())
+    data[len(data) * 12 // 30: len(data) * 12 // 30 + len(data) // 20] = np.random.default_rng(0).integers(
+        0, 256, len(data) // 20, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=44100)
+    [message] = [record.getMessage() for record in caplog.records]
+    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
+    assert message.startswith(f"{path}: ") and found, message
+    # libsndfile's 11.9 s, then ffmpeg's decode from the start with what came before 11.9 s dropped: the file's own
+    # audio up to there and from the damage's end on, short by the 1.5 s of damaged bytes and a few frames about them
+    short_s = (len(whole) - len(mono)) / 44100
+    np.testing.assert_array_equal(mono[: 2 << 18], whole[: 2 << 18])
+    np.testing.assert_array_equal(mono[-10 * 44100:], whole[-10 * 44100:])
+    assert 11.5 <= float(found[1]) <= 12.0 and 1.5 < short_s < 2.5, (found[1], short_s)
+
+
+@needs_ffmpeg
 def test_an_mp3_without_a_frame_count_damaged_in_the_middle_is_named_where_but_its_loss_is_not_known(tmp_path,
                                                                                                      caplog):
     wav, path = tmp_path / "steady.wav", tmp_path / "song.mp3"

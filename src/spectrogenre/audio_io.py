@@ -320,18 +320,25 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
     how much. Without ffmpeg (then `without_ffmpeg`, if given), if it finds nothing past the damage, or if more
     than MAX_LOST_FRACTION of the frames the header declares is missing (a file cut short, not a glitch),
     AudioError says where the file broke."""
-    at_s = decoded / handle.samplerate
     broke = AudioError(path, f"decoding failed {where}, where the file is damaged ({reason})")
     if shutil.which("ffmpeg") is None:
         raise without_ffmpeg or broke
-    try:
-        for block in _ffmpeg_stream(path, channels=handle.channels, limits=limits, start_s=at_s):
-            decoded += len(block)
-            yield block
-    except (AudioTooLong, WorkTimeout):
-        raise
-    except AudioError:
-        raise broke from None
+    # ffmpeg's demuxer finds a time by searching the file's bytes for frames' timestamps, which in a damaged file can
+    # land in the damage: its FLAC one then gives up ("read_timestamp() failed in the middle"), writing nothing, and
+    # exits 0. Failing the seek, ffmpeg decodes from the start and drops what comes before the time by the frames'
+    # own timestamps (-ss after -i), reading no timestamp the damage may hold: the frames already yielded
+    for seek in (True, False):
+        try:
+            for block in _ffmpeg_stream(path, channels=handle.channels, limits=limits,
+                                        start_s=decoded / handle.samplerate, seek=seek):
+                decoded += len(block)
+                yield block
+            break
+        except (AudioTooLong, WorkTimeout):
+            raise
+        except AudioError:
+            if not seek:
+                raise broke from None
     declared = handle.frames if declared is None else declared
     lost = max(declared - decoded, 0)
     if lost > MAX_LOST_FRACTION * declared:
@@ -642,13 +649,15 @@ def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, de
                           f"how much was lost is not known")
 
 
-def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0,
+def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0, seek: bool = True,
                    decode_errors: list[str] | None = None) -> Iterator[np.ndarray]:
-    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate. ffmpeg goes on
-    past damage, saying so on its stderr: those lines go in `decode_errors`, where given, once it ends."""
+    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate: sought there
+    (`seek`), or decoded from the start with what comes before dropped. ffmpeg goes on past damage, saying so on its
+    stderr: those lines go in `decode_errors`, where given, once it ends."""
     start = ["-ss", f"{start_s:.6f}"] if start_s else []
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *start, "-i", str(path), "-vn",
+        process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *(start if seek else []), "-i",
+                                    str(path), *([] if seek else start), "-vn",
                                     "-map", "0:a:0", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
         remaining = limits.remaining_s()
