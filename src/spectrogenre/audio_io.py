@@ -320,6 +320,7 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
     how much. Without ffmpeg (then `without_ffmpeg`, if given), if it finds nothing past the damage, or if more
     than MAX_LOST_FRACTION of the frames the header declares is missing (a file cut short, not a glitch),
     AudioError says where the file broke."""
+    at_s = decoded / handle.samplerate
     broke = AudioError(path, f"decoding failed {where}, where the file is damaged ({reason})")
     if shutil.which("ffmpeg") is None:
         raise without_ffmpeg or broke
@@ -346,6 +347,9 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
                                f"decoded (decoding failed {where}: {reason})")
     rate = handle.samplerate
     gap = _largest_gap(path, rate=rate, limits=limits)
+    if gap and gap[0] < at_s < gap[0] + gap[1]:
+        # ffmpeg's FLAC parser drops good frames before the damage that libsndfile decoded: this decode has those
+        gap = (at_s, gap[0] + gap[1] - at_s)
     # the decode's shortfall counts frames, the gap in its timestamps counts time: each sees what the other can
     # miss (an MP3's timestamps are counted, so show only the frames that failed; frames decoded on past an Ogg
     # hole that libsndfile did not log count a stretch twice), and neither counts missing audio twice
