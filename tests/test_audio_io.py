@@ -470,6 +470,23 @@ def test_a_float_file_far_over_full_scale_is_named_and_one_near_it_is_not(tmp_pa
     assert "(4.0 times it, +12 dB)" in message
 
 
+@needs_ffmpeg
+def test_a_glitch_decoded_from_an_mp3s_damage_is_not_taken_for_a_file_too_loud(tmp_path, caplog):
+    path = tmp_path / "song.mp3"
+    sf.write(path, sine(30.0, sr=22050, amp=0.3) + noise(30.0, sr=22050, amp=0.2), 22050)  # peaks near 0.75
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    # The frames decoded just past the damage, 15 s in, burst to 19 times full scale for 20 ms: that was "samples far
+    # over full scale from 15.0 s (19.2 times it, +26 dB); ... scale the file down". Only the damage is named
+    loud = np.flatnonzero(np.abs(mono) > 2.0) / 22050
+    assert len(loud) and 15.0 <= loud[0] <= loud[-1] < 15.1, loud
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"{path}: damaged at 15.0 s "), message
+
+
 @pytest.mark.parametrize("subtype, rate", [("VORBIS", 16000), ("OPUS", 48000)])
 def test_an_ogg_file_cut_short_is_named_and_a_whole_one_is_not(tmp_path, caplog, subtype, rate):
     from spectrogenre.audio_io import ogg_cut_short

@@ -66,6 +66,11 @@ MAX_LOST_FRACTION = 0.1
 # A lossy decoder's output passes full scale by a little on loud masters (MP3: peaks near 1.1); a float
 # file scaled past it (a DAW's export with its gain up) is the case worth a word
 FAR_OVER_FULL_SCALE = 2.0
+# ...and its samples pass it again and again, through its loud passages. Samples that pass it in one place only are a
+# glitch (a frame decoded from damaged bytes: a burst of a few ms, at up to tens of times full scale), not a file too
+# loud: scaling it down would mend nothing. Counted in half seconds, of which one glitch fills one or two
+_OVER_SCALE_STRETCH_S = 0.5
+_OVER_SCALE_STRETCHES = 3
 # MPEG-4 containers state their length (the moov atom's track durations), as an Ogg stream does (its last page's
 # granule position): a decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as
 # MP3 and FLAC are. Other ffmpeg formats' lengths can be estimates (a raw .aac's, from its bitrate) or are not
@@ -497,13 +502,19 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
 def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: int, sample_rate: int,
                            limits: DecodeLimits) -> Iterator[np.ndarray]:
     resampler, decoded, said_over = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0, False
+    over: set[int] = set()  # the half seconds with samples far over full scale, until there are enough to say so
+    first, peak = 0, 0.0
+    stretch = max(round(rate * _OVER_SCALE_STRETCH_S), 1)
     for block in blocks:
-        if not said_over and len(block) and (peak := float(np.abs(block).max())) > FAR_OVER_FULL_SCALE:
-            said_over = True
-            first = int(np.argmax(np.abs(block) > FAR_OVER_FULL_SCALE))
-            limits.warn(path, f"samples far over full scale from {(decoded + first) / rate:.1f} s ({peak:.1f} times "
-                              f"it, {20 * np.log10(peak):+.0f} dB); every path clips them at full scale, as a 16-bit "
-                              f"copy would, which distorts: scale the file down")
+        if not said_over and len(block) and (block_peak := float(np.abs(block).max())) > FAR_OVER_FULL_SCALE:
+            loud = np.flatnonzero(np.abs(block) > FAR_OVER_FULL_SCALE)
+            first, peak = first if over else decoded + int(loud[0]), max(peak, block_peak)
+            over.update(np.unique((decoded + loud) // stretch).tolist())
+            if len(over) >= _OVER_SCALE_STRETCHES:
+                said_over = True
+                limits.warn(path, f"samples far over full scale from {first / rate:.1f} s ({peak:.1f} times it, "
+                                  f"{20 * np.log10(peak):+.0f} dB); every path clips them at full scale, as a 16-bit "
+                                  f"copy would, which distorts: scale the file down")
         decoded += len(block)
         limits.check_length(path, decoded / rate)
         limits.check_time(path)
