@@ -178,14 +178,32 @@ def damaged_in_the_middle(tmp_path, name: str, rate: int) -> tuple:
         subtype = {"vorbis.ogg": "VORBIS", "opus.ogg": "OPUS", "song.opus": "OPUS"}.get(name)
         sf.write(path, audio, rate, format="OGG" if subtype else None, subtype=subtype)
     whole = read_mono(path, sample_rate=rate)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + len(data) // 30] = np.random.default_rng(0).integers(
-        0, 256, len(data) // 30, dtype=np.uint8).tobytes()
-    path.write_bytes(bytes(data))
+    overwrite(path, start=1 / 2, size=1 / 30)
     return path, whole
 
 
+def overwrite(path, *, start: float, size: float, zeros: bool = False) -> None:
+    """`size` of `path`'s bytes (a fraction of them) from `start` (a fraction in) overwritten with random bytes,
+    or zeros."""
+    data = bytearray(path.read_bytes())
+    first, count = int(len(data) * start), int(len(data) * size)
+    data[first: first + count] = bytes(count) if zeros else np.random.default_rng(0).integers(
+        0, 256, count, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+
+
 DAMAGED = re.compile(r"damaged at (\d+\.\d) s \(.+\); decoded on past the damage with ffmpeg, (\d+\.\d) s of 30\.0 s lost")
+
+
+def decoded_with_its_damage_named(path, rate: int, caplog) -> tuple:
+    """(the samples, where the damage is said to be and the seconds said lost): the one message decoding `path`
+    logs must name it and be a DAMAGED line."""
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=rate)
+    [message] = [record.getMessage() for record in caplog.records]
+    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
+    assert message.startswith(f"{path}: ") and found, message
+    return mono, float(found[1]), float(found[2])
 
 
 @needs_ffmpeg
@@ -193,12 +211,7 @@ DAMAGED = re.compile(r"damaged at (\d+\.\d) s \(.+\); decoded on past the damage
 def test_an_ogg_file_damaged_in_the_middle_is_named_where_the_audio_is_lost_and_how_much(tmp_path, name, rate,
                                                                                        caplog):
     path, whole = damaged_in_the_middle(tmp_path, name, rate)
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        mono = read_mono(path, sample_rate=rate)
-    [message] = [record.getMessage() for record in caplog.records]
-    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
-    assert message.startswith(f"{path}: ") and found, message
-    at_s, lost_s = float(found[1]), float(found[2])
+    mono, at_s, lost_s = decoded_with_its_damage_named(path, rate, caplog)
     # A page whose bytes are damaged fails its checksum and is skipped whole: the audio goes missing from the start
     # of the first damaged page (Vorbis's hold ~0.7 s here, Opus's 1 s) to the end of the last, 1 to 3 s from up
     # to a page before 15 s. The decode is the file's own audio up to there and from its end on, nothing repeated:
@@ -216,22 +229,15 @@ def test_an_ogg_file_libsndfile_ran_short_on_past_its_damage_is_named_where_the_
     sf.write(path, (sine(30.0, sr=22050) + noise(30.0, sr=22050, amp=0.1))
              * np.linspace(0.2, 1.0, 22050 * 30, dtype=np.float32), 22050, format="OGG", subtype="VORBIS")
     whole = read_mono(path, sample_rate=22050)
-    data = bytearray(path.read_bytes())
-    data[len(data) * 2 // 5: len(data) * 2 // 5 + len(data) // 30] = np.random.default_rng(0).integers(
-        0, 256, len(data) // 30, dtype=np.uint8).tobytes()
-    path.write_bytes(bytes(data))
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        mono = read_mono(path, sample_rate=22050)
+    overwrite(path, start=2 / 5, size=1 / 30)
     # libsndfile's count of frames reached the length the file states at 28.5 s, past the damage at 11.3 s: this
     # was named "damaged at 28.5 s (the decoder stopped early)", with ffmpeg's decode from there making up
     # "0.0 s" lost. The damage is where the decode departs from the whole file's, and costs what it falls short
-    [message] = [record.getMessage() for record in caplog.records]
-    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
-    assert message.startswith(f"{path}: ") and found, message
+    mono, at_s, lost_s = decoded_with_its_damage_named(path, 22050, caplog)
     departs_s = np.argmax(np.abs(mono - whole[: len(mono)]) > 0.01) / 22050
     short_s = (len(whole) - len(mono)) / 22050
-    assert 10.0 < departs_s < 12.5 and abs(float(found[1]) - departs_s) < 0.1, (found[1], departs_s)
-    assert 1.0 < short_s < 3.0 and abs(float(found[2]) - short_s) < 0.1, (found[2], short_s)
+    assert 10.0 < departs_s < 12.5 and abs(at_s - departs_s) < 0.1, (at_s, departs_s)
+    assert 1.0 < short_s < 3.0 and abs(lost_s - short_s) < 0.1, (lost_s, short_s)
     np.testing.assert_allclose(mono[-10 * 22050:], whole[-10 * 22050:], atol=0.01)
 
 
@@ -239,16 +245,12 @@ def test_an_ogg_file_libsndfile_ran_short_on_past_its_damage_is_named_where_the_
 @pytest.mark.parametrize("name", ["song.flac", "song.mp3", "song.m4a"])
 def test_the_same_damage_in_flac_mp3_and_m4a_is_named_where_it_is_with_what_it_cost(tmp_path, name, caplog):
     path, whole = damaged_in_the_middle(tmp_path, name, 22050)
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        mono = read_mono(path, sample_rate=22050)
-    [message] = [record.getMessage() for record in caplog.records]
-    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
-    assert message.startswith(f"{path}: ") and found, message
+    mono, at_s, lost_s = decoded_with_its_damage_named(path, 22050, caplog)
     # The damaged second's bytes start 15 s in. ffmpeg's FLAC parser drops a few good frames before the damaged
     # ones as it looks for its footing (0.7 s here); an MP3's and an AAC's frames go missing from the damage on.
     # (libsndfile decoded the first 2 ** 18 frames, 11.9 s; ffmpeg went on from there, or, in the .m4a, decoded it
     # all.) The loss is what the decode falls short, to a FLAC frame (0.19 s)
-    at_s, lost_s, short_s = float(found[1]), float(found[2]), (len(whole) - len(mono)) / 22050
+    short_s = (len(whole) - len(mono)) / 22050
     assert 14.0 <= at_s <= 15.2, at_s
     assert 0.9 < short_s < 2.0 and abs(lost_s - short_s) < 0.25, (lost_s, short_s)
 
@@ -263,20 +265,13 @@ def test_a_flac_damaged_where_ffmpegs_seek_fails_is_decoded_past_the_damage_from
     # block of 2 ** 18 frames starts (11.9 s): that block fails, and ffmpeg, asked to seek to 11.9 s, searches the
     # file's bytes for the time, lands in the damage ("read_timestamp() failed in the middle") and decodes nothing.
     # The file was refused: "decoding failed between 11.9 s and 17.8 s, where the file is damaged"
-    data = bytearray(path.read_bytes())
-    data[len(data) * 12 // 30: len(data) * 12 // 30 + len(data) // 20] = np.random.default_rng(0).integers(
-        0, 256, len(data) // 20, dtype=np.uint8).tobytes()
-    path.write_bytes(bytes(data))
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        mono = read_mono(path, sample_rate=44100)
-    [message] = [record.getMessage() for record in caplog.records]
-    found = DAMAGED.fullmatch(message.removeprefix(f"{path}: "))
-    assert message.startswith(f"{path}: ") and found, message
+    overwrite(path, start=12 / 30, size=1 / 20)
+    mono, at_s, lost_s = decoded_with_its_damage_named(path, 44100, caplog)
     # libsndfile's 11.9 s, then ffmpeg's decode from the start with what came before 11.9 s dropped: the file's own
     # audio up to there and from the damage's end on, short by the 1.5 s of damaged bytes and a few frames about them.
     # ffmpeg's FLAC parser drops a few good frames before the damage (see above), from 11.7 s here, which libsndfile
     # decoded: the audio goes missing where libsndfile stopped (was "damaged at 11.7 s", 0.3 s too much lost)
-    at_s, lost_s, short_s = float(found[1]), float(found[2]), (len(whole) - len(mono)) / 44100
+    short_s = (len(whole) - len(mono)) / 44100
     np.testing.assert_array_equal(mono[: 2 << 18], whole[: 2 << 18])
     np.testing.assert_array_equal(mono[-10 * 44100:], whole[-10 * 44100:])
     assert at_s == 11.9 and 1.5 < short_s < 2.5 and abs(lost_s - short_s) < 0.15, (at_s, lost_s, short_s)
@@ -290,10 +285,7 @@ def test_an_mp3_without_a_frame_count_damaged_in_the_middle_is_named_where_but_i
     sf.write(wav, sine(30.0, sr=22050, amp=0.3) + noise(30.0, sr=22050, amp=0.2), 22050)
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "64k",
                     "-write_xing", "0", str(path)], check=True)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + len(data) // 30] = bytes(len(data) // 30) if damage == "zeros" else (
-        np.random.default_rng(0).integers(0, 256, len(data) // 30, dtype=np.uint8).tobytes())
-    path.write_bytes(bytes(data))
+    overwrite(path, start=1 / 2, size=1 / 30, zeros=damage == "zeros")
     with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
         mono = read_mono(path, sample_rate=22050)
     # its length is known only from its size and first bitrate (libsndfile's and mutagen's estimate, which the
