@@ -43,7 +43,7 @@ class LevelModel:
         return np.tile([self.p_a, 1 - self.p_a], (len(spectrograms), 1)).astype(np.float32)
 
 
-def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, tonal_below=0.0,
+def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0.0, tonal_below=0.0, rich_below=0.0,
                   sample_rate=8000, min_sound_fraction=0.5):
     """An export around a stand-in model. The noise rules are off unless asked for: steady sines stand in
     for music in these tests, and the rules rightly call a constant tone noise."""
@@ -54,7 +54,8 @@ def exported_with(model, *, unsure_below=0.5, temperature=1.0, steady_below_db=0
                          silence=TrimParams(), unsure_below=unsure_below, temperature=temperature, hop_seconds=2.0,
                          short_tolerance_s=1.0, min_sound_fraction=min_sound_fraction, kind="test", version="test",
                          model=model,
-                         steady_noise=SteadyNoiseRule(below_db=steady_below_db, tonal_below=tonal_below))
+                         steady_noise=SteadyNoiseRule(below_db=steady_below_db, tonal_below=tonal_below,
+                                                      rich_below=rich_below))
 
 
 @pytest.mark.parametrize("audio", [
@@ -89,6 +90,26 @@ def test_noise_at_any_level_gets_no_music_heard_never_a_genre(kind, level_db):
     verdict = classify(audio, exported_with(model, steady_below_db=0.75, sample_rate=16000), hop_seconds=2.0)
     assert (verdict.status, verdict.genre, verdict.probabilities) == ("no music heard", None, {})
     assert model.calls == 0
+
+
+@pytest.mark.parametrize("kind", ["beeps", "square beeps", "DTMF", "busy"])
+def test_signal_tones_get_no_music_heard_and_a_music_box_its_genre(kind):
+    from spectrogenre.inference import classify
+    from tests.synth import beeps, dtmf, music_box, phone_tone
+
+    sr = 16000
+    audio = {"beeps": lambda: beeps(20.0, sr=sr), "square beeps": lambda: beeps(20.0, sr=sr, freq=700.0, wave="square"),
+             "DTMF": lambda: dtmf(20.0, sr=sr),
+             "busy": lambda: phone_tone(20.0, sr=sr, freqs=(480.0, 620.0), on_s=0.5, off_s=0.5)}[kind]()
+    model = LevelModel(0.99)  # a model that would call anything "A", 99 % sure
+    exported = exported_with(model, steady_below_db=0.75, tonal_below=0.003, rich_below=0.15, sample_rate=sr)
+    verdict = classify(audio, exported, hop_seconds=2.0)
+    assert (verdict.status, verdict.genre, verdict.probabilities) == ("no music heard", None, {}) and model.calls == 0
+    # neither steady nor short of pitch: without the tone rule, the model is asked
+    without = exported_with(LevelModel(0.99), steady_below_db=0.75, tonal_below=0.003, sample_rate=sr)
+    assert classify(audio, without, hop_seconds=2.0).shown == "A"
+    # and music of pure tones, struck and ringing on, still gets its genre with the three rules on
+    assert classify(music_box(20.0, sr=sr), exported, hop_seconds=2.0).shown == "A"
 
 
 def test_only_the_music_of_a_song_with_a_noisy_intro_is_classified():

@@ -36,10 +36,22 @@ def test_a_library_under_the_home_folder_is_found_as_a_shell_would(monkeypatch):
     ({"library": "x", "train": {"epochs": 2.5}}, "train.epochs must be a whole number"),
     ({"library": "x", "trim": {"enabled": "yes"}}, "trim.enabled must be true or false"),
     ({"library": "x", "frontend": {"kind": "mfcc"}}, "frontend.kind must be one of"),
+    ({"library": "x", "export": {"rich_noise_below": 1.0}}, r"export.rich_noise_below must be within \[0, 1\) \(0: off\)"),
+    ({"library": "x", "export": {"rich_noise_below": -0.1}}, "export.rich_noise_below must be within"),
 ])
 def test_bad_params_fail_early_naming_the_key(raw, message):
     with pytest.raises(ParamsError, match=message):
         parse_params(raw)
+
+
+def test_the_noise_rules_knobs_are_the_rules_own_defaults():
+    # an export from before a rule gets the rule's defaults (ExportedModel.load, js/steady.js): as a new one would
+    from spectrogenre.steady import SteadyNoiseRule
+
+    export, rule = load_params(ROOT / "params.yaml").export, SteadyNoiseRule()
+    assert (export.steady_noise_below_db, export.tonal_noise_below, export.rich_noise_below) == (
+        rule.below_db, rule.tonal_below, rule.rich_below)
+    assert parse_params({"library": "x", "export": {"rich_noise_below": 0}}).export.rich_noise_below == 0.0  # off
 
 
 def test_a_missing_params_file_says_where_to_run(tmp_path):

@@ -31,8 +31,9 @@ def test_repro_writes_metrics_models_and_a_clean_leak_report(tiny_project):
     assert spec["frontend"]["shape"] == [129, 126]
     assert (spec["windows"], spec["kind"]) == (
         {"hop_seconds": 7.5, "short_tolerance_s": 1.0, "min_sound_fraction": 0.5}, "seed_cnn")
-    # the tiny project turns both noise rules off (its genres are noises)
-    assert (spec["steady_noise"]["below_db"], spec["steady_noise"]["tonal_below"]) == (0.0, 0.0)
+    # the tiny project turns the three noise rules off (its genres are noises)
+    assert (spec["steady_noise"]["below_db"], spec["steady_noise"]["tonal_below"], spec["steady_noise"]["rich_below"]) \
+        == (0.0, 0.0, 0.0)
     assert len(spec["version"]) == 12 and int(spec["version"], 16) >= 0
     assert (tiny_project / "data/evaluate/confusion.csv").read_text().startswith("actual,predicted")
     assert (tiny_project / "data/train/live/plots/metrics/eval/accuracy.tsv").exists()

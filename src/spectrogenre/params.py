@@ -225,8 +225,9 @@ class ExportParams:
     probability is below `unsure_below` is "unsure"; a song's windows start every `hop_seconds`; a
     recording up to `short_tolerance_s` shorter than a window is padded with silence, not refused; a
     window of which the silence rule (applied to the window alone) keeps less than `min_sound_fraction` is
-    mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db`, or with a
-    smaller share of tonal peaks than `tonal_noise_below`, is noise, not classified (steady.py; 0: off)."""
+    mostly silence, not classified (0: off); a window steadier than `steady_noise_below_db`, with a
+    smaller share of tonal peaks than `tonal_noise_below`, or with a smaller share of rich frames (more than
+    one or two tones) than `rich_noise_below`, is noise, not classified (steady.py; 0: off)."""
 
     tolerance: float = 1e-5
     unsure_below: float = 0.5
@@ -235,6 +236,7 @@ class ExportParams:
     min_sound_fraction: float = 0.5
     steady_noise_below_db: float = 0.75
     tonal_noise_below: float = 0.003
+    rich_noise_below: float = 0.15
 
     def __post_init__(self):
         if not 0 <= self.unsure_below <= 1:
@@ -246,6 +248,8 @@ class ExportParams:
             raise ParamsError(f"export.min_sound_fraction must be within [0, 1], got {self.min_sound_fraction}")
         if not 0 <= self.tonal_noise_below < 1:
             raise ParamsError(f"export.tonal_noise_below must be within [0, 1) (0: off), got {self.tonal_noise_below}")
+        if not 0 <= self.rich_noise_below < 1:
+            raise ParamsError(f"export.rich_noise_below must be within [0, 1) (0: off), got {self.rich_noise_below}")
         if self.steady_noise_below_db < 0:
             raise ParamsError(f"export.steady_noise_below_db must be >= 0 (0: off), got {self.steady_noise_below_db}")
 
