@@ -211,11 +211,13 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
     offset_path = audio_dir / "song_dc_offset.wav"
     sf.write(offset_path, music * 0.3 + 0.4, rate, subtype="FLOAT")
     report.append(compare_song(musicnn_phone, musicnn_export, offset_path))
-    for name, hz in [("bass", 150), ("treble", 5000)]:  # a tone in a band's range is that band's genre
-        path = audio_dir / f"tone_{hz}hz_16k.wav"
+    # tones in a band's range are that band's genre: three at once, pulsing 4 times a second (a steady tone is
+    # noise to the steady-noise rule, one or two tones alone signal tones to the tone rule)
+    for name, freqs in [("bass", (110, 150, 190)), ("treble", (2600, 3300, 4100))]:
+        path = audio_dir / f"tones_{freqs[1]}hz_16k.wav"
         t = np.arange(20 * 16000) / 16000
-        pulse = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)  # 4 pulses a second: a steady tone is noise, not music
-        sf.write(path, 0.3 * np.sin(2 * np.pi * hz * t) * pulse, 16000, subtype="PCM_16")
+        pulse = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
+        sf.write(path, 0.1 * sum(np.sin(2 * np.pi * hz * t) for hz in freqs) * pulse, 16000, subtype="PCM_16")
         report.append(compare_song(musicnn_phone, musicnn_export, path))
         assert report[-1]["genre"] == [name, name]
     ARTIFACTS.mkdir(exist_ok=True)
@@ -286,3 +288,46 @@ def test_no_pitch_rule_matches_python(phone):
     for name, sr, (share, noise), python in cases:
         assert abs(share - python) <= 2e-5, (name, sr, share, python)  # 1 bin in 70,000
         assert noise == (name != "melody"), (name, sr)
+
+
+def test_tone_rule_matches_python(phone):
+    """steady.js's share of rich frames and its verdict are Python's at both front-end rates, on signal tones
+    (no music heard) and on sparse music (music); its default rule is SteadyNoiseRule's."""
+    from dataclasses import asdict
+
+    from spectrogenre.steady import SteadyNoiseRule, is_noise, rich_share
+    from tests.synth import (
+        beeps,
+        chord_progression,
+        dtmf,
+        flute,
+        music_box,
+        note_with_drums,
+        phone_tone,
+        two_tone_siren,
+    )
+
+    rule = SteadyNoiseRule()
+    assert phone.evaluate("""async () => {
+        const { DEFAULT_RULE } = await import(new URL('js/steady.js', document.baseURI));
+        return DEFAULT_RULE;
+    }""") == asdict(rule)
+    signals = {"beeps": lambda sr: beeps(sr=sr, freq=1000.0, rate_hz=2.0),
+               "square beeps": lambda sr: beeps(sr=sr, freq=300.0, rate_hz=4.0, duty=0.25, wave="square"),
+               "DTMF": lambda sr: dtmf(sr=sr, noise_db=30), "two-tone siren": lambda sr: two_tone_siren(sr=sr, wave="square"),
+               "ring": lambda sr: phone_tone(sr=sr, start_s=1.0)}
+    music = {"music box": music_box, "flute": flute, "note with drums": note_with_drums, "chords": chord_progression}
+    cases = []
+    for sr in (16000, 22050):
+        clips = [(name, make(sr)) for name, make in signals.items()] + [(name, make(sr=sr)) for name, make in music.items()]
+        for name, clip in clips:
+            clip = quantise_16bit(clip)
+            js = phone.evaluate("""async ([encoded, sr, rule]) => {
+                const { richShare, isNoise } = await import(new URL('js/steady.js', document.baseURI));
+                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
+                return [richShare(clip, sr, rule), isNoise(clip, sr, rule)];
+            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            cases.append((name, sr, js, rich_share(clip, sr, rule), is_noise(clip, sr, rule)))
+    for name, sr, (share, noise), python, python_noise in cases:
+        assert abs(share - python) <= 0.02, (name, sr, share, python)  # a frame in 50 where float sums tip a bin
+        assert noise == python_noise == (name in signals), (name, sr, noise, python_noise)
