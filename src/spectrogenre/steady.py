@@ -29,34 +29,37 @@ electronic music's fewest). A window whose share of peaks is below `tonal_below`
 too: it is not noise to this rule.
 
 Signal tones are neither steady nor short of pitch: beeps, an alarm clock, sirens, a phone's tones (DTMF
-digits, the ring, the busy signal) switch and sweep, and their lines stand 40 dB and more over the spectrum
-between them; a classifier gives them confident genres. The third rule, the tone rule: a signal is one or
-two tones, and nothing else. In each loud frame (within `loud_db` of the window's loudest, over the no-pitch
-rule's bins and medians), the lines are the runs of tonal peaks one of which stands `line_db` (15 dB) over
-the median around it, within `line_span_db` (50 dB) of the frame's strongest: a noise bin stands 15 dB
-over its neighbours' median in about one bin in a few billion (2^-31.6), so noise under a tone adds none, and a 16-bit sine's
-rounding (60 dB down and more) none either. A frame is a tone frame when the bins within `tone_bins` of its
-lines hold `tone_held` (80 %) of its energy (nothing broadband), and it holds at most two lines (pure tones:
-beeps, DTMF, a siren), or all its lines within `harmonic_span_db` (20 dB) of its strongest are harmonics
-(within `tone_tolerance_hz`) of the window's fixed tones: the strongest peak of the loud frames' summed
-spectrum and the strongest that is not its harmonic, those above `tone_low_hz` (a bass line is no signal),
-when their harmonics hold `tone_gate` (80 %) of the window's energy (a square-wave beeper, a two-tone horn).
-Any other loud frame is rich; a window whose share of rich frames is below `rich_below` (0.15) is signal
-tones: noise. Music, however sparse, has more going on: notes that ring on under the next (a music box, a
-piano, plucked strings: 3 to 5 lines), a melody moving its overtones from pitch to pitch (a flute),
-chords, drums, an accompaniment at any level. Measured (`python -m bench.steady_noise`): signals 0 to
-0.05, at both rates, with or without noise 30 dB under them; the sparse music of tests/test_steady.py 0.92
-and more; real music (emotify-dev) at least 0.32 (1st percentile 0.52) at 16 kHz and 0.51 at 22.05 kHz,
-the demo library at least 0.59.
+digits, the ring, the busy signal) switch and sweep, and their lines stand 40 dB and more over the
+spectrum between them; a classifier gives them confident genres. The third rule, the tone rule: a signal
+is one or two tones, and nothing else. In each loud frame (within `loud_db` of the window's loudest, over
+the no-pitch rule's bins and medians), the lines are the runs of tonal peaks one of which stands `line_db`
+(15 dB) over the median around it, within `line_span_db` (50 dB) of the frame's strongest: a noise bin
+stands 15 dB over its neighbours' median in about one bin in a few billion (2^-31.6), so noise under a
+tone adds none, and a 16-bit sine's rounding (60 dB down and more) none either. A frame is a tone frame
+when the bins within `tone_bins` of its lines hold `tone_held` (80 %) of its energy (nothing broadband),
+and it holds at most two lines (pure tones: beeps, DTMF, a siren), or all its lines within
+`harmonic_span_db` (20 dB) of its strongest are harmonics (within `tone_tolerance_hz`) of the window's
+fixed tones: the strongest peak of the loud frames' summed spectrum and the strongest that is not its
+harmonic, those above `tone_low_hz` (a bass line is no signal), when their harmonics hold `tone_gate`
+(80 %) of the window's energy (a square-wave beeper, a two-tone horn). Any other loud frame is rich; a window
+whose share of rich frames is below `rich_below` (0.15) is signal tones: noise. Music, however sparse, has
+more going on: notes that ring on under the next (a music box, a piano, plucked strings: 3 to 5 lines), a
+melody moving its overtones from pitch to pitch (a flute), chords, drums, an accompaniment at any level.
+Measured (`python -m bench.steady_noise`): the signal tones at most 0.02 at either rate, plain or with
+white noise 30 dB under them; signals the rule was not tuned on (SIT tones, a smoke alarm, Morse code,
+beeps at random pitches, a car horn, a doorbell) at most 0.081; the sparse music of tests/test_steady.py at
+least 0.93; every window of real music at least 0.32 at 16 kHz (emotify-dev's electronic, a bass and
+sparse hits; 1st percentile of each genre at least 0.51) and 0.51 at 22.05 kHz, the demo library at least
+0.59: none called noise by this rule.
 
 Where the line falls: pure tones one at a time at a constant level are a signal whatever their pitches (a
-tune on a sine-wave beeper, or whistled, is one: only tones that overlap, ring on or have overtones make
+tune on a sine-wave beeper, or whistled, is one: tones that overlap, ring on or have overtones make
 music); a tone with overtones at two pitches only is one (a two-tone horn; a melody of such tones is music
 unless two of its pitches hold 80 % of its energy, and then only its frames on those two count as tone
 frames). Not caught: a siren sweeping so fast that its line smears over a frame (a yelp, a few sweeps a
-second: the no-pitch rule catches some), a fixed tone below 250 Hz (a buzzer), tones under noise loud
-enough to hold a fifth of the energy, and a square wave computed with aliasing at the front end's own rate
-(its aliases are tones of their own; the same wave written at 44.1 kHz and decoded is caught).
+second: the no-pitch rule catches the bench's), a fixed tone below 250 Hz (a buzzer), tones under noise
+loud enough to hold a fifth of the energy, and a square wave computed with aliasing at the front end's own
+rate (its aliases are tones of their own; the same wave written at 44.1 kHz and decoded is caught).
 
 spec.json carries the rule (`steady_noise`), so predict, the server and the app (js/steady.js)
 apply the same arithmetic.
