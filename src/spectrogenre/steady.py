@@ -262,19 +262,18 @@ def _rich_share(power: np.ndarray, sample_rate: int, rule: SteadyNoiseRule, floo
     near = np.cumsum(np.bincount(low, minlength=frames * bins + 1) - np.bincount(high, minlength=frames * bins + 1))
     held = (core.ravel() * (near[:-1] > 0)).reshape(frames, bins).sum(axis=1) >= rule.tone_held * energy
     tone = held & (lines <= 2)
-    fixed = held & (lines > 2)
-    if fixed.any():
-        n = rule.frame_samples(sample_rate)
-        tones = _fixed_tones(core, first, n, sample_rate, rule)
+    fixed = held & (lines > 2)  # tone frames if their lines are the fixed tones' harmonics
+    n = rule.frame_samples(sample_rate)
+    tones = _fixed_tones(core, first, n, sample_rate, rule) if fixed.any() else []
+    if tones:
         tolerance = rule.tone_tolerance_hz * n / sample_rate
+        counted = kept & holds_strong
         for t in np.flatnonzero(fixed):
-            runs = [(a, b) for a, b in zip(starts[(row == t) & kept & holds_strong] - t * bins,
-                                           stops[(row == t) & kept & holds_strong] - t * bins)]
-            tops = [a + int(np.argmax(core[t, a:b])) for a, b in runs]
+            tops = [a + int(np.argmax(core[t, a:b])) for a, b in zip(starts[counted & (row == t)] - t * bins,
+                                                                         stops[counted & (row == t)] - t * bins)]
             strongest = max(core[t, k] for k in tops)
-            tone[t] = bool(tones) and all(
-                any(_harmonic(first + k + _vertex(core[t], k), f0, tolerance) for f0 in tones)
-                for k in tops if core[t, k] >= strongest * 10 ** (-rule.harmonic_span_db / 10))
+            tone[t] = all(any(_harmonic(first + k + _vertex(core[t], k), f0, tolerance) for f0 in tones)
+                          for k in tops if core[t, k] >= strongest * 10 ** (-rule.harmonic_span_db / 10))
     return float(np.mean(~tone))
 
 
