@@ -45,18 +45,23 @@ async function serviceWorkerInControl() {
 
 // A new build's service worker takes over open pages at once (it skips waiting, so that its app and model
 // arrive together), and its cache replaces the old one: a page of the old build would go on to load the new
-// build's files into its own code. So a page that was already controlled reloads into the new build, when no
-// recording or classification is under way. A first install taking control is the page's own build: no reload.
+// build's files into its own code. So a page that was already controlled reloads into the new build, unless a
+// recording or classification is under way: its result is left on screen (the model it ran is the one this
+// page loaded), and the page reloads when it is next hidden. A first install taking control is the page's own
+// build: no reload.
 let controlled = Boolean(navigator.serviceWorker?.controller);
-let reloadWhenIdle = false;
+let reloadWhenHidden = false;
 let running = false; // a recording or classification is under way (run)
 navigator.serviceWorker?.addEventListener('controllerchange', () => {
   if (!controlled) {
     controlled = true;
     return;
   }
-  reloadWhenIdle = true;
-  if (!running) location.reload();
+  if (running) reloadWhenHidden = true;
+  else location.reload();
+});
+document.addEventListener('visibilitychange', () => {
+  if (reloadWhenHidden && !running && document.visibilityState === 'hidden') location.reload();
 });
 
 const spec = serviceWorkerInControl().then(async () => {
@@ -142,7 +147,6 @@ async function run(task) {
     $('record').classList.remove('recording');
     $('countdown').textContent = '';
     $('level').style.width = '0';
-    if (reloadWhenIdle) location.reload(); // a new build took over while this ran (above)
   }
 }
 
