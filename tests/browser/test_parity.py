@@ -228,9 +228,19 @@ def test_musicnn_model_runs_on_the_device(musicnn_phone, musicnn_export, song, a
         assert case["genre"][0] == case["genre"][1], case
 
 
+def js_steady(page, clip: np.ndarray, sr: int, rule, measure: str) -> tuple:
+    """(steady.js's `measure` of the clip, "Infinity" where it is infinite; steady.js's isNoise verdict):
+    measure is steadinessDb, tonalShare or richShare."""
+    return tuple(page.evaluate("""async ([encoded, sr, rule, measure]) => {
+        const steady = await import(new URL('js/steady.js', document.baseURI));
+        const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
+        const value = steady[measure](clip, sr, rule);
+        return [Number.isFinite(value) ? value : String(value), steady.isNoise(clip, sr, rule)];
+    }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, dataclasses.asdict(rule), measure]))
+
+
 def test_steady_noise_rule_matches_python(phone):
     """steady.js's steadiness of noise and music clips at both front-end rates is Python's, to rounding."""
-    from dataclasses import asdict
 
     from spectrogenre.steady import SteadyNoiseRule, steadiness_db
     from tests.synth import band_limited, colored_noise, hum, sine
@@ -247,12 +257,7 @@ def test_steady_noise_rule_matches_python(phone):
                                                           above_hz=9500)))
         for name, clip in clips:
             clip = quantise_16bit(clip)
-            js = phone.evaluate("""async ([encoded, sr, rule]) => {
-                const { steadinessDb } = await import(new URL('js/steady.js', document.baseURI));
-                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
-                const value = steadinessDb(clip, sr, rule);
-                return Number.isFinite(value) ? value : String(value);
-            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            js, _ = js_steady(phone, clip, sr, rule, "steadinessDb")
             cases.append((name, sr, js, steadiness_db(clip, sr, rule)))
     for name, sr, js, python in cases:
         if python == float("inf"):
@@ -266,7 +271,6 @@ def test_steady_noise_rule_matches_python(phone):
 def test_no_pitch_rule_matches_python(phone):
     """steady.js's share of tonal peaks is Python's at both front-end rates: the same bins, to a bin or two
     where float rounding tips a bin across its threshold."""
-    from dataclasses import asdict
 
     from spectrogenre.steady import SteadyNoiseRule, tonal_share
     from tests.synth import clicks, colored_noise, melody
@@ -279,11 +283,7 @@ def test_no_pitch_rule_matches_python(phone):
                  ("pink", colored_noise(15.0, exponent=1, sr=sr, level_db=-30)), ("clicks", clicks(15.0, sr=sr))]
         for name, clip in clips:
             clip = quantise_16bit(clip)
-            js = phone.evaluate("""async ([encoded, sr, rule]) => {
-                const { tonalShare, isNoise } = await import(new URL('js/steady.js', document.baseURI));
-                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
-                return [tonalShare(clip, sr, rule), isNoise(clip, sr, rule)];
-            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            js = js_steady(phone, clip, sr, rule, "tonalShare")
             cases.append((name, sr, js, tonal_share(clip, sr, rule)))
     for name, sr, (share, noise), python in cases:
         assert abs(share - python) <= 2e-5, (name, sr, share, python)  # 1 bin in 70,000
@@ -322,11 +322,7 @@ def test_tone_rule_matches_python(phone):
         clips = [(name, make(sr)) for name, make in signals.items()] + [(name, make(sr=sr)) for name, make in music.items()]
         for name, clip in clips:
             clip = quantise_16bit(clip)
-            js = phone.evaluate("""async ([encoded, sr, rule]) => {
-                const { richShare, isNoise } = await import(new URL('js/steady.js', document.baseURI));
-                const clip = new Float32Array(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)).buffer);
-                return [richShare(clip, sr, rule), isNoise(clip, sr, rule)];
-            }""", [base64.b64encode(clip.astype(np.float32).tobytes()).decode(), sr, asdict(rule)])
+            js = js_steady(phone, clip, sr, rule, "richShare")
             cases.append((name, sr, js, rich_share(clip, sr, rule), is_noise(clip, sr, rule)))
     for name, sr, (share, noise), python, python_noise in cases:
         assert abs(share - python) <= 0.02, (name, sr, share, python)  # a frame in 50 where float sums tip a bin
