@@ -561,3 +561,21 @@ def test_undo_gives_a_numeric_id3_genre_back_as_it_was_written(tmp_path, version
     assert [row.action for row in undo_log(log)] == ["restored"]
     assert mutagen.id3.ID3(path, translate=False)["TCON"].text == ["(17)"]
     assert [row.action for row in undo_log(log)] == ["skip: already undone"]
+
+
+def test_a_file_whose_name_is_not_utf8_is_written_logged_and_undone(tmp_path, every_file_clicks):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    path = folder / os.fsdecode(b"caf\xe9.flac")  # a Latin-1 name from an old archive
+    shutil.copyfile(tagged_file(tmp_path, "a.flac", genre="Rock"), path)
+    log = tmp_path / "undo.jsonl"
+    written = CliRunner().invoke(app, ["tag", str(folder), "--write", "--log", str(log)])
+    assert written.exit_code == 0, written.output
+    assert actions(written.stdout) == {"caf\\xe9.flac": "written"}
+    assert read_tags(path).genres == ("Clicks",)
+    log.read_text(encoding="utf-8")  # the log stays UTF-8 text
+
+    undone = CliRunner().invoke(app, ["tag", "--undo", str(log)])
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout == f"{folder}/caf\\xe9.flac  restored\n"
+    assert read_tags(path).genres == ("Rock",)

@@ -287,6 +287,7 @@ def tag(
         tag_file,
         undo_log,
     )
+    from spectrogenre.shown import shown_path
 
     def shown(rows, line):
         """The rows, each printed as it is done."""
@@ -302,18 +303,17 @@ def tag(
     if undo is not None:
         if paths:
             raise SpectrogenreError("--undo takes no PATHs: the log names the files")
-        rows = shown(undo_log(undo), lambda row: f"{row.path}  {row.action}")
+        rows = shown(undo_log(undo), lambda row: f"{shown_path(row.path)}  {row.action}")
         typer.echo(summarise_undo(rows), err=True)
     else:
         if not paths:
             raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
         from spectrogenre.inference import ExportedModel
         from spectrogenre.prediction import NAME_COLUMNS, predict_file
-        from spectrogenre.shown import shown_path
 
         def name_leftovers(given) -> None:  # even where nothing else is there to tag
             for leftover in leftover_copies(given.system_files):
-                typer.echo(f"{leftover}: {LEFTOVER_COPY}", err=True)
+                typer.echo(f"{shown_path(leftover)}: {LEFTOVER_COPY}", err=True)
 
         given = _audio_files(paths, before_refusal=name_leftovers)
         files = given.files

@@ -299,8 +299,9 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
     Two files with the same audio give the same blocks."""
     ffmpeg = shutil.which("ffmpeg")
     if path.suffix.lower() not in FFMPEG_DECODED and not (path.suffix.lower() == ".mp3" and ffmpeg):
-        try:
-            yield from sf.blocks(path, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
+        try:  # opened by Python: soundfile cannot open a name that is not UTF-8 (an old archive's Latin-1)
+            with open(path, "rb") as file:
+                yield from sf.blocks(file, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
         except sf.LibsndfileError as err:
             raise TaggingError(path, f"cannot be decoded ({err.error_string})") from None
         return
@@ -318,7 +319,9 @@ def append_log(log: Path, *, path: Path, old: tuple[str, ...], new: tuple[str, .
     """Append one undo line and make it durable (fsync), so that no write can happen unlogged."""
     created = not log.exists()
     try:
-        with open(log, "a", encoding="utf-8") as out:
+        # A name that is not UTF-8 (an old archive's Latin-1) holds lone surrogates ("\udce9"): written as JSON's own
+        # escape \udce9, the log stays UTF-8 text and json.loads gives back the name the file system knows.
+        with open(log, "a", encoding="utf-8", errors="backslashreplace") as out:
             out.write(json.dumps({"path": str(path), "old": list(old), "new": list(new)}, ensure_ascii=False) + "\n")
             out.flush()
             os.fsync(out.fileno())
