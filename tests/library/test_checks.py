@@ -29,7 +29,8 @@ def test_a_sound_library_has_no_errors_and_its_figures_per_genre():
 
 @pytest.mark.parametrize("layout, fix", [
     ("folders", "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)"),
-    ("tags", "add albums, tag the tracks' albums or artists")])
+    ("tags", "add albums, tag the tracks' albums or artists"),
+    ("manifest", "add albums, fill the manifest's album or artist column")])
 def test_too_few_groups_counting_only_groups_long_enough_for_a_clip(layout, fix):
     # rock: albums A and B, and C whose one track is 10 s, shorter than a 15 s clip
     catalog = catalog_of(*(track("jazz", a) for a in "ABC"), track("rock", "A"), track("rock", "B"),
@@ -57,13 +58,15 @@ def test_crossval_needs_as_many_independent_groups_as_folds():
     assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="album").ok
 
 
-def test_tracks_grouped_alone_are_warned_of():
+@pytest.mark.parametrize("layout, fix", [("flat", "tag them, or use a manifest"),
+                                         ("manifest", "fill the manifest's album or artist column for them")])
+def test_tracks_grouped_alone_are_warned_of(layout, fix):
     catalog = catalog_of(*(Track(path=None, name=f"rap/{i}.mp3", genre="rap", seconds=60.0) for i in range(3)),
-                         *(track("jazz", a) for a in "ABC"), layout="flat")
+                         *(track("jazz", a) for a in "ABC"), layout=layout)
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
     assert report.ok
     assert report.warnings == ["genre 'rap': 3 track(s) have no album or artist tag and are grouped alone, so tracks "
-                               "of one album may straddle train and test (tag them, or use a manifest)"]
+                               f"of one album may straddle train and test ({fix})"]
 
 
 def test_artist_folders_read_as_genres_get_the_hint_to_use_tags():

@@ -70,8 +70,9 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
                              f"a classifier needs at least 2{hint}")
     # In the folders layout a group is a folder under the genre's: in <genre>/<artist>/<album> trees, an artist.
-    fix = ("add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)"
-           if catalog.layout == "folders" else "add albums, tag the tracks' albums or artists")
+    fix = {"folders": "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)",
+           "manifest": "add albums, fill the manifest's album or artist column"}.get(
+        catalog.layout, "add albums, tag the tracks' albums or artists")
     for genre, summary in report.genres.items():
         usable = summary["groups_with_a_clip"]
         if usable < len(SPLIT_SETS):
@@ -86,11 +87,13 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                              f"--layout tags` lists the tag values)")
     if folds:
         report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
+    alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
+                 else "tag them, or use a manifest")
     for genre, summary in report.genres.items():
         if summary["grouped_by"].get("track"):
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
-                f"grouped alone, so tracks of one album may straddle train and test (tag them, or use a manifest)")
+                f"grouped alone, so tracks of one album may straddle train and test ({alone_fix})")
     for folder, left_out in catalog.empty_genre_folders():
         if left_out:  # the user meant a genre here: a model without it is not what they asked for
             report.errors.append(f"genre folder '{folder}' has no usable audio: all {left_out} of its audio file(s) "
