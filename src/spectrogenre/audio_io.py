@@ -37,6 +37,10 @@ SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".aif",
 FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".mka",
                                ".wv", ".ape"})
 AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
+# Formats music is kept in that are not decoded (DSD, Musepack, TTA, Shorten, MP2, AC3/DTS, CAF, Speex, RealAudio):
+# a library's file of one is music left out, never a file that is not music (a cover, a playlist).
+UNREAD_AUDIO_EXTENSIONS = frozenset({".dsf", ".dff", ".mpc", ".tta", ".shn", ".mp2", ".ac3", ".dts", ".caf", ".spx",
+                                     ".ra", ".rm"})
 # libsndfile's frame count for a stream whose length it cannot tell (a chained Ogg file): unknown, not long
 _UNKNOWN_FRAMES = 0x7FFFFFFFFFFFFFFF
 # Formats whose header states the exact frame count, so a short read means truncation.
@@ -144,6 +148,14 @@ NO_LIMITS = DecodeLimits()
 def is_audio_file(path: Path) -> bool:
     """Whether `path` is named as a format the pipeline decodes (itself or through ffmpeg)."""
     return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def unread_format(path: Path) -> str | None:
+    """Why `path`, named as audio in a format the pipeline does not decode, is left out; None for any other name."""
+    suffix = path.suffix.lower()
+    if suffix in UNREAD_AUDIO_EXTENSIONS:
+        return f"{suffix} audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"
+    return None
 
 
 def unreadable(path: Path) -> str | None:

@@ -43,6 +43,21 @@ def test_folders_list_covers_as_ignored_and_loose_audio_as_left_out_with_the_fix
     assert noise_0 == ["Noise/Album 0/01 Track.wav", "Noise/Album 0/02 Track.flac", "Noise/Album 0/CD2/01.wav"]
 
 
+@pytest.mark.parametrize("layout", ["folders", "tags"])
+def test_music_in_a_format_not_read_is_left_out_with_the_fix_not_ignored_as_not_audio(tiny_library, layout):
+    # an audiophile's DSD album and an old Musepack rip: music, so the scan must not call them covers or playlists
+    (tiny_library / "Classical" / "Album 0").mkdir(parents=True)
+    (tiny_library / "Classical" / "Album 0" / "01.dsf").write_bytes(b"DSD \x1c")
+    (tiny_library / "Drone" / "Album 0" / "02.MPC").write_bytes(b"MPCK")
+    catalog = load_catalog(tiny_library, layout=layout, genre_map=GenreMap({"Drone": [], "Classical": []}))
+    assert [entry for entry in sorted(catalog.left_out) if entry[0].endswith((".dsf", ".MPC"))] == [
+        ("Classical/Album 0/01.dsf", ".dsf audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"),
+        ("Drone/Album 0/02.MPC", ".mpc audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it")]
+    assert catalog.ignored == []
+    if layout == "folders":  # a genre folder of such music only is an error, not "holds no audio"
+        assert catalog.empty_genre_folders() == [("Classical", 1)]
+
+
 def test_a_missing_library_or_a_manifest_given_as_a_folder_is_one_clear_error(tmp_path):
     with pytest.raises(LibraryError, match="does not exist or is not a folder"):
         load_catalog(tmp_path / "nowhere", layout="folders")

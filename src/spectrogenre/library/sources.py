@@ -26,6 +26,7 @@ from spectrogenre.audio_io import (
     is_audio_file,
     missing_decoder,
     undecodable,
+    unread_format,
     unreadable,
 )
 from spectrogenre.errors import LibraryError
@@ -215,7 +216,7 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
             str(path).encode("utf-8")
             usable.append(path)
         except UnicodeEncodeError:  # an old archive's Latin-1 name: the pipeline's tables hold text
-            if is_audio_file(path):
+            if is_audio_file(path) or unread_format(path):
                 catalog.left_out.append((_shown(path, root), "its name is not UTF-8 text: rename it to use it"))
             else:
                 catalog.ignored.append((_shown(path, root), "not an audio file"))
@@ -229,6 +230,9 @@ def _shown(path: Path, root: Path) -> str:
 
 def _audio_or_ignored(path: Path, catalog: Catalog, name: str) -> bool:
     """Whether `path` is a usable audio file; if not, it goes in `ignored` or `left_out` with the reason."""
+    if (problem := unread_format(path)) is not None:
+        catalog.left_out.append((name, problem))
+        return False
     if not is_audio_file(path):
         catalog.ignored.append((name, "not an audio file"))
         return False
@@ -301,7 +305,7 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
         parts = path.relative_to(root).parts
         name = path.relative_to(root).as_posix()
         if len(parts) < depth:
-            if not is_audio_file(path):
+            if not is_audio_file(path) and unread_format(path) is None:
                 catalog.ignored.append((name, "not an audio file"))
             elif len(parts) == 1:
                 catalog.left_out.append((name, "audio file outside a genre folder"))
