@@ -183,7 +183,8 @@ def test_manifest_csv_with_albums_artists_and_bad_rows(tmp_path):
         ("blues", "Live", "Someone", "audio/2.flac"), ("blues", "Tagged Album", "Tagged Artist", "audio/1.mp3"),
         ("jazz", "[track] audio/3.wav", "", "audio/3.wav")]
     assert catalog.left_out == [
-        ("manifest.csv row 5: audio/missing.mp3", "no such file"),
+        ("manifest.csv row 5: audio/missing.mp3",
+         f"no such file in {root} (a relative path is read from the manifest's folder)"),
         ("manifest.csv row 6: audio/./1.mp3", "listed again (first at row 2); that row is used"),
         ("manifest.csv row 7: audio/2.flac", "listed again (first at row 3); that row is used"),
         ("manifest.csv row 8", "no path")]
@@ -194,6 +195,18 @@ def test_manifest_tsv_and_absolute_paths(tmp_path):
     (tmp_path / "list.tsv").write_text(f"path\tgenre\n{track}\tfolk\n")
     catalog = load_catalog(tmp_path / "list.tsv", layout="manifest")
     assert [(t.genre, t.group, t.path) for t in catalog.tracks] == [("folk", "A", track)]
+
+
+def test_a_manifest_path_that_names_no_file_says_where_it_was_looked_for(tmp_path):
+    write_tagged(tmp_path / "Music" / "Rock" / "1.mp3")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "m.csv").write_text(f"path,genre\nRock/1.mp3,rock\nRock\\1.mp3,rock\n{tmp_path}/2.mp3,rock\n")
+    catalog = load_catalog(tmp_path / "lists" / "m.csv", layout="manifest")
+    assert catalog.left_out == [
+        ("m.csv row 2: Rock/1.mp3",
+         f"no such file in {tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
+        ("m.csv row 3: Rock\\1.mp3", "no such file: a Windows path? write its folders with /"),
+        (f"m.csv row 4: {tmp_path}/2.mp3", "no such file")]
 
 
 def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):

@@ -366,7 +366,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
             continue
         seen[key] = line
         if not path.exists():
-            catalog.left_out.append((f"{where}: {cell}", "no such file"))
+            catalog.left_out.append((f"{where}: {cell}", _no_such_file(cell, root)))
             continue
         if not _audio_or_ignored(path, catalog, f"{where}: {cell}"):
             continue
@@ -378,6 +378,16 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if (tags := _tags_or_none(path, catalog, f"{where}: {cell}")) is not None:
             catalog.tracks.append(_track(path, name, genre, tags, album=album or None, artist=artist))
     return catalog
+
+
+def _no_such_file(cell: str, root: Path) -> str:
+    """Why a manifest's path names no file, with where it was looked for: a relative path is read from the
+    manifest's folder, which a list written elsewhere (or on Windows, with backslashes) does not expect."""
+    if "\\" in cell and "/" not in cell:
+        return "no such file: a Windows path? write its folders with /"
+    if not Path(cell).is_absolute():
+        return f"no such file in {root.absolute()} (a relative path is read from the manifest's folder)"
+    return "no such file"
 
 
 def _manifest_text(manifest: Path) -> str:
