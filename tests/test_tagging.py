@@ -579,3 +579,15 @@ def test_a_file_whose_name_is_not_utf8_is_written_logged_and_undone(tmp_path, ev
     assert undone.exit_code == 0, undone.output
     assert undone.stdout == f"{folder}/caf\\xe9.flac  restored\n"
     assert read_tags(path).genres == ("Rock",)
+
+
+def test_a_file_whose_name_is_too_long_for_the_temporary_copys_prefix_is_written(tmp_path, every_file_clicks):
+    # 81 CJK characters are 243 bytes: with the copy's 18-byte prefix, past the 255 bytes a file name may hold
+    path = tmp_path / ("交響曲" * 27 + ".mp3")
+    shutil.copyfile(write_tagged(tmp_path / "a.mp3"), path)
+    log = tmp_path / "undo.jsonl"
+    result = CliRunner().invoke(app, ["tag", str(path), "--write", "--log", str(log)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].endswith("  written")
+    assert read_tags(path).genres == ("Clicks",)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.mp3", path.name, "undo.jsonl"])

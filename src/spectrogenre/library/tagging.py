@@ -8,6 +8,7 @@ Only then is the copy renamed over the original, after the undo log line is on d
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ BLOCK_FRAMES = 1 << 16  # compare audio in bounded memory: an hour-long mix is n
 # The tagged copy is made beside the original under this prefix; the leading dot makes it a system entry that
 # walk.py passes over, so neither predict, scan nor tag takes it for music.
 TEMP_PREFIX = ".spectrogenre-tag."
+_NAME_MAX = 255  # bytes in a file name: ext4, btrfs, XFS, ZFS (NTFS and exFAT: 255 UTF-16 units, no fewer bytes)
 # Not deleted automatically: nothing proves a file of that name is not one a tag run is writing now (or someone
 # else's), and the copy may be the only sign of what happened; deleting it never harms the original.
 LEFTOVER_COPY = ("spectrogenre tag's own temporary copy, left by a run stopped while writing: safe to delete unless "
@@ -158,6 +160,16 @@ def check_writable(path: Path) -> None:
             raise TaggingError(path, f"read-only: {what} is not writable")
 
 
+def temp_copy(path: Path) -> Path:
+    """Where write_genres makes `path`'s tagged copy: beside it, TEMP_PREFIX before its name (the same suffix:
+    mutagen detects by it). A name too long for the prefix (over 255 bytes with it: 80 CJK characters fill that)
+    is replaced by a digest of it."""
+    temp = path.with_name(TEMP_PREFIX + path.name)
+    if len(os.fsencode(temp.name)) <= _NAME_MAX:
+        return temp
+    return path.with_name(f"{TEMP_PREFIX}{hashlib.sha1(os.fsencode(path.name)).hexdigest()[:16]}{path.suffix}")
+
+
 def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log: Path | None,
                  restoring: bool = False) -> None:
     """Make `path`'s genre tag `new` (empty: no genre tag) through a checked copy, logging (old, new) first.
@@ -168,7 +180,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
     check_writable(path)
-    temp = path.with_name(TEMP_PREFIX + path.name)  # same suffix: mutagen detects by it
+    temp = temp_copy(path)
     if temp.exists() or temp.is_symlink():  # another run's, or one stopped mid-write: not ours to delete
         raise TaggingError(path, f"{temp} is in the way (left by a stopped run?): delete it and try again")
     try:
