@@ -95,6 +95,7 @@ def never(path):
     ((), verdict("Clicks"), {"only_empty": True}, Decision("write", ("Clicks",))),
     (("Rock", "Pop"), verdict("Clicks"), {}, Decision("write", ("Clicks",))),
     (("Clicks",), verdict("Clicks"), {}, Decision("skip: already Clicks")),
+    (("CLICKS",), verdict("Clicks"), {}, Decision("skip: already Clicks")),  # a case-only rewrite says nothing new
     (("Rock",), verdict("Clicks"), {"mode": "append"}, Decision("write", ("Rock", "Clicks"))),
     (("Rock", "clicks"), verdict("Clicks"), {"mode": "append"}, Decision("skip: already Clicks")),
     ((), verdict(None, None, error="too short"), {}, Decision("error: too short")),
@@ -106,6 +107,8 @@ def test_decide(current, row, options, expected):
 
 def test_merged_replaces_or_appends_once_whatever_the_case():
     assert merged(("Rock", "Pop"), "Drone", mode="replace") == ("Drone",)
+    assert merged(("drone",), "Drone", mode="replace") == ("drone",)
+    assert merged(("drone", "Pop"), "Drone", mode="replace") == ("Drone",)
     assert merged(("Rock", "Pop"), "Drone", mode="append") == ("Rock", "Pop", "Drone")
     assert merged(("Rock", "DRONE"), "Drone", mode="append") == ("Rock", "DRONE")
     assert merged((), "Drone", mode="append") == ("Drone",)

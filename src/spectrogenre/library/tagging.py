@@ -78,9 +78,11 @@ class Row:
 
 
 def merged(current: tuple[str, ...], genre: str, *, mode: str) -> tuple[str, ...]:
-    """The genre tag after writing `genre`: replace -> (genre,); append -> added last unless there (any case)."""
+    """The genre tag after writing `genre`: replace -> (genre,), unless it is that alone in another case (a map's
+    `rock` over a tag's `Rock`: rewriting a file for the case alone changes nothing it says); append -> added last
+    unless there (any case)."""
     if mode == "replace":
-        return (genre,)
+        return current if [value.casefold() for value in current] == [genre.casefold()] else (genre,)
     if genre.casefold() in {value.casefold() for value in current}:
         return current
     return (*current, genre)
