@@ -43,6 +43,17 @@ def test_scan_lists_every_kind_of_problem_at_once_without_decoding(tiny_library,
     assert err.splitlines()[-1] == "5 problem(s) the pipeline would stop on"
 
 
+def test_scan_leaves_out_an_album_copied_into_a_second_genre(tiny_library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(tiny_library / "Drone" / "Album 0", tiny_library / "Noise" / "Album 9")
+    result = runner.invoke(app, ["scan", str(tiny_library)])
+    assert result.exit_code == 1
+    assert ("left out: 4 file(s): the same file is filed under the genres Drone and Noise: one recording cannot "
+            "teach two genres, so no copy is learned (keep it under the genre it belongs to): Drone/Album 0/01 "
+            "Track.wav, Drone/Album 0/02 Track.flac, Noise/Album 9/01 Track.wav, and 1 more") in result.stderr
+    assert "error: genre 'Drone' has 2 group(s)" in result.stderr  # what leaving the copies out costs it
+
+
 def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_short(tiny_library, tmp_path,
                                                                                          monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from spectrogenre.files import fresh_dir, write_csv, write_json
 from spectrogenre.library.checks import Report, check_catalog
+from spectrogenre.library.copies import leave_out_copies
 from spectrogenre.library.sources import Catalog, GenreMap, load_catalog
 from spectrogenre.params import Params
 
@@ -19,11 +20,13 @@ TRACK_COLUMNS = ["track", "genre", "group", "grouped_by", "album", "artist", "se
 
 
 def scan(library: Path, params: Params, *, model_requirement: str | None) -> tuple[Catalog, Report]:
-    """The library's catalog and its pre-flight report, as params.yaml describes them (no decoding).
+    """The library's catalog, copies of one file left out (library.copies), and its pre-flight report, as
+    params.yaml describes them (no decoding).
 
     model_requirement: what the model kind lacks on this machine (config.kind_requirement), or None.
     """
     catalog = load_catalog(Path(library), layout=params.source.layout, genre_map=GenreMap(params.source.genres))
+    leave_out_copies(catalog)
     return catalog, check(catalog, params, model_requirement=model_requirement)
 
 
