@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.cells import cell_len
 from tqdm import tqdm
 
-from spectrogenre.audio_io import DecodeLimits, unreadable
+from spectrogenre.audio_io import DecodeLimits, unread_format, unreadable
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.shown import shown_path, text_path
@@ -25,8 +25,8 @@ from spectrogenre.walk import walk
 @dataclass
 class Survey:
     """What `predict` and `tag` were given, from one walk of each folder. files: paths as given, folders searched
-    recursively (walk.py) for entries named as audio, in a stable order, each file once; not_audio: the folders'
-    other files, counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each
+    recursively (walk.py) for entries named as audio (music in a format not read too: it gets its error), in a
+    stable order, each file once; not_audio: the folders' other files, counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each
     with why; system_files: the folders' system files (walk.py), passed over unlisted, for a caller that reports
     its own among them."""
 
@@ -61,7 +61,7 @@ def survey(paths: list[Path]) -> Survey:
         tree = walk(path)
         audio = []
         for file in tree.files:
-            if can_predict(file):
+            if can_predict(file) or unread_format(file):  # music it cannot read gets its row: never passed over
                 audio.append(file)
             else:
                 suffix = file.suffix.lower() or "(no suffix)"
@@ -105,7 +105,7 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
         if (problem := unreadable(path)) is not None:
             raise AudioError(path, problem)
         if not can_predict(path):
-            raise AudioError(path, f"unsupported file type {path.suffix or '(none)'}")
+            raise AudioError(path, unread_format(path) or f"unsupported file type {path.suffix or '(none)'}")
         verdict = classify_file(path, exported, hop_seconds=hop_seconds, unsure_below=threshold,
                                 limits=limits or DecodeLimits())
     except AudioError as err:
