@@ -364,6 +364,36 @@ def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_who
                                      "classified")
 
 
+def test_a_ctrl_c_that_a_decoders_callback_swallows_still_stops_the_run(tmp_path, monkeypatch):
+    """soundfile reads through cffi callbacks, and a KeyboardInterrupt raised inside one is printed as
+    "Exception ignored from cffi callback" and dropped: the decode fails and the run went on to the end."""
+    import signal
+
+    from spectrogenre import prediction
+
+    songs = [tmp_path / f"{n}.wav" for n in "abc"]
+    for song in songs:
+        song.write_bytes(b"x")  # never read: the classifier below stands in for the decoder and the model
+
+    def ctrl_c_inside_a_callback_on_the_second(files, **_):
+        yield from rows_of(files[:1])
+        try:  # as cffi does: the handler's KeyboardInterrupt is caught inside the callback and dropped
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+        yield {**rows_of(files[1:2])[0], "genre": None, "top": [], "error": "cannot be decoded"}
+        yield from rows_of(files[2:])
+
+    monkeypatch.setattr(prediction, "predict_each", ctrl_c_inside_a_callback_on_the_second)
+    result = runner.invoke(app, ["predict", *map(str, songs), "--format", "json"])
+    assert result.exit_code == 130
+    # the file being decoded when Ctrl-C came is not given the error its broken decode made
+    assert [row["path"] for row in json.loads(result.stdout)] == [str(songs[0])]
+    assert result.stderr.strip() == ("interrupted: 1 of 3 files done (1 classified, 0 failed); the others were not "
+                                     "classified")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back after the run
+
+
 def test_the_tables_names_are_padded_to_the_longest_name_up_to_60_columns(tmp_path):
     from spectrogenre.prediction import render
 

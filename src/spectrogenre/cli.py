@@ -130,23 +130,27 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import Rendering, predict_each
+    from spectrogenre.prediction import Rendering, ctrl_c_noticed, predict_each
 
     given = _audio_files(paths)
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
-    rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k)
     show = functools.partial(typer.echo, nl=False)  # typer.echo flushes: each row is seen as its file is done
-    show(rendering.head())
-    done = failed = 0
-    try:
-        for row in rows:
-            show(rendering.row(row))
-            done, failed = done + 1, failed + bool(row["error"])
-    except KeyboardInterrupt:  # what is done stays whole (JSON closed), and says how far it got
-        show(rendering.tail())
-        typer.echo(f"interrupted: {done} of {len(given.files)} files done ({done - failed} classified, {failed} "
-                   f"failed); the others were not classified", err=True)
-        raise typer.Exit(130) from None
+    with ctrl_c_noticed() as interrupted:
+        rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k,
+                            cancelled=interrupted)
+        show(rendering.head())
+        done = failed = 0
+        try:
+            for row in rows:
+                if interrupted.is_set():  # a Ctrl-C a decoder swallowed: this row's error is the broken decode's
+                    raise KeyboardInterrupt
+                show(rendering.row(row))
+                done, failed = done + 1, failed + bool(row["error"])
+        except KeyboardInterrupt:  # what is done stays whole (JSON closed), and says how far it got
+            show(rendering.tail())
+            typer.echo(f"interrupted: {done} of {len(given.files)} files done ({done - failed} classified, "
+                       f"{failed} failed); the others were not classified", err=True)
+            raise typer.Exit(130) from None
     show(rendering.tail())
     for note in given.notes():
         typer.echo(note, err=True)

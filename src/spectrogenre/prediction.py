@@ -6,8 +6,12 @@ import csv
 import io
 import json
 import os
+import signal
+import sys
 import textwrap
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,13 +122,44 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
 
 
 def predict_each(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
-                 top_k: int) -> Iterator[dict]:
+                 top_k: int, cancelled: threading.Event | None = None) -> Iterator[dict]:
     """One result row per file (`survey(...).files`), each as soon as it is done, with a progress bar on a
     terminal. The export is loaded now, before the first row is asked for: a bad export is one error before
-    any output, not a half-written table."""
+    any output, not a half-written table. Setting `cancelled` stops a file's decoding at its next block."""
     exported = ExportedModel.load(model)
-    return (predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k)
+    cancelled = cancelled or threading.Event()
+    return (predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k,
+                         limits=DecodeLimits(cancelled=cancelled))
             for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
+
+
+@contextmanager
+def ctrl_c_noticed() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C (SIGINT), which still raises KeyboardInterrupt. soundfile reads through cffi
+    callbacks, and cffi prints and drops an exception raised inside one: the interrupt is lost, and the
+    decode it broke fails as if the file were corrupt. The event outlives it (check it before trusting a
+    row), and stops the decoding at its next block; the dropped interrupt's traceback is not printed."""
+    noticed = threading.Event()
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored, or someone else's
+        yield noticed
+        return
+
+    def on_ctrl_c(signum, frame):
+        noticed.set()
+        raise KeyboardInterrupt
+
+    def unraisable(info, default=sys.unraisablehook):
+        if not (noticed.is_set() and isinstance(info.exc_value, KeyboardInterrupt)):
+            default(info)
+
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield noticed
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = previous_hook
 
 
 # Names are padded to the longest of the files' names up to this many columns; a longer one only pushes its own
