@@ -394,6 +394,20 @@ def test_a_ctrl_c_that_a_decoders_callback_swallows_still_stops_the_run(tmp_path
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back after the run
 
 
+def test_output_that_cannot_be_written_is_one_error_line_not_a_traceback(tmp_path):
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"x")  # never read: the classifier below stands in for the model
+    stand_in = ("from spectrogenre import prediction; from tests.test_predict import rows_of; "
+                "prediction.predict_each = lambda files, **_: iter(rows_of(files)); "
+                "from spectrogenre.cli import app; app()")
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        done = subprocess.run([sys.executable, "-c", stand_in, "predict", str(song)], stdout=full, check=False,
+                              stderr=subprocess.PIPE, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("error: cannot write the results to standard output (No space left on device): "
+                                   "they are incomplete")
+
+
 def test_the_tables_names_are_padded_to_the_longest_name_up_to_60_columns(tmp_path):
     from spectrogenre.prediction import render
 

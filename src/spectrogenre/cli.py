@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
@@ -134,7 +135,7 @@ def predict(
 
     given = _audio_files(paths)
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
-    show = functools.partial(typer.echo, nl=False)  # typer.echo flushes: each row is seen as its file is done
+    show = _written  # typer.echo flushes: each row is seen as its file is done
     with ctrl_c_noticed() as interrupted:
         rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k,
                             cancelled=interrupted)
@@ -157,6 +158,18 @@ def predict(
     typer.echo(f"{done - failed} classified, {failed} failed", err=True)
     if failed:
         raise typer.Exit(1)
+
+
+def _written(text: str) -> None:
+    """`text` on standard output; a write that fails (a full disk, a device error) is one error line, not a
+    traceback. A closed pipe (`| head`) is left to click, which ends quietly."""
+    try:
+        typer.echo(text, nl=False)
+    except OSError as err:
+        if err.errno == errno.EPIPE:
+            raise
+        raise SpectrogenreError(f"cannot write the results to standard output ({err.strerror or err}): they are "
+                                f"incomplete") from None
 
 
 @app.command("app")
