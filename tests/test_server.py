@@ -222,6 +222,22 @@ def predicts_warnings(folder, name: str, data: bytes) -> list[str]:
     return [line.replace(f"{path}: ", f"{name}: ", 1) for line in lines]
 
 
+def test_the_work_of_a_client_that_went_away_is_logged_as_499(client, monkeypatch, caplog):
+    import logging
+
+    from spectrogenre.errors import WorkCancelled
+    from spectrogenre.server import api
+
+    def went_away(path, exported, *, limits):  # as the decoder stops when the client's connection closes
+        raise WorkCancelled(path, "stopped: no one waits for the answer any more")
+
+    monkeypatch.setattr(api, "classify_file", went_away)
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        client.post("/api/classify", files={"file": ("gone.wav", wav_bytes(clicks(5.0)), "audio/wav")})
+    assert [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"] == [
+        'testclient:50000 - "POST /api/classify HTTP/1.1" 499']
+
+
 def test_an_upload_that_decodes_with_a_warning_gets_its_verdict_and_the_warning_by_its_own_name(client, tmp_path,
                                                                                                  caplog):
     cut = cut_short_ogg()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 import threading
@@ -20,6 +21,7 @@ from spectrogenre.server.errors import responses
 from spectrogenre.verdicts import NO_MUSIC
 
 router = APIRouter(prefix="/api")
+access_log = logging.getLogger("uvicorn.access")
 
 
 class Ranked(BaseModel):
@@ -95,6 +97,14 @@ async def _set_when_disconnected(request: Request, gone: threading.Event) -> Non
     gone.set()
 
 
+def log_gone(request: Request) -> None:
+    """The access line of a request whose client left before its answer, as status 499: uvicorn logs an answer
+    as it sends it, and sends nothing to a closed connection, so it would leave no line at all."""
+    client = f"{request.client.host}:{request.client.port}" if request.client else "-"
+    access_log.info('%s - "%s %s HTTP/%s" %d', client, request.method, request.url.path,
+                    request.scope.get("http_version", "1.1"), 499)
+
+
 def shown_name(upload: UploadFile) -> str:
     """The client's own file name for messages (never a server path)."""
     return Path(upload.filename or "").name or "upload"
@@ -136,6 +146,7 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
                 limits.check_time(path)  # one that left while queued is not started
                 verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
         except WorkCancelled:
+            log_gone(request)
             raise HTTPException(499, f"{name}: the client closed the connection; the work was stopped") from None
         except AudioTooLong:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "
