@@ -512,3 +512,20 @@ def test_a_model_that_does_not_load_is_said_to_be_still_loading(browser, base_ur
         assert "reload the page" in status.text_content() and "error" not in (status.get_attribute("class") or "")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("name, says", [
+    ("NotAllowedError", "allow it in the browser's settings for this site"),
+    ("NotFoundError", "No microphone was found on this device: connect one"),
+    ("NotReadableError", "another app (a call, a recorder) may be using it"),
+])
+def test_a_microphone_that_cannot_record_is_said_with_what_to_do(phone, name, says):
+    """Permission refused, no microphone, or one held by another app: the browser's own words ("Requested device
+    not found") do not tell the person what to do; the app's do, and the Record button works again."""
+    phone.evaluate("""(name) => {
+        navigator.mediaDevices.getUserMedia = async () => { throw new DOMException('browser words', name); };
+    }""", name)
+    phone.click("#record")
+    message = status_error(phone)
+    assert says in message and "tap Record again" in message and "browser words" not in message
+    assert phone.is_hidden("#result") and not phone.is_disabled("#record")

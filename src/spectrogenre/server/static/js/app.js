@@ -122,7 +122,20 @@ async function prepare() {
 
 /** What went wrong, said for a person rather than as the browser words it. */
 function explain(error) {
-  if (error.name === 'NotAllowedError') return 'The microphone was not allowed.';
+  // getUserMedia's errors, each with what the person can do about it
+  const orFile = ', then tap Record again (or choose a song file instead).';
+  if (error.name === 'NotAllowedError' || error.name === 'SecurityError') {
+    return 'The microphone is not allowed for this app: allow it in the browser\'s settings for this site'
+      + ' (the icon beside the address; for an installed app, its site settings)' + orFile;
+  }
+  if (error.name === 'NotFoundError' || error.name === 'OverconstrainedError') {
+    return 'No microphone was found on this device: connect one, or switch on the microphone in the phone\'s'
+      + ' settings' + orFile;
+  }
+  if (error.name === 'NotReadableError') {
+    return 'The microphone could not start: another app (a call, a recorder) may be using it. Close that app'
+      + orFile;
+  }
   if (error.name === 'EncodingError' || /decode audio data/i.test(error.message)) {
     return 'This browser cannot read that file (try an mp3, m4a or wav).';
   }
