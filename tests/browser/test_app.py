@@ -529,3 +529,19 @@ def test_a_microphone_that_cannot_record_is_said_with_what_to_do(phone, name, sa
     message = status_error(phone)
     assert says in message and "tap Record again" in message and "browser words" not in message
     assert phone.is_hidden("#result") and not phone.is_disabled("#record")
+
+
+def test_a_microphone_unplugged_while_recording_stops_the_recording_with_a_message(phone):
+    """Its track ends: the rest of the 15 s would be silence, and the clip judged "no music heard" (or worse, a
+    genre on a few seconds), as if that were what played."""
+    phone.evaluate("""() => {
+        const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = async (constraints) => (window.stream = await getUserMedia(constraints));
+    }""")
+    phone.click("#record")
+    phone.wait_for_function("document.getElementById('countdown').textContent === '13'")
+    phone.evaluate("() => { const track = window.stream.getAudioTracks()[0]; track.stop();"
+                   " track.dispatchEvent(new Event('ended')); }")  # as an unplugged device's track ends
+    message = status_error(phone, timeout_ms=5_000)
+    assert message.startswith("The microphone stopped after 2 s (unplugged") and "tap Record again" in message
+    assert phone.is_hidden("#result") and phone.locator("#history li").count() == 0

@@ -51,6 +51,11 @@ async function capture(context, stream, seconds, onBlock, signal) {
   await new Promise((resolve, reject) => {
     if (signal?.aborted) reject(new RecordingCancelled());
     signal?.addEventListener('abort', () => reject(new RecordingCancelled()), { once: true });
+    // A microphone unplugged (or taken by the system) ends its track; the context would go on recording
+    // silence, and the clip be judged as if nothing played.
+    stream.getAudioTracks().forEach((track) => track.addEventListener('ended', () => reject(new Error(
+      `The microphone stopped after ${(filled / context.sampleRate).toFixed(0)} s (unplugged, or taken by another`
+      + ' app): connect it again and tap Record again.')), { once: true }));
     node.port.onmessage = ({ data }) => {
       const block = data.subarray(0, samples.length - filled);
       samples.set(block, filled);
