@@ -545,3 +545,28 @@ def test_a_microphone_unplugged_while_recording_stops_the_recording_with_a_messa
     message = status_error(phone, timeout_ms=5_000)
     assert message.startswith("The microphone stopped after 2 s (unplugged") and "tap Record again" in message
     assert phone.is_hidden("#result") and phone.locator("#history li").count() == 0
+
+
+@pytest.mark.parametrize("storage, refusal", [
+    # site data blocked: the property itself throws (it stopped the app at "Starting…")
+    ("blocked", "Object.defineProperty(window, 'localStorage', { get() {"
+                " throw new DOMException('Access is denied for this document.', 'SecurityError'); } });"),
+    # storage full: keeping the result threw, and the result was taken off the screen for an error
+    ("full", "Storage.prototype.setItem = function () {"
+             " throw new DOMException('Setting the value exceeded the quota.', 'QuotaExceededError'); };"),
+])
+def test_a_browser_that_refuses_storage_still_classifies_and_says_results_are_not_kept(browser, base_url, song,
+                                                                                      storage, refusal):
+    playwright, chromium = browser
+    context = chromium.new_context(**playwright.devices["Pixel 7"])
+    try:
+        context.add_init_script(refusal)
+        page = context.new_page()
+        page.goto(base_url)
+        wait_ready(page)
+        page.set_input_files("#file", song)
+        shown = shown_verdict(page)
+        assert shown["genre"] and shown["history"] == 1
+        assert page.is_visible("#history-unsaved") and "gone when the app closes" in page.text_content("#history-unsaved")
+    finally:
+        context.close()

@@ -4,7 +4,7 @@
 import { DeviceClassifier } from './classifier.js';
 import { decodeAudio } from './decode.js';
 import { runtimeThreads } from './model.js';
-import { clearHistory, loadHistory, remember } from './history.js';
+import { clearHistory, historySaved, loadHistory, remember, setting, store } from './history.js';
 import { decodePicked } from './picked-file.js';
 import { record } from './recorder.js';
 import { classifyOnServer } from './server.js';
@@ -19,7 +19,7 @@ const duration = (seconds) => (seconds < 1 ? `${Math.round(seconds * 1000)} ms` 
 
 const SLOW_LOAD_S = 20; // a model still loading after this long is said to be so
 
-let mode = localStorage.getItem(MODE_KEY) === 'server' ? 'server' : 'device';
+let mode = setting(MODE_KEY) === 'server' ? 'server' : 'device';
 let clipSeconds = 15; // replaced by spec.json's once it is read
 let device = null; // Promise<DeviceClassifier>, started when first needed
 let serverLimits = null; // {max_duration_s, max_upload_mb} where a spectrogenre server answers
@@ -295,6 +295,7 @@ function showResult(entry) {
 
 function showHistory(history) {
   $('history-empty').hidden = history.length > 0;
+  $('history-unsaved').hidden = historySaved();
   $('clear-history').hidden = history.length === 0;
   const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
   $('history').replaceChildren(...history.map((entry) => {
@@ -333,7 +334,7 @@ window.spectrogenre = {
 $('server-mode').checked = mode === 'server';
 $('server-mode').addEventListener('change', (event) => {
   mode = event.target.checked ? 'server' : 'device';
-  localStorage.setItem(MODE_KEY, mode);
+  store(MODE_KEY, mode);
   prepare();
 });
 $('record').addEventListener('click', onRecord);
