@@ -570,3 +570,18 @@ def test_a_browser_that_refuses_storage_still_classifies_and_says_results_are_no
         assert page.is_visible("#history-unsaved") and "gone when the app closes" in page.text_content("#history-unsaved")
     finally:
         context.close()
+
+
+def test_a_recording_the_phone_pauses_stops_with_a_message(phone):
+    """A page sent to the background or interrupted by a call has its audio paused (its AudioContext suspended, on
+    iOS 'interrupted'): the countdown stood still, "Listening" for ever; now the recording ends and says why."""
+    phone.evaluate("""() => {
+        const Context = window.AudioContext;
+        window.AudioContext = class extends Context { constructor(...args) { super(...args); window.context = this; } };
+    }""")
+    phone.click("#record")
+    phone.wait_for_function("document.getElementById('countdown').textContent === '14'")
+    phone.evaluate("window.context.suspend()")
+    message = status_error(phone, timeout_ms=5_000)
+    assert message.startswith("The recording stopped: the phone paused the app's sound") and "tap Record again" in message
+    assert phone.is_hidden("#result") and phone.locator("#history li").count() == 0

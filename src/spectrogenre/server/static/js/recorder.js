@@ -56,6 +56,14 @@ async function capture(context, stream, seconds, onBlock, signal) {
     stream.getAudioTracks().forEach((track) => track.addEventListener('ended', () => reject(new Error(
       `The microphone stopped after ${(filled / context.sampleRate).toFixed(0)} s (unplugged, or taken by another`
       + ' app): connect it again and tap Record again.')), { once: true }));
+    // A phone pauses a page's audio when it goes to the background or a call comes in (iOS: 'interrupted'):
+    // the countdown would stop where it is, and a clip resumed later would join two moments.
+    context.addEventListener('statechange', () => {
+      if (context.state === 'suspended' || context.state === 'interrupted') {
+        reject(new Error('The recording stopped: the phone paused the app\'s sound (it went to the background, or a'
+          + ' call came in). Keep the app on screen for the 15 s and tap Record again.'));
+      }
+    });
     node.port.onmessage = ({ data }) => {
       const block = data.subarray(0, samples.length - filled);
       samples.set(block, filled);
