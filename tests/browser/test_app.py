@@ -585,3 +585,21 @@ def test_a_recording_the_phone_pauses_stops_with_a_message(phone):
     message = status_error(phone, timeout_ms=5_000)
     assert message.startswith("The recording stopped: the phone paused the app's sound") and "tap Record again" in message
     assert phone.is_hidden("#result") and phone.locator("#history li").count() == 0
+
+
+def test_an_app_its_service_worker_could_not_store_says_it_is_not_saved_for_offline_use(browser, base_url):
+    """Storage full, or a file that failed to download while the worker stored the app: the worker is dropped, and
+    the app said "Ready" as if it would run offline; the person found out with no network."""
+    playwright, chromium = browser
+    context = chromium.new_context(**playwright.devices["Pixel 7"])
+    try:
+        # the page itself never loads this icon; the worker's install does, with the rest of the app
+        context.route("**/icons/icon-512.png", lambda route: route.fulfill(status=500, body="storage full"))
+        page = context.new_page()
+        page.goto(base_url)
+        page.wait_for_function("document.getElementById('status').textContent.includes('offline')", timeout=30_000)
+        status = page.text_content("#status")
+        assert status.startswith("Ready: ") and "not saved for offline use" in status and "reload the page" in status
+        assert "error" in page.get_attribute("#status", "class") and not page.is_disabled("#record")
+    finally:
+        context.close()

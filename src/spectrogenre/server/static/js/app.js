@@ -23,6 +23,7 @@ let mode = setting(MODE_KEY) === 'server' ? 'server' : 'device';
 let clipSeconds = 15; // replaced by spec.json's once it is read
 let device = null; // Promise<DeviceClassifier>, started when first needed
 let serverLimits = null; // {max_duration_s, max_upload_mb} where a spectrogenre server answers
+let notSavedOffline = false; // the service worker failed to store the app (serviceWorkerInControl)
 
 /**
  * Resolves once the service worker controls the page, so that what the page fetches next
@@ -30,8 +31,9 @@ let serverLimits = null; // {max_duration_s, max_upload_mb} where a spectrogenre
  */
 async function serviceWorkerInControl() {
   if (!('serviceWorker' in navigator)) return; // not a secure page: no offline use
+  let registration;
   try {
-    await navigator.serviceWorker.register('sw.js');
+    registration = await navigator.serviceWorker.register('sw.js');
   } catch (error) {
     console.warn('no offline use: the service worker did not register', error);
     return;
@@ -39,6 +41,15 @@ async function serviceWorkerInControl() {
   if (navigator.serviceWorker.controller) return;
   await new Promise((resolve) => {
     navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+    // A worker that cannot store the whole app (storage full, a file that did not download) is dropped: the
+    // app runs now, but not offline, which the person would find out only with no network
+    const worker = registration?.installing ?? registration?.waiting; // none where registering is blocked
+    worker?.addEventListener('statechange', () => {
+      if (worker.state !== 'redundant' || navigator.serviceWorker.controller) return;
+      notSavedOffline = true;
+      if ($('status').textContent.startsWith('Ready')) prepare();
+      resolve();
+    });
     setTimeout(resolve, 5000); // never hold the app back for it
   });
 }
@@ -108,7 +119,11 @@ async function prepare() {
   }, SLOW_LOAD_S * 1000);
   try {
     const classifier = await deviceClassifier();
-    if (mode === 'device') setStatus(`Ready: ${classifier.spec.labels.length} genres, classified on this device.`);
+    if (mode === 'device' && notSavedOffline) {
+      setStatus(`Ready: ${classifier.spec.labels.length} genres, but not saved for offline use: the browser could not`
+        + ' store the app (storage full, or a file did not download). Free some space on the phone, then reload'
+        + ' the page while online.', true);
+    } else if (mode === 'device') setStatus(`Ready: ${classifier.spec.labels.length} genres, classified on this device.`);
   } catch (error) {
     if (mode !== 'device') return;
     const missing = /404|vendor|Failed to fetch|import/i.test(error.message);
