@@ -179,7 +179,7 @@ async function run(task) {
 }
 
 /** Verdict of the current mode, on the device from PCM (pcm()) or on the server from a file (upload()). */
-async function classify({ pcm, upload, source }) {
+async function classify({ pcm, upload, source, recorded = false }) {
   const started = performance.now();
   let verdict;
   if (mode === 'server') {
@@ -200,6 +200,7 @@ async function classify({ pcm, upload, source }) {
     windows: verdict.windows.length,
     warnings: verdict.warnings ?? [], // the server's: a file it classified though its decode found a problem
     source,
+    recorded, // from the microphone: "no music heard" then says what to try
     mode,
     seconds: (performance.now() - started) / 1000,
     at: Date.now(),
@@ -237,6 +238,7 @@ function onRecord() {
     const name = `Recording ${new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(new Date())}`;
     await classify({
       source: name,
+      recorded: true,
       pcm: async () => recorded,
       upload: async () => ({ blob: encodeWav(recorded.samples, recorded.rate), name: 'recording.wav' }),
     });
@@ -283,7 +285,8 @@ function showResult(entry) {
   $('confidence').textContent = {
     genre: `${percent(entry.confidence)} confidence`,
     [UNSURE]: `only ${percent(entry.confidence)} sure: too close to call`,
-    [NO_MUSIC]: 'only silence or steady noise: nothing to classify',
+    [NO_MUSIC]: 'only silence or steady noise: nothing to classify'
+      + (entry.recorded ? '. If music was playing, hold the phone nearer to it and record again.' : ''),
   }[status];
   // A note, not an error: the verdict stands, but it is of what could be decoded (entries from before had none).
   const warnings = entry.warnings ?? [];
