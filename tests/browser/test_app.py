@@ -605,3 +605,18 @@ def test_an_app_its_service_worker_could_not_store_says_it_is_not_saved_for_offl
         assert "error" in page.get_attribute("#status", "class") and not page.is_disabled("#record")
     finally:
         context.close()
+
+
+def test_a_past_result_opens_from_the_keyboard(phone, song):
+    """The history's entries open their result on a tap: from the keyboard (or a screen reader's) they were out of
+    reach, not focusable."""
+    phone.set_input_files("#file", song)
+    genre = shown_verdict(phone)["genre"]
+    phone.evaluate("document.getElementById('result').hidden = true")
+    for _ in range(10):
+        phone.keyboard.press("Tab")
+        if phone.evaluate("document.activeElement.closest('#history li') !== null"):
+            break
+    assert phone.evaluate("document.activeElement.getAttribute('role')") == "button"
+    phone.keyboard.press("Enter")
+    assert phone.is_visible("#result") and phone.text_content("#genre") == genre

@@ -324,7 +324,15 @@ function showHistory(history) {
     item.querySelector('.genre').textContent = headline(entry);
     item.querySelector('.p').textContent = entry.status === NO_MUSIC ? '' : percent(entry.confidence);
     item.querySelector('.when').textContent = `${entry.source} · ${when.format(entry.at)}`;
+    // a button to the keyboard and screen readers too, not to a pointer alone
+    item.tabIndex = 0;
+    item.setAttribute('role', 'button');
     item.addEventListener('click', () => showResult(entry));
+    item.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      event.preventDefault();
+      showResult(entry);
+    });
     return item;
   }));
 }
