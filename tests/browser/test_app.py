@@ -620,3 +620,15 @@ def test_a_past_result_opens_from_the_keyboard(phone, song):
     assert phone.evaluate("document.activeElement.getAttribute('role')") == "button"
     phone.keyboard.press("Enter")
     assert phone.is_visible("#result") and phone.text_content("#genre") == genre
+
+
+def test_a_result_is_read_out_by_a_live_region_there_before_it(phone, song):
+    """The result card appears with its content, which screen readers do not read out, and the status line is
+    emptied: a result went unsaid. A polite live region, present from the start, now says it."""
+    region = phone.locator("#announce")
+    assert region.get_attribute("role") == "status" and region.text_content() == ""
+    phone.set_input_files("#file", song)
+    shown = shown_verdict(phone)
+    said = region.text_content()
+    assert shown["genre"] in said and phone.text_content("#confidence") in said
+    assert region.bounding_box()["width"] <= 1  # for screen readers only

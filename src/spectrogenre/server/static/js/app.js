@@ -306,6 +306,8 @@ function showResult(entry) {
     item.querySelector('.value').textContent = percent(p);
     return item;
   }));
+  $('announce').textContent = [status === NO_MUSIC ? '' : $('caption').textContent, $('genre').textContent, $('maybe').hidden ? '' : $('maybe').textContent,
+    `(${$('confidence').textContent})`].filter(Boolean).join(' ');
   const where = entry.mode === 'server' ? 'on the server' : 'on this device';
   const windows = entry.windows === 1 ? '1 window' : `${entry.windows} windows`;
   $('result-meta').textContent = `${entry.source} · ${windows} · ${where} in ${duration(entry.seconds)}`;
