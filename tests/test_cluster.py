@@ -129,3 +129,37 @@ def test_a_cluster_that_loses_every_worker_mid_run_is_a_clear_error(monkeypatch)
             with pytest.raises(SpectrogenreError, match="the cluster lost its workers and has had none for 2 s"):
                 list(cluster.ordered_map(pool, time.sleep, [(30,)], in_flight=1))
             assert time.monotonic() - started < 20
+
+
+def test_an_address_that_is_not_a_schedulers_is_a_clear_error_in_bounded_time(monkeypatch, scheduler):
+    import socket
+    import time
+
+    from spectrogenre import cluster
+    from spectrogenre.errors import SpectrogenreError
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 2)
+    for malformed in ("tcp://127.0.0.1", "127.0.0.1", "http://127.0.0.1:8786"):  # no port; not Dask's scheme
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", malformed)
+        match = rf"SPECTROGENRE_SCHEDULER='{malformed}' is not a Dask scheduler's address"
+        with pytest.raises(SpectrogenreError, match=match), cluster.executor(1):
+            pass
+    with distributed.Client(scheduler) as client:  # a worker's address, not the scheduler's
+        worker = next(iter(client.nthreads()))
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", worker)
+    match = "what answers there is a Dask Worker, not a scheduler"
+    with pytest.raises(SpectrogenreError, match=match), cluster.executor(1):
+        pass
+    with socket.socket() as silent:  # takes connections (the kernel's backlog) and never answers, like an HTTP port
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
+        started = time.monotonic()
+        match = rf"SPECTROGENRE_SCHEDULER={address}: no Dask scheduler answered within 2 s \(it took the connection"
+        with pytest.raises(SpectrogenreError, match=match), cluster.executor(1):
+            pass
+        assert time.monotonic() - started < 10
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", f"  {scheduler}  ")  # spaces around it, as a shell line may leave
+    with cluster.executor(1) as (pool, slots):
+        assert slots == 2 and list(cluster.ordered_map(pool, pow, [(2, 3)], in_flight=1)) == [8]

@@ -13,6 +13,7 @@ data/ at the same paths (a shared file system) and run the same environment.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -29,7 +30,42 @@ WORKER_CHECK_S = 5  # how often a stage waiting on a task asks the scheduler whe
 
 
 def scheduler_address() -> str | None:
-    return os.environ.get(SCHEDULER_ENV) or None
+    return os.environ.get(SCHEDULER_ENV, "").strip() or None
+
+
+async def _identity(address: str) -> dict:
+    """What answers at `address`: the server's identity (its "type": Scheduler, Worker, ...). Bounded as a whole:
+    distributed's own connect waits for ever for the handshake of a server that accepts and never answers (an HTTP
+    port, the dashboard's)."""
+    from distributed.comm import connect
+
+    async def ask():
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    return await asyncio.wait_for(ask(), CONNECT_TIMEOUT_S)
+
+
+def check_scheduler(address: str) -> None:
+    """Raise SpectrogenreError, naming SCHEDULER_ENV, unless a Dask scheduler answers at `address` within
+    CONNECT_TIMEOUT_S."""
+    try:
+        reply = asyncio.run(_identity(address))
+    except ValueError as err:  # distributed's address parser: no port, an unknown scheme
+        raise SpectrogenreError(f"{SCHEDULER_ENV}={address!r} is not a Dask scheduler's address ({err}); give one "
+                                f"as tcp://host:port, or unset {SCHEDULER_ENV} to run here") from None
+    except OSError as err:  # refused, timed out (TimeoutError is an OSError), closed mid-handshake
+        raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
+                                f"({str(err) or 'it took the connection and said nothing'}); start one there, or unset {SCHEDULER_ENV} to run "
+                                f"here") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: what answers there is a Dask {kind or 'server'}, not a "
+                                f"scheduler; give the scheduler's address (dask scheduler prints it)")
 
 
 @contextlib.contextmanager
@@ -43,6 +79,7 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
         return
     from distributed import Client
 
+    check_scheduler(address)
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
     except OSError as err:  # distributed's connection timeout is an OSError too
