@@ -163,3 +163,40 @@ def test_an_address_that_is_not_a_schedulers_is_a_clear_error_in_bounded_time(mo
     monkeypatch.setenv("SPECTROGENRE_SCHEDULER", f"  {scheduler}  ")  # spaces around it, as a shell line may leave
     with cluster.executor(1) as (pool, slots):
         assert slots == 2 and list(cluster.ordered_map(pool, pow, [(2, 3)], in_flight=1)) == [8]
+
+
+def test_a_scheduler_that_goes_away_mid_run_is_a_clear_error(monkeypatch, caplog):
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from spectrogenre import cluster
+    from spectrogenre.errors import SpectrogenreError
+
+    with socket.socket() as free:  # a free loopback port for the scheduler
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    scheduler = subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([*dask, "worker", address, "--nthreads", "1", "--memory-limit", "1GB", "--no-dashboard",
+                               "--no-nanny"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
+        match = rf"SPECTROGENRE_SCHEDULER={address}: the scheduler went away mid-run"
+        # raised out of the executor, as out of a stage; it waits for the scheduler and the worker to start
+        with pytest.raises(SpectrogenreError, match=match), cluster.executor(1) as (pool, _):
+            assert list(cluster.ordered_map(pool, pow, [(2, 3)], in_flight=1)) == [8]
+            threading.Timer(1.0, scheduler.kill).start()  # while the next task runs
+            started = time.monotonic()
+            list(cluster.ordered_map(pool, time.sleep, [(30,)], in_flight=1))
+        assert time.monotonic() - started < 20
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait(timeout=30)
+    # the client's own traceback, as it closes, would bury the error
+    assert [r for r in caplog.records if r.name == "distributed.client" and r.levelno >= 40] == []

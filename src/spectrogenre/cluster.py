@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 
 from spectrogenre.errors import SpectrogenreError
 
@@ -85,15 +92,26 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
     except OSError as err:  # distributed's connection timeout is an OSError too
         raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
                                 f"({err}); start one there, or unset {SCHEDULER_ENV} to run here") from None
-    with client:
-        try:  # a cluster with no worker would hold every task for ever
-            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
-        except TimeoutError:
-            raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: the scheduler has had no worker for {WORKER_WAIT_S} s; "
-                                    f"start workers (dask worker {address}), or unset {SCHEDULER_ENV}") from None
-        slots = max(1, sum(client.nthreads().values()))
-        yield ClusterExecutor(client, address), slots
-
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    try:
+        with client:
+            try:  # a cluster with no worker would hold every task for ever
+                client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+            except TimeoutError:
+                raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: the scheduler has had no worker for "
+                                        f"{WORKER_WAIT_S} s; start workers (dask worker {address}), or unset "
+                                        f"{SCHEDULER_ENV}") from None
+            slots = max(1, sum(client.nthreads().values()))
+            try:
+                yield ClusterExecutor(client, address), slots
+            except SpectrogenreError:
+                # closing, the client logs its cancelled reconnection to a scheduler that went away as a
+                # traceback, which would bury the error that says what happened
+                client_log.setLevel(logging.CRITICAL)
+                raise
+    finally:
+        client_log.setLevel(level)
 
 class ClusterExecutor(Executor):
     """The Dask client's executor, whose results stop being waited for once the cluster has had no worker
@@ -123,7 +141,11 @@ class ClusterExecutor(Executor):
                 raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the cluster lost its workers and has had "
                                         f"none for {WORKER_WAIT_S} s with tasks left; start workers (dask worker "
                                         f"{self._address}) and rerun, or unset {SCHEDULER_ENV}")
-        return future.result()
+        try:
+            return future.result()
+        except CancelledError:  # the client cancels every task when it loses the scheduler; the stage cancels none
+            raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the scheduler went away mid-run and its tasks "
+                                    f"were lost; restart it and its workers, then rerun") from None
 
 
 def _result(pool: Executor, future: Future):
