@@ -20,3 +20,12 @@ def test_the_stages_reading_the_library_rerun_when_it_changes():
     reading = [name for name in STAGES if "params.library" in (ROOT / "stages" / f"{name}.py").read_text()]
     assert reading == ["scan", "concat"]
     assert all("library" in STAGES[name]["params"] for name in reading)
+
+
+def test_the_pr_workflow_installs_what_the_whole_pipeline_needs_before_running_it():
+    # its `dvc exp run`s run every stage, the app last, which stops without the vendored runtime (README's install)
+    steps = yaml.safe_load((ROOT / ".github/workflows/pr-report.yml").read_text())["jobs"]["report"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    first_exp = next(i for i, run in enumerate(runs) if "dvc exp run" in run)
+    assert any("pip install -e" in run and "-c constraints.txt" in run for run in runs[:first_exp])
+    assert any("bash web/vendor.sh" in run for run in runs[:first_exp])
