@@ -200,3 +200,25 @@ def test_a_scheduler_that_goes_away_mid_run_is_a_clear_error(monkeypatch, caplog
             process.wait(timeout=30)
     # the client's own traceback, as it closes, would bury the error
     assert [r for r in caplog.records if r.name == "distributed.client" and r.levelno >= 40] == []
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_is_named_in_a_clear_error(monkeypatch):
+    import os
+    from pathlib import Path
+
+    from spectrogenre import cluster
+    from spectrogenre.errors import SpectrogenreError
+
+    # a track whose decoding ends the worker's process (a decoder's crash, the memory limit's kill), as os._exit
+    # does; the nanny restarts the worker, and distributed gives up on the task after its allowed failures
+    def decode(path, code):
+        return os._exit(code) if path.name == "b.mp3" else path.name
+
+    match = r"every worker that held the task on /music/b\.mp3 died while it ran"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, memory_limit="1GB",
+                                  host="127.0.0.1", dashboard_address=None) as own:
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", own.scheduler_address)
+        with pytest.raises(SpectrogenreError, match=match), cluster.executor(1) as (pool, _):
+            # one at a time: a task queued beside the killer on a dying worker counts as killed too
+            list(cluster.ordered_map(pool, decode, [(Path("/music/a.mp3"), 1), (Path("/music/b.mp3"), 1)],
+                                     in_flight=1))

@@ -128,7 +128,10 @@ class ClusterExecutor(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait)
 
-    def result(self, future: Future):
+    def result(self, future: Future, what: str = "a task"):
+        """`future`'s result; `what` (the task's file) names the task in the error if its workers all died."""
+        from distributed.scheduler import KilledWorker
+
         alone_since = None
         while not wait([future], timeout=WORKER_CHECK_S).done:
             try:
@@ -146,10 +149,19 @@ class ClusterExecutor(Executor):
         except CancelledError:  # the client cancels every task when it loses the scheduler; the stage cancels none
             raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the scheduler went away mid-run and its tasks "
                                     f"were lost; restart it and its workers, then rerun") from None
+        except KilledWorker:  # the workers it was on died (distributed's allowed-failures + 1 times)
+            raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: every worker that held {what} died while it "
+                                    f"ran (it, or a task beside it, ran out of memory, see the workers' --memory-limit, "
+                                    f"or crashed a decoder); the workers' logs say which") from None
 
 
-def _result(pool: Executor, future: Future):
-    return pool.result(future) if isinstance(pool, ClusterExecutor) else future.result()
+def _what(item: tuple) -> str:
+    """The task's file (concat's track, trim's genre file), for an error message."""
+    return f"the task on {item[0]}" if item and isinstance(item[0], os.PathLike) else "a task"
+
+
+def _result(pool: Executor, future: Future, item: tuple):
+    return pool.result(future, _what(item)) if isinstance(pool, ClusterExecutor) else future.result()
 
 
 def ordered_map(pool: Executor, function: Callable, items: Iterable, *, in_flight: int) -> Iterator:
@@ -157,8 +169,8 @@ def ordered_map(pool: Executor, function: Callable, items: Iterable, *, in_fligh
     submitted and not yet yielded (the bound on memory held by results)."""
     pending, items = [], iter(items)
     for item in items:
-        pending.append(pool.submit(function, *item))
+        pending.append((pool.submit(function, *item), item))
         if len(pending) >= in_flight:
-            yield _result(pool, pending.pop(0))
-    for future in pending:
-        yield _result(pool, future)
+            yield _result(pool, *pending.pop(0))
+    for future, item in pending:
+        yield _result(pool, future, item)
