@@ -357,6 +357,38 @@ def test_tag_command_dry_run_write_and_undo(tiny_project, tmp_path, monkeypatch)
     assert set(os.listdir(tmp_path)) == {"clicks.mp3", log.name}
 
 
+def test_a_ctrl_c_stops_tag_saying_what_was_written_and_where_its_undo_log_is(tiny_project, tmp_path, monkeypatch):
+    """soundfile reads through cffi callbacks, which print and drop a KeyboardInterrupt raised inside them: the
+    file being read failed as undecodable and the run went on; Ctrl-C then ended it with click's bare "Aborted!",
+    not saying what was written or where the undo log is."""
+    import signal
+
+    songs = [write_audio(tmp_path / f"{name}.mp3", clicks(8.0, sr=16000), 16000) for name in "abc"]
+    before = [song.read_bytes() for song in songs]
+    real_tag_file = tagging.tag_file
+
+    def ctrl_c_inside_a_callback_on_the_second(path, predict, **options):
+        if path != songs[1]:
+            return real_tag_file(path, predict, **options)
+        try:  # as cffi does: the handler's KeyboardInterrupt is caught inside the callback and dropped
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+        return tagging.Row(str(path), "error: cannot be decoded")
+
+    monkeypatch.setattr(tagging, "tag_file", ctrl_c_inside_a_callback_on_the_second)
+    log = tmp_path / "undo.jsonl"
+    result = CliRunner().invoke(app, ["tag", *map(str, songs), "--model", str(tiny_project / "data/export"),
+                                      "--min-confidence", "0", "--write", "--log", str(log)])
+    assert result.exit_code == 130
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [str(songs[0])]
+    assert result.stderr.splitlines()[-1] == (f"interrupted: 1 file(s) done; 1 written, the others not tagged; undo "
+                                              f"log: {log} (spectrogenre tag --undo {log})")
+    assert read_tags(songs[0]).genres == ("Clicks",)
+    assert [song.read_bytes() for song in songs[1:]] == before[1:]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back after the run
+
+
 @pytest.mark.parametrize(("unsure_below", "action"), [(0.0, "write"), (1.0, "skip: below --min-confidence")])
 def test_tag_writes_only_what_predict_would_not_call_unsure(tiny_project, tmp_path, unsure_below, action):
     export = tmp_path / "export"

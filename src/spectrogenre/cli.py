@@ -304,27 +304,39 @@ def tag(
         tag_file,
         undo_log,
     )
+    from spectrogenre.prediction import ctrl_c_noticed
     from spectrogenre.shown import shown_path
 
-    def shown(rows, line):
-        """The rows, each printed as it is done."""
+    def shown(rows, line, *, stopped):
+        """The rows, each printed as it is done. Ctrl-C ends the run saying how far it got and `stopped(done)`
+        (what to do about the rest); a write it breaks leaves its file as it was (tagging.write_genres)."""
         done = []
-        for row in rows:
-            if row.warning is not None:
-                typer.echo(f"warning: {row.path}: {row.warning}", err=True)
-            else:
-                typer.echo(line(row))
-            done.append(row)
+        with ctrl_c_noticed() as interrupted:
+            try:
+                for row in rows(interrupted):
+                    if interrupted.is_set():  # a Ctrl-C a decoder swallowed: this row's error is the broken decode's
+                        raise KeyboardInterrupt
+                    if row.warning is not None:
+                        typer.echo(f"warning: {row.path}: {row.warning}", err=True)
+                    else:
+                        typer.echo(line(row))
+                    done.append(row)
+            except KeyboardInterrupt:
+                typer.echo(f"interrupted: {len(done)} file(s) done; {stopped(done)}", err=True)
+                raise typer.Exit(130) from None
         return done
 
     if undo is not None:
         if paths:
             raise SpectrogenreError("--undo takes no PATHs: the log names the files")
-        rows = shown(undo_log(undo), lambda row: f"{shown_path(row.path)}  {row.action}")
+        rows = shown(lambda _: undo_log(undo), lambda row: f"{shown_path(row.path)}  {row.action}",
+                     stopped=lambda _: f"run `spectrogenre tag --undo {undo}` again to undo the rest (what is "
+                                       f"undone already is left alone)")
         typer.echo(summarise_undo(rows), err=True)
     else:
         if not paths:
             raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
+        from spectrogenre.audio_io import DecodeLimits
         from spectrogenre.inference import ExportedModel
         from spectrogenre.prediction import NAME_COLUMNS, predict_file
 
@@ -341,8 +353,16 @@ def tag(
         log = (log or default_log()) if write else None
         width = min(NAME_COLUMNS, max(len(shown_path(path)) for path in files))  # as predict's table
         typer.echo(render_header(width))
-        rows = shown((tag_file(path, predict, min_confidence=min_confidence, only_empty=only_empty, mode=mode.value,
-                               log=log) for path in files), lambda row: render_row(row, width=width))
+
+        def stopped(done) -> str:
+            written = sum(row.action == "written" for row in done)
+            return f"{written} written, the others not tagged" + (
+                f"; undo log: {log} (spectrogenre tag --undo {log})" if written else "")
+
+        rows = shown(lambda interrupted: (
+            tag_file(path, functools.partial(predict, limits=DecodeLimits(cancelled=interrupted)),
+                     min_confidence=min_confidence, only_empty=only_empty, mode=mode.value, log=log)
+            for path in files), lambda row: render_row(row, width=width), stopped=stopped)
         if any(row.action == "written" for row in rows):
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
         for note in given.notes():
