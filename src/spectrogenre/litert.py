@@ -19,21 +19,22 @@ class TFLiteModel:
         """threads: the interpreter's CPU threads, by default every core this process may use (LiteRT's own
         default is one: musicnn then takes 1.7x as long per clip on 2 cores)."""
         self._interpreter = Interpreter(model_path=str(path), num_threads=threads or available_cores())
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        if self._input["shape"][0] != 1:  # one window a call (predict)
+            self._interpreter.resize_tensor_input(self._input["index"], [1, *self._input["shape"][1:]])
         with native_stderr_silenced():  # the first allocation announces the XNNPACK delegate on stderr
             self._interpreter.allocate_tensors()
-        self._batch = int(self._interpreter.get_input_details()[0]["shape"][0])
 
     def predict(self, spectrograms: np.ndarray) -> np.ndarray:
-        spectrograms = np.asarray(spectrograms, dtype=np.float32)
-        if self._batch != len(spectrograms):
-            self._interpreter.resize_tensor_input(self._input, spectrograms.shape)
-            self._interpreter.allocate_tensors()
-            self._batch = len(spectrograms)
-        self._interpreter.set_tensor(self._input, spectrograms)
-        self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output).copy()
+        """Each spectrogram's probabilities, run one at a time: LiteRT on CPU takes no less time a window in a
+        batch, and its tensors grow with the batch (musicnn: 290 MB more at 8 windows; bench/serving_and_cluster.md)."""
+        out = np.empty((len(spectrograms), int(self._output["shape"][-1])), np.float32)
+        for n, spectrogram in enumerate(np.asarray(spectrograms, dtype=np.float32)):
+            self._interpreter.set_tensor(self._input["index"], spectrogram[None])
+            self._interpreter.invoke()
+            out[n] = self._interpreter.get_tensor(self._output["index"])[0]
+        return out
 
 
 class ModelPool:
