@@ -306,3 +306,20 @@ def test_uploads_classified_at_once_each_get_only_their_own_warnings(tiny_projec
     for name, answer in answers.items():
         assert answer.status_code == 200, (name, answer.text)
     assert {name: answer.json()["warnings"] for name, answer in answers.items()} == expected
+
+
+def test_the_busy_servers_retry_after_counts_classifications_only(client, monkeypatch):
+    """Retry-After estimates how long the workers take to get through the requests inside from the mean time a
+    classification takes on a worker: instant refusals (a 415) and time spent queued are not classifications."""
+    from spectrogenre.server import api
+
+    admission = client.app.state.admission
+    assert client.post("/api/classify", files={"file": ("notes.txt", b"hello", "text/plain")}).status_code == 415
+    assert admission.mean_seconds is None
+    clock = iter([100.0, 106.0])  # the classification's start and end: 6 s on a worker
+    monkeypatch.setattr(api, "monotonic", lambda: next(clock))
+    reply = client.post("/api/classify", files={"file": ("t.wav", wav_bytes(clicks(3.0)), "audio/wav")})
+    assert reply.status_code == 200
+    assert admission.mean_seconds == 6.0
+    admission.inside = 2 * admission.workers  # every worker busy and as many queued: two rounds of 6 s
+    assert admission.retry_after_s() == 12

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from time import monotonic
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
@@ -144,7 +145,9 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
                 limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s,
                                       cancelled=gone, warnings=warnings)
                 limits.check_time(path)  # one that left while queued is not started
+                started = monotonic()
                 verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
+                request.app.state.admission.served(monotonic() - started)  # for a busy server's Retry-After
         except WorkCancelled:
             log_gone(request)
             raise HTTPException(499, f"{name}: the client closed the connection; the work was stopped") from None

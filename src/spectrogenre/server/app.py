@@ -58,8 +58,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                 return set(route.methods) | ({"HEAD"} if "GET" in route.methods else set())
         return None
 
-    app.add_middleware(RequestLimits, settings=settings, methods=methods,
-                       admission=Admission(settings.workers + settings.queue, settings.workers))
+    app.state.admission = Admission(settings.workers + settings.queue, settings.workers)  # api.classify_upload times
+    app.add_middleware(RequestLimits, settings=settings, methods=methods, admission=app.state.admission)
     app.add_middleware(HeadAsGet)
 
     @app.middleware("http")

@@ -24,11 +24,11 @@ LINGER_S = 2.0
 
 
 class Admission:
-    """Classifications in flight, at most `capacity`; an estimate of when a place frees up."""
+    """Classifications in flight, at most `capacity`; an estimate of when the workers get through them."""
 
     def __init__(self, capacity: int, workers: int):
         self.capacity, self.workers, self.inside = capacity, workers, 0
-        self.mean_seconds = 1.0
+        self.mean_seconds: float | None = None  # a classification's time on a worker (moving average); None: none yet
 
     def try_enter(self) -> bool:
         if self.inside >= self.capacity:
@@ -36,12 +36,17 @@ class Admission:
         self.inside += 1
         return True
 
-    def leave(self, seconds: float) -> None:
+    def leave(self) -> None:
         self.inside -= 1
-        self.mean_seconds = 0.8 * self.mean_seconds + 0.2 * seconds
+
+    def served(self, seconds: float) -> None:
+        """A classification took `seconds` on a worker. Only those count: a refusal that takes no time, or the
+        time a request waited in the queue, would make the estimate far too short or count the queue twice."""
+        self.mean_seconds = seconds if self.mean_seconds is None else 0.8 * self.mean_seconds + 0.2 * seconds
 
     def retry_after_s(self) -> int:
-        return max(1, math.ceil(self.mean_seconds * self.inside / self.workers))
+        """Seconds for the workers to classify every request inside, each taking the mean (1 s before any)."""
+        return max(1, math.ceil((self.mean_seconds or 1.0) * self.inside / self.workers))
 
 
 class _Refused(Exception):
@@ -105,7 +110,7 @@ class RequestLimits:
         except _Refused:
             pass
         finally:
-            self.admission.leave(time.monotonic() - started)
+            self.admission.leave()
 
 
 async def too_many_connections(scope, receive, send) -> None:
