@@ -632,3 +632,23 @@ def test_a_result_is_read_out_by_a_live_region_there_before_it(phone, song):
     said = region.text_content()
     assert shown["genre"] in said and phone.text_content("#confidence") in said
     assert region.bounding_box()["width"] <= 1  # for screen readers only
+
+
+def test_the_app_asks_once_to_keep_its_offline_copy_after_a_first_result(browser, base_url, song):
+    """Browsers may evict a site's storage when space runs low: the offline app and its results would be gone.
+    The app asks for persistent storage once it has been used, not on a first look."""
+    playwright, chromium = browser
+    context = chromium.new_context(**playwright.devices["Pixel 7"])
+    try:
+        context.add_init_script("window.persistAsked = 0; navigator.storage.persist = async () => {"
+                                " window.persistAsked += 1; return true; };")
+        page = context.new_page()
+        page.goto(base_url)
+        wait_ready(page)
+        assert page.evaluate("window.persistAsked") == 0
+        for _ in range(2):
+            page.set_input_files("#file", song)
+            assert shown_verdict(page)["genre"]
+        assert page.evaluate("window.persistAsked") == 1
+    finally:
+        context.close()

@@ -207,8 +207,20 @@ async function classify({ pcm, upload, source, recorded = false }) {
   };
   showResult(entry);
   showHistory(remember(entry));
+  keepOffline();
   setStatus('');
   $('result').scrollIntoView({ behavior: 'smooth', block: 'nearest' }); // on a phone it sits below the buttons
+}
+
+/**
+ * Asks the browser, once the app has been used, to keep its offline copy and results when the phone runs low on
+ * space (by default they may be evicted, and the app would need the network again). Asked once a visit; a
+ * browser may grant it without asking the person (Chrome, for an app it sees used), ask them, or refuse.
+ */
+function keepOffline() {
+  if (keepOffline.asked || !navigator.storage?.persist) return;
+  keepOffline.asked = true;
+  navigator.storage.persist().catch((error) => console.warn('the offline copy may be evicted', error));
 }
 
 let recording = null; // an AbortController while the microphone listens: a second tap cancels
