@@ -21,3 +21,14 @@ def tiny_project(tmp_path_factory):
     from tests.tiny_project import make_tiny_project
 
     return make_tiny_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture
+def ctrl_c_reaches_python():
+    """SIGINT handled as Python does in a terminal (KeyboardInterrupt): a job started in the background by a
+    non-interactive shell (as CI may run the tests) inherits SIGINT ignored, and Ctrl-C never reaches it."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -364,6 +364,7 @@ def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_who
                                      "classified")
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_python")  # as in a terminal, wherever the tests run
 def test_a_ctrl_c_that_a_decoders_callback_swallows_still_stops_the_run(tmp_path, monkeypatch):
     """soundfile reads through cffi callbacks, and a KeyboardInterrupt raised inside one is printed as
     "Exception ignored from cffi callback" and dropped: the decode fails and the run went on to the end."""

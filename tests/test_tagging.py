@@ -357,6 +357,7 @@ def test_tag_command_dry_run_write_and_undo(tiny_project, tmp_path, monkeypatch)
     assert set(os.listdir(tmp_path)) == {"clicks.mp3", log.name}
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_python")  # as in a terminal, wherever the tests run
 def test_a_ctrl_c_stops_tag_saying_what_was_written_and_where_its_undo_log_is(tiny_project, tmp_path, monkeypatch):
     """soundfile reads through cffi callbacks, which print and drop a KeyboardInterrupt raised inside them: the
     file being read failed as undecodable and the run went on; Ctrl-C then ended it with click's bare "Aborted!",
