@@ -30,9 +30,9 @@ from spectrogenre.walk import walk
 class Survey:
     """What `predict` and `tag` were given, from one walk of each folder. files: paths as given, folders searched
     recursively (walk.py) for entries named as audio (music in a format not read too: it gets its error), in a
-    stable order, each file once; not_audio: the folders' other files, counted by suffix; passed_over: the folders walk.py passed over and files it listed once, each
-    with why; system_files: the folders' system files (walk.py), passed over unlisted, for a caller that reports
-    its own among them."""
+    stable order, each file once; not_audio: the folders' other files, counted by suffix; passed_over: the
+    folders walk.py passed over and files it listed once, each with why; system_files: the folders' system
+    files (walk.py), passed over unlisted, for a caller that reports its own among them."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)

@@ -16,8 +16,6 @@ from collections import defaultdict
 
 from spectrogenre.library.sources import Catalog, Track
 
-DIGEST_BLOCK = 1 << 20
-
 
 def leave_out_copies(catalog: Catalog) -> None:
     """Keep one track of each set of copies in `catalog`, in its order: copies within one genre are learned
