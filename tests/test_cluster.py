@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 
 @pytest.fixture(scope="module")
@@ -202,23 +203,50 @@ def test_a_scheduler_that_goes_away_mid_run_is_a_clear_error(monkeypatch, caplog
     assert [r for r in caplog.records if r.name == "distributed.client" and r.levelno >= 40] == []
 
 
-def test_a_task_that_kills_every_worker_it_runs_on_is_named_in_a_clear_error(monkeypatch):
+def name_or_exit(path, code):
+    """A task whose work on b.mp3 ends its process (a decoder's crash, a memory limit's kill), as os._exit does."""
     import os
+
+    return os._exit(code) if path.name == "b.mp3" else path.name
+
+
+TRACKS = [("/music/a.mp3", 1), ("/music/b.mp3", 1), ("/music/c.mp3", 1), ("/music/d.mp3", 1)]
+
+
+def killed_or_named(monkeypatch, address: str | None, *, in_flight: int):
+    """ordered_map over TRACKS, a track whose process died reported as such; then without if_killed."""
     from pathlib import Path
 
     from spectrogenre import cluster
     from spectrogenre.errors import SpectrogenreError
 
-    # a track whose decoding ends the worker's process (a decoder's crash, the memory limit's kill), as os._exit
-    # does; the nanny restarts the worker, and distributed gives up on the task after its allowed failures
-    def decode(path, code):
-        return os._exit(code) if path.name == "b.mp3" else path.name
+    if address:
+        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
+    else:
+        monkeypatch.delenv("SPECTROGENRE_SCHEDULER", raising=False)
+    items = [(Path(path), code) for path, code in TRACKS]
+    with cluster.executor(2) as (pool, _):
+        results = list(cluster.ordered_map(pool, name_or_exit, items, in_flight=in_flight,
+                                           if_killed=lambda item: f"killed: {item[0].name}"))
+        with pytest.raises(SpectrogenreError, match=r"the task on /music/b\.mp3 died while it ran") as stopped:
+            list(cluster.ordered_map(pool, name_or_exit, items, in_flight=in_flight))
+    return results, str(stopped.value)
 
-    match = r"every worker that held the task on /music/b\.mp3 died while it ran"
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, memory_limit="1GB",
-                                  host="127.0.0.1", dashboard_address=None) as own:
-        monkeypatch.setenv("SPECTROGENRE_SCHEDULER", own.scheduler_address)
-        with pytest.raises(SpectrogenreError, match=match), cluster.executor(1) as (pool, _):
-            # one at a time: a task queued beside the killer on a dying worker counts as killed too
-            list(cluster.ordered_map(pool, decode, [(Path("/music/a.mp3"), 1), (Path("/music/b.mp3"), 1)],
-                                     in_flight=1))
+
+def test_a_local_task_whose_process_dies_is_found_and_the_tasks_lost_beside_it_run_again(monkeypatch):
+    # 2 processes and 4 tasks in flight: b's death breaks the pool and loses a, c and d with it
+    results, error = killed_or_named(monkeypatch, None, in_flight=4)
+    assert results == ["a.mp3", "killed: b.mp3", "c.mp3", "d.mp3"]
+    assert "a crash in a decoder, or the system's memory limit" in error
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_is_found_and_its_neighbours_kept(monkeypatch):
+    # the nanny restarts the worker, and distributed gives up on the task after its allowed failures (none
+    # here, to keep the deaths few); a task queued beside it on the one worker dies with it, and is then run
+    # again alone
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, memory_limit="1GB", host="127.0.0.1",
+            dashboard_address=None) as own:
+        results, error = killed_or_named(monkeypatch, own.scheduler_address, in_flight=2)
+    assert results == ["a.mp3", "killed: b.mp3", "c.mp3", "d.mp3"]
+    assert error.startswith(f"SPECTROGENRE_SCHEDULER={own.scheduler_address}: every worker that held")

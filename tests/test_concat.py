@@ -34,6 +34,25 @@ def test_a_corrupt_track_is_skipped_and_reported_not_fatal(tiny_library, tmp_pat
     assert ignored["reason"].tolist() == ["not an audio file"]
 
 
+def test_a_track_whose_decoding_ends_its_process_is_skipped_and_every_other_track_kept(tiny_library, tmp_path,
+                                                                                      monkeypatch):
+    import os
+
+    from spectrogenre import concat
+
+    # a decoder's crash in native code, or the kernel's memory kill, ends the worker process as os._exit does,
+    # and a local pool loses every task it held with it; the worker processes are forked, so they see this
+    decode = concat.read_mono
+    monkeypatch.setattr(concat, "read_mono", lambda path, **kw: os._exit(139) if path.parent.name == "Album 1"
+                        and path.parent.parent.name == "Drone" and path.name.startswith("02") else decode(path, **kw))
+    index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
+    assert len(index) == 17 and "Drone/Album 1/02 Track.flac" not in set(index["track"])
+    assert index[index["genre"] == "Drone"]["start"].tolist() == [i * 72000 for i in range(5)]
+    skipped = pd.read_csv(tmp_path / "concat" / "skipped.csv")
+    assert skipped["path"].tolist() == ["Drone/Album 1/02 Track.flac"]
+    assert skipped["problem"][0].startswith("cannot be decoded: decoding it ended the process that ran it")
+
+
 def test_a_genre_with_no_usable_audio_stops_the_run_naming_it(tiny_library, tmp_path):
     for track in (tiny_library / "Clicks").rglob("*.*"):  # whole headers, half the audio: only decoding finds it
         track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])

@@ -5,10 +5,12 @@ features submit their tasks there; unset, they use a process per core here, as b
 way they ran never changes an output: tasks return their results to the stage, which writes
 every file itself in a fixed order. Tasks are small (one track, one stretch of a genre file, one
 chunk) and at most `in_flight` run or wait at a time, so a worker's and the stage's memory stay
-bounded whatever the library's size. A task whose worker dies is retried (TASK_RETRIES); a track
-that cannot be decoded is not a failure of its task but its result (AudioError's message), so it
-is reported in skipped.csv exactly as a local run reports it. The workers must see the library and
-data/ at the same paths (a shared file system) and run the same environment.
+bounded whatever the library's size. A task whose worker dies is retried (TASK_RETRIES), and one
+that kills its process (here or on every worker it lands on) is found by running the tasks lost with
+it again one at a time (ordered_map); a track that cannot be decoded is not a failure of its task but
+its result (AudioError's message), so it is reported in skipped.csv exactly as a local run reports it.
+The workers must see the library and data/ at the same paths (a shared file system) and run the same
+environment.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures import (
     ProcessPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 
 from spectrogenre.errors import SpectrogenreError
 
@@ -34,6 +37,11 @@ TASK_RETRIES = 2
 CONNECT_TIMEOUT_S = 30
 WORKER_WAIT_S = 60
 WORKER_CHECK_S = 5  # how often a stage waiting on a task asks the scheduler whether any worker is left
+
+
+class TaskKilled(Exception):
+    """The process that ran a task died while it ran: a crash in native code (a decoder), or the kernel's or
+    a Dask nanny's memory limit. The message says where it ran."""
 
 
 def scheduler_address() -> str | None:
@@ -81,7 +89,7 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
     `jobs` local processes."""
     address = scheduler_address()
     if address is None:
-        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        with LocalExecutor(max(1, jobs)) as pool:
             yield pool, max(1, jobs)
         return
     from distributed import Client
@@ -113,6 +121,38 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
     finally:
         client_log.setLevel(level)
 
+
+class LocalExecutor(Executor):
+    """`jobs` processes here. One that dies mid-task breaks the whole pool and loses every task in it, so
+    `restart` makes a fresh pool for the tasks to be run again (ordered_map)."""
+
+    def __init__(self, jobs: int):
+        self._jobs = jobs
+        self._pool = ProcessPoolExecutor(max_workers=jobs)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool as err:  # broken by a task submitted before: this one is lost with the others
+            lost = Future()
+            lost.set_exception(err)
+            return lost
+
+    def result(self, future: Future, what: str = "a task"):
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise TaskKilled(f"the process that ran {what} died while it ran (a crash in a decoder, or the "
+                             f"system's memory limit)") from None
+
+    def restart(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(max_workers=self._jobs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 class ClusterExecutor(Executor):
     """The Dask client's executor, whose results stop being waited for once the cluster has had no worker
     for WORKER_WAIT_S: the scheduler keeps the tasks of workers that all died for whichever comes next, and
@@ -127,6 +167,9 @@ class ClusterExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait)
+
+    def restart(self) -> None:
+        """Nothing to do: the nannies restart dead workers, and the cluster's other tasks go on."""
 
     def result(self, future: Future, what: str = "a task"):
         """`future`'s result; `what` (the task's file) names the task in the error if its workers all died."""
@@ -150,9 +193,9 @@ class ClusterExecutor(Executor):
             raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the scheduler went away mid-run and its tasks "
                                     f"were lost; restart it and its workers, then rerun") from None
         except KilledWorker:  # the workers it was on died (distributed's allowed-failures + 1 times)
-            raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: every worker that held {what} died while it "
-                                    f"ran (it, or a task beside it, ran out of memory, see the workers' --memory-limit, "
-                                    f"or crashed a decoder); the workers' logs say which") from None
+            raise TaskKilled(f"{SCHEDULER_ENV}={self._address}: every worker that held {what} died while it ran "
+                             f"(a crash in a decoder, or the workers' --memory-limit; the workers' logs say "
+                             f"which)") from None
 
 
 def _what(item: tuple) -> str:
@@ -160,17 +203,57 @@ def _what(item: tuple) -> str:
     return f"the task on {item[0]}" if item and isinstance(item[0], os.PathLike) else "a task"
 
 
-def _result(pool: Executor, future: Future, item: tuple):
-    return pool.result(future, _what(item)) if isinstance(pool, ClusterExecutor) else future.result()
-
-
-def ordered_map(pool: Executor, function: Callable, items: Iterable, *, in_flight: int) -> Iterator:
+def ordered_map(pool: LocalExecutor | ClusterExecutor, function: Callable, items: Iterable, *, in_flight: int,
+                if_killed: Callable[[tuple], object] | None = None) -> Iterator:
     """function(*item) for each item, run on `pool`, yielded in the items' order, with at most `in_flight`
-    submitted and not yet yielded (the bound on memory held by results)."""
+    submitted and not yet yielded (the bound on memory held by results).
+
+    A task whose process dies takes the tasks beside it down with it (a local pool is lost whole; on a Dask
+    worker the others count the death too), so when one dies every task still pending is run again, one at
+    a time: one that dies alone is the cause. Its result is if_killed(item), or, without if_killed,
+    the stage stops with a SpectrogenreError that names its file.
+    """
     pending, items = [], iter(items)
     for item in items:
         pending.append((pool.submit(function, *item), item))
         if len(pending) >= in_flight:
-            yield _result(pool, *pending.pop(0))
-    for future, item in pending:
-        yield _result(pool, future, item)
+            yield _first_result(pool, function, pending, if_killed)
+    while pending:
+        yield _first_result(pool, function, pending, if_killed)
+
+
+def _first_result(pool, function: Callable, pending: list, if_killed) -> object:
+    """The result of the first of `pending`'s (future, item) pairs, which it removes."""
+    future, item = pending[0]
+    try:
+        result = pool.result(future, _what(item))
+    except TaskKilled:
+        _run_again_alone(pool, function, pending, if_killed)
+        result = pending[0][0].result()
+    pending.pop(0)
+    return result
+
+
+def _run_again_alone(pool, function: Callable, pending: list, if_killed) -> None:
+    """Settle every one of `pending`'s futures, running each task whose process died again on its own."""
+    outcomes = [_outcome(pool, future, item) for future, item in pending]  # the tasks beside it end first
+    pool.restart()
+    for number, ((_, item), (died, result)) in enumerate(zip(pending, outcomes, strict=True)):
+        if died:
+            died, result = _outcome(pool, pool.submit(function, *item), item)
+        if died:
+            pool.restart()
+            if if_killed is None:
+                raise SpectrogenreError(result)
+            result = if_killed(item)
+        settled = Future()
+        settled.set_result(result)
+        pending[number] = (settled, item)
+
+
+def _outcome(pool, future: Future, item: tuple) -> tuple[bool, object]:
+    """(False, the task's result), or (True, why) where its process died."""
+    try:
+        return False, pool.result(future, _what(item))
+    except TaskKilled as err:
+        return True, str(err)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from spectrogenre.audio_io import atomic_flac_writer, read_mono
@@ -38,6 +37,12 @@ def decode_track(path: Path, sample_rate: int):
     return to_int16_steps(audio)
 
 
+def decode_killed(item: tuple) -> str:
+    """The problem of a track whose decoding ended the process that ran it (cluster.ordered_map)."""
+    return ("cannot be decoded: decoding it ended the process that ran it, a crash in the decoder or the "
+            "system's memory limit (the file is likely damaged; try playing it)")
+
+
 def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:
     """Run the concat stage over the scan stage's tracks.csv; returns the index.
 
@@ -59,7 +64,8 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
                 # an absolute name (a manifest's) stays as it is under the root; a task gets an absolute path,
                 # since a cluster's worker runs in a folder of its own
                 decoded = ordered_map(pool, decode_track, (((root / t).absolute(), sample_rate)
-                                                           for t in genre_tracks["track"]), in_flight=2 * slots)
+                                                           for t in genre_tracks["track"]), in_flight=2 * slots,
+                                      if_killed=decode_killed)
                 for track, audio in zip(genre_tracks.itertuples(index=False), decoded):
                     if isinstance(audio, str):
                         failed.append({"path": track.track, "problem": audio})
