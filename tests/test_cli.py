@@ -73,6 +73,29 @@ def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_
                                                                            ["Noise", "6"]]
 
 
+def test_scan_decode_leaves_out_a_track_whose_decoding_ends_its_process_and_keeps_the_rest(tiny_library,
+                                                                                           monkeypatch):
+    import os
+
+    from spectrogenre import audio_io
+
+    # a decoder's crash in native code ends the process as os._exit does; the pool's processes are forked
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tiny_library / "Drone" / "Album 2" / "03 Crash.wav", np.full(16000, 0.1), 16000)
+    decode = audio_io.read_mono
+    monkeypatch.setattr(audio_io, "read_mono", lambda path, **kw: os._exit(139) if path.name == "03 Crash.wav"
+                        else decode(path, **kw))
+    result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
+    assert result.exit_code == 0, result.output
+    assert ("left out: 1 file(s): cannot be decoded: decoding it ended the process that ran it, a crash in the "
+            "decoder or the system's memory limit (the file is likely damaged; try playing it): Drone/Album 2/03 "
+            "Crash.wav") in result.stderr
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
+                                                                           ["Noise", "6"]]
+
+
 def test_scan_says_which_hours_leave_out_tracks_of_unknown_length_and_decode_keeps_them(tiny_library, tmp_path,
                                                                                       monkeypatch):
     import subprocess

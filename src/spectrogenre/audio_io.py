@@ -64,6 +64,9 @@ BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
 # the resampler's filter at hundreds of millions of taps; a 1 Hz one stretches 2 KB to minutes).
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 MAX_CHANNELS = 64
+# The problem of a file whose decoding ends the process decoding it (concat's and scan --decode's pools find it)
+ENDED_ITS_PROCESS = ("cannot be decoded: decoding it ended the process that ran it, a crash in the decoder or the "
+                     "system's memory limit (the file is likely damaged; try playing it)")
 # A damaged file decoded on past the damage may miss at most this share of the frames its header declares:
 # a glitch costs a fraction of a second; more is a file cut short, refused as truncated.
 MAX_LOST_FRACTION = 0.1

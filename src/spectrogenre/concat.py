@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spectrogenre.audio_io import atomic_flac_writer, read_mono
+from spectrogenre.audio_io import ENDED_ITS_PROCESS, atomic_flac_writer, read_mono
 from spectrogenre.cluster import executor, ordered_map
 from spectrogenre.errors import AudioError, LibraryError
 from spectrogenre.files import fresh_dir, read_csv, write_csv
@@ -35,12 +35,6 @@ def decode_track(path: Path, sample_rate: int):
     except AudioError as err:
         return err.problem
     return to_int16_steps(audio)
-
-
-def decode_killed(item: tuple) -> str:
-    """The problem of a track whose decoding ended the process that ran it (cluster.ordered_map)."""
-    return ("cannot be decoded: decoding it ended the process that ran it, a crash in the decoder or the "
-            "system's memory limit (the file is likely damaged; try playing it)")
 
 
 def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate: int, jobs: int = 1) -> pd.DataFrame:
@@ -65,7 +59,7 @@ def concat_library(library: Path, scan_dir: Path, out_dir: Path, *, sample_rate:
                 # since a cluster's worker runs in a folder of its own
                 decoded = ordered_map(pool, decode_track, (((root / t).absolute(), sample_rate)
                                                            for t in genre_tracks["track"]), in_flight=2 * slots,
-                                      if_killed=decode_killed)
+                                      if_killed=lambda _: ENDED_ITS_PROCESS)
                 for track, audio in zip(genre_tracks.itertuples(index=False), decoded):
                     if isinstance(audio, str):
                         failed.append({"path": track.track, "problem": audio})

@@ -39,15 +39,17 @@ def check(catalog: Catalog, params: Params, *, model_requirement: str | None) ->
 
 def decode_check(catalog: Catalog, params: Params, *, model_requirement: str | None) -> tuple[Catalog, Report]:
     """Decode every track as concat will; a track that fails moves to `left_out`; the checks run again."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
+    from spectrogenre.audio_io import ENDED_ITS_PROCESS
+    from spectrogenre.cluster import LocalExecutor, ordered_map
     from spectrogenre.cores import available_cores
 
-    with ProcessPoolExecutor(max_workers=available_cores()) as pool:
-        problems = list(tqdm(pool.map(_decode_problem, [t.path for t in catalog.tracks],
-                                      [params.frontend.sample_rate] * len(catalog.tracks), chunksize=4),
+    jobs = available_cores()
+    with LocalExecutor(jobs) as pool:
+        tasks = ((t.path, params.frontend.sample_rate) for t in catalog.tracks)
+        problems = list(tqdm(ordered_map(pool, _decode_problem, tasks, in_flight=2 * jobs,
+                                         if_killed=lambda _: ENDED_ITS_PROCESS),
                              total=len(catalog.tracks), unit="track", leave=False, disable=None))
     catalog.left_out += [(t.name, problem) for t, problem in zip(catalog.tracks, problems) if problem]
     catalog.tracks = [t for t, problem in zip(catalog.tracks, problems) if not problem]
