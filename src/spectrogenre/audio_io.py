@@ -153,6 +153,11 @@ def is_audio_file(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_EXTENSIONS
 
 
+def is_music_file(path: Path) -> bool:
+    """Whether `path` is named as music: in a format the pipeline decodes, or in one it does not (unread_format)."""
+    return is_audio_file(path) or path.suffix.lower() in UNREAD_AUDIO_EXTENSIONS
+
+
 def unread_format(path: Path) -> str | None:
     """Why `path`, named as audio in a format the pipeline does not decode, is left out; None for any other name."""
     suffix = path.suffix.lower()

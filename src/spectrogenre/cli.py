@@ -131,7 +131,12 @@ def predict(
 
     Exit status 1 if any file could not be classified (the others still get verdicts).
     """
-    from spectrogenre.prediction import Rendering, ctrl_c_noticed, predict_each
+    from spectrogenre.prediction import (
+        Rendering,
+        ctrl_c_noticed,
+        predict_each,
+        until_ctrl_c,
+    )
 
     given = _audio_files(paths)
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
@@ -142,9 +147,7 @@ def predict(
         show(rendering.head())
         done = failed = 0
         try:
-            for row in rows:
-                if interrupted.is_set():  # a Ctrl-C a decoder swallowed: this row's error is the broken decode's
-                    raise KeyboardInterrupt
+            for row in until_ctrl_c(rows, interrupted):
                 show(rendering.row(row))
                 done, failed = done + 1, failed + bool(row["error"])
         except KeyboardInterrupt:  # what is done stays whole (JSON closed), and says how far it got
@@ -304,7 +307,7 @@ def tag(
         tag_file,
         undo_log,
     )
-    from spectrogenre.prediction import ctrl_c_noticed
+    from spectrogenre.prediction import ctrl_c_noticed, until_ctrl_c
     from spectrogenre.shown import shown_path
 
     def shown(rows, line, *, stopped):
@@ -313,9 +316,7 @@ def tag(
         done = []
         with ctrl_c_noticed() as interrupted:
             try:
-                for row in rows(interrupted):
-                    if interrupted.is_set():  # a Ctrl-C a decoder swallowed: this row's error is the broken decode's
-                        raise KeyboardInterrupt
+                for row in until_ctrl_c(rows(interrupted), interrupted):
                     if row.warning is not None:
                         typer.echo(f"warning: {row.path}: {row.warning}", err=True)
                     else:

@@ -10,7 +10,7 @@ import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.cells import cell_len
 from tqdm import tqdm
 
-from spectrogenre.audio_io import DecodeLimits, unread_format, unreadable
+from spectrogenre.audio_io import DecodeLimits, is_music_file, unread_format, unreadable
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.shown import shown_path, text_path
@@ -65,7 +65,7 @@ def survey(paths: list[Path]) -> Survey:
         tree = walk(path)
         audio = []
         for file in tree.files:
-            if can_predict(file) or unread_format(file):  # music it cannot read gets its row: never passed over
+            if is_music_file(file):  # music it cannot read gets its row: never passed over
                 audio.append(file)
             else:
                 suffix = file.suffix.lower() or "(no suffix)"
@@ -160,6 +160,15 @@ def ctrl_c_noticed() -> Iterator[threading.Event]:
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.unraisablehook = previous_hook
+
+
+def until_ctrl_c(rows: Iterable, interrupted: threading.Event) -> Iterator:
+    """`rows`, ending in KeyboardInterrupt at the first one finished after ctrl_c_noticed's event was set: that
+    row's error is the decode the Ctrl-C broke, not its file's."""
+    for row in rows:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        yield row
 
 
 # Names are padded to the longest of the files' names up to this many columns; a longer one only pushes its own

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from spectrogenre.audio_io import (
     is_audio_file,
+    is_music_file,
     missing_decoder,
     undecodable,
     unread_format,
@@ -216,7 +217,7 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
             str(path).encode("utf-8")
             usable.append(path)
         except UnicodeEncodeError:  # an old archive's Latin-1 name: the pipeline's tables hold text
-            if is_audio_file(path) or unread_format(path):
+            if is_music_file(path):
                 catalog.left_out.append((_shown(path, root), "its name is not UTF-8 text: rename it to use it"))
             else:
                 catalog.ignored.append((_shown(path, root), "not an audio file"))
@@ -305,7 +306,7 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
         parts = path.relative_to(root).parts
         name = path.relative_to(root).as_posix()
         if len(parts) < depth:
-            if not is_audio_file(path) and unread_format(path) is None:
+            if not is_music_file(path):
                 catalog.ignored.append((name, "not an audio file"))
             elif len(parts) == 1:
                 catalog.left_out.append((name, "audio file outside a genre folder"))
