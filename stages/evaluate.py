@@ -15,8 +15,10 @@ def main(model: Annotated[Path, typer.Option(help="The trained Keras model.")],
          crossval: Annotated[Path, typer.Option(help="The crossval stage's metrics.json, reported alongside.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
     from spectrogenre.evaluate import evaluate_model
+    from spectrogenre.params import read_sections
 
-    metrics = evaluate_model(model, features, split, out, held_out=held_out, crossval=crossval)
+    metrics = evaluate_model(model, features, split, out, held_out=held_out, crossval=crossval,
+                             unsure_below=read_sections(Path("params.yaml")).export.unsure_below)
     print(f"evaluate: test clip accuracy {metrics['clip']['test']['accuracy']}, "
           f"track accuracy {metrics['track']['test']['accuracy']}")
 

@@ -45,3 +45,25 @@ def test_reliability_bins_by_hand():
     assert reliability(probs, labels) == [{"confidence": 0.625, "accuracy": 1.0, "clips": 2},
                                           {"confidence": 0.935, "accuracy": 0.5, "clips": 2}]
     assert expected_calibration_error(probs, labels) == pytest.approx((2 * 0.375 + 2 * 0.435) / 4)
+
+
+def test_a_splits_tracks_are_counted_unsure_as_predict_would_call_them():
+    from spectrogenre.evaluate import track_verdicts
+
+    # track a: clips (0.9, 0.1) and (0.7, 0.3), mean 0.8 for genre 0, right; track b: (0.4, 0.6) and (0.6, 0.4),
+    # mean 0.5 each, argmax genre 0, wrong; track c: (0.2, 0.8) twice, right; track d: (0.45, 0.55) once, wrong
+    probs = np.array([[0.9, 0.1], [0.7, 0.3], [0.4, 0.6], [0.6, 0.4], [0.2, 0.8], [0.2, 0.8], [0.45, 0.55]])
+    labels = np.array([0, 0, 1, 1, 1, 1, 0])
+    tracks = np.array(["a", "a", "b", "b", "c", "c", "d"])
+    # at 0.56, b (0.5) and d (0.55) are unsure: half the tracks; a and c, both right, remain
+    assert track_verdicts(probs, labels, tracks, temperature=1.0, unsure_below=0.56) == {
+        "unsure": 0.5, "answered_accuracy": 1.0}
+    # b's best, exactly 0.5, is not below 0.5: every track is answered, and a and c of the four are right
+    assert track_verdicts(probs, labels, tracks, temperature=1.0, unsure_below=0.5) == {
+        "unsure": 0.0, "answered_accuracy": 0.5}
+    # each clip is calibrated before its track's mean: at T 2, p ** (1/2) renormalised, a's clips are 0.75 and
+    # 0.6044 (mean 0.6772) and c's 0.6667, so at 0.67 only a is answered
+    assert track_verdicts(probs, labels, tracks, temperature=2.0, unsure_below=0.67) == {
+        "unsure": 0.75, "answered_accuracy": 1.0}
+    assert track_verdicts(probs, labels, tracks, temperature=1.0, unsure_below=0.9) == {
+        "unsure": 1.0, "answered_accuracy": None}

@@ -28,17 +28,27 @@ def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tu
     return mean.pop("label").to_numpy(int), mean.to_numpy().argmax(axis=1)
 
 
-def calibrate(held_probs: np.ndarray, held_labels: np.ndarray, test_probs: np.ndarray,
-              test_labels: np.ndarray) -> tuple[dict, pd.DataFrame]:
-    """The temperature fitted on held-out clips, the test clips' calibration error before and after
-    it, and their reliability rows (probabilities: raw or calibrated; confidence, accuracy, clips)."""
-    temperature = fit_temperature(held_probs, held_labels.astype(int))
+def track_verdicts(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *, temperature: float,
+                   unsure_below: float) -> dict:
+    """How the tracks' verdicts come out as predict gives them (each clip calibrated, a track's clips
+    averaged, `unsure` below `unsure_below`): the share of tracks called unsure, and the accuracy of the
+    others (None where every track is unsure)."""
+    true, _ = track_votes(probs, labels, tracks)
+    mean = pd.DataFrame(apply_temperature(probs, temperature)).assign(track=tracks).groupby("track").mean()
+    answered = mean.to_numpy().max(axis=1) >= unsure_below
+    correct = mean.to_numpy().argmax(axis=1) == true
+    return {"unsure": round(float(1 - answered.mean()), 4),
+            "answered_accuracy": round(float(correct[answered].mean()), 4) if answered.any() else None}
+
+
+def calibrate(temperature: float, test_probs: np.ndarray, test_labels: np.ndarray) -> tuple[dict, pd.DataFrame]:
+    """The test clips' calibration error before and after `temperature`, and their reliability rows
+    (probabilities: raw or calibrated; confidence, accuracy, clips)."""
     calibrated = apply_temperature(test_probs, temperature)
     curve = pd.DataFrame([row | {"probabilities": name}
                           for name, probs in (("raw", test_probs), ("calibrated", calibrated))
                           for row in reliability(probs, test_labels)])
-    return {"temperature": round(temperature, 4), "fitted_on": f"{len(held_labels)} held-out clips",
-            "test_ece_raw": round(expected_calibration_error(test_probs, test_labels), 4),
+    return {"test_ece_raw": round(expected_calibration_error(test_probs, test_labels), 4),
             "test_ece": round(expected_calibration_error(calibrated, test_labels), 4)}, curve
 
 
@@ -51,13 +61,18 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict:
 
 
 def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_dir: Path, *, held_out: Path,
-                   crossval: Path | None = None) -> dict:
+                   unsure_below: float, crossval: Path | None = None) -> dict:
     """Write metrics.json, predictions.csv, confusion.csv (test clips: actual, predicted) and
     reliability.csv (test clips' accuracy per confidence bin, before and after calibration).
 
+    A split's track figures also say how many of its tracks predict would call unsure (below
+    `unsure_below`, with the calibration fitted here) and how often it is right on the others.
     metrics.json also holds the crossval stage's summary (without its per-fold detail) when given.
     """
     out_dir = fresh_dir(out_dir)
+    with np.load(held_out) as fitting:
+        temperature = fit_temperature(fitting["probabilities"], fitting["labels"].astype(int))
+        fitted_on = f"{len(fitting['labels'])} held-out clips"
     dataset = read_json(features_dir / "dataset.json")
     labels = dataset["labels"]
     clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
@@ -68,8 +83,10 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
         probs, y, ids = predict_chunks(model, [features_dir / name for name in dataset["chunks"][split]])
         predicted = probs.argmax(axis=1)
         metrics["clip"][split] = scores(y, predicted, len(labels)) | {"clips": len(y)}
-        track_true, track_pred = track_votes(probs, y, clips.loc[ids, "track"].to_numpy())
-        metrics["track"][split] = scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)}
+        tracks = clips.loc[ids, "track"].to_numpy()
+        track_true, track_pred = track_votes(probs, y, tracks)
+        metrics["track"][split] = scores(track_true, track_pred, len(labels)) | {"tracks": len(track_true)} | \
+            track_verdicts(probs, y, tracks, temperature=temperature, unsure_below=unsure_below)
         predictions.append(pd.DataFrame({
             "clip_id": ids, "split": split, "actual": [labels[i] for i in y],
             "predicted": [labels[i] for i in predicted], "confidence": probs.max(axis=1).round(4),
@@ -84,8 +101,8 @@ def evaluate_model(model_path: Path, features_dir: Path, split_dir: Path, out_di
                         "clips": int(s)}
                 for genre, p, r, f, s in zip(labels, precision, recall, f1, support)
             }
-    with np.load(held_out) as fitting:
-        metrics["calibration"], curve = calibrate(fitting["probabilities"], fitting["labels"], *test)
+    errors, curve = calibrate(temperature, *test)
+    metrics["calibration"] = {"temperature": round(temperature, 4), "fitted_on": fitted_on} | errors
     write_csv(curve, out_dir / "reliability.csv")
     if crossval is not None:
         metrics["crossval"] = {k: v for k, v in read_json(crossval).items() if k != "per_fold"}
