@@ -168,3 +168,22 @@ def test_a_normalising_front_end_sees_a_quiet_clip_as_a_loud_one():
     assert np.abs(log_spectrogram(quiet, as_recorded) - log_spectrogram(loud, as_recorded)).max() > 0.1
     with pytest.raises(ParamsError, match="normalise_dbfs must be null or in"):
         Frontend(normalise_dbfs=3.0)
+
+
+def test_musicnns_mel_bands_are_the_ones_spec_json_describes():
+    import librosa
+
+    from spectrogenre.frontend import MEL_FILTERBANK, stft_magnitude
+
+    # spec.json's frontend.mel_filterbank is all a native app gets: build the bands from it alone, every
+    # setting explicit, and the product's musicnn spectrogram must be those bands of the power spectrum
+    frontend = Frontend(kind="musicnn", sample_rate=16000, n_fft=512, hop_length=256, n_mels=96, clip_seconds=3.0)
+    assert (MEL_FILTERBANK["scale"], MEL_FILTERBANK["fmin_hz"], MEL_FILTERBANK["fmax_hz"]) == (
+        "slaney", 0.0, "sample_rate / 2")
+    bands = librosa.filters.mel(sr=16000, n_fft=512, n_mels=96, fmin=0.0, fmax=8000.0, htk=False, norm="slaney")
+    clip = (0.3 * np.sin(2 * np.pi * 440 * np.arange(48000) / 16000)).astype(np.float32)
+    expected = np.log10(10000 * (bands @ stft_magnitude(clip, frontend) ** 2) + 1)
+    np.testing.assert_allclose(log_spectrogram(clip, frontend), expected, rtol=1e-5, atol=1e-6)
+    # "each band of unit area": a triangle's area over Hz is 1
+    hz = librosa.fft_frequencies(sr=16000, n_fft=512)
+    assert np.trapezoid(bands[80], hz) == pytest.approx(1.0, rel=0.01)  # a wide band: the bins sample it finely

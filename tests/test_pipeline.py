@@ -28,7 +28,8 @@ def test_repro_writes_metrics_models_and_a_clean_leak_report(tiny_project):
     assert json.loads((tiny_project / "data/split/leak_report.json").read_text())["disjoint"] is True
     spec = json.loads((tiny_project / "data/export/spec.json").read_text())
     assert spec["labels"] == ["Clicks", "Drone", "Noise"]
-    assert spec["frontend"]["shape"] == [129, 126]
+    assert spec["frontend"]["shape"] == [129, 126] and "mel_filterbank" not in spec["frontend"]  # an STFT's dB
+    assert (spec["input"]["index"], spec["output"]["index"]) == (0, 0)
     assert (spec["windows"], spec["kind"]) == (
         {"hop_seconds": 7.5, "short_tolerance_s": 1.0, "min_sound_fraction": 0.5}, "seed_cnn")
     # the tiny project turns the three noise rules off (its genres are noises)
@@ -224,6 +225,7 @@ def test_musicnn_model_trains_evaluates_and_exports_in_one_param(tiny_project, r
     assert "Running stage 'concat'" in out  # 16 kHz now
     spec = json.loads((tiny_project / "data/export/spec.json").read_text())
     assert spec["frontend"]["kind"] == "musicnn" and spec["frontend"]["shape"] == [96, 188]
+    assert spec["frontend"]["mel_filterbank"]["scale"] == "slaney"
     assert json.loads((tiny_project / "data/train/summary.json").read_text())["kind"] == "musicnn"
     report = json.loads((tiny_project / "data/export/report.json").read_text())
     assert report["model.tflite"]["max_abs_diff"] <= 1e-5

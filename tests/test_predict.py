@@ -163,6 +163,23 @@ def test_a_recording_of_mostly_silence_is_no_music_heard_as_with_an_export_from_
     assert shown == {"this export": "no music heard", "rule off": "Drone", "older export": "no music heard"}
 
 
+def test_the_front_end_keys_spec_json_writes_for_native_apps_are_read_past(tiny_project, tmp_path):
+    from spectrogenre.frontend import MEL_FILTERBANK
+
+    # a mel or musicnn export describes its mel bands (frontend.mel_filterbank) for apps that cannot call librosa;
+    # predict builds them itself, and must not take the description for an unknown setting
+    export = tmp_path / "export"
+    shutil.copytree(tiny_project / "data/export", export)
+    spec = json.loads((export / "spec.json").read_text())
+    track = tiny_project / "library" / "Drone" / "Album 0" / "01 Track.wav"
+    before = runner.invoke(app, ["predict", "--model", str(export), str(track), "--format", "json"])
+    spec["frontend"]["mel_filterbank"] = MEL_FILTERBANK
+    (export / "spec.json").write_text(json.dumps(spec))
+    after = runner.invoke(app, ["predict", "--model", str(export), str(track), "--format", "json"])
+    assert (before.exit_code, after.exit_code) == (0, 0), after.output
+    assert json.loads(after.stdout)[0]["genre"] == json.loads(before.stdout)[0]["genre"] == "Drone"
+
+
 def export_with_steady_rule(project: Path, out: Path, below_db: float = 0.75) -> Path:
     """A copy of the project's export with the steady-noise rule at `below_db` (the tiny project turns it off)."""
     import shutil

@@ -20,7 +20,7 @@ import tensorflow as tf
 from spectrogenre.chunks import iter_batches
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
-from spectrogenre.frontend import Frontend
+from spectrogenre.frontend import MEL_FILTERBANK, Frontend
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import ExportParams, TrimParams
@@ -80,7 +80,8 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
     evaluation = read_json(metrics_path)
     spec = {
         "labels": dataset["labels"],
-        "frontend": frontend.to_dict() | {"shape": list(frontend.shape)},
+        "frontend": frontend.to_dict() | {"shape": list(frontend.shape)} | (
+            {"mel_filterbank": MEL_FILTERBANK} if frontend.kind in ("mel", "musicnn") else {}),
         "resampler": RESAMPLER,
         "silence": asdict(trim),
         "steady_noise": asdict(SteadyNoiseRule(below_db=export.steady_noise_below_db,
@@ -90,9 +91,9 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
         "windows": {"hop_seconds": export.hop_seconds, "short_tolerance_s": export.short_tolerance_s,
                     "min_sound_fraction": export.min_sound_fraction},
         "kind": kind,
-        "input": {"name": "log_spectrogram", "shape": ["batch", *frontend.shape], "dtype": "float32",
+        "input": {"name": "log_spectrogram", "index": 0, "shape": ["batch", *frontend.shape], "dtype": "float32",
                   "unit": "log10(10000 mel + 1)" if frontend.kind == "musicnn" else "dB"},
-        "output": {"name": "genre", "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
+        "output": {"name": "genre", "index": 0, "shape": ["batch", len(dataset["labels"])], "meaning": "softmax probabilities"},
         "models": {"float": FLOAT_MODEL, "dynamic_range": QUANTISED_MODEL},
         "evaluation": evaluation,
     }

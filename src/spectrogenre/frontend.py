@@ -22,6 +22,12 @@ KINDS = ("stft", "mel", "musicnn")
 # are as accurate and keep their verdicts at any level.
 MUSICNN_NORMALISE_DBFS = -26.0
 MAX_GAIN_DB = 40.0  # normalise_dbfs lifts a clip by at most this: a near-silent clip stays quiet
+# The mel bands of kinds mel and musicnn: librosa.filters.mel's defaults, which log_spectrogram and
+# js/spectrogram.js use; spec.json carries this, as a native app must build them itself
+MEL_FILTERBANK = {"of": "power spectrum |X|^2", "scale": "slaney", "norm": "slaney (each band of unit area)",
+                  "fmin_hz": 0.0, "fmax_hz": "sample_rate / 2"}
+# spec.json's front-end keys that follow from the others, written for apps that cannot compute them
+SPEC_ONLY = frozenset({"shape", "mel_filterbank"})
 MUSICNN = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96}
 
 
