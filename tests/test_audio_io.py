@@ -723,3 +723,41 @@ def test_an_opus_cut_inside_its_header_says_it_is_truncated(tmp_path):
     with pytest.raises(AudioError) as raised:
         read_mono(path, sample_rate=22050)
     assert str(raised.value) == f"{path}: truncated: it ends before its header could be read (ffmpeg: End of file)"
+
+
+def encoded(tmp_path, name: str, *, codec: str, seconds: float = 20.0, to_pipe: bool = False):
+    """A tone of `seconds` encoded by ffmpeg with `codec` as `name`; to_pipe: written as a live recorder writes,
+    with no way back to fill in its length."""
+    wav = tmp_path / f"{name}.wav"
+    sf.write(wav, sine(seconds, sr=22050, amp=0.3), 22050)
+    path = tmp_path / name
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", codec]
+    if to_pipe:
+        with path.open("wb") as out:
+            subprocess.run([*command, "-f", "webm", "pipe:1"], stdout=out, check=True)
+    else:
+        subprocess.run([*command, str(path)], check=True)
+    return path
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name, codec", [("song.wv", "wavpack"), ("song.wma", "wmav2"), ("song.webm", "libopus")])
+def test_a_file_whose_header_states_its_length_is_refused_when_cut_short(tmp_path, name, codec, caplog):
+    # WavPack and ASF headers state their length, as a WebM's does where its writer went back to fill it in; ffmpeg
+    # estimates a WavPack's and a WMA's from the file's size, so a file cut in half was decoded to half its length
+    # without a word
+    path = encoded(tmp_path, name, codec=codec)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(path, sample_rate=22050)) / 22050 - 20.0) < 0.1
+    assert caplog.records == []
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(AudioError, match=rf"{re.escape(name)}: truncated or damaged: its header states 20\.0 s, "
+                                         rf"only (9|10)\.\d s decoded"):
+        read_mono(path, sample_rate=22050)
+
+
+@needs_ffmpeg
+def test_a_webm_written_live_states_no_length_and_decodes_to_where_it_stops(tmp_path):
+    path = encoded(tmp_path, "live.webm", codec="libopus", to_pipe=True)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert 9.0 < len(read_mono(path, sample_rate=22050)) / 22050 < 11.0

@@ -79,10 +79,15 @@ FAR_OVER_FULL_SCALE = 2.0
 _OVER_SCALE_STRETCH_S = 0.5
 _OVER_SCALE_STRETCHES = 3
 # MPEG-4 containers state their length (the moov atom's track durations), as an Ogg stream does (its last page's
-# granule position): a decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as
-# MP3 and FLAC are. Other ffmpeg formats' lengths can be estimates (a raw .aac's, from its bitrate) or are not
-# stated (a WebM written live).
+# granule position), Matroska where its writer could go back to fill in the segment's duration (ffmpeg, mkvmerge;
+# not a WebM written live, which states none), and WavPack, Monkey's Audio and ASF (a WMA) in their headers: a
+# decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as MP3 and FLAC are.
+# A raw .aac's length is an estimate from its bitrate.
 _MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
+_MATROSKA_EXTENSIONS = frozenset({".webm", ".weba", ".mka"})
+# ffmpeg estimates these formats' lengths from their size (a file cut in half: half the length); mutagen reads
+# what their headers state (WavPack's and Monkey's Audio's sample counts, ASF's play duration)
+_HEADER_LENGTH_EXTENSIONS = frozenset({".wv", ".ape", ".wma"})
 # ffmpeg's log lines start with the component that wrote them: "[aac @ 0x55a38bb90840] "
 _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 # ffmpeg's raw output (which keeps no timestamps) complains of an undamaged Ogg Vorbis stream's, whose packets'
@@ -613,14 +618,15 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         raise AudioError(path, "is empty (0 bytes)")
     try:
         probe = subprocess.run([_ffprobe(), "-v", "error", "-select_streams", "a:0", "-show_entries",
-                                "stream=sample_rate,channels,duration", "-of", "csv=p=0", str(path)],
+                                "stream=sample_rate,channels,duration:format=duration", "-of", "csv=p=0", str(path)],
                                capture_output=True, timeout=limits.remaining_s() or 60, check=False)
     except subprocess.TimeoutExpired:
         raise WorkTimeout(path, "took too long to read its header: stopped") from None
-    fields = probe.stdout.decode(errors="replace").strip().splitlines()[:1]
+    # the stream's line, then the container's duration (Matroska states it for the segment, not the stream)
+    stream, container_s = (probe.stdout.decode(errors="replace").strip().splitlines() + ["", ""])[:2]
     try:
-        rate, channels = (int(v) for v in fields[0].split(",")[:2])
-    except (IndexError, ValueError):
+        rate, channels = (int(v) for v in stream.split(",")[:2])
+    except ValueError:
         message = probe.stderr.decode(errors="replace").strip().splitlines()
         if path.suffix.lower() in _MP4_EXTENSIONS and any("moov atom not found" in line for line in message):
             raise AudioError(path, f"truncated or not a valid {path.suffix} file: its index (moov atom) is missing, "
@@ -630,16 +636,31 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'no audio stream'}"
                          ) from None
     check_stream_format(path, sample_rate=rate, channels=channels)
-    try:
-        stated_s = float(fields[0].split(",")[2]) if path.suffix.lower() in _MP4_EXTENSIONS or _is_ogg(path) else None
-    except (IndexError, ValueError):  # "N/A"
-        stated_s = None
+    stated_s = _stated_seconds(path, stream_s=(stream.split(",") + [""])[2], container_s=container_s)
     decode_errors: list[str] = []
     blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors)
     if stated_s is None or stated_s <= 0:
         return rate, _named_if_damaged(path, blocks, rate=rate, decode_errors=decode_errors, limits=limits)
     return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors,
                                         limits=limits)
+
+
+def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | None:
+    """The length `path`'s container states, in seconds, from ffprobe's stream and container durations (its text:
+    "N/A" where none is stated) or its header (_HEADER_LENGTH_EXTENSIONS); None where it states none, or only an
+    estimate."""
+    suffix = path.suffix.lower()
+    if suffix in _HEADER_LENGTH_EXTENSIONS:
+        try:
+            return getattr(getattr(mutagen.File(os.fsencode(path)), "info", None), "length", None) or None
+        except (mutagen.MutagenError, OSError, ValueError):
+            return None  # a header mutagen cannot parse: ffmpeg's decode says what is wrong with it
+    stated = [stream_s] if suffix in _MP4_EXTENSIONS or _is_ogg(path) else \
+        [stream_s, container_s] if suffix in _MATROSKA_EXTENSIONS else []
+    for text in stated:
+        with contextlib.suppress(ValueError):  # "N/A"
+            return float(text)
+    return None
 
 
 def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: int, stated_s: float,
