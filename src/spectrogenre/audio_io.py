@@ -95,6 +95,8 @@ _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 _FFMPEG_OUTPUT = re.compile(r"^\[f32le @ 0x[0-9a-f]+\] ")
 # libsndfile decodes an Ogg stream on past pages that fail their checksum, saying so only in its log (ogg.c)
 _OGG_SKIPPED = re.compile(r"^Ogg ?: Skipped \d+ bytes looking for the next page", re.MULTILINE)
+# ...and where the last pages fail it, takes the last page it can read for the stream's end, saying only this
+_OGG_JUNK_AT_END = "Ogg: Junk after the last page."
 # A jump in a decode's frame timestamps shorter than this is rounding (ffprobe prints microseconds), not audio missing
 _LEAST_GAP_S = 0.005
 # Ogg pages (RFC 3533): a header's flags byte marks the stream's last page; no page is larger than this
@@ -298,6 +300,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
                 break
         if decoded == 0:
             raise AudioError(path, "contains no audio samples (zero length)")
+        if handle.format == "OGG" and _OGG_JUNK_AT_END in handle.extra_info:
+            _check_ogg_end(path, decoded_s=decoded / handle.samplerate, limits=limits)
         if handle.frames >= _UNKNOWN_FRAMES:  # no length to hold the decode to (a chained Ogg file: see stream_mono)
             return
         exact = handle.format in _EXACT_LENGTH_FORMATS
@@ -590,6 +594,47 @@ def ogg_chained(path: Path) -> bool:
     return len(first) >= 18 and len(serial) == 4 and serial != first[14:18]
 
 
+def _check_ogg_end(path: Path, *, decoded_s: float, limits: DecodeLimits) -> None:
+    """For an Ogg stream whose last pages libsndfile could not read (_OGG_JUNK_AT_END: it ends the stream at the
+    last page it could, and counts its length to there, so nothing seems lost): the length the file's own last page
+    states (ogg_stated_seconds), and the rule for MP3 and FLAC: more than MAX_LOST_FRACTION of it missing is
+    AudioError, less is named on the log with the seconds lost. A file cut short is named so in its own words
+    (_checked_and_resampled); bytes after a whole stream (a tag appended to it) lose nothing."""
+    stated_s = ogg_stated_seconds(path)
+    if ogg_cut_short(path) or stated_s is None or stated_s <= decoded_s * (1 + _ESTIMATED_LENGTH_TOLERANCE):
+        return
+    lost_s = stated_s - decoded_s
+    if lost_s > MAX_LOST_FRACTION * stated_s:
+        raise AudioError(path, f"truncated or damaged: its last page states {stated_s:.1f} s, only {decoded_s:.1f} s "
+                               f"decoded (the pages after it are damaged)")
+    limits.warn(path, f"damaged at {decoded_s:.1f} s: the pages after it are damaged, {lost_s:.1f} s of "
+                      f"{stated_s:.1f} s lost")
+
+
+def ogg_stated_seconds(path: Path) -> float | None:
+    """The length the last page of `path`'s Ogg Vorbis or Opus stream states (its granule position: Vorbis' frames
+    at the stream's rate; Opus' at 48 kHz, less its pre-skip), read from the page's header whether or not the page
+    is whole or passes its checksum; None for another codec, a chained file or no Ogg stream."""
+    if (pages := _ogg_first_and_last_page(path)) is None or ogg_chained(path):
+        return None
+    _, tail, last = pages
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(27 + 255 + 19)  # the first page's header, segment table and the codec's id header
+    except OSError:
+        return None
+    packet = first[27 + first[26]:] if len(first) > 27 else b""
+    granule = tail[last + 6:last + 14] if last >= 0 else b""
+    if len(granule) < 8 or granule == b"\xff" * 8:  # -1: no packet ends on the page
+        return None
+    frames = int.from_bytes(granule, "little")
+    if packet[:7] == b"\x01vorbis" and len(packet) >= 16 and (rate := int.from_bytes(packet[12:16], "little")):
+        return frames / rate
+    if packet[:8] == b"OpusHead" and len(packet) >= 12:
+        return max(frames - int.from_bytes(packet[10:12], "little"), 0) / 48_000
+    return None
+
+
 def _ogg_first_and_last_page(path: Path) -> tuple[bytes, bytes, int] | None:
     """(the file's first 27 bytes, its last page's worth of bytes, where the last page header starts in them or
     -1) for a file that starts as an Ogg stream; None for any other."""
@@ -655,6 +700,10 @@ def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | N
             return getattr(getattr(mutagen.File(os.fsencode(path)), "info", None), "length", None) or None
         except (mutagen.MutagenError, OSError, ValueError):
             return None  # a header mutagen cannot parse: ffmpeg's decode says what is wrong with it
+    if _is_ogg(path) and not ogg_cut_short(path):
+        # ffprobe's is the last page it can read: where the last pages are damaged, the last page's own is more
+        with contextlib.suppress(ValueError):
+            return max(float(stream_s), ogg_stated_seconds(path) or 0.0)
     stated = [stream_s] if suffix in _MP4_EXTENSIONS or _is_ogg(path) else \
         [stream_s, container_s] if suffix in _MATROSKA_EXTENSIONS else []
     for text in stated:
