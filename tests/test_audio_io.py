@@ -807,3 +807,18 @@ def test_an_opus_file_whose_last_pages_are_damaged_is_held_to_the_length_its_las
     with pytest.raises(AudioError, match=r"song\.opus: truncated or damaged: its header states 20\.0 s, only 17\.0 s "
                                          r"decoded \(ffmpeg: CRC mismatch!\)"):
         read_mono(path, sample_rate=22050)
+
+
+@needs_ffmpeg
+def test_a_cover_picture_ffmpeg_cannot_decode_does_not_make_the_audio_damaged(tmp_path, caplog):
+    # ffmpeg decodes an attached picture to probe it, and says so when it cannot: the whole audio was "damaged (1
+    # decoding error(s), the first: No JPEG data found in image); ... 0.0 s of 20.0 s lost"
+    import mutagen.mp4
+
+    path = encoded(tmp_path, "song.m4a", codec="aac")
+    tagged = mutagen.mp4.MP4(path)
+    tagged["covr"] = [mutagen.mp4.MP4Cover(bytes(range(256)) * 12, imageformat=mutagen.mp4.MP4Cover.FORMAT_JPEG)]
+    tagged.save()
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(path, sample_rate=22050)) / 22050 - 20.0) < 0.1
+    assert caplog.records == []

@@ -93,6 +93,9 @@ _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 # ffmpeg's raw output (which keeps no timestamps) complains of an undamaged Ogg Vorbis stream's, whose packets'
 # ffmpeg estimates within a page, a few ms off: not damage
 _FFMPEG_OUTPUT = re.compile(r"^\[f32le @ 0x[0-9a-f]+\] ")
+# ...and of a cover picture it could not decode (ffmpeg decodes an attached picture to probe it, -vn or not):
+# the audio is whole
+_FFMPEG_PICTURE = re.compile(r"^\[(?:mjpeg|png|bmp|gif|webp|tiff|jpeg2000) @ 0x[0-9a-f]+\] ")
 # libsndfile decodes an Ogg stream on past pages that fail their checksum, saying so only in its log (ogg.c)
 _OGG_SKIPPED = re.compile(r"^Ogg ?: Skipped \d+ bytes looking for the next page", re.MULTILINE)
 # ...and where the last pages fail it, takes the last page it can read for the stream's end, saying only this
@@ -789,7 +792,7 @@ def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: 
             if decode_errors is not None:
                 decode_errors += [_FFMPEG_COMPONENT.sub("", _strip_path(line, path)) for line in message
                                   if not line.lstrip().startswith("Last message repeated")
-                                  and not _FFMPEG_OUTPUT.match(line)]
+                                  and not _FFMPEG_OUTPUT.match(line) and not _FFMPEG_PICTURE.match(line)]
             if decoded == 0:
                 raise AudioError(path, "contains no audio samples (zero length)")
         finally:
