@@ -822,3 +822,32 @@ def test_a_cover_picture_ffmpeg_cannot_decode_does_not_make_the_audio_damaged(tm
     with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
         assert abs(len(read_mono(path, sample_rate=22050)) / 22050 - 20.0) < 0.1
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("offset, value, said", [
+    (22, 1, "its 1 channel(s) of 16-bit samples make 2-byte frames"),
+    (34, 8, "its 2 channel(s) of 8-bit samples make 2-byte frames"),
+], ids=["channels", "bits"])
+def test_a_wav_whose_channels_or_sample_width_contradict_its_frame_size_is_refused(tmp_path, offset, value, said):
+    # libsndfile goes by the channel count and sample width alone: a stereo 16-bit file whose header says 1 channel
+    # was read as the song at half speed, one saying 8 bits as noise, and both classified
+    path = tmp_path / "song.wav"
+    sf.write(path, np.stack([sine(1.0, sr=8000), sine(1.0, freq=660.0, sr=8000)], axis=1), 8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    assert data[12:16] == b"fmt " and data[32] == 4  # the canonical 44-byte header: a 4-byte block align at 32
+    data[offset] = value
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError) as raised:
+        read_mono(path, sample_rate=8000)
+    assert str(raised.value) == (f"{path}: damaged header: {said}, but its block align and byte rate say 4-byte "
+                                 f"frames: its samples cannot be told apart (use a good copy)")
+
+
+def test_a_wav_whose_block_align_alone_is_wrong_decodes_as_its_channels_and_sample_width_say(tmp_path):
+    path = tmp_path / "song.wav"
+    stereo = np.stack([sine(1.0, sr=8000), sine(1.0, freq=660.0, sr=8000)], axis=1)
+    sf.write(path, stereo, 8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[32] = 2  # block align 2, byte rate still 32,000: one field wrong, as some writers leave it
+    path.write_bytes(bytes(data))
+    assert np.allclose(read_mono(path, sample_rate=8000), stereo.mean(axis=1), atol=1e-4)

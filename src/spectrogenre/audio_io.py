@@ -52,6 +52,11 @@ _ESTIMATED_LENGTH_TOLERANCE = 0.02
 # libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch.
 _SHORT_CHUNK = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
+# A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
+# block align, the bytes a second over the rate)
+_WAV_FRAME_FIELDS = re.compile(r"^\s*Block Align\s*:\s*(\d+)\s*$.*?^\s*Bit Width\s*:\s*(\d+)\s*$.*?"
+                               r"^\s*Bytes/sec\s*:\s*(\d+)", re.MULTILINE | re.DOTALL)
+_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 # WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
 # and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
 # 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
@@ -243,7 +248,23 @@ def _opened(path: Path) -> Iterator[sf.SoundFile]:
             raise _cannot_open(path, err) from None
         with handle:
             check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
+            _check_frame_size(path, handle)
             yield handle
+
+
+def _check_frame_size(path: Path, handle: sf.SoundFile) -> None:
+    """Refuse a WAV whose channel count or sample width contradicts the frame size its block align and byte rate
+    agree on: libsndfile goes by the first two, and would read a header damaged there as noise, or as the song at
+    half speed. (One of the other two wrong alone, as some writers leave it, is harmless: libsndfile ignores them.)"""
+    if handle.format not in ("WAV", "WAVEX") or (width := _SAMPLE_BYTES.get(handle.subtype)) is None:
+        return
+    if (found := _WAV_FRAME_FIELDS.search(handle.extra_info)) is None:
+        return
+    align, bits, per_second = (int(value) for value in found.groups())
+    if align != handle.channels * width and align * handle.samplerate == per_second:
+        raise AudioError(path, f"damaged header: its {handle.channels} channel(s) of {bits}-bit samples make "
+                               f"{handle.channels * width}-byte frames, but its block align and byte rate say "
+                               f"{align}-byte frames: its samples cannot be told apart (use a good copy)")
 
 
 def undecodable(path: Path) -> str | None:
