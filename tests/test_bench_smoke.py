@@ -1,9 +1,12 @@
 """The benchmarks keep working: the quick mode's smallest figure (audio to features) through bench/run.py."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,3 +48,27 @@ def test_scale_judges_the_whole_pipeline_and_the_stages_that_grow():
     assert summary["pipeline"]["seconds"] == [13.0, 22.0, 44.0, 83.0]
     assert summary["pipeline"]["wall_fit"]["linear"]
     assert decode["peak_rss_growth"] == 0.04 and decode["flat"]
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the fuzzer's seeds are encoded by ffmpeg")
+def test_the_decode_fuzzer_runs_its_cases_the_same_for_the_same_seed(tmp_path):
+    def fuzz(name):
+        out = tmp_path / f"{name}.json"
+        subprocess.run([sys.executable, "-m", "bench.fuzz_decode", "--cases", "6", "--seed", "3", "--seed-seconds", "2",
+                        "--formats", "wav16,flac,mp3_cbr,ogg_vorbis", "--entries", "decode,tags,scan",
+                        "--work", str(tmp_path / name), "--out", str(out)], cwd=ROOT, check=True, timeout=300,
+                       capture_output=True)
+        return json.loads(out.read_text())
+
+    first, again = fuzz("first"), fuzz("again")
+    assert first["cases_run"] == 6 and set(first["outcomes"]) == {"decode", "tags", "scan"}
+    assert all(sum(counts.values()) == 6 for counts in first["outcomes"].values())
+    # the seeds (bit-exact encodes), the mutants and so their outcomes follow from --seed alone
+    assert first["seed_files"] == again["seed_files"]
+    recipes = lambda report: [(c["seed_file"], c["mutation"], c["what"], {e: r["outcome"] for e, r in c["results"].items()})
+                              for c in report["cases"]]
+    assert recipes(first) == recipes(again)
+    # the four formats' seeds and their tagged variants (ID3 with a cover, Vorbis comments, RIFF INFO), in turn
+    assert sorted(first["seed_files"]) == ["flac", "flac_vorbis_cover", "mp3_cbr", "mp3_id3_cover", "ogg_vorbis",
+                                           "ogg_vorbis_tags", "wav16", "wav_id3", "wav_info"]
+    assert [c["seed_file"] for c in first["cases"]] == sorted(first["seed_files"])[:6]
