@@ -851,3 +851,22 @@ def test_a_wav_whose_block_align_alone_is_wrong_decodes_as_its_channels_and_samp
     data[32] = 2  # block align 2, byte rate still 32,000: one field wrong, as some writers leave it
     path.write_bytes(bytes(data))
     assert np.allclose(read_mono(path, sample_rate=8000), stereo.mean(axis=1), atol=1e-4)
+
+
+@needs_ffmpeg
+def test_a_flac_whose_header_understates_its_length_is_decoded_to_its_end_and_named(tmp_path, caplog):
+    # libsndfile stops at the sample count STREAMINFO states: one damaged to 1 s made 20 s of audio 1 s, silently.
+    # 20 s of stereo noise at 22.05 kHz is 1.8 MB of FLAC frames, which 1 s of samples (88 KB raw) cannot fill
+    path = tmp_path / "song.flac"
+    sf.write(path, np.stack([noise(20.0, sr=22050), noise(20.0, sr=22050, seed=1)], axis=1), 22050, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first: its 36-bit sample count in bytes 21 (the low 4 bits) to 25
+    data[21] &= 0xF0
+    data[22:26] = (22050).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert len(read_mono(path, sample_rate=22050)) == 20 * 22050
+    [message] = [r.getMessage() for r in caplog.records]
+    found = re.fullmatch(rf"{re.escape(str(path))}: its header states 1\.0 s, far less than its (\d\.\d) MB of audio "
+                         rf"frames hold \(a damaged header\); decoded to its end with ffmpeg", message)
+    assert found and 1.5 <= float(found[1]) <= 1.9, message

@@ -57,6 +57,8 @@ _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
 _WAV_FRAME_FIELDS = re.compile(r"^\s*Block Align\s*:\s*(\d+)\s*$.*?^\s*Bit Width\s*:\s*(\d+)\s*$.*?"
                                r"^\s*Bytes/sec\s*:\s*(\d+)", re.MULTILINE | re.DOTALL)
 _SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+# A FLAC frame's header and footer, and its subframes' headers, beyond its samples: bytes enough for hundreds
+_FLAC_FRAMES_SLACK = 64 * 1024
 # WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
 # and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
 # 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
@@ -499,21 +501,49 @@ def sndfile_header(path: Path) -> SndfileHeader:
         return SndfileHeader()
     try:
         with _opened(path) as handle:
-            return SndfileHeader(_unstated_length(handle) is not None or _wav_data_size_unstated(handle),
+            return SndfileHeader(_unstated_length(path, handle) is not None or _wav_data_size_unstated(handle),
                                  handle.copy_metadata())
     except AudioError:
         return SndfileHeader()
 
 
-def _unstated_length(handle: sf.SoundFile) -> str | None:
-    """Why libsndfile cannot decode `handle` to its end, its header stating no length; None where it can (a
-    placeholder it reads past: a WAV's 0xFFFFFFFF or 0x7FFFF000) or the length is stated."""
+def _unstated_length(path: Path, handle: sf.SoundFile) -> str | None:
+    """Why libsndfile cannot decode `handle` (`path`) to its end, its header stating no length or far too short a
+    one; None where it can (a placeholder it reads past: a WAV's 0xFFFFFFFF or 0x7FFFF000) or the length is stated."""
     if handle.format == "FLAC" and handle.frames >= _UNKNOWN_FRAMES:
         return "its header states no length (a FLAC written to a pipe), and libsndfile fails at its end"
+    if handle.format == "FLAC" and (frame_bytes := handle.channels * _SAMPLE_BYTES.get(handle.subtype, 4)) and \
+            (audio_bytes := _flac_audio_bytes(path)) > handle.frames * frame_bytes * 1.1 + _FLAC_FRAMES_SLACK:
+        # FLAC's frames hold at most the samples raw, and a little: libsndfile stops at the count, ffmpeg reads on
+        return (f"its header states {handle.frames / handle.samplerate:.1f} s, far less than its "
+                f"{audio_bytes / 1e6:.1f} MB of audio frames hold (a damaged header)")
     if handle.frames == 0 and _wav_data_size_unstated(handle):
         return ("its header's data size is 0 (left so by a recording stopped before it finished its header, or "
                 "no audio at all)")
     return None
+
+
+def _flac_audio_bytes(path: Path) -> int:
+    """The bytes of a FLAC file's audio frames: those after its metadata blocks (and an ID3v2 tag before them,
+    which some taggers write); 0 where the blocks cannot be walked."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(0)
+            start = handle.read(10)
+            if start[:3] == b"ID3" and len(start) == 10:  # its size: 4 bytes of 7 bits each, after a 10-byte header
+                handle.seek(10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(start[6:10])))
+            else:
+                handle.seek(0)
+            if handle.read(4) != b"fLaC":
+                return 0
+            while len(header := handle.read(4)) == 4:
+                handle.seek(int.from_bytes(header[1:], "big"), os.SEEK_CUR)
+                if header[0] & 0x80:  # the last metadata block
+                    return max(size - handle.tell(), 0)
+    except OSError:
+        pass
+    return 0
 
 
 def read_mono(path: Path, *, sample_rate: int, timeout_s: float | None = None) -> np.ndarray:
@@ -538,11 +568,13 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         with _opened(path) as info:
-            rate, frames, unstated = info.samplerate, info.frames, _unstated_length(info)
+            rate, frames, unstated = info.samplerate, info.frames, _unstated_length(path, info)
         if unstated is not None:  # libsndfile would stop short of the end: ffmpeg reads to it
             if shutil.which("ffmpeg") is None:
                 raise AudioError(path, f"{unstated}; ffmpeg decodes it to its end, and is not installed "
                                        f"(Debian: apt install ffmpeg)")
+            if 0 < frames < _UNKNOWN_FRAMES:  # a length stated, wrong: said, as the file's own is not to be trusted
+                limits.warn(path, f"{unstated}; decoded to its end with ffmpeg")
             rate, blocks = _ffmpeg_blocks(path, limits)
         else:
             if 0 < frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
