@@ -757,6 +757,19 @@ def test_a_file_whose_header_states_its_length_is_refused_when_cut_short(tmp_pat
 
 
 @needs_ffmpeg
+def test_a_wavpack_at_a_rate_outside_its_table_decodes_to_the_length_it_states(tmp_path, caplog):
+    # 11 kHz is not among WavPack's 15 standard rates: its header marks it custom, which mutagen's reader fails on
+    # (IndexError), so its length is ffprobe's, from the same header
+    wav = tmp_path / "odd.wav"
+    sf.write(wav, sine(3.0, sr=11000, amp=0.3), 11000)
+    path = tmp_path / "odd.wv"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "wavpack", str(path)], check=True)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert len(read_mono(path, sample_rate=22050)) == 3 * 22050
+    assert caplog.records == []
+
+
+@needs_ffmpeg
 def test_a_webm_written_live_states_no_length_and_decodes_to_where_it_stops(tmp_path):
     path = encoded(tmp_path, "live.webm", codec="libopus", to_pipe=True)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])

@@ -86,15 +86,17 @@ FAR_OVER_FULL_SCALE = 2.0
 _OVER_SCALE_STRETCH_S = 0.5
 _OVER_SCALE_STRETCHES = 3
 # MPEG-4 containers state their length (the moov atom's track durations), as an Ogg stream does (its last page's
-# granule position), Matroska where its writer could go back to fill in the segment's duration (ffmpeg, mkvmerge;
-# not a WebM written live, which states none), and WavPack, Monkey's Audio and ASF (a WMA) in their headers: a
-# decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as MP3 and FLAC are.
-# A raw .aac's length is an estimate from its bitrate.
+# granule position), WavPack and Monkey's Audio (their sample counts), ASF (a WMA's play duration) and Matroska
+# where its writer could go back to fill in the segment's duration (ffmpeg, mkvmerge; not a WebM written live,
+# which states none): a decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as
+# MP3 and FLAC are. A raw .aac's length is an estimate from its bitrate.
 _MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
-_MATROSKA_EXTENSIONS = frozenset({".webm", ".weba", ".mka"})
-# ffmpeg estimates these formats' lengths from their size (a file cut in half: half the length); mutagen reads
-# what their headers state (WavPack's and Monkey's Audio's sample counts, ASF's play duration)
-_HEADER_LENGTH_EXTENSIONS = frozenset({".wv", ".ape", ".wma"})
+_STREAM_LENGTH_EXTENSIONS = _MP4_EXTENSIONS | {".wv", ".ape"}  # ffprobe's stream duration is their header's
+_MATROSKA_EXTENSIONS = frozenset({".webm", ".weba", ".mka"})  # the segment's, not the stream's
+_ASF_EXTENSIONS = frozenset({".wma"})  # ffmpeg estimates it from the file's size: mutagen reads the header's
+# What mutagen raises for a file it cannot parse: its own errors, and, for some damaged (or unusual: a WavPack at
+# a rate outside its table) headers, Python's
+MUTAGEN_ERRORS = (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError)
 # ffmpeg's log lines start with the component that wrote them: "[aac @ 0x55a38bb90840] "
 _FFMPEG_COMPONENT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 # ffmpeg's raw output (which keeps no timestamps) complains of an undamaged Ogg Vorbis stream's, whose packets'
@@ -748,19 +750,18 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
 
 def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | None:
     """The length `path`'s container states, in seconds, from ffprobe's stream and container durations (its text:
-    "N/A" where none is stated) or its header (_HEADER_LENGTH_EXTENSIONS); None where it states none, or only an
-    estimate."""
+    "N/A" where none is stated) or, for ASF, its header; None where it states none, or only an estimate."""
     suffix = path.suffix.lower()
-    if suffix in _HEADER_LENGTH_EXTENSIONS:
+    if suffix in _ASF_EXTENSIONS:
         try:
             return getattr(getattr(mutagen.File(os.fsencode(path)), "info", None), "length", None) or None
-        except (mutagen.MutagenError, OSError, ValueError):
+        except MUTAGEN_ERRORS:
             return None  # a header mutagen cannot parse: ffmpeg's decode says what is wrong with it
     if _is_ogg(path) and not ogg_cut_short(path):
         # ffprobe's is the last page it can read: where the last pages are damaged, the last page's own is more
         with contextlib.suppress(ValueError):
             return max(float(stream_s), ogg_stated_seconds(path) or 0.0)
-    stated = [stream_s] if suffix in _MP4_EXTENSIONS or _is_ogg(path) else \
+    stated = [stream_s] if suffix in _STREAM_LENGTH_EXTENSIONS or _is_ogg(path) else \
         [stream_s, container_s] if suffix in _MATROSKA_EXTENSIONS else []
     for text in stated:
         with contextlib.suppress(ValueError):  # "N/A"
