@@ -1,9 +1,12 @@
 import shutil
+import subprocess
 
 import pytest
+import soundfile as sf
+from mutagen.apev2 import APEv2
 
 from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags, split_genres
-from tests.synth import write_tagged
+from tests.synth import sine, write_tagged
 
 FORMATS = ["mp3", "flac", "ogg", "opus", "m4a", "wav"]
 
@@ -136,3 +139,16 @@ def test_a_wav_or_flac_whose_header_states_no_length_is_of_unknown_length(tmp_pa
             subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(good), "-f", "flac", "-"], stdout=out,
                            check=True)
         assert read_tags(piped).seconds is None
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="writing a WavPack test file needs ffmpeg")
+def test_a_wavpacks_tags_are_read_where_its_rate_is_outside_the_standard_table(tmp_path):
+    # 11 kHz is not among WavPack's 15 standard rates: mutagen fails on its header (IndexError), and the file's
+    # tags went unread, "list index out of range" (a track of a `tags` library left out)
+    wav, path = tmp_path / "odd.wav", tmp_path / "odd.wv"
+    sf.write(wav, sine(1.0, sr=11000), 11000)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "wavpack", str(path)], check=True)
+    tags = APEv2()
+    tags.update({"Genre": "Jazz; Blues", "Album": "Kind of Blue", "Artist": "Miles Davis"})
+    tags.save(path)
+    assert read_tags(path) == TrackTags(genres=("Jazz", "Blues"), album="Kind of Blue", artist="Miles Davis")

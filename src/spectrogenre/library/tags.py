@@ -21,12 +21,15 @@ from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import SndfileHeader, sndfile_header
+from spectrogenre.audio_io import MUTAGEN_ERRORS, SndfileHeader, sndfile_header
 from spectrogenre.errors import AudioError
 
 # One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
 _VALUE_SEPARATORS = re.compile(r"[;\x00|]")
 _WAV_SUFFIXES = (".wav", ".wave")
+# Formats tagged in APEv2 alone, which can be read where mutagen cannot parse the audio's header (a WavPack at a
+# rate outside its table of 15 raises IndexError)
+_APEV2_SUFFIXES = (".wv", ".ape")
 
 
 class TagError(AudioError):
@@ -72,7 +75,9 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     path = Path(path)
     try:
         audio = mutagen.File(path)
-    except (mutagen.MutagenError, OSError, ValueError, IndexError, KeyError, EOFError) as err:
+    except MUTAGEN_ERRORS as err:
+        if path.suffix.lower() in _APEV2_SUFFIXES and (tags := _apev2_alone(path)) is not None:
+            return tags
         raise TagError(path, f"tags cannot be read ({_describe(err, path)})") from None
     if audio is None:
         return TrackTags()
@@ -97,6 +102,15 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
         for key, value in _second_block(path, wav_header).items():
             found[key] = found.get(key) or value
     return TrackTags(seconds=seconds, **found)
+
+
+def _apev2_alone(path: Path) -> TrackTags | None:
+    """`path`'s APEv2 tags, without the length its audio header would give; None where it has none to read."""
+    try:
+        return TrackTags(**_keyed(APEv2(path), genre="genre", album="album", artist="artist",
+                                  album_artist="album artist"))
+    except (APEError, OSError, ValueError):
+        return None
 
 
 def _second_block(path: Path, wav_header: SndfileHeader) -> dict:
