@@ -883,3 +883,20 @@ def test_a_flac_whose_header_understates_its_length_is_decoded_to_its_end_and_na
     found = re.fullmatch(rf"{re.escape(str(path))}: its header states 1\.0 s, far less than its (\d\.\d) MB of audio "
                          rf"frames hold \(a damaged header\); decoded to its end with ffmpeg", message)
     assert found and 1.5 <= float(found[1]) <= 1.9, message
+
+
+@needs_ffmpeg
+def test_an_ogg_file_whose_first_audio_page_is_damaged_counts_it_lost(tmp_path, caplog):
+    # libsndfile counts an Ogg stream from the first page it can read: with the first audio page (14,464 frames,
+    # 0.66 s) damaged it stated 19.3 s, and the damage was "0.0 s of 19.3 s lost"
+    path = tmp_path / "song.ogg"
+    sf.write(path, sine(20.0, sr=22050, amp=0.3) + noise(20.0, sr=22050, amp=0.2), 22050, format="OGG",
+             subtype="VORBIS")
+    data = bytearray(path.read_bytes())
+    first_audio_page = [found.start() for found in re.finditer(b"OggS", bytes(data))][2]  # after the 2 header pages
+    data[first_audio_page + 1000] ^= 0x55
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        read_mono(path, sample_rate=22050)
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"{path}: damaged ") and message.endswith("0.7 s of 20.0 s lost"), message

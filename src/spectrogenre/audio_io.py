@@ -403,6 +403,10 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
             if not seek:
                 raise broke from None
     declared = handle.frames if declared is None else declared
+    if handle.format == "OGG" and (stated_s := ogg_stated_seconds(path)) is not None and not ogg_cut_short(path):
+        # libsndfile counts an Ogg stream from the first page it can read to the last: a damaged first or last page
+        # is left out of its count as well as its decode, and its loss would not show
+        declared = max(declared, round(stated_s * handle.samplerate))
     lost = max(declared - decoded, 0)
     if lost > MAX_LOST_FRACTION * declared:
         raise AudioError(path, f"truncated or damaged: header declares {declared} frames, only {decoded} "
