@@ -9,6 +9,7 @@ blocks, stopping at a caller's limits on duration and time (DecodeLimits).
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -165,6 +166,24 @@ class DecodeLimits:
 
 
 NO_LIMITS = DecodeLimits()
+
+
+class _BoundedReads(io.FileIO):
+    """A file whose reads ask for no more bytes than are left in it. mutagen reads a chunk by asking for as many
+    bytes as its header states, and Python sizes its buffer to the request first: a damaged size of 4 GB was a
+    MemoryError on a machine that cannot lend that much, where a short read gets mutagen's own error."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            size = min(size, max(os.fstat(self.fileno()).st_size - self.tell(), 0))
+        return super().read(size)
+
+
+def with_mutagen(read, path: Path):
+    """`read` (mutagen.File, a format's class such as mutagen.mp3.MP3, APEv2) of `path`, through _BoundedReads; what
+    it raises for a file it cannot parse is in MUTAGEN_ERRORS."""
+    with _BoundedReads(os.fsencode(path)) as file:
+        return read(file)
 
 
 def is_audio_file(path: Path) -> bool:
@@ -354,8 +373,8 @@ def _mp3_without_frame_count(path: Path) -> bool:
     if path.suffix.lower() != ".mp3":
         return False
     try:
-        return mutagen.mp3.MP3(os.fsencode(path)).info.bitrate_mode == mutagen.mp3.BitrateMode.UNKNOWN
-    except (mutagen.MutagenError, OSError, ValueError):
+        return with_mutagen(mutagen.mp3.MP3, path).info.bitrate_mode == mutagen.mp3.BitrateMode.UNKNOWN
+    except MUTAGEN_ERRORS:
         return False  # not an MP3 mutagen can parse: libsndfile says what is wrong with it
 
 
@@ -367,8 +386,8 @@ def _mp3_frames(path: Path, handle: sf.SoundFile) -> int:
     if handle.format != "MP3":
         return handle.frames
     try:
-        seconds = mutagen.mp3.MP3(os.fsencode(path)).info.length
-    except (mutagen.MutagenError, OSError, ValueError):
+        seconds = with_mutagen(mutagen.mp3.MP3, path).info.length
+    except MUTAGEN_ERRORS:
         return handle.frames
     return min(handle.frames, int(seconds * handle.samplerate))
 
@@ -758,7 +777,7 @@ def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | N
     suffix = path.suffix.lower()
     if suffix in _ASF_EXTENSIONS:
         try:
-            return getattr(getattr(mutagen.File(os.fsencode(path)), "info", None), "length", None) or None
+            return getattr(getattr(with_mutagen(mutagen.File, path), "info", None), "length", None) or None
         except MUTAGEN_ERRORS:
             return None  # a header mutagen cannot parse: ffmpeg's decode says what is wrong with it
     if _is_ogg(path) and not ogg_cut_short(path):

@@ -1,5 +1,6 @@
 import shutil
 import subprocess
+import sys
 
 import pytest
 import soundfile as sf
@@ -152,3 +153,21 @@ def test_a_wavpacks_tags_are_read_where_its_rate_is_outside_the_standard_table(t
     tags.update({"Genre": "Jazz; Blues", "Album": "Kind of Blue", "Artist": "Miles Davis"})
     tags.save(path)
     assert read_tags(path) == TrackTags(genres=("Jazz", "Blues"), album="Kind of Blue", artist="Miles Davis")
+
+
+def test_a_chunk_claiming_gigabytes_is_read_as_far_as_the_file_goes(tmp_path):
+    # mutagen asks for as many bytes as a chunk's header states, and Python sizes its buffer to the request first:
+    # a WAV whose fmt chunk claims 4 GB was a MemoryError (a traceback from `scan`) wherever 4 GB cannot be lent.
+    # Read here with 1.5 GB of address space to lend
+    path = tmp_path / "song.wav"
+    sf.write(path, sine(1.0), 8000)
+    data = bytearray(path.read_bytes())
+    assert data[12:16] == b"fmt "
+    data[16:20] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    read = ("import resource, sys\nfrom spectrogenre.library.tags import read_tags\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (3 << 29, 3 << 29))\nprint(read_tags(sys.argv[1]))")
+    done = subprocess.run([sys.executable, "-c", read, str(path)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(TrackTags())  # its tag block unreadable, as the scan's header check says

@@ -21,7 +21,12 @@ from mutagen.asf import ASFTags
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import MUTAGEN_ERRORS, SndfileHeader, sndfile_header
+from spectrogenre.audio_io import (
+    MUTAGEN_ERRORS,
+    SndfileHeader,
+    sndfile_header,
+    with_mutagen,
+)
 from spectrogenre.errors import AudioError
 
 # One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
@@ -74,7 +79,7 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     """
     path = Path(path)
     try:
-        audio = mutagen.File(path)
+        audio = with_mutagen(mutagen.File, path)
     except MUTAGEN_ERRORS as err:
         if path.suffix.lower() in _APEV2_SUFFIXES and (tags := _apev2_alone(path)) is not None:
             return tags
@@ -107,7 +112,7 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
 def _apev2_alone(path: Path) -> TrackTags | None:
     """`path`'s APEv2 tags, without the length its audio header would give; None where it has none to read."""
     try:
-        return TrackTags(**_keyed(APEv2(path), genre="genre", album="album", artist="artist",
+        return TrackTags(**_keyed(with_mutagen(APEv2, path), genre="genre", album="album", artist="artist",
                                   album_artist="album artist"))
     except (APEError, OSError, ValueError):
         return None
@@ -119,7 +124,8 @@ def _second_block(path: Path, wav_header: SndfileHeader) -> dict:
     suffix = path.suffix.lower()
     if suffix == ".mp3":
         try:
-            return _keyed(APEv2(path), genre="genre", album="album", artist="artist", album_artist="album artist")
+            return _keyed(with_mutagen(APEv2, path), genre="genre", album="album", artist="artist",
+                          album_artist="album artist")
         except (APEError, OSError, ValueError):
             return {}
     if suffix in _WAV_SUFFIXES:
