@@ -50,8 +50,9 @@ _EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
 _PCM_FORMATS = frozenset({"WAV", "WAVEX", "AIFF", "W64"})
 # An MP3's frame count is an estimate (Xing header or bitrate): allow this much shortfall.
 _ESTIMATED_LENGTH_TOLERANCE = 0.02
-# libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch.
-_SHORT_CHUNK = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+# libsndfile keeps reading a WAV/AIFF whose data chunk is cut short, but logs the mismatch (an AIFF's chunks
+# indented under its FORM line).
+_SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
 # A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
 # block align, the bytes a second over the rate)
