@@ -187,7 +187,7 @@ class _BoundedReads(io.FileIO):
 def with_mutagen(read, path: Path):
     """`read` (mutagen.File, a format's class such as mutagen.mp3.MP3, APEv2) of `path`, through _BoundedReads; what
     it raises for a file it cannot parse is in MUTAGEN_ERRORS."""
-    with _BoundedReads(os.fsencode(path)) as file:
+    with _BoundedReads(path) as file:  # named as given: mutagen's messages quote the name, which callers strip
         return read(file)
 
 
