@@ -902,15 +902,16 @@ def test_an_ogg_file_whose_first_audio_page_is_damaged_counts_it_lost(tmp_path, 
     assert message.startswith(f"{path}: damaged ") and message.endswith("0.7 s of 20.0 s lost"), message
 
 
-def test_a_wav_whose_data_size_is_damaged_to_less_than_its_samples_is_refused(tmp_path):
+@pytest.mark.parametrize("suffix, where, order", [(".wav", 40, "little"), (".aiff", 42, "big")])
+def test_a_wav_or_aiff_whose_data_size_is_damaged_to_less_than_its_samples_is_refused(tmp_path, suffix, where, order):
     # libsndfile reads as many bytes as the data chunk states: one damaged to 256 bytes decoded 20 s as 64 frames
     # (3 ms), without a word, and what follows it is samples, not chunks
-    path = tmp_path / "song.wav"
+    path = tmp_path / f"song{suffix}"
     sf.write(path, np.stack([sine(20.0, sr=22050), sine(20.0, freq=660.0, sr=22050)], axis=1), 22050,
              subtype="PCM_16")
     data = bytearray(path.read_bytes())
-    assert data[36:40] == b"data"  # the canonical 44-byte header
-    data[40:44] = (256).to_bytes(4, "little")
+    assert data[where - 4:where] in (b"data", b"SSND")  # libsndfile's own headers: the data chunk's size here
+    data[where:where + 4] = (256).to_bytes(4, order)
     path.write_bytes(bytes(data))
     with pytest.raises(AudioError) as raised:
         read_mono(path, sample_rate=22050)

@@ -54,9 +54,10 @@ _ESTIMATED_LENGTH_TOLERANCE = 0.02
 # indented under its FORM line).
 _SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
-# A WAV's data size damaged to less than its samples: libsndfile reads that many, then finds what follows is no
-# chunk. More such bytes than the data, and more than a tag or padding takes, are the file's audio
-_JUNK_AFTER_DATA = re.compile(r"^data\s*:\s*(\d+)\s*$.*?^\*\*\* Unknown chunk marker", re.MULTILINE | re.DOTALL)
+# A WAV's or AIFF's data size damaged to less than its samples: libsndfile reads that many, then finds what follows
+# is no chunk. More such bytes than the data, and more than a tag or padding takes, are the file's audio
+_JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?(?:Unknown chunk marker|Chunk size \d+ > file length)",
+                              re.MULTILINE | re.DOTALL)
 _JUNK_AFTER_DATA_SLACK = 64 * 1024
 # A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
 # block align, the bytes a second over the rate)
@@ -504,7 +505,7 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
         declared, present = int(declared), int(present)
         if present < declared and declared not in _UNSTATED_WAV_DATA_SIZES:
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
-    if handle.format in ("WAV", "WAVEX") and (found := _JUNK_AFTER_DATA.search(handle.extra_info)):
+    if handle.format in _PCM_FORMATS and (found := _JUNK_AFTER_DATA.search(handle.extra_info)):
         stated, size = int(found[1]), path.stat().st_size
         if stated not in _UNSTATED_WAV_DATA_SIZES and size > 2 * stated + _JUNK_AFTER_DATA_SLACK:
             raise AudioError(path, f"damaged header: its data chunk states {stated:,} bytes "
