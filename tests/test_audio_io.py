@@ -917,3 +917,20 @@ def test_a_wav_or_aiff_whose_data_size_is_damaged_to_less_than_its_samples_is_re
         read_mono(path, sample_rate=22050)
     assert str(raised.value) == (f"{path}: damaged header: its data chunk states 256 bytes (0.0 s), but 1.8 MB that "
                                  f"are not chunks follow it: where its audio ends cannot be told (use a good copy)")
+
+
+@needs_ffmpeg
+def test_an_m4a_whose_index_understates_its_length_is_named(tmp_path, caplog):
+    # Each sample's duration in the index (stts) damaged from 1024 to 7 ticks: the index states 0.1 s of its 20 s,
+    # ffmpeg decodes what it can, and nothing was said
+    path = encoded(tmp_path, "song.m4a", codec="aac")
+    data = bytearray(path.read_bytes())
+    stts = data.find(b"stts")
+    assert int.from_bytes(data[stts + 16:stts + 20], "big") == 1024  # the first entry's sample duration
+    data[stts + 16:stts + 20] = (7).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        read_mono(path, sample_rate=22050)
+    [message] = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(rf"{re.escape(str(path))}: its header states 0\.\d s, but \d+\.\d s decoded: the header is "
+                        rf"damaged, and how much audio was lost is not known", message), message

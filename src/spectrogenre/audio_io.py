@@ -822,6 +822,12 @@ def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     if lost > MAX_LOST_FRACTION * declared:
         raise AudioError(path, f"truncated or damaged: its header states {stated_s:.1f} s, only {decoded / rate:.1f} "
                                f"s decoded{said}")
+    if decoded > (1 + MAX_LOST_FRACTION) * declared + rate:
+        # its length is not what the header says (an MP4 index whose sample durations are damaged): what is lost
+        # cannot be counted against it
+        limits.warn(path, f"its header states {stated_s:.1f} s, but {decoded / rate:.1f} s decoded: the header is "
+                          f"damaged, and how much audio was lost is not known")
+        return
     if decode_errors or lost > _ESTIMATED_LENGTH_TOLERANCE * declared:
         gap = _largest_gap(path, rate=rate, limits=limits)
         limits.warn(path, f"damaged{f' at {gap[0]:.1f} s' if gap else ''} ({len(decode_errors)} decoding error(s)"
