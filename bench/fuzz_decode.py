@@ -287,7 +287,8 @@ def fields(data: bytes) -> list[tuple[str, int, str]]:
     def at(marker: bytes, offsets: dict[str, tuple[int, str]], *, start: int = 0):
         where = data.find(marker, start)
         if where >= 0:
-            found.extend((f"{marker.decode('latin-1')}.{name}", where + off, fmt) for name, (off, fmt) in offsets.items()
+            found.extend((f"{marker.decode('latin-1')}.{name}", where + off, fmt)
+                         for name, (off, fmt) in offsets.items()
                          if where + off + struct.calcsize(fmt) <= len(data))
 
     if data[:4] == b"RIFF":

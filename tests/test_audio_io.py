@@ -873,7 +873,8 @@ def test_a_flac_whose_header_understates_its_length_is_decoded_to_its_end_and_na
     path = tmp_path / "song.flac"
     sf.write(path, np.stack([noise(20.0, sr=22050), noise(20.0, sr=22050, seed=1)], axis=1), 22050, subtype="PCM_16")
     data = bytearray(path.read_bytes())
-    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first: its 36-bit sample count in bytes 21 (the low 4 bits) to 25
+    # STREAMINFO first: its 36-bit sample count in bytes 21 (the low 4 bits) to 25
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0
     data[21] &= 0xF0
     data[22:26] = (22050).to_bytes(4, "big")
     path.write_bytes(bytes(data))

@@ -60,13 +60,15 @@ def test_the_decode_fuzzer_runs_its_cases_the_same_for_the_same_seed(tmp_path):
                        capture_output=True)
         return json.loads(out.read_text())
 
+    def recipes(report):
+        return [(c["seed_file"], c["mutation"], c["what"], {e: r["outcome"] for e, r in c["results"].items()})
+                for c in report["cases"]]
+
     first, again = fuzz("first"), fuzz("again")
     assert first["cases_run"] == 6 and set(first["outcomes"]) == {"decode", "tags", "scan"}
     assert all(sum(counts.values()) == 6 for counts in first["outcomes"].values())
     # the seeds (bit-exact encodes), the mutants and so their outcomes follow from --seed alone
     assert first["seed_files"] == again["seed_files"]
-    recipes = lambda report: [(c["seed_file"], c["mutation"], c["what"], {e: r["outcome"] for e, r in c["results"].items()})
-                              for c in report["cases"]]
     assert recipes(first) == recipes(again)
     # the four formats' seeds and their tagged variants (ID3 with a cover, Vorbis comments, RIFF INFO), in turn
     assert sorted(first["seed_files"]) == ["flac", "flac_vorbis_cover", "mp3_cbr", "mp3_id3_cover", "ogg_vorbis",

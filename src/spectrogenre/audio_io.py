@@ -56,8 +56,8 @@ _SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", 
 _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
 # A WAV's or AIFF's data size damaged to less than its samples: libsndfile reads that many, then finds what follows
 # is no chunk. More such bytes than the data, and more than a tag or padding takes, are the file's audio
-_JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?(?:Unknown chunk marker|Chunk size \d+ > file length)",
-                              re.MULTILINE | re.DOTALL)
+_JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?"
+                              r"(?:Unknown chunk marker|Chunk size \d+ > file length)", re.MULTILINE | re.DOTALL)
 _JUNK_AFTER_DATA_SLACK = 64 * 1024
 # A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
 # block align, the bytes a second over the rate)
