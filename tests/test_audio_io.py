@@ -887,6 +887,29 @@ def test_a_flac_whose_header_understates_its_length_is_decoded_to_its_end_and_na
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("rate", ["-b:a 128k", "-q:a 2"])  # LAME's Info header (CBR) and Xing header (VBR)
+def test_an_mp3_whose_frame_count_is_damaged_low_is_decoded_to_its_end_and_named(tmp_path, caplog, rate):
+    # libsndfile stops at the frame count the Xing/Info header states: one damaged to a twentieth made 16 s of
+    # audio 0.74 s, silently. The header's byte count over that length is 1 to 2.6 Mbps, which no MP3 holds
+    path = tmp_path / "song.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=16", "-ac", "2", "-ar", "44100",
+                    "-c:a", "libmp3lame", *rate.split(), str(path)], check=True)
+    data = bytearray(path.read_bytes())
+    header = max(data.find(b"Xing"), data.find(b"Info"))
+    assert header > 0 and data[header + 7] & 0x03 == 0x03  # it states both frames and bytes
+    frames = int.from_bytes(data[header + 8:header + 12], "big")
+    assert frames == 614  # 16 s of 1152-sample frames at 44.1 kHz, and the encoder's delay
+    data[header + 8:header + 12] = (frames // 20).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(path, sample_rate=16000)) - 16 * 16000) < 0.1 * 16000
+    [message] = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(rf"{re.escape(str(path))}: its header states 0\.7 s, far less than its frames hold \(a "
+                        rf"damaged frame count: [\d,]+ kbps, where an MP3 holds at most 320\); decoded to its end "
+                        rf"with ffmpeg", message), message
+
+
+@needs_ffmpeg
 def test_an_ogg_file_whose_first_audio_page_is_damaged_counts_it_lost(tmp_path, caplog):
     # libsndfile counts an Ogg stream from the first page it can read: with the first audio page (14,464 frames,
     # 0.66 s) damaged it stated 19.3 s, and the damage was "0.0 s of 19.3 s lost"

@@ -66,6 +66,9 @@ _WAV_FRAME_FIELDS = re.compile(r"^\s*Block Align\s*:\s*(\d+)\s*$.*?^\s*Bit Width
 _SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 # A FLAC frame's header and footer, and its subframes' headers, beyond its samples: bytes enough for hundreds
 _FLAC_FRAMES_SLACK = 64 * 1024
+# No MP3 holds more than 320 kbps (MPEG-1 Layer III's top rate): a Xing/Info header whose byte count over its frame
+# count comes to more is a frame count damaged low, at which libsndfile would stop
+_MP3_MOST_BITRATE = 320_000 * 1.1
 # WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
 # and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
 # 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
@@ -384,6 +387,15 @@ def _mp3_without_frame_count(path: Path) -> bool:
         return False  # not an MP3 mutagen can parse: libsndfile says what is wrong with it
 
 
+def _mp3_stated_bitrate(path: Path) -> float:
+    """The bitrate `path`'s MP3 header states (a Xing/Info header's bytes over its frames' length, or the first
+    frame's); 0 where mutagen cannot parse it."""
+    try:
+        return with_mutagen(mutagen.mp3.MP3, path).info.bitrate
+    except MUTAGEN_ERRORS:
+        return 0
+
+
 def _mp3_frames(path: Path, handle: sf.SoundFile) -> int:
     """The frames an MP3 holds by its own account. Without a frame count in its first frame (Xing/Info/VBRI:
     CBR files from older encoders), libsndfile estimates it from the file's size, tags included, so a
@@ -555,6 +567,9 @@ def _unstated_length(path: Path, handle: sf.SoundFile) -> str | None:
         # FLAC's frames hold at most the samples raw, and a little: libsndfile stops at the count, ffmpeg reads on
         return (f"its header states {handle.frames / handle.samplerate:.1f} s, far less than its "
                 f"{audio_bytes / 1e6:.1f} MB of audio frames hold (a damaged header)")
+    if handle.format == "MP3" and (bitrate := _mp3_stated_bitrate(path)) > _MP3_MOST_BITRATE:
+        return (f"its header states {handle.frames / handle.samplerate:.1f} s, far less than its frames hold (a "
+                f"damaged frame count: {bitrate / 1000:,.0f} kbps, where an MP3 holds at most 320)")
     if handle.frames == 0 and _wav_data_size_unstated(handle):
         return ("its header's data size is 0 (left so by a recording stopped before it finished its header, or "
                 "no audio at all)")
