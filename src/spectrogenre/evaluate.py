@@ -21,11 +21,17 @@ from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
 
 
-def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average the clip probabilities of each track: (true label, predicted label) per track."""
+def track_means(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each track's true label and its clips' mean probabilities, as predict averages a song's windows."""
     frame = pd.DataFrame(probs).assign(track=tracks, label=labels)
     mean = frame.groupby("track").mean()
-    return mean.pop("label").to_numpy(int), mean.to_numpy().argmax(axis=1)
+    return mean.pop("label").to_numpy(int), mean.to_numpy()
+
+
+def track_votes(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average the clip probabilities of each track: (true label, predicted label) per track."""
+    true, mean = track_means(probs, labels, tracks)
+    return true, mean.argmax(axis=1)
 
 
 def track_verdicts(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *, temperature: float,
@@ -33,10 +39,9 @@ def track_verdicts(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *,
     """How the tracks' verdicts come out as predict gives them (each clip calibrated, a track's clips
     averaged, `unsure` below `unsure_below`): the share of tracks called unsure, and the accuracy of the
     others (None where every track is unsure)."""
-    true, _ = track_votes(probs, labels, tracks)
-    mean = pd.DataFrame(apply_temperature(probs, temperature)).assign(track=tracks).groupby("track").mean()
-    answered = mean.to_numpy().max(axis=1) >= unsure_below
-    correct = mean.to_numpy().argmax(axis=1) == true
+    true, mean = track_means(apply_temperature(probs, temperature), labels, tracks)
+    answered = mean.max(axis=1) >= unsure_below
+    correct = mean.argmax(axis=1) == true
     return {"unsure": round(float(1 - answered.mean()), 4),
             "answered_accuracy": round(float(correct[answered].mean()), 4) if answered.any() else None}
 
