@@ -69,6 +69,21 @@ def test_round_trips_through_a_dict():
         Frontend.from_dict({"sample_rate": 22050, "window": "hann"})
 
 
+def test_spec_json_front_end_carries_what_apps_cannot_derive_and_reads_back_to_the_same_settings():
+    import json
+
+    musicnn = Frontend.musicnn()
+    spec = json.loads(json.dumps(musicnn.spec_dict()))  # as written to and read from spec.json
+    assert spec["shape"] == [96, 938]  # 96 bands; 1 + 240000 // 256 frames
+    assert spec["mel_filterbank"]["scale"] == "slaney"
+    assert Frontend.from_spec(spec) == musicnn
+    stft = Frontend()
+    assert stft.spec_dict()["shape"] == [279, 271] and "mel_filterbank" not in stft.spec_dict()
+    assert Frontend.from_spec(stft.spec_dict()) == stft
+    with pytest.raises(ParamsError, match="unknown front-end keys"):
+        Frontend.from_spec(stft.spec_dict() | {"window": "hann"})
+
+
 def test_quantise_16bit_matches_a_pcm16_round_trip(tmp_path):
     import soundfile as sf
 

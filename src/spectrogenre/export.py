@@ -20,7 +20,7 @@ import tensorflow as tf
 from spectrogenre.chunks import iter_batches
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.files import atomic_path, fresh_dir, read_json, write_json
-from spectrogenre.frontend import MEL_FILTERBANK, Frontend
+from spectrogenre.frontend import Frontend
 from spectrogenre.litert import TFLiteModel
 from spectrogenre.model import CLIPS_PER_PASS, load_classifier
 from spectrogenre.params import ExportParams, TrimParams
@@ -80,8 +80,7 @@ def export_model(model_path: Path, features_dir: Path, metrics_path: Path, out_d
     evaluation = read_json(metrics_path)
     spec = {
         "labels": dataset["labels"],
-        "frontend": frontend.to_dict() | {"shape": list(frontend.shape)} | (
-            {"mel_filterbank": MEL_FILTERBANK} if frontend.kind in ("mel", "musicnn") else {}),
+        "frontend": frontend.spec_dict(),
         "resampler": RESAMPLER,
         "silence": asdict(trim),
         "steady_noise": asdict(SteadyNoiseRule(below_db=export.steady_noise_below_db,

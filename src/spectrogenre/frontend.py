@@ -26,8 +26,8 @@ MAX_GAIN_DB = 40.0  # normalise_dbfs lifts a clip by at most this: a near-silent
 # js/spectrogram.js use; spec.json carries this, as a native app must build them itself
 MEL_FILTERBANK = {"of": "power spectrum |X|^2", "scale": "slaney", "norm": "slaney (each band of unit area)",
                   "fmin_hz": 0.0, "fmax_hz": "sample_rate / 2"}
-# spec.json's front-end keys that follow from the others, written for apps that cannot compute them
-SPEC_ONLY = frozenset({"shape", "mel_filterbank"})
+# spec.json's front-end keys that Frontend.spec_dict derives from the settings, for apps to read
+SPEC_DERIVED = ("shape", "mel_filterbank")
 MUSICNN = {"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96}
 
 
@@ -95,6 +95,19 @@ class Frontend:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def spec_dict(self) -> dict:
+        """spec.json's front end: the settings, and what follows from them that a native app cannot
+        compute without librosa (the spectrogram's shape, how the mel bands are built)."""
+        derived = {"shape": list(self.shape)}
+        if self.kind in ("mel", "musicnn"):
+            derived["mel_filterbank"] = MEL_FILTERBANK
+        return self.to_dict() | derived
+
+    @classmethod
+    def from_spec(cls, values: dict) -> "Frontend":
+        """The front end spec_dict wrote, read past the keys it derived."""
+        return cls.from_dict({k: v for k, v in values.items() if k not in SPEC_DERIVED})
 
     @classmethod
     def from_dict(cls, values: dict) -> "Frontend":

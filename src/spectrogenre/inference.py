@@ -28,7 +28,7 @@ from spectrogenre.audio_io import (
 from spectrogenre.calibration import apply_temperature
 from spectrogenre.clip import cut_clips
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.frontend import SPEC_ONLY, Frontend, log_spectrogram, quantise_16bit, to_int16_steps
+from spectrogenre.frontend import Frontend, log_spectrogram, quantise_16bit, to_int16_steps
 from spectrogenre.litert import ModelPool
 from spectrogenre.params import ExportParams, TrimParams
 from spectrogenre.steady import SteadyNoiseRule, is_noise
@@ -105,7 +105,7 @@ class ExportedModel:
             raise SpectrogenreError(f"{spec_path} comes from an older export (no verdict or window rule): run "
                                     f"`dvc repro export`")
         try:
-            frontend = Frontend.from_dict({k: v for k, v in spec["frontend"].items() if k not in SPEC_ONLY})
+            frontend = Frontend.from_spec(spec["frontend"])
             rules = {"labels": tuple(spec["labels"]), "frontend": frontend, "silence": TrimParams(**spec["silence"]),
                      "unsure_below": float(spec["verdict"]["unsure_below"]),
                      "temperature": float(spec["verdict"]["temperature"]),
