@@ -910,6 +910,51 @@ def test_an_mp3_whose_frame_count_is_damaged_low_is_decoded_to_its_end_and_named
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("rate", ["-b:a 128k", "-q:a 4"])  # LAME's CBR Info header; its VBR Xing header
+def test_mp3_files_joined_end_to_end_are_decoded_to_the_end_and_named(tmp_path, caplog, rate):
+    # `cat a.mp3 b.mp3` keeps a's frame count in the first header: libsndfile stopped there, decoding 20 s of
+    # audio as 10 s without a word. The count's bitrate looks right; the bytes past it are what is wrong
+    parts = []
+    for name, freq in (("a", 440), ("b", 660)):
+        part = tmp_path / f"{name}.mp3"
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f={freq}:d=10", "-ar", "44100",
+                        "-c:a", "libmp3lame", *rate.split(), str(part)], check=True)
+        parts.append(part.read_bytes())
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(b"".join(parts))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(path, sample_rate=16000)) - 20 * 16000) < 0.1 * 16000
+    # ffmpeg then names the joint too (the second file's tags and header are no audio frames), and reads on
+    message, *joint = [r.getMessage() for r in caplog.records]
+    assert [line.startswith(f"{path}: damaged at 10.0 s") for line in joint] in ([], [True])
+    assert re.fullmatch(rf"{re.escape(str(path))}: its header states 10\.0 s, but its frames hold 20\.[01] s \(a "
+                        rf"damaged frame count, or MP3 files joined end to end, which keep the first one's\); decoded "
+                        rf"to its end with ffmpeg", message), message
+
+
+@needs_ffmpeg
+def test_an_mp3_with_tags_at_both_ends_is_decoded_by_its_count_without_a_word(tmp_path, caplog):
+    # a 200 KB ID3v2 cover before the audio and an APEv2 tag with 100 KB of binary after it: bytes the frame count
+    # does not cover, that are no frames
+    import mutagen.apev2
+    from mutagen.id3 import APIC, ID3
+
+    path = tmp_path / "song.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=10", "-ar", "44100",
+                    "-c:a", "libmp3lame", "-b:a", "128k", str(path)], check=True)
+    id3 = ID3()
+    id3.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=bytes(range(256)) * 800))
+    id3.save(path)
+    ape = mutagen.apev2.APEv2()
+    ape["Cover Art (Front)"] = mutagen.apev2.APEValue(b"cover.jpg\x00" + bytes(100_000), mutagen.apev2.BINARY)
+    ape.save(path)
+    assert path.stat().st_size > 10 * 128_000 / 8 + 300_000
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(path, sample_rate=16000)) - 10 * 16000) < 0.05 * 16000
+    assert caplog.records == []
+
+
+@needs_ffmpeg
 def test_an_ogg_file_whose_first_audio_page_is_damaged_counts_it_lost(tmp_path, caplog):
     # libsndfile counts an Ogg stream from the first page it can read: with the first audio page (14,464 frames,
     # 0.66 s) damaged it stated 19.3 s, and the damage was "0.0 s of 19.3 s lost"

@@ -69,6 +69,9 @@ _FLAC_FRAMES_SLACK = 64 * 1024
 # No MP3 holds more than 320 kbps (MPEG-1 Layer III's top rate): a Xing/Info header whose byte count over its frame
 # count comes to more is a frame count damaged low, at which libsndfile would stop
 _MP3_MOST_BITRATE = 320_000 * 1.1
+# An MP3's bytes, less its ID3v2 tag, beyond what its header's frame count and bitrate account for (a tenth, and
+# this for an ID3v1 or APEv2 tag at its end): enough to have ffprobe count the frames the file holds
+_MP3_BYTES_SLACK = 16 * 1024
 # WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
 # and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
 # 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
@@ -387,13 +390,42 @@ def _mp3_without_frame_count(path: Path) -> bool:
         return False  # not an MP3 mutagen can parse: libsndfile says what is wrong with it
 
 
-def _mp3_stated_bitrate(path: Path) -> float:
-    """The bitrate `path`'s MP3 header states (a Xing/Info header's bytes over its frames' length, or the first
-    frame's); 0 where mutagen cannot parse it."""
+def _mp3_understated(path: Path, *, stated_s: float) -> str | None:
+    """Why `path`, an MP3 with a frame count (Xing/Info/VBRI), holds more frames than the count, at which libsndfile
+    stops (at `stated_s`); None where it does not, or mutagen cannot parse it. A count damaged low states a bitrate no MP3 has;
+    MP3 files joined end to end (cat a.mp3 b.mp3) keep the first one's count, at a bitrate that looks right, but
+    bytes past it, whose frames ffprobe then counts (demuxing the whole file: a fraction of decoding it)."""
     try:
-        return with_mutagen(mutagen.mp3.MP3, path).info.bitrate
+        mp3 = with_mutagen(mutagen.mp3.MP3, path)
     except MUTAGEN_ERRORS:
-        return 0
+        return None
+    bitrate = mp3.info.bitrate
+    if bitrate > _MP3_MOST_BITRATE:
+        return (f"its header states {stated_s:.1f} s, far less than its frames hold (a damaged frame count: "
+                f"{bitrate / 1000:,.0f} kbps, where an MP3 holds at most 320)")
+    stream_bytes = path.stat().st_size - (getattr(mp3.tags, "size", 0) or 0)  # an ID3v2 tag's, cover included
+    if stream_bytes <= bitrate / 8 * stated_s * 1.1 + _MP3_BYTES_SLACK:
+        return None
+    held_s = _mp3_seconds_held(path, mp3.info)
+    if held_s is None or held_s <= stated_s * 1.1 + 1:
+        return None
+    return (f"its header states {stated_s:.1f} s, but its frames hold {held_s:.1f} s (a damaged frame count, or MP3 "
+            f"files joined end to end, which keep the first one's)")
+
+
+def _mp3_seconds_held(path: Path, info: mutagen.mp3.MPEGInfo) -> float | None:
+    """The seconds of the MPEG audio frames ffprobe finds in `path` (None without ffprobe, or where it fails)."""
+    if shutil.which("ffmpeg") is None:
+        return None
+    try:
+        probe = subprocess.run([_ffprobe(), "-v", "quiet", "-count_packets", "-select_streams", "a:0",
+                                "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(path)],
+                               capture_output=True, timeout=60, check=False)
+        frames = int(probe.stdout.decode(errors="replace").strip().strip(","))
+    except (subprocess.TimeoutExpired, ValueError):
+        return None
+    samples = 384 if info.layer == 1 else 1152 if info.layer == 2 or info.version == 1 else 576
+    return frames * samples / info.sample_rate
 
 
 def _mp3_frames(path: Path, handle: sf.SoundFile) -> int:
@@ -567,9 +599,9 @@ def _unstated_length(path: Path, handle: sf.SoundFile) -> str | None:
         # FLAC's frames hold at most the samples raw, and a little: libsndfile stops at the count, ffmpeg reads on
         return (f"its header states {handle.frames / handle.samplerate:.1f} s, far less than its "
                 f"{audio_bytes / 1e6:.1f} MB of audio frames hold (a damaged header)")
-    if handle.format == "MP3" and (bitrate := _mp3_stated_bitrate(path)) > _MP3_MOST_BITRATE:
-        return (f"its header states {handle.frames / handle.samplerate:.1f} s, far less than its frames hold (a "
-                f"damaged frame count: {bitrate / 1000:,.0f} kbps, where an MP3 holds at most 320)")
+    if handle.format == "MP3" and (understated := _mp3_understated(
+            path, stated_s=handle.frames / handle.samplerate)) is not None:
+        return understated
     if handle.frames == 0 and _wav_data_size_unstated(handle):
         return ("its header's data size is 0 (left so by a recording stopped before it finished its header, or "
                 "no audio at all)")
