@@ -175,6 +175,16 @@ def test_head_is_answered_where_get_is(tiny_project):
         assert client.head("/api/classify").status_code == 405
 
 
+def test_an_api_path_with_a_trailing_slash_is_answered_as_the_path(client, tiny_project):
+    track = (tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav").read_bytes()
+    response = client.post("/api/classify/", files={"file": ("track.wav", track, "audio/wav")})
+    assert (response.status_code, response.json()["genre"]) == (200, "Noise")
+    assert client.get("/api/health/").json()["status"] == "ok"
+    wrong = client.get("/api/classify/")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")  # the API's own answer, naming the method
+    assert client.get("/api/nothing/").status_code == 404
+
+
 def test_the_work_of_a_client_that_went_away_is_marked_to_stop():
     import asyncio
     import threading

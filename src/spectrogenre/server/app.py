@@ -35,6 +35,21 @@ class HeadAsGet:
         await self.app(scope, receive, send)
 
 
+class ApiPathWithoutSlash:
+    """An API path with a trailing slash (POST /api/classify/) is served as the path itself: otherwise it
+    falls through to the app's static files, which answer 405 or 404 and name no reason."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/api/") and path.endswith("/") and path.strip("/") != "api":
+            path = "/" + path.strip("/")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
 
@@ -61,6 +76,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.admission = Admission(settings.workers + settings.queue, settings.workers)  # api.classify_upload times
     app.add_middleware(RequestLimits, settings=settings, methods=methods, admission=app.state.admission)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(ApiPathWithoutSlash)
 
     @app.middleware("http")
     async def cross_origin_isolated(request, call_next):
