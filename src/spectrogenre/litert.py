@@ -26,6 +26,11 @@ class TFLiteModel:
         with native_stderr_silenced():  # the first allocation announces the XNNPACK delegate on stderr
             self._interpreter.allocate_tensors()
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One spectrogram's shape, (bins, frames)."""
+        return tuple(int(n) for n in self._input["shape"][1:])
+
     def predict(self, spectrograms: np.ndarray) -> np.ndarray:
         """Each spectrogram's probabilities, run one at a time: LiteRT on CPU takes no less time a window in a
         batch, and its tensors grow with the batch (musicnn: 290 MB more at 8 windows; bench/serving_and_cluster.md)."""
@@ -48,6 +53,18 @@ class ModelPool:
         self._free: queue.SimpleQueue[TFLiteModel] = queue.SimpleQueue()
         for _ in range(copies):
             self._free.put(TFLiteModel(path, threads=threads))
+
+    def warm_up(self) -> None:
+        """Run each interpreter once, on a silent spectrogram: LiteRT prepares its kernels on an interpreter's
+        first call (musicnn: a second or two more than the next ones), which a server would otherwise put on
+        its first requests."""
+        models = [self._free.get() for _ in range(self.copies)]
+        try:
+            for model in models:
+                model.predict(np.zeros((1, *model.input_shape), np.float32))
+        finally:
+            for model in models:
+                self._free.put(model)
 
     def predict(self, spectrograms: np.ndarray) -> np.ndarray:
         model = self._free.get()

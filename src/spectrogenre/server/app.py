@@ -57,6 +57,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Loaded once, with an interpreter per worker: requests never share one.
         app.state.model = ExportedModel.load(settings.export_dir, copies=settings.workers)
+        app.state.model.model.warm_up()  # before the first request, not on it
         app.state.working = asyncio.Semaphore(settings.workers)  # classifications at once (api.classify_upload)
         app.state.spec = json.loads((settings.export_dir / "spec.json").read_text())
         yield
