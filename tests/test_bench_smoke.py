@@ -74,3 +74,12 @@ def test_the_decode_fuzzer_runs_its_cases_the_same_for_the_same_seed(tmp_path):
     assert sorted(first["seed_files"]) == ["flac", "flac_vorbis_cover", "mp3_cbr", "mp3_id3_cover", "ogg_vorbis",
                                            "ogg_vorbis_tags", "wav16", "wav_id3", "wav_info"]
     assert [c["seed_file"] for c in first["cases"]] == sorted(first["seed_files"])[:6]
+
+
+def test_the_first_request_bench_times_each_request_both_ways(tiny_project):
+    from bench.first_request import first_requests
+
+    track = tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav"
+    for warm in (True, False):
+        seconds = first_requests(tiny_project / "data/export", track, workers=2, warm=warm)
+        assert len(seconds) == 3 and all(s > 0 for s in seconds)
