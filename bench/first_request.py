@@ -54,9 +54,8 @@ def main() -> None:
     runs: dict[str, list[list[float]]] = {"warmed up": [], "cold": []}
     load = load_average()
     for _ in range(args.rounds):
-        for name in runs:
-            runs[name].append(first_requests(args.export, args.recording, workers=args.workers,
-                                             warm=name == "warmed up"))
+        for name, rounds in runs.items():
+            rounds.append(first_requests(args.export, args.recording, workers=args.workers, warm=name == "warmed up"))
     print(json.dumps({"load_at_start": load, "rounds": args.rounds, "workers": args.workers,
                       "median_seconds_by_request": {name: [round(statistics.median(r[i] for r in rounds), 3)
                                                            for i in range(args.workers + 1)]

@@ -391,9 +391,9 @@ def _mp3_without_frame_count(path: Path) -> bool:
 
 
 def _mp3_understated(path: Path, *, stated_s: float) -> str | None:
-    """Why `path`, an MP3 with a frame count (Xing/Info/VBRI), holds more frames than the count, at which libsndfile
-    stops (at `stated_s`); None where it does not, or mutagen cannot parse it. A count damaged low states a bitrate no MP3 has;
-    MP3 files joined end to end (cat a.mp3 b.mp3) keep the first one's count, at a bitrate that looks right, but
+    """Why `path`, an MP3 with a frame count (Xing/Info/VBRI), holds more frames than the count (`stated_s`), at
+    which libsndfile stops; None where it does not, or mutagen cannot parse it. A count damaged low states a
+    bitrate no MP3 has; MP3 files joined end to end (cat a.mp3 b.mp3) keep the first one's count, at a bitrate that looks right, but
     bytes past it, whose frames ffprobe then counts (demuxing the whole file: a fraction of decoding it)."""
     try:
         mp3 = with_mutagen(mutagen.mp3.MP3, path)
@@ -422,7 +422,7 @@ def _mp3_seconds_held(path: Path, info: mutagen.mp3.MPEGInfo) -> float | None:
                                 "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(path)],
                                capture_output=True, timeout=60, check=False)
         frames = int(probe.stdout.decode(errors="replace").strip().strip(","))
-    except (subprocess.TimeoutExpired, ValueError):
+    except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
     samples = 384 if info.layer == 1 else 1152 if info.layer == 2 or info.version == 1 else 576
     return frames * samples / info.sample_rate
