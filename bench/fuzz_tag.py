@@ -11,8 +11,12 @@ about writing, not classifying), its undo log in a folder of its own, then check
 traceback, signal, hang or memory-limit hit; (2) a failed write leaves the file byte-identical; (3) a written file
 decodes to the same samples as the mutant (the product's own same_samples), stores and reads back the new genre,
 and the undo log gives the old value(s) back, the samples still the same; (4) nothing else in the file's folder
-changed (no temporary copy left, no neighbour touched). A broken invariant is a "violation". The cases follow from
---seed alone.
+changed (no temporary copy left, no neighbour touched). A broken invariant is a "violation".
+
+With --phase undo the damage comes between the write and its undo (a file changed or broken since `tag --write`):
+each seed is written once, undamaged, and each case mutates that written file and runs the undo log's line on it.
+The undo must answer in a row (restored, skipped, or an error that leaves the file byte-identical); a restored file
+stores the old genre and decodes as before; the folder is unchanged. The cases follow from --seed alone.
 """
 
 from __future__ import annotations
@@ -120,6 +124,50 @@ def _undone(path: Path, original: Path, entry: dict, undone: list[str]) -> list[
     return found
 
 
+def _undo(path: Path, context: dict) -> dict:
+    """--phase undo, in the child: the undo log's one line on a file damaged since its write."""
+    from spectrogenre.library.tagging import same_samples, stored_genres, undo_log
+
+    original, log = Path(context["original"]), Path(context["log"])
+    folder_before = _listing(path.parent, but=path)
+    undone = [row.action for row in undo_log(log)]
+    violations = []
+    if _listing(path.parent, but=path) != folder_before:
+        violations.append(f"the folder changed by the undo: {sorted(_listing(path.parent, but=path))}")
+    if len(undone) != 1:
+        violations.append(f"{len(undone)} rows for one log line: {undone}")
+    elif undone[0] == "restored":
+        try:
+            if stored_genres(path) != tuple(context["old"]):
+                violations.append(f"restored, but stores {stored_genres(path)}, not {context['old']}")
+            if not same_samples(original, path):
+                violations.append("restored, but the audio changed")
+        except Exception as err:  # noqa: BLE001 - a check of a restored file that fails is the finding
+            violations.append(f"after the undo, a check raised {type(err).__name__}: {err}")
+    elif path.read_bytes() != original.read_bytes():
+        violations.append(f"{undone[0]!r}, but the file changed")
+    elif undone[0].startswith("error:") and not undone[0].removeprefix("error: ").strip():
+        violations.append("an error that says nothing")
+    return {"action": undone[0] if len(undone) == 1 else str(undone), "violations": violations}
+
+
+def written_seeds(seeds: dict[str, Path], folder: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """--phase undo: each seed with GENRE written by tag_file (in this process: the seeds are undamaged), and the
+    genre it had: {name: (written copy, old genre)}; a seed tag_file does not write is left out."""
+    from spectrogenre.library.tagging import tag_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, seed in seeds.items():
+        path = folder / seed.name
+        shutil.copyfile(seed, path)
+        log = folder / f"{name}.jsonl"
+        row = tag_file(path, _verdict, min_confidence=0.5, only_empty=False, mode="replace", log=log)
+        if row.action == "written":
+            written[name] = (path, tuple(json.loads(log.read_text(encoding="utf-8"))["old"]))
+    return written
+
+
 def classify(result: dict) -> str:
     """The case's outcome: written, error (a failed write, named, the file as it was), skip, violation, or
     fuzz_decode's unexpected, timeout, signal, memory."""
@@ -128,7 +176,7 @@ def classify(result: dict) -> str:
     value = result["value"]
     if value["violations"]:
         return "violation"
-    return value["action"].split(":")[0]  # written, error or skip
+    return value["action"].split(":")[0]  # written, error or skip; restored (--phase undo)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,24 +189,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop starting cases after this long")
     parser.add_argument("--keep", action="store_true", help="keep every mutant, not only those with findings")
     parser.add_argument("--seed-seconds", type=float, default=4.0, help="short: a write does not need predict's clip")
+    parser.add_argument("--phase", choices=("write", "undo"), default="write",
+                        help="damage before the write, or between the write and its undo")
     parser.add_argument("--formats", default=",".join(WRITABLE_FORMATS),
                         help="seed formats, comma-separated (their tagged variants come with them)")
     args = parser.parse_args(argv)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     work = args.work or Path(tempfile.mkdtemp(prefix="fuzz_tag-"))
-    import spectrogenre.library.tagging as tagging  # imported before forking, so that each child starts with it
-
+    # imported before forking, so that each child starts with it
+    from spectrogenre.library import tagging
     seeds = {name: path for name, path in make_seeds(work / "seeds", seconds=args.seed_seconds,
                                                      formats=args.formats.split(",")).items()
              if path.suffix.lower() in tagging.WRITABLE}
-    fuzz_decode.ENTRIES["tag"] = _tag  # run_in_child runs an entry by its name
+    fuzz_decode.ENTRIES.update(tag=_tag, undo=_undo)  # run_in_child runs an entry by its name
+    olds = {}
+    if args.phase == "undo":
+        written = written_seeds(seeds, work / "written")
+        seeds, olds = {name: path for name, (path, _) in written.items()}, {n: old for n, (_, old) in written.items()}
     started, rows = time.monotonic(), []
     for case in cases(seeds, args.cases, args.seed):
         if args.max_minutes is not None and time.monotonic() - started > 60 * args.max_minutes:
             break
-        row = run_case(case, seeds, work, timeout_s=args.timeout)
-        if row["outcome"] in ("written", "error", "skip") and not args.keep:
+        row = run_case(case, seeds, work, timeout_s=args.timeout, phase=args.phase, old=olds.get(case["seed_file"]))
+        if row["outcome"] in ("written", "error", "skip", "restored") and not args.keep:
             shutil.rmtree(work / "cases" / f"case{case['case']:05d}")
         rows.append(row)
         print(f"case {case['case']} {case['seed_file']} {row['what']}: {row['outcome']} "
@@ -168,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
     findings = [{k: row[k] for k in ("case", "seed_file", "what", "sha256", "outcome")}
                 | {"detail": row["result"].get("detail") or row["result"].get("value", {}).get("violations")}
-                for row in rows if row["outcome"] not in ("written", "error", "skip")]
-    report = {"command": " ".join(sys.argv), "seed": args.seed, "cases_planned": args.cases, "cases_run": len(rows),
+                for row in rows if row["outcome"] not in ("written", "error", "skip", "restored")]
+    report = {"command": " ".join(sys.argv), "seed": args.seed, "phase": args.phase, "cases_planned": args.cases, "cases_run": len(rows),
               "seconds": round(time.monotonic() - started, 1), "work": str(work),
               "seed_files": {name: hashlib.sha256(path.read_bytes()).hexdigest()[:16] for name, path in seeds.items()},
               "outcomes": outcomes, "findings": findings, "cases": rows}
@@ -178,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_case(case: dict, seeds: dict[str, Path], work: Path, *, timeout_s: float) -> dict:
-    """One case: the mutant alone in a folder of its own with a neighbour, its pristine bytes and undo log apart."""
+def run_case(case: dict, seeds: dict[str, Path], work: Path, *, timeout_s: float, phase: str = "write",
+             old: tuple[str, ...] | None = None) -> dict:
+    """One case: the mutant alone in a folder of its own with a neighbour, its pristine bytes and undo log apart
+    (--phase undo: the log's line, written beforehand, says GENRE replaced `old`)."""
     home = work / "cases" / f"case{case['case']:05d}"
     folder, apart = home / "music", home / "apart"
     folder.mkdir(parents=True)
@@ -189,8 +245,11 @@ def run_case(case: dict, seeds: dict[str, Path], work: Path, *, timeout_s: float
     original = apart / path.name
     shutil.copyfile(path, original)
     context = {"original": str(original), "log": str(apart / "undo.jsonl"),
-               "mode": "append" if case["case"] % 3 == 2 else "replace"}
-    result = run_in_child("tag", path, context, timeout_s=timeout_s)
+               "mode": "append" if case["case"] % 3 == 2 else "replace", "old": old}
+    if phase == "undo":
+        (apart / "undo.jsonl").write_text(json.dumps({"path": str(path), "old": list(old), "new": [GENRE]}) + "\n",
+                                          encoding="utf-8")
+    result = run_in_child("tag" if phase == "write" else "undo", path, context, timeout_s=timeout_s)
     result.pop("modified", None)  # a written file is meant to change; _tag checks what else must not
     if result["outcome"] == "error":  # tag_file answers in rows: an AudioError out of it is a bug too
         result = {**result, "outcome": "unexpected", "why": "an AudioError escaped tag_file"}
