@@ -25,9 +25,10 @@ import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import mpeg_quiet, unreadable
+# _BoundedReads: the reads tags.py's with_mutagen makes, here for a file opened to be written as well
+from spectrogenre.audio_io import MUTAGEN_ERRORS, _BoundedReads, mpeg_quiet, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.library.tags import TagError, mp4_numeric_genres, read_tags
+from spectrogenre.library.tags import TagError, _describe, mp4_numeric_genres, read_tags
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -195,30 +196,51 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
         if log is not None:
             append_log(log, path=path, old=old, new=new)
         os.replace(temp, path)
-    except (OSError, mutagen.MutagenError, ValueError) as err:
-        raise TaggingError(path, f"cannot write the genre tag ({err}); file left as it was") from None
+    except MUTAGEN_ERRORS as err:
+        raise TaggingError(path, f"cannot write the genre tag ({_describe(err, temp)}); file left as it was") from None
     finally:
         temp.unlink(missing_ok=True)
 
 
 def set_genres(path: Path, genres: tuple[str, ...]) -> None:
-    """Replace every genre value in `path`'s tags by `genres` (none: remove the genre tag), other tags untouched."""
-    audio = mutagen.File(path)
-    if audio is None:
-        raise TaggingError(path, "not a file mutagen can tag")
-    if isinstance(audio.tags, ID3) and audio.tags.version[:2] == (2, 3):
-        # An ID3v2.3 tag (what most MP3s carry, and all that many players read) stays v2.3, its frames as they
-        # are: read plainly, mutagen would translate them to v2.4 ones (the year, sort orders) and save those.
-        # Several genres are null-separated, as in v2.4 (a v2.3 reader shows the first).
-        tags = ID3(path, translate=False)
-        _replace_genres(tags, genres)
-        tags.save(path, v2_version=3, v23_sep=None)
-        return
-    if audio.tags is None:
-        audio.add_tags()
-    _replace_genres(audio.tags, genres)
-    # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4, as does a new one
-    audio.save(**({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+    """Replace every genre value in `path`'s tags by `genres` (none: remove the genre tag), other tags untouched.
+
+    Loaded and saved through one bounded file (see _mutagen_file); what mutagen raises for a damaged file is in
+    MUTAGEN_ERRORS."""
+    with _BoundedReads(path, "r+") as file:
+        audio = _mutagen_file(file)
+        if audio is None:
+            raise TaggingError(path, "not a file mutagen can tag")
+        if isinstance(audio.tags, ID3) and audio.tags.version[:2] == (2, 3):
+            # An ID3v2.3 tag (what most MP3s carry, and all that many players read) stays v2.3, its frames as they
+            # are: read plainly, mutagen would translate them to v2.4 ones (the year, sort orders) and save those.
+            # Several genres are null-separated, as in v2.4 (a v2.3 reader shows the first).
+            tags = _untranslated_id3(file)
+            _replace_genres(tags, genres)
+            file.seek(0)
+            tags.save(file, v2_version=3, v23_sep=None)
+            return
+        if audio.tags is None:
+            audio.add_tags()
+        _replace_genres(audio.tags, genres)
+        file.seek(0)
+        # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4, as does a new one
+        audio.save(file, **({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+
+
+def _mutagen_file(file: _BoundedReads):
+    """mutagen.File of an opened file, from its start. Every mutagen read of `tag` goes through _BoundedReads, as
+    read_tags' does: a damaged size (an MP4 atom's, up to 2**64) is a short read and mutagen's own error, not a
+    request for that many bytes (a MemoryError)."""
+    file.seek(0)
+    return mutagen.File(file)
+
+
+def _untranslated_id3(file: _BoundedReads) -> ID3:
+    """An opened file's ID3 tag read untranslated: mutagen's v2.4 translation rewrites "(17)" as "Rock", and a
+    v2.3 tag's year and sort orders as v2.4 frames."""
+    file.seek(0)
+    return ID3(file, translate=False)
 
 
 def _replace_genres(tags, genres: tuple[str, ...]) -> None:
@@ -236,13 +258,15 @@ def stored_genres(path: Path) -> tuple[str, ...]:
     interpretation back would change a tag the user never asked to change. An MP4's numeric gnre atom, which is
     not written, is kept as the names it stands for."""
     try:
-        audio = mutagen.File(path)
-        tags = None if audio is None else audio.tags
-        if isinstance(tags, ID3):  # read untranslated: mutagen's v2.4 translation rewrites "(17)" as "Rock"
-            frames = ID3(path, translate=False)
-            return tuple(frames["TCON"].text) if "TCON" in frames else ()
-    except (mutagen.MutagenError, OSError, ValueError) as err:
-        raise TaggingError(path, f"tags cannot be read ({err})") from None
+        with _BoundedReads(path) as file:
+            audio = _mutagen_file(file)
+            tags = None if audio is None else audio.tags
+            if isinstance(tags, ID3):
+                frames = _untranslated_id3(file)
+                return tuple(frames["TCON"].text) if "TCON" in frames else ()
+    except MUTAGEN_ERRORS as err:
+        # an undo reads a file that may have been damaged since its write, before anything else has read it
+        raise TaggingError(path, f"tags cannot be read ({_describe(err, path)})") from None
     if tags is None:
         return ()
     if isinstance(tags, MP4Tags):
@@ -264,7 +288,12 @@ def _genre_keys(tags) -> frozenset[str]:
 
 def other_tags(path: Path) -> list[tuple[str, str]]:
     """Every tag of `path` but the genre, as sorted (key, repr(value)) pairs, to compare two files' tags."""
-    tags = mutagen.File(path).tags
+    try:
+        with _BoundedReads(path) as file:
+            audio = _mutagen_file(file)
+    except MUTAGEN_ERRORS as err:
+        raise TaggingError(path, f"tags cannot be read ({_describe(err, path)})") from None
+    tags = None if audio is None else audio.tags
     if tags is None:
         return []
     genre = _genre_keys(tags)
