@@ -668,10 +668,18 @@ def mp4_atom_of_exabytes(data):
     return data[:artist] + (1).to_bytes(4, "big") + b"\xa9ART" + (1 << 40).to_bytes(8, "big") + data[artist + 16:]
 
 
+def cut_inside_its_id3_tag(data):
+    """An MP3 cut 40 bytes in, inside the ID3 tag its header says is longer (run 2 of bench/fuzz_tag.md: case 37)."""
+    assert data[:3] == b"ID3"
+    return data[:40]
+
+
 @pytest.mark.parametrize(("name", "damage", "problem"), [
     ("a.ogg", without_vorbis_framing_bit, "tags cannot be read (bytearray index out of range)"),  # IndexError
     # mutagen wrapped the MemoryError of asking for a terabyte: "tags cannot be read ()"
     ("a.m4a", mp4_atom_of_exabytes, "tags cannot be read (Not enough data)"),
+    # mutagen wrapped a short read in an error with no message: "tags cannot be read ()"
+    ("a.mp3", cut_inside_its_id3_tag, "tags cannot be read (damaged ID3 data)"),
 ])
 def test_an_undo_of_a_file_whose_tags_were_damaged_since_is_an_error_row_and_the_file_is_untouched(
         tmp_path, name, damage, problem):
