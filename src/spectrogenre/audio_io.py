@@ -180,7 +180,7 @@ class DecodeLimits:
 NO_LIMITS = DecodeLimits()
 
 
-class _BoundedReads(io.FileIO):
+class BoundedReads(io.FileIO):
     """A file whose reads ask for no more bytes than are left in it. mutagen reads a chunk by asking for as many
     bytes as its header states, and Python sizes its buffer to the request first: a damaged size of 4 GB was a
     MemoryError on a machine that cannot lend that much, where a short read gets mutagen's own error."""
@@ -192,9 +192,9 @@ class _BoundedReads(io.FileIO):
 
 
 def with_mutagen(read, path: Path):
-    """`read` (mutagen.File, a format's class such as mutagen.mp3.MP3, APEv2) of `path`, through _BoundedReads; what
+    """`read` (mutagen.File, a format's class such as mutagen.mp3.MP3, APEv2) of `path`, through BoundedReads; what
     it raises for a file it cannot parse is in MUTAGEN_ERRORS."""
-    with _BoundedReads(path) as file:  # named as given: mutagen's messages quote the name, which callers strip
+    with BoundedReads(path) as file:  # named as given: mutagen's messages quote the name, which callers strip
         return read(file)
 
 

@@ -25,10 +25,14 @@ import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
 
-# _BoundedReads: the reads tags.py's with_mutagen makes, here for a file opened to be written as well
-from spectrogenre.audio_io import MUTAGEN_ERRORS, _BoundedReads, mpeg_quiet, unreadable
+from spectrogenre.audio_io import MUTAGEN_ERRORS, BoundedReads, mpeg_quiet, unreadable
 from spectrogenre.errors import AudioError, SpectrogenreError
-from spectrogenre.library.tags import TagError, _describe, mp4_numeric_genres, read_tags
+from spectrogenre.library.tags import (
+    TagError,
+    describe_mutagen_error,
+    mp4_numeric_genres,
+    read_tags,
+)
 from spectrogenre.shown import shown_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -197,7 +201,8 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
             append_log(log, path=path, old=old, new=new)
         os.replace(temp, path)
     except MUTAGEN_ERRORS as err:
-        raise TaggingError(path, f"cannot write the genre tag ({_describe(err, temp)}); file left as it was") from None
+        raise TaggingError(path, f"cannot write the genre tag ({describe_mutagen_error(err, temp)}); file left as it "
+                                 f"was") from None
     finally:
         temp.unlink(missing_ok=True)
 
@@ -207,7 +212,7 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
 
     Loaded and saved through one bounded file (see _mutagen_file); what mutagen raises for a damaged file is in
     MUTAGEN_ERRORS."""
-    with _BoundedReads(path, "r+") as file:
+    with BoundedReads(path, "r+") as file:
         audio = _mutagen_file(file)
         if audio is None:
             raise TaggingError(path, "not a file mutagen can tag")
@@ -228,15 +233,15 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
         audio.save(file, **({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
 
 
-def _mutagen_file(file: _BoundedReads):
-    """mutagen.File of an opened file, from its start. Every mutagen read of `tag` goes through _BoundedReads, as
+def _mutagen_file(file: BoundedReads):
+    """mutagen.File of an opened file, from its start. Every mutagen read of `tag` goes through BoundedReads, as
     read_tags' does: a damaged size (an MP4 atom's, up to 2**64) is a short read and mutagen's own error, not a
     request for that many bytes (a MemoryError)."""
     file.seek(0)
     return mutagen.File(file)
 
 
-def _untranslated_id3(file: _BoundedReads) -> ID3:
+def _untranslated_id3(file: BoundedReads) -> ID3:
     """An opened file's ID3 tag read untranslated: mutagen's v2.4 translation rewrites "(17)" as "Rock", and a
     v2.3 tag's year and sort orders as v2.4 frames."""
     file.seek(0)
@@ -258,7 +263,7 @@ def stored_genres(path: Path) -> tuple[str, ...]:
     interpretation back would change a tag the user never asked to change. An MP4's numeric gnre atom, which is
     not written, is kept as the names it stands for."""
     try:
-        with _BoundedReads(path) as file:
+        with BoundedReads(path) as file:
             audio = _mutagen_file(file)
             tags = None if audio is None else audio.tags
             if isinstance(tags, ID3):
@@ -266,7 +271,7 @@ def stored_genres(path: Path) -> tuple[str, ...]:
                 return tuple(frames["TCON"].text) if "TCON" in frames else ()
     except MUTAGEN_ERRORS as err:
         # an undo reads a file that may have been damaged since its write, before anything else has read it
-        raise TaggingError(path, f"tags cannot be read ({_describe(err, path)})") from None
+        raise TaggingError(path, f"tags cannot be read ({describe_mutagen_error(err, path)})") from None
     if tags is None:
         return ()
     if isinstance(tags, MP4Tags):
@@ -289,10 +294,10 @@ def _genre_keys(tags) -> frozenset[str]:
 def other_tags(path: Path) -> list[tuple[str, str]]:
     """Every tag of `path` but the genre, as sorted (key, repr(value)) pairs, to compare two files' tags."""
     try:
-        with _BoundedReads(path) as file:
+        with BoundedReads(path) as file:
             audio = _mutagen_file(file)
     except MUTAGEN_ERRORS as err:
-        raise TaggingError(path, f"tags cannot be read ({_describe(err, path)})") from None
+        raise TaggingError(path, f"tags cannot be read ({describe_mutagen_error(err, path)})") from None
     tags = None if audio is None else audio.tags
     if tags is None:
         return []

@@ -83,7 +83,7 @@ def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
     except MUTAGEN_ERRORS as err:
         if path.suffix.lower() in _APEV2_SUFFIXES and (tags := _apev2_alone(path)) is not None:
             return tags
-        raise TagError(path, f"tags cannot be read ({_describe(err, path)})") from None
+        raise TagError(path, f"tags cannot be read ({describe_mutagen_error(err, path)})") from None
     if audio is None:
         return TrackTags()
     seconds = getattr(getattr(audio, "info", None), "length", None)
@@ -162,7 +162,7 @@ def _keyed(tags, *, genre: str, album: str, artist: str, album_artist: str) -> d
             "album_artist": first(album_artist)}
 
 
-def _describe(err: Exception, path: Path) -> str:
+def describe_mutagen_error(err: Exception, path: Path) -> str:
     """mutagen's last line, without the path the message is already about ("'/music/x.flac' is not a valid FLAC
     file": "not a valid FLAC file"); where it says nothing, which tag format it found damaged (mutagen.id3 -> ID3)."""
     if str(err).strip():
