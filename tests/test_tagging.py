@@ -289,6 +289,17 @@ def test_a_genre_that_would_not_read_back_is_not_written(tmp_path):
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["a.mp3"]
 
 
+def test_a_file_mutagen_cannot_tag_is_named_by_its_own_path_and_left_as_it_was(tmp_path):
+    # the error came from the temporary copy, so it named that copy (deleted by then), not the user's file
+    path = tmp_path / "notes.xyz"
+    path.write_bytes(b"no audio format starts like this" * 10)
+    with pytest.raises(TaggingError) as err:
+        write_genres(path, old=(), new=("Clicks",), log=None)
+    assert str(err.value) == f"{path}: cannot write the genre tag (not a file mutagen can tag); file left as it was"
+    assert path.read_bytes() == b"no audio format starts like this" * 10
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.xyz"]
+
+
 def test_a_file_in_the_temp_files_place_is_left_alone(tmp_path):
     path = tagged_file(tmp_path, "a.flac")
     before = path.read_bytes()

@@ -215,7 +215,7 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
     with BoundedReads(path, "r+") as file:
         audio = _mutagen_file(file)
         if audio is None:
-            raise TaggingError(path, "not a file mutagen can tag")
+            raise mutagen.MutagenError("not a file mutagen can tag")  # write_genres names the original
         if isinstance(audio.tags, ID3) and audio.tags.version[:2] == (2, 3):
             # An ID3v2.3 tag (what most MP3s carry, and all that many players read) stays v2.3, its frames as they
             # are: read plainly, mutagen would translate them to v2.4 ones (the year, sort orders) and save those.
