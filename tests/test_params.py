@@ -59,6 +59,19 @@ def test_a_missing_params_file_says_where_to_run(tmp_path):
         load_params(tmp_path / "params.yaml")
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfb\x90\x00 an mp3's bytes", r"song.mp3: not a params file: it is not UTF-8 text"),
+    (b"hello this is text\n", r"song.mp3: not a params file: YAML holding a str, not sections \(source:, model:, ...\)"),
+    (b"- a\n- b\n", r"song.mp3: not a params file: YAML holding a list"),
+])
+def test_a_file_that_is_not_params_is_named_as_such(tmp_path, content, message):
+    # `spectrogenre scan --params song.mp3` by mistake: one line naming the file, not a traceback or a list
+    # of the text's letters as unknown keys
+    (tmp_path / "song.mp3").write_bytes(content)
+    with pytest.raises(ParamsError, match=message):
+        load_params(tmp_path / "song.mp3")
+
+
 def test_musicnn_model_brings_its_own_front_end_in_one_param():
     params = parse_params({"library": "lib", "model": {"kind": "musicnn"}, "frontend": {"clip_seconds": 10.0}})
     assert params.frontend.kind == "musicnn"

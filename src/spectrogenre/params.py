@@ -278,8 +278,14 @@ def read_sections(path: Path = Path("params.yaml")) -> Params:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found (run from the project root)") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not a params file: it is not UTF-8 text") from None
     except yaml.YAMLError as err:
         raise ParamsError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(raw, dict):
+        # a text file given by mistake is valid YAML too: a str, whose letters would read as unknown keys
+        raise ParamsError(f"{path}: not a params file: YAML holding a {type(raw).__name__}, not sections "
+                          f"(source:, model:, ...)")
     return parse_sections(raw, source=str(path))
 
 
