@@ -52,6 +52,24 @@ def test_the_build_id_changes_with_the_model_and_only_then(tiny_project, tmp_pat
     assert not list(tmp_path.glob(".a*"))  # no half-built or old copy left beside it
 
 
+def test_a_folder_that_is_not_a_site_is_never_replaced(tiny_project, tmp_path):
+    # `spectrogenre app ~/Music` by mistake must not delete the music: only an empty folder or an earlier
+    # build (its build.json) is replaced
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious")
+    with pytest.raises(SpectrogenreError, match=r"mine holds files that are not an app build .*thesis.txt"):
+        build_site(tiny_project / "data/export", out)
+    assert (out / "thesis.txt").read_text() == "precious" and not list(tmp_path.glob(".mine*"))
+    (tmp_path / "file").write_text("precious")
+    with pytest.raises(SpectrogenreError, match=r"file is a file, not a folder"):
+        build_site(tiny_project / "data/export", tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "precious"
+    (tmp_path / "empty").mkdir()
+    build_site(tiny_project / "data/export", tmp_path / "empty")  # an empty folder is fine
+    assert (tmp_path / "empty/build.json").is_file()
+
+
 def test_no_export_is_one_clear_error(tmp_path):
     with pytest.raises(SpectrogenreError, match="no spec.json in .*: run `dvc repro export` first"):
         build_site(tmp_path, tmp_path / "site")

@@ -178,7 +178,8 @@ def _written(text: str) -> None:
 @app.command("app")
 @user_errors
 def build_app(
-    out: Annotated[Path, typer.Argument(help="Folder to write the site into (replaced whole).")],
+    out: Annotated[Path, typer.Argument(help="Folder to write the site into: a new or empty one, or an earlier "
+                                             "build (replaced whole).")],
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite).")] = Path("data/export"),
 ):
     """Write the phone app as a static site: any static HTTPS host serves it, and it runs offline once installed."""

@@ -27,13 +27,15 @@ HOST_LINE, STATIC_HOST_LINE = '<meta name="spectrogenre-host" content="server">'
 
 
 def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dict:
-    """Write the site into out_dir (replaced whole, atomically); returns {"files", "bytes", "build"}."""
+    """Write the site into out_dir (replaced whole, atomically; only a new or empty folder or an earlier build);
+    returns {"files", "bytes", "build"}."""
     export_dir, out_dir = Path(export_dir), Path(out_dir)
     spec_path = export_dir / "spec.json"
     if not spec_path.exists():
         raise SpectrogenreError(f"no spec.json in {export_dir}: run `dvc repro export` first")
     if not (static / "vendor" / "litertjs-core" / "index.js").exists():
         raise SpectrogenreError(f"the app's runtime is not vendored into {static / 'vendor'}: run `bash web/vendor.sh`")
+    refuse_to_replace(out_dir)
     spec = json.loads(spec_path.read_text())
     models = sorted({*spec["models"].values(), *spec.get("browser_models", {}).values()})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,22 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
         shutil.rmtree(building, ignore_errors=True)
     written = [p for p in out_dir.rglob("*") if p.is_file()]
     return {"files": len(written), "bytes": sum(p.stat().st_size for p in written), "build": build}
+
+
+def refuse_to_replace(out_dir: Path) -> None:
+    """Stop before out_dir is replaced unless it is absent, empty or an earlier build (its build.json): the
+    site replaces the folder whole, and `spectrogenre app ~/Music` typed by mistake must not delete the music."""
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if not out_dir.is_dir():
+        raise SpectrogenreError(f"{out_dir} is a file, not a folder: name a new or empty folder for the app")
+    if (out_dir / "build.json").is_file():
+        return
+    held = sorted(p.name for p in out_dir.iterdir())
+    if held:
+        shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        raise SpectrogenreError(f"{out_dir} holds files that are not an app build ({shown}): the app replaces "
+                                f"its folder whole, so name a new or empty folder")
 
 
 def service_worker(static: Path = STATIC, rewritten: dict[str, str] | None = None) -> str:
