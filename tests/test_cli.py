@@ -227,3 +227,17 @@ def test_serve_refuses_limits_that_would_refuse_every_upload(tmp_path):
         result = runner.invoke(app, ["serve", "--model", str(tmp_path), option, value])
         assert result.exit_code == 1
         assert result.stderr.strip() == f"error: {option}: {problem}"
+
+
+def test_serve_names_a_certificate_or_key_it_cannot_load(tmp_path):
+    # checked before the server starts: uvicorn would fail inside its startup with a traceback
+    from spectrogenre.server.tls import self_signed_certificate
+
+    (tmp_path / "spec.json").write_text("{}")  # checked for first; never read: the server never starts
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    (tmp_path / "notes.txt").write_text("not a certificate")
+    for pair in [(tmp_path / "notes.txt", key), (cert, tmp_path / "notes.txt"), (cert, tmp_path / "absent.pem")]:
+        result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--cert", str(pair[0]), "--key", str(pair[1])])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"error: cannot use --cert {pair[0]} with --key {pair[1]}: "), result.stderr
+        assert "Traceback" not in result.output

@@ -224,6 +224,10 @@ def serve(
         raise SpectrogenreError(f"no spec.json in {model}: run `dvc repro` first, or point --model at an export")
     if (cert is None) != (key is None):
         raise SpectrogenreError("--cert and --key go together")
+    if cert is not None:
+        from spectrogenre.server.tls import check_pair
+
+        check_pair(cert, key)
     if https and cert is None:
         from spectrogenre.server.tls import certificate_for
 

@@ -23,6 +23,26 @@ VALID_DAYS = 365
 RENEW_DAYS = 30  # a certificate with less left than this is replaced
 
 
+def check_pair(cert: Path, key: Path) -> None:
+    """Load --cert and --key as the server will, so that a wrong file is one error naming both, before the
+    server starts (uvicorn would fail inside its startup, with a traceback)."""
+    import ssl
+
+    from spectrogenre.errors import SpectrogenreError
+
+    for path in (cert, key):
+        if not path.is_file():  # ssl's own error names neither file
+            raise SpectrogenreError(f"cannot use --cert {cert} with --key {key}: {path} is not a file")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as err:
+        why = ("the key is not the certificate's" if err.reason == "KEY_VALUES_MISMATCH"
+               else "they are not a PEM certificate and its private key")
+        raise SpectrogenreError(f"cannot use --cert {cert} with --key {key}: {why}") from None
+    except OSError as err:
+        raise SpectrogenreError(f"cannot use --cert {cert} with --key {key}: {err.strerror or err}") from None
+
+
 def default_folder() -> Path:
     return user_config_path("spectrogenre") / "tls"
 
