@@ -164,6 +164,11 @@ def test_demo_refuses_a_non_empty_folder(tmp_path):
     assert result.exit_code == 1
     assert "is not empty" in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+    # a file where the folder should be: one error naming it, not NotADirectoryError's traceback
+    result = runner.invoke(app, ["demo", str(tmp_path / "keep.txt")])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'keep.txt'} is a file, not a folder; choose a new folder"
+    assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
 def test_scan_stops_on_a_genre_folder_of_unusable_audio_warns_of_an_empty_one_and_lists_ignored_files(tiny_library,

@@ -96,6 +96,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same audio.")] = 0,
 ):
     """Write the built-in synthetic demo library (9 genres) as real audio files."""
+    if out.exists() and not out.is_dir():
+        raise SpectrogenreError(f"{out} is a file, not a folder; choose a new folder")
     if out.exists() and any(out.iterdir()):
         raise SpectrogenreError(f"{out} is not empty; choose a new folder")
     from spectrogenre.demo import generate_demo_library
