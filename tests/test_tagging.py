@@ -455,6 +455,30 @@ def test_a_symlink_loop_is_reported_and_every_other_file_tagged(tmp_path, every_
     assert result.stderr.splitlines()[-1] == "1 written, 0 skipped, 2 failed"
 
 
+@pytest.mark.parametrize("kind", ["song", "notes", "folder"])
+def test_a_log_that_is_not_an_undo_log_is_refused_before_anything_is_written(tmp_path, every_file_clicks, kind):
+    # the log is appended to: `--log other.m4a` by mistake would append JSON to a song, `--log notes.txt` to notes
+    song = write_tagged(tmp_path / "music" / "ok.mp3")
+    before = song.read_bytes()
+    log = {"song": lambda: write_audio(tmp_path / "other.flac", sine(1.0, sr=44100), 44100),
+           "notes": lambda: (tmp_path / "notes.txt").write_text("shopping\n") and tmp_path / "notes.txt",
+           "folder": lambda: tmp_path}[kind]()
+    kept = None if log.is_dir() else log.read_bytes()
+    result = CliRunner().invoke(app, ["tag", str(song), "--write", "--log", str(log)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: --log {log} ") and "name a new file" in result.stderr, result.stderr
+    assert result.stdout == ""  # refused before the table starts
+    assert song.read_bytes() == before and (kept is None or log.read_bytes() == kept)
+
+
+def test_a_log_of_an_earlier_run_is_appended_to(tmp_path, every_file_clicks):
+    first, second = write_tagged(tmp_path / "a.mp3"), write_tagged(tmp_path / "b.mp3")
+    log = tmp_path / "undo.jsonl"
+    for song in (first, second):
+        assert CliRunner().invoke(app, ["tag", str(song), "--write", "--log", str(log)]).exit_code == 0
+    assert [json.loads(line)["path"] for line in log.read_text().splitlines()] == [str(first), str(second)]
+
+
 def test_odd_entries_are_named_as_predict_names_them(tmp_path):
     from spectrogenre.prediction import predict_file
 

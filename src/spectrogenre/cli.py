@@ -305,6 +305,7 @@ def tag(
     """
     from spectrogenre.library.tagging import (
         LEFTOVER_COPY,
+        check_log,
         default_log,
         leftover_copies,
         render_header,
@@ -359,6 +360,8 @@ def tag(
         predict = functools.partial(predict_file, exported=exported, hop_seconds=hop, threshold=0, top_k=1)
         min_confidence = exported.unsure_below if min_confidence is None else min_confidence
         log = (log or default_log()) if write else None
+        if log is not None:
+            check_log(log)
         width = min(NAME_COLUMNS, max(len(shown_path(path)) for path in files))  # as predict's table
         typer.echo(render_header(width))
 

@@ -383,6 +383,24 @@ def append_log(log: Path, *, path: Path, old: tuple[str, ...], new: tuple[str, .
         raise SpectrogenreError(f"cannot write the undo log {log}: {err.strerror or err}") from None
 
 
+def check_log(log: Path) -> None:
+    """Refuse --log before anything is written unless it is new, empty or an undo log: the log is appended to, and
+    `--log song.m4a` or `--log notes.txt` typed by mistake would append JSON lines to that file."""
+    if not log.exists() and not log.is_symlink():
+        return
+    if not log.is_file():
+        raise SpectrogenreError(f"--log {log} is not a file: name a new file for the undo log")
+    if log.stat().st_size == 0:
+        return
+    try:
+        entries = read_log(log).entries
+    except SpectrogenreError:
+        entries = []
+    if not entries:
+        raise SpectrogenreError(f"--log {log} is not an undo log (no line of it is one), and the log is appended to: "
+                                f"name a new file")
+
+
 def default_log() -> Path:
     return Path(f"spectrogenre-tag-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
 
