@@ -381,6 +381,37 @@ def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_who
                                      "classified")
 
 
+def test_the_progress_bar_is_cleared_before_each_row_and_warning(tmp_path, monkeypatch):
+    # On a terminal the bar (stderr) and the rows (stdout) share the screen: a row written after the bar without
+    # clearing it read "  0%|      | 0/3 [00:00<?, ?file/s]/music/a.wav  Rock ...", as did a decoder's warning.
+    import logging
+    from types import SimpleNamespace
+
+    from spectrogenre import inference, prediction
+
+    songs = [tmp_path / f"{n}.wav" for n in "abc"]
+    for song in songs:
+        song.write_bytes(b"x")  # never read: the classifier below stands in for the model
+    class ShownBar(prediction.tqdm):  # as on a terminal (the runner's stderr is not one)
+        def __init__(self, files, **options):
+            super().__init__(files, **{**options, "disable": False, "mininterval": 0})
+
+    monkeypatch.setattr(prediction, "tqdm", ShownBar)
+    monkeypatch.setattr(inference.ExportedModel, "load", lambda path: SimpleNamespace())
+
+    def classified(path, exported, **options):
+        logging.getLogger("spectrogenre.audio_io").warning("%s: damaged at 1.0 s", path)
+        return rows_of([path])[0]
+
+    monkeypatch.setattr(prediction, "predict_file", classified)
+    result = runner.invoke(app, ["predict", *map(str, songs)])
+    assert result.exit_code == 0, result.output
+    screen = [line.rsplit("\r", 1)[-1] for line in result.output.split("\n")]  # what a terminal shows of each line
+    for song in songs:
+        assert f"{song}  Rock         90%  (Rock 90%)" in screen, result.output
+        assert f"{song}: damaged at 1.0 s" in screen, result.output
+
+
 @pytest.mark.usefixtures("ctrl_c_reaches_python")  # as in a terminal, wherever the tests run
 def test_a_ctrl_c_that_a_decoders_callback_swallows_still_stops_the_run(tmp_path, monkeypatch):
     """soundfile reads through cffi callbacks, and a KeyboardInterrupt raised inside one is printed as

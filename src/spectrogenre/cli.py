@@ -138,12 +138,14 @@ def predict(
         ctrl_c_noticed,
         predict_each,
         until_ctrl_c,
+        warnings_above_the_bar,
+        written_above_the_bar,
     )
 
     given = _audio_files(paths)
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
-    show = _written  # typer.echo flushes: each row is seen as its file is done
-    with ctrl_c_noticed() as interrupted:
+    show = functools.partial(written_above_the_bar, _written)  # typer.echo flushes: each row is seen as it is done
+    with ctrl_c_noticed() as interrupted, warnings_above_the_bar():
         rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k,
                             cancelled=interrupted)
         show(rendering.head())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import signal
 import sys
@@ -131,6 +132,36 @@ def predict_each(files: list[Path], *, model: Path, hop_seconds: float | None, t
     return (predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k,
                          limits=DecodeLimits(cancelled=cancelled))
             for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
+
+
+@contextmanager
+def warnings_above_the_bar() -> Iterator[None]:
+    """While it lasts, log warnings (a file's damage, named as it is decoded) are written through tqdm, which clears
+    predict_each's progress bar, writes the line and draws the bar again: written straight to stderr, a warning
+    followed the bar on its line. They are printed as Python's last-resort handler prints them: WARNING and up,
+    the message alone."""
+    handler = _AboveTheBar(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
+class _AboveTheBar(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # as logging's own handlers: a failed write is reported, never raised into the run
+            self.handleError(record)
+
+
+def written_above_the_bar(write, text: str) -> None:
+    """`write(text)` on standard output with the progress bar (stderr, on the same terminal) cleared first and
+    drawn again after, so that a row starts at the start of its line."""
+    with tqdm.external_write_mode(file=sys.stdout):
+        write(text)
 
 
 @contextmanager
