@@ -246,3 +246,12 @@ def test_serve_names_a_certificate_or_key_it_cannot_load(tmp_path):
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith(f"error: cannot use --cert {pair[0]} with --key {pair[1]}: "), result.stderr
         assert "Traceback" not in result.output
+
+
+def test_serve_refuses_a_port_no_socket_can_bind(tmp_path):
+    # checked by the option: bind() raised OverflowError from inside uvicorn, a traceback
+    (tmp_path / "spec.json").write_text("{}")
+    for port in ("99999", "-1"):
+        result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--port", port])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--port'" in result.output

@@ -200,7 +200,7 @@ def serve(
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite).")] = Path("data/export"),
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 to reach it from a phone on your Wi-Fi.")] = (
         "127.0.0.1"),
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     https: Annotated[bool, typer.Option(help="Serve TLS with a self-signed certificate, made once and kept in your "
                                              "config folder.")] = False,
     cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) instead of the self-signed one.")] = None,
