@@ -3,6 +3,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +69,20 @@ def test_a_folder_that_is_not_a_site_is_never_replaced(tiny_project, tmp_path):
     (tmp_path / "empty").mkdir()
     build_site(tiny_project / "data/export", tmp_path / "empty")  # an empty folder is fine
     assert (tmp_path / "empty/build.json").is_file()
+
+
+def test_the_current_folder_is_refused_by_name_not_a_traceback(tmp_path, monkeypatch):
+    # `spectrogenre app .` in a new empty folder: Path(".") has no name for the build beside it (ValueError), and
+    # replacing the folder the shell is in would leave the shell in a deleted one
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export/spec.json").write_text("{}")  # refused before it is read
+    (tmp_path / "site").mkdir()
+    monkeypatch.chdir(tmp_path / "site")
+    for out in (".", "./", str(tmp_path / "site")):
+        with pytest.raises(SpectrogenreError, match=r"is the current folder: the app replaces its folder whole, so "
+                                                    r"name it from outside it \(spectrogenre app \.\./site\)"):
+            build_site(tmp_path / "export", Path(out))
+    assert (tmp_path / "site").is_dir() and not list((tmp_path / "site").iterdir())
 
 
 def test_no_export_is_one_clear_error(tmp_path):

@@ -77,6 +77,10 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
 def refuse_to_replace(out_dir: Path) -> None:
     """Stop before out_dir is replaced unless it is absent, empty or an earlier build (its build.json): the
     site replaces the folder whole, and `spectrogenre app ~/Music` typed by mistake must not delete the music."""
+    if Path(os.path.abspath(out_dir)) == Path.cwd():
+        # "." has no name for the build written beside it, and the shell would be left in a deleted folder
+        raise SpectrogenreError(f"{out_dir} is the current folder: the app replaces its folder whole, so name it "
+                                f"from outside it (spectrogenre app ../{Path.cwd().name})")
     if not out_dir.exists() and not out_dir.is_symlink():
         return
     if not out_dir.is_dir():
