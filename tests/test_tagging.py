@@ -577,6 +577,18 @@ def test_the_tables_names_are_padded_up_to_60_columns_as_predicts(tmp_path, monk
     assert rows == ["a.mp3" + " " * 55 + rest, "x" * 150 + ".mp3" + rest]
 
 
+def test_a_long_current_genre_stays_apart_from_the_predicted_one(tmp_path, monkeypatch, every_file_clicks):
+    # "Alternative Rock; Indie" (23 characters) ran into the next column with one space: "...; Indie Clicks"
+    # read as a genre "Indie Clicks"
+    monkeypatch.chdir(tmp_path)
+    write_tagged(tmp_path / "a.mp3", genre=["Alternative Rock", "Indie"])
+    write_tagged(tmp_path / "b.mp3", genre="Rock")
+    header, long, short = CliRunner().invoke(app, ["tag", "a.mp3", "b.mp3"]).stdout.splitlines()
+    assert long == "a.mp3  Alternative Rock; Indie  Clicks           90%  write"
+    assert short == "b.mp3  Rock                 Clicks           90%  write"  # the columns as they were
+    assert header == "file   current              predicted       conf  action"
+
+
 def write_log(log, *lines):
     log.write_text("".join(line + "\n" for line in lines))
 

@@ -494,12 +494,13 @@ def show(genres: tuple[str, ...]) -> str:
 
 
 def render_header(width: int) -> str:
-    return f"{'file':<{width}}  {'current':<20} {'predicted':<14} {'conf':>5}  action"
+    return f"{'file':<{width}}  {'current':<19}  {'predicted':<14} {'conf':>5}  action"
 
 
 def render_row(row: Row, *, width: int) -> str:
+    # two spaces after the current genres however long: with one, "Rock; Indie" and "pop" read as "Indie pop"
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
-    return (f"{shown_path(row.path):<{width}}  {show(row.current):<20} {row.predicted or '-':<14} {confidence:>5}  "
+    return (f"{shown_path(row.path):<{width}}  {show(row.current):<19}  {row.predicted or '-':<14} {confidence:>5}  "
             f"{row.action}")
 
 
