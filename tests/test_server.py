@@ -61,6 +61,18 @@ def test_bad_uploads_get_a_clear_json_error(client, name, content, kind, status,
     assert set(response.json()) == {"error", "detail"} and "/tmp" not in response.json()["detail"]
 
 
+def test_a_quote_in_a_file_name_is_named_as_its_owner_wrote_it():
+    # browsers and curl send '"' in a multipart file name as %22 (HTML's form encoding): an error said
+    # 'My %22Best%22 Song.mp3: too short'
+    from types import SimpleNamespace
+
+    from spectrogenre.server.api import shown_name
+
+    assert shown_name(SimpleNamespace(filename="My %22Best%22 Song.mp3")) == 'My "Best" Song.mp3'
+    assert shown_name(SimpleNamespace(filename="100% pure.mp3")) == "100% pure.mp3"  # no other escape is undone
+    assert shown_name(SimpleNamespace(filename="")) == "upload"
+
+
 def test_a_truncated_upload_is_refused(client):
     data = wav_bytes(clicks(5.0))
     response = client.post("/api/classify", files={"file": ("cut.wav", data[: len(data) // 2], "audio/wav")})

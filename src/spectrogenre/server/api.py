@@ -107,8 +107,9 @@ def log_gone(request: Request) -> None:
 
 
 def shown_name(upload: UploadFile) -> str:
-    """The client's own file name for messages (never a server path)."""
-    return Path(upload.filename or "").name or "upload"
+    """The client's own file name for messages (never a server path). Browsers and curl send a '"' in it as %22
+    (HTML's multipart form encoding), which is undone: only that, as '%' itself is sent as it is."""
+    return Path((upload.filename or "").replace("%22", '"')).name or "upload"
 
 
 @router.post("/classify", responses=responses(400, 405, 408, 413, 415, 422, 503))
