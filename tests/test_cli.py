@@ -255,3 +255,15 @@ def test_serve_refuses_a_port_no_socket_can_bind(tmp_path):
         result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--port", port])
         assert result.exit_code == 2, result.output
         assert "Invalid value for '--port'" in result.output
+
+
+def test_serve_names_the_environment_variable_that_set_a_bad_limit(tmp_path, monkeypatch):
+    # a bad SPECTROGENRE_WORKERS was blamed on --workers, which was not given
+    (tmp_path / "spec.json").write_text("{}")  # checked for before the limits; never read: the server never starts
+    monkeypatch.setenv("SPECTROGENRE_WORKERS", "abc")
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: SPECTROGENRE_WORKERS: input should be a valid integer"), result.stderr
+    monkeypatch.setenv("SPECTROGENRE_WORKERS", "2")
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--workers", "1", "--queue", "-1"])
+    assert result.exit_code == 2 and "Invalid value for '--queue'" in result.output  # an option's own check

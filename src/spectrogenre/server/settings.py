@@ -60,6 +60,7 @@ def server_settings(**given) -> ServerSettings:
         problems = []
         for error in err.errors():
             field = str(error["loc"][0])
-            where = OPTIONS.get(field, f"SPECTROGENRE_{field.upper()}")
+            # an option left out (serve passes --workers only when given) leaves the field to its variable
+            where = OPTIONS[field] if field in OPTIONS and field in given else f"SPECTROGENRE_{field.upper()}"
             problems.append(f"{where}: {error['msg'].lower()}, got {error['input']!r}")
         raise SpectrogenreError("; ".join(problems)) from None
