@@ -267,3 +267,21 @@ def test_serve_names_the_environment_variable_that_set_a_bad_limit(tmp_path, mon
     monkeypatch.setenv("SPECTROGENRE_WORKERS", "2")
     result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--workers", "1", "--queue", "-1"])
     assert result.exit_code == 2 and "Invalid value for '--queue'" in result.output  # an option's own check
+
+
+def test_serve_names_a_damaged_export_before_it_starts(tmp_path):
+    # loaded in the server's startup, a damaged spec.json was a 30-line traceback and "Application startup failed"
+    (tmp_path / "spec.json").write_text('{"labels": ["a"]}')
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--port", "1"])  # never bound: it stops first
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {tmp_path / 'spec.json'} cannot be read"), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_app_names_a_damaged_export(tmp_path):
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export/spec.json").write_text('{"labels": ["a"]}')
+    result = runner.invoke(app, ["app", str(tmp_path / "site"), "--model", str(tmp_path / "export")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {tmp_path / 'export/spec.json'} cannot be read"), result.stderr
+    assert not (tmp_path / "site").exists()

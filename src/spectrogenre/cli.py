@@ -220,6 +220,7 @@ def serve(
     """Serve the classification API and the phone app (open / in a browser)."""
     import uvicorn
 
+    from spectrogenre.inference import ExportedModel
     from spectrogenre.server.app import create_app
     from spectrogenre.server.protocol import with_head_timeout
     from spectrogenre.server.settings import server_settings
@@ -241,6 +242,9 @@ def serve(
     settings = server_settings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
                                time_limit_s=time_limit, queue=queue, max_connections=max_connections,
                                **({"workers": workers} if workers else {}))
+    # loaded here first: a damaged export found in the server's startup is a traceback and "Application startup
+    # failed", not one line naming it
+    ExportedModel.load(model)
     scheme = "https" if cert else "http"
     typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/")
     if host in ("0.0.0.0", "::"):

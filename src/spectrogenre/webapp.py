@@ -36,8 +36,12 @@ def build_site(export_dir: Path, out_dir: Path, *, static: Path = STATIC) -> dic
     if not (static / "vendor" / "litertjs-core" / "index.js").exists():
         raise SpectrogenreError(f"the app's runtime is not vendored into {static / 'vendor'}: run `bash web/vendor.sh`")
     refuse_to_replace(out_dir)
-    spec = json.loads(spec_path.read_text())
-    models = sorted({*spec["models"].values(), *spec.get("browser_models", {}).values()})
+    try:
+        spec = json.loads(spec_path.read_text())
+        models = sorted({*spec["models"].values(), *spec.get("browser_models", {}).values()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:  # as ExportedModel.load says it
+        raise SpectrogenreError(f"{spec_path} cannot be read ({type(err).__name__}: {err}): export it again with "
+                                f"`dvc repro export`") from None
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
