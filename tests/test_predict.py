@@ -311,6 +311,28 @@ def test_a_damaged_export_is_named_not_a_traceback(tiny_project, tmp_path):
         assert problem in result.stderr, result.stderr
 
 
+def test_a_model_and_a_spec_from_different_exports_are_refused(tiny_project, tmp_path):
+    # `--model other.tflite` beside another export's spec.json: a model of more genres than the labels was read
+    # with the labels it has (its last genre's probability lost, the verdict misnamed), one of another front end
+    # failed on every file with LiteRT's "Dimension mismatch"
+    export = tiny_project / "data/export"
+    spec = json.loads((export / "spec.json").read_text())
+    song = tmp_path / "song.wav"
+    sf.write(song, sine(20.0, freq=440, sr=16000), 16000)
+    for name, changed, problem in [
+            ("labels", {"labels": spec["labels"][:-1]}, f"gives {len(spec['labels'])} genres' probabilities, but "
+                                                        f"its spec.json names {len(spec['labels']) - 1}"),
+            ("shape", {"frontend": {**spec["frontend"], "n_fft": spec["frontend"]["n_fft"] * 2}},
+             "takes spectrograms of ")]:
+        other = tmp_path / name
+        shutil.copytree(export, other)
+        (other / "spec.json").write_text(json.dumps(spec | changed))
+        result = runner.invoke(app, ["predict", "--model", str(other), str(song)])
+        assert result.exit_code == 1, result.output
+        assert result.stdout == "" and problem in result.stderr, result.stderr
+        assert "the model and spec.json come from different exports" in result.stderr
+
+
 def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monkeypatch):
     from spectrogenre.prediction import survey
 

@@ -125,7 +125,20 @@ class ExportedModel:
         except (OSError, ValueError, RuntimeError) as err:
             raise SpectrogenreError(f"{model_file} is not a TFLite model LiteRT can load ({err}): export it again "
                                     f"with `dvc repro export`") from err
+        check_pair(model, rules["labels"], rules["frontend"], model_file=model_file, spec_path=spec_path)
         return cls(**rules, model=model, model_path=model_file)
+
+
+def check_pair(model, labels: tuple[str, ...], frontend: Frontend, *, model_file: Path, spec_path: Path) -> None:
+    """Refuse a model that does not fit spec.json (a .tflite given beside another export's spec): more genres than
+    labels would be read with the labels there are, and another front end's model fails on every window."""
+    advice = "the model and spec.json come from different exports: use one export's folder"
+    if model.genres != len(labels):
+        raise SpectrogenreError(f"{model_file} gives {model.genres} genres' probabilities, but its spec.json names "
+                                f"{len(labels)} ({', '.join(labels)}): {advice}")
+    if tuple(model.input_shape) != tuple(frontend.shape):
+        raise SpectrogenreError(f"{model_file} takes spectrograms of {' x '.join(map(str, model.input_shape))}, but "
+                                f"{spec_path}'s front end makes {' x '.join(map(str, frontend.shape))}: {advice}")
 
 
 @dataclass(frozen=True)
