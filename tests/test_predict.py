@@ -320,8 +320,8 @@ def test_a_model_and_a_spec_from_different_exports_are_refused(tiny_project, tmp
     song = tmp_path / "song.wav"
     sf.write(song, sine(20.0, freq=440, sr=16000), 16000)
     for name, changed, problem in [
-            ("labels", {"labels": spec["labels"][:-1]}, f"gives {len(spec['labels'])} genres' probabilities, but "
-                                                        f"its spec.json names {len(spec['labels']) - 1}"),
+            ("labels", {"labels": spec["labels"][:-1]}, (f"gives {len(spec['labels'])} genres' probabilities, but "
+                                                         f"its spec.json names {len(spec['labels']) - 1}")),
             ("shape", {"frontend": {**spec["frontend"], "n_fft": spec["frontend"]["n_fft"] * 2}},
              "takes spectrograms of ")]:
         other = tmp_path / name

@@ -153,7 +153,7 @@ class _AboveTheBar(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             tqdm.write(self.format(record), file=sys.stderr)
-        except Exception:  # as logging's own handlers: a failed write is reported, never raised into the run
+        except Exception:  # noqa: BLE001 (as logging's own handlers: a failed write is reported, never raised)
             self.handleError(record)
 
 
