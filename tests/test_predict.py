@@ -123,6 +123,22 @@ def test_a_folders_system_files_are_passed_over(tmp_path):
         ("again.mp3", "a link to song.mp3 in this folder: listed there")]
 
 
+def test_hidden_files_named_like_audio_are_counted_not_passed_over_silently(tmp_path):
+    # ".live take.mp3" or a macOS "._song.mp3" in a folder was left out with no word; .DS_Store is no audio to name
+    from spectrogenre.prediction import survey
+
+    for name in ("song.mp3", ".live take.mp3", "._song.mp3", ".DS_Store", ".spectrogenre-tag.song.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    given = survey([tmp_path])
+    assert given.files == [tmp_path / "song.mp3"]
+    assert given.notes() == [f"passed over 3 hidden file(s) named like audio (a name starting with a dot: macOS's ._ "
+                             f"copies, tag's temporary copies): {tmp_path / '._song.mp3'}, {tmp_path / '.live take.mp3'}, "
+                             f"{tmp_path / '.spectrogenre-tag.song.mp3'}"]
+    # tag names its own temporary copies on their own line
+    assert given.notes(named_elsewhere=[tmp_path / ".spectrogenre-tag.song.mp3"])[0].startswith(
+        "passed over 2 hidden file(s)")
+
+
 def test_silence_is_no_music_heard_in_every_format(tiny_project, tmp_path):
     quiet = tmp_path / "quiet"
     quiet.mkdir()

@@ -382,7 +382,7 @@ def tag(
             for path in files), lambda row: render_row(row, width=width), stopped=stopped)
         if any(row.action == "written" for row in rows):
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
-        for note in given.notes():
+        for note in given.notes(named_elsewhere=leftover_copies(given.system_files)):
             typer.echo(note, err=True)
         typer.echo(summarise(rows, dry_run=not write), err=True)
     if any(row.failed for row in rows):

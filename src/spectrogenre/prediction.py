@@ -40,9 +40,13 @@ class Survey:
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
     system_files: list[Path] = field(default_factory=list)
 
-    def notes(self) -> list[str]:
-        """What the folders held that is not classified, as lines for the end of a run (predict's and tag's)."""
+    def notes(self, *, named_elsewhere: Iterable[Path] = ()) -> list[str]:
+        """What the folders held that is not classified, as lines for the end of a run (predict's and tag's);
+        named_elsewhere: system files the caller names itself (tag's leftover temporary copies)."""
         notes = []
+        elsewhere = set(named_elsewhere)
+        # hidden files named like audio are said, as covers are: a dot-file may be a song the user hid or renamed
+        hidden = [path for path in self.system_files if is_music_file(path) and path not in elsewhere]
         if self.not_audio:
             notes.append(f"passed over {sum(self.not_audio.values())} files that are not audio ("
                          f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
@@ -50,6 +54,10 @@ class Survey:
             shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
             notes.append(f"passed over {len(self.passed_over)} system folder(s) or repeated link(s): {shown}"
                          f"{'; ...' if len(self.passed_over) > 3 else ''}")
+        if hidden:
+            notes.append(f"passed over {len(hidden)} hidden file(s) named like audio (a name starting with a dot: "
+                         f"macOS's ._ copies, tag's temporary copies): {', '.join(map(str, hidden[:3]))}"
+                         f"{', ...' if len(hidden) > 3 else ''}")
         return notes
 
 
