@@ -131,9 +131,9 @@ def test_hidden_files_named_like_audio_are_counted_not_passed_over_silently(tmp_
         (tmp_path / name).write_bytes(b"x")
     given = survey([tmp_path])
     assert given.files == [tmp_path / "song.mp3"]
-    assert given.notes() == [f"passed over 3 hidden file(s) named like audio (a name starting with a dot: macOS's ._ "
-                             f"copies, tag's temporary copies): {tmp_path / '._song.mp3'}, {tmp_path / '.live take.mp3'}, "
-                             f"{tmp_path / '.spectrogenre-tag.song.mp3'}"]
+    hidden = ", ".join(str(tmp_path / name) for name in ("._song.mp3", ".live take.mp3", ".spectrogenre-tag.song.mp3"))
+    assert given.notes() == [("passed over 3 hidden file(s) named like audio (a name starting with a dot: macOS's ._ "
+                              f"copies, tag's temporary copies): {hidden}")]
     # tag names its own temporary copies on their own line
     assert given.notes(named_elsewhere=[tmp_path / ".spectrogenre-tag.song.mp3"])[0].startswith(
         "passed over 2 hidden file(s)")
