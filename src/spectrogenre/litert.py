@@ -28,13 +28,8 @@ class TFLiteModel:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """One spectrogram's shape, as the model takes it (bins, frames)."""
+        """One spectrogram's shape, (bins, frames)."""
         return tuple(int(n) for n in self._input["shape"][1:])
-
-    @property
-    def genres(self) -> int:
-        """How many probabilities the model gives."""
-        return int(self._output["shape"][-1])
 
     def predict(self, spectrograms: np.ndarray) -> np.ndarray:
         """Each spectrogram's probabilities, run one at a time: LiteRT on CPU takes no less time a window in a
@@ -45,6 +40,11 @@ class TFLiteModel:
             self._interpreter.invoke()
             out[n] = self._interpreter.get_tensor(self._output["index"])[0]
         return out
+
+    @property
+    def genres(self) -> int:
+        """How many probabilities the model gives."""
+        return int(self._output["shape"][-1])
 
 
 class ModelPool:
@@ -58,16 +58,6 @@ class ModelPool:
         self._free: queue.SimpleQueue[TFLiteModel] = queue.SimpleQueue()
         for _ in range(copies):
             self._free.put(TFLiteModel(path, threads=threads))
-        self._first = self._free.get()  # for its shapes, which every copy shares
-        self._free.put(self._first)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return self._first.input_shape
-
-    @property
-    def genres(self) -> int:
-        return self._first.genres
 
     def warm_up(self) -> None:
         """Run each interpreter once, on a silent spectrogram: LiteRT prepares its kernels on an interpreter's
@@ -85,5 +75,21 @@ class ModelPool:
         model = self._free.get()
         try:
             return model.predict(spectrograms)
+        finally:
+            self._free.put(model)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self._shared("input_shape")
+
+    @property
+    def genres(self) -> int:
+        return self._shared("genres")
+
+    def _shared(self, name: str):
+        """What every copy has alike (its shapes), read from a free one."""
+        model = self._free.get()
+        try:
+            return getattr(model, name)
         finally:
             self._free.put(model)
