@@ -25,7 +25,13 @@ import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
 
-from spectrogenre.audio_io import MUTAGEN_ERRORS, BoundedReads, mpeg_quiet, unreadable
+from spectrogenre.audio_io import (
+    MUTAGEN_ERRORS,
+    BoundedReads,
+    mpeg_quiet,
+    unreadable,
+    with_mutagen,
+)
 from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import (
     TagError,
@@ -294,8 +300,7 @@ def _genre_keys(tags) -> frozenset[str]:
 def other_tags(path: Path) -> list[tuple[str, str]]:
     """Every tag of `path` but the genre, as sorted (key, repr(value)) pairs, to compare two files' tags."""
     try:
-        with BoundedReads(path) as file:
-            audio = _mutagen_file(file)
+        audio = with_mutagen(mutagen.File, path)
     except MUTAGEN_ERRORS as err:
         raise TaggingError(path, f"tags cannot be read ({describe_mutagen_error(err, path)})") from None
     tags = None if audio is None else audio.tags
