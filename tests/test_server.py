@@ -64,13 +64,19 @@ def test_bad_uploads_get_a_clear_json_error(client, name, content, kind, status,
 def test_a_quote_in_a_file_name_is_named_as_its_owner_wrote_it():
     # browsers and curl send '"' in a multipart file name as %22 (HTML's form encoding): an error said
     # 'My %22Best%22 Song.mp3: too short'
-    from types import SimpleNamespace
+    from spectrogenre.server.errors import client_file_name
 
-    from spectrogenre.server.api import shown_name
+    assert client_file_name("My %22Best%22 Song.mp3") == 'My "Best" Song.mp3'
+    assert client_file_name("100% pure.mp3") == "100% pure.mp3"  # no other escape is undone
+    assert client_file_name("") == "upload"
+    assert client_file_name("../../etc/x.mp3") == "x.mp3"
 
-    assert shown_name(SimpleNamespace(filename="My %22Best%22 Song.mp3")) == 'My "Best" Song.mp3'
-    assert shown_name(SimpleNamespace(filename="100% pure.mp3")) == "100% pure.mp3"  # no other escape is undone
-    assert shown_name(SimpleNamespace(filename="")) == "upload"
+
+def test_a_file_named_only_by_its_extension_is_taken_as_that_format(client):
+    # to pathlib ".wav" is a hidden file's name with no suffix: it was refused as "unsupported file type
+    # application/octet-stream", curl's type for any file
+    response = client.post("/api/classify", files={"file": (".wav", wav_bytes(clicks(5.0)), "application/octet-stream")})
+    assert response.status_code == 200, response.json()
 
 
 def test_a_truncated_upload_is_refused(client):
@@ -84,7 +90,7 @@ def test_uploads_over_the_limit_get_413(client):
     big = wav_bytes(np.zeros(8000 * 70, dtype=np.float32))  # 1.1 MB of 16-bit audio > 1 MB
     response = client.post("/api/classify", files={"file": ("big.wav", big, "audio/wav")})
     assert response.status_code == 413
-    assert response.json()["detail"] == "upload larger than 1 MB"
+    assert response.json()["detail"] == "big.wav: upload larger than 1 MB"
 
 
 def test_model_files_are_served_and_nothing_else(client):

@@ -215,9 +215,33 @@ def test_a_chunked_body_past_the_limit_gets_a_complete_413_at_once(server):
     response = read_response(sock)
     head, _, payload = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
-    assert json.loads(payload) == {"error": "too_large", "detail": "upload larger than 1 MB"}
+    assert json.loads(payload) == {"error": "too_large", "detail": "big.wav: upload larger than 1 MB"}
     # answered once the limit was passed, not at the end of the body (the rest: loopback's socket buffers)
     assert answered_after is not None and answered_after <= 16 << 20, answered_after
+
+
+def test_a_stated_length_past_the_limit_gets_a_413_naming_the_file_after_its_first_bytes(server):
+    """curl -F file=@big.wav asks "Expect: 100-continue" for a large body: the server reads the body's first bytes,
+    which name the file, and answers without the rest (the drain after a 413 is bounded: LINGER_S)."""
+    port = server[0]
+    body, content_type = multipart("Big Song.wav", bytes(3 << 20))
+    sock = raw_request(port, (f"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+                              f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode())
+    assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+    sock.sendall(body[:64 << 10])  # only the start: the answer comes without the other 3 MB
+    head, _, payload = read_response(sock).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(payload) == {"error": "too_large", "detail": "Big Song.wav: upload larger than 1 MB"}
+
+
+def test_an_upload_is_named_only_by_the_whole_head_of_its_file_part():
+    from spectrogenre.server.limits import upload_name
+
+    body, content_type = multipart("song.mp3", b"ID3")
+    assert upload_name(content_type.encode(), body) == "song.mp3"
+    assert upload_name(content_type.encode(), body[:40]) is None  # the part's head not yet whole
+    assert upload_name(content_type.encode(), body.replace(b'name="file"', b'name="other"')) is None
+    assert upload_name(b"application/octet-stream", body) is None  # not multipart: no part names a file
 
 
 @pytest.mark.parametrize("head", [b"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",

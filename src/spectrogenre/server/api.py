@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits, DecodeWarnings
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
-from spectrogenre.server.errors import responses
+from spectrogenre.server.errors import client_file_name, responses
 from spectrogenre.verdicts import NO_MUSIC
 
 router = APIRouter(prefix="/api")
@@ -81,7 +81,8 @@ def model_info(request: Request) -> dict:
 
 
 def upload_suffix(upload: UploadFile) -> str:
-    suffix = Path(upload.filename or "").suffix.lower()
+    # "x" first: a name that is only its extension (".mp3") has no suffix to pathlib, being a hidden file's name
+    suffix = Path("x" + Path(upload.filename or "").name).suffix.lower()
     if can_predict(Path(f"x{suffix}")):
         return suffix
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
@@ -106,12 +107,6 @@ def log_gone(request: Request) -> None:
                     request.scope.get("http_version", "1.1"), 499)
 
 
-def shown_name(upload: UploadFile) -> str:
-    """The client's own file name for messages (never a server path). Browsers and curl send a '"' in it as %22
-    (HTML's multipart form encoding), which is undone: only that, as '%' itself is sent as it is."""
-    return Path((upload.filename or "").replace("%22", '"')).name or "upload"
-
-
 @router.post("/classify", responses=responses(400, 405, 408, 413, 415, 422, 503))
 async def classify_upload(request: Request, file: UploadFile) -> Classification:
     """Classify one recording (deleted as soon as it is classified).
@@ -124,7 +119,7 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
     settings, exported = request.app.state.settings, request.app.state.model
     if (parts := len((await request.form()).getlist("file"))) > 1:  # parsed once already: FastAPI keeps the last
         raise HTTPException(400, f"{parts} 'file' parts in one request: send one recording per request")
-    suffix, name = upload_suffix(file), shown_name(file)
+    suffix, name = upload_suffix(file), client_file_name(file.filename)
     with tempfile.TemporaryDirectory(prefix="spectrogenre-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
 

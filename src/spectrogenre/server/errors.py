@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,12 @@ def error_body(status: int, detail: str) -> bytes:
 
 def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": CODES.get(status, "error"), "detail": detail}, status_code=status, headers=headers)
+
+
+def client_file_name(filename: str | None) -> str:
+    """An upload's file name as its client knows it, for messages (never a server path). Browsers and curl send a
+    '"' in it as %22 (HTML's multipart form encoding), which is undone: only that, as '%' itself is sent as it is."""
+    return Path((filename or "").replace("%22", '"')).name or "upload"
 
 
 def responses(*statuses: int) -> dict:

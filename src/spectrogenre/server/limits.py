@@ -2,8 +2,8 @@
 streams.
 
 - a wrong method on an API path: 405 with Allow;
-- a body over the limit: 413, from Content-Length at once, or counted as it streams (any
-  transfer encoding) the moment it passes the limit, with nothing kept beyond it;
+- a body over the limit: 413, from Content-Length once the body's first bytes name the file, or counted as it
+  streams (any transfer encoding) the moment it passes the limit, with nothing kept beyond it;
 - a body that does not arrive within body_timeout_s, or arrives slower than min_upload_kb_s after
   upload_grace_s: 408 (a place in the admission below is held while the body arrives);
 - more classifications in flight than workers + queue: 503 with Retry-After, before the body is read.
@@ -15,12 +15,20 @@ import asyncio
 import math
 import time
 
-from spectrogenre.server.errors import error_body
+from python_multipart.multipart import parse_options_header
+
+from spectrogenre.server.errors import client_file_name, error_body
 from spectrogenre.server.settings import ServerSettings
 
 # After a 413, the rest of the body is read and thrown away for this long before the connection
 # closes: closing with unread data makes the kernel reset it, and clients lose the answer.
 LINGER_S = 2.0
+
+
+# A multipart body names its file in the head of its part, within its first bytes: enough of them are read,
+# waiting at most this long, to name the file a 413 refuses.
+NAME_BYTES = 16 << 10
+NAME_WAIT_S = 1.0
 
 
 class Admission:
@@ -67,19 +75,26 @@ class RequestLimits:
                                  {"allow": ", ".join(sorted(allowed))})
         if scope["method"] != "POST":
             return await self.app(scope, receive, send)
-        limit, too_large = self.settings.max_upload_bytes, f"upload larger than {self.settings.max_upload_mb:g} MB"
-        length = dict(scope["headers"]).get(b"content-length")
+        limit, headers = self.settings.max_upload_bytes, dict(scope["headers"])
+
+        def too_large(body_start: bytes) -> str:
+            name = upload_name(headers.get(b"content-type", b""), body_start)
+            return f"{name + ': ' if name else ''}upload larger than {self.settings.max_upload_mb:g} MB"
+
+        length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > limit:
-            return await _answer(send, 413, too_large, linger=receive)
+            body_start, more = await _body_start(receive)
+            return await _answer(send, 413, too_large(body_start), linger=receive if more else None)
         if not self.admission.try_enter():
             return await _answer(send, 503, "busy: every worker and queue place is taken, try again shortly",
                                  {"retry-after": str(self.admission.retry_after_s())}, linger=receive)
         started, received, answered, body_done = time.monotonic(), 0, False, False
+        body_start = b""  # its first NAME_BYTES, to name the file if it runs over the limit
         deadline = started + self.settings.body_timeout_s
         rate = self.settings.min_upload_kb_s * 1000
 
         async def limited_receive():
-            nonlocal received, answered, body_done
+            nonlocal received, answered, body_done, body_start
             if body_done:  # the deadlines are the body's; after it, only a disconnect can come (the app waits on it)
                 return await receive()
             too_slow_at = started + self.settings.upload_grace_s + received / rate  # the bytes so far run out then
@@ -94,9 +109,11 @@ class RequestLimits:
                 raise _Refused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                if len(body_start) < NAME_BYTES:
+                    body_start += message.get("body", b"")[:NAME_BYTES - len(body_start)]
                 if received > limit:
                     answered = True
-                    await _answer(send, 413, too_large, linger=receive)
+                    await _answer(send, 413, too_large(body_start), linger=receive)
                     raise _Refused
                 body_done = not message.get("more_body", False)
             return message
@@ -111,6 +128,37 @@ class RequestLimits:
             pass
         finally:
             self.admission.leave()
+
+
+def upload_name(content_type: bytes, body_start: bytes) -> str | None:
+    """The file name of the 'file' part of a multipart body, as its client knows it, from the body's first bytes;
+    None where they do not hold that part's whole head."""
+    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    if not boundary:
+        return None
+    for part in body_start.split(b"--" + boundary)[1:]:
+        head, complete, _ = part.partition(b"\r\n\r\n")
+        for line in head.split(b"\r\n") if complete else ():
+            field, _, value = line.partition(b":")
+            if field.strip().lower() == b"content-disposition":
+                options = parse_options_header(value.strip())[1]
+                if options.get(b"name") == b"file" and b"filename" in options:
+                    return client_file_name(options[b"filename"].decode("utf-8", "replace"))
+    return None
+
+
+async def _body_start(receive) -> tuple[bytes, bool]:
+    """Up to NAME_BYTES of the body, waiting at most NAME_WAIT_S, and whether more of it is still to come."""
+    start, more, until = b"", True, time.monotonic() + NAME_WAIT_S
+    try:
+        while more and len(start) < NAME_BYTES:
+            message = await asyncio.wait_for(receive(), timeout=max(0.0, until - time.monotonic()))
+            if message["type"] != "http.request":
+                return start, False
+            start, more = start + message.get("body", b""), message.get("more_body", False)
+    except asyncio.TimeoutError:
+        pass
+    return start, more
 
 
 async def too_many_connections(scope, receive, send) -> None:
