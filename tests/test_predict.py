@@ -521,3 +521,19 @@ def test_a_damaged_ogg_file_is_classified_and_its_damage_named_where_it_is(tiny_
     found = DAMAGED.fullmatch(line.removeprefix(f"{path}: "))
     assert line.startswith(f"{path}: ") and found, line
     assert 13.5 < float(found[1]) < 15.0 and 1.0 < float(found[2]) < 3.0, line
+
+
+def test_a_folder_given_beside_others_that_holds_no_audio_is_named(tmp_path):
+    # `predict song.mp3 ~/Musci/` classified the song and said nothing of the mistyped or empty folder
+    from spectrogenre.prediction import survey
+
+    (tmp_path / "album").mkdir()
+    (tmp_path / "album/song.mp3").write_bytes(b"x")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "covers").mkdir()
+    (tmp_path / "covers/front.jpg").write_bytes(b"x")
+    given = survey([tmp_path / "album", tmp_path / "empty", tmp_path / "covers"])
+    assert given.files == [tmp_path / "album/song.mp3"]
+    assert given.notes() == [f"found no audio files in {tmp_path / 'empty'}, {tmp_path / 'covers'}",
+                             "passed over 1 files that are not audio (.jpg: 1)"]
+    assert survey([tmp_path / "album"]).notes() == []

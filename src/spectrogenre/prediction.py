@@ -33,17 +33,21 @@ class Survey:
     recursively (walk.py) for entries named as audio (music in a format not read too: it gets its error), in a
     stable order, each file once; not_audio: the folders' other files, counted by suffix; passed_over: the
     folders walk.py passed over and files it listed once, each with why; system_files: the folders' system
-    files (walk.py), passed over unlisted, for a caller that reports its own among them."""
+    files (walk.py), passed over unlisted, for a caller that reports its own among them; without_audio: the
+    folders given that hold nothing named as audio (said, as a wrong path beside right ones is easily missed)."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
     system_files: list[Path] = field(default_factory=list)
+    without_audio: list[Path] = field(default_factory=list)
 
     def notes(self, *, named_elsewhere: Iterable[Path] = ()) -> list[str]:
         """What the folders held that is not classified, as lines for the end of a run (predict's and tag's);
         named_elsewhere: system files the caller names itself (tag's leftover temporary copies)."""
         notes = []
+        if self.without_audio:
+            notes.append(f"found no audio files in {', '.join(map(str, self.without_audio))}")
         elsewhere = set(named_elsewhere)
         # hidden files named like audio are said, as covers are: a dot-file may be a song the user hid or renamed
         hidden = [path for path in self.system_files if is_music_file(path) and path not in elsewhere]
@@ -82,6 +86,8 @@ def survey(paths: list[Path]) -> Survey:
         named_like_audio = [folder for folder in tree.folders[1:] if can_predict(folder)
                             and not any(folder in file.parents for file in audio)]
         found.files += sorted(audio + named_like_audio)
+        if not audio and not named_like_audio:
+            found.without_audio.append(path)
         found.passed_over += tree.passed_over + tree.repeated
         found.system_files += tree.system_files
     found.files = _each_once(found.files)
