@@ -33,6 +33,18 @@ def test_health_and_model_description(client):
     assert client.get("/openapi.json").json()["paths"].keys() >= {"/api/classify", "/api/model", "/api/health"}
 
 
+def test_an_export_loaded_before_the_server_starts_is_not_loaded_again(tiny_project, monkeypatch):
+    # `serve` loads the export to name a damaged one before uvicorn starts; its startup loaded it a second time
+    from spectrogenre.inference import ExportedModel
+
+    export = tiny_project / "data/export"
+    exported = ExportedModel.load(export, copies=2)
+    monkeypatch.setattr(ExportedModel, "load", lambda *a, **k: pytest.fail("loaded again"))
+    with TestClient(create_app(ServerSettings(export_dir=export, workers=2), exported)) as client:
+        track = (tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav").read_bytes()
+        assert client.post("/api/classify", files={"file": ("t.wav", track, "audio/wav")}).json()["genre"] == "Noise"
+
+
 def test_classify_an_uploaded_recording(client, tiny_project):
     track = (tiny_project / "library" / "Noise" / "Album 0" / "01 Track.wav").read_bytes()
     response = client.post("/api/classify", files={"file": ("track.wav", track, "audio/wav")})

@@ -242,9 +242,9 @@ def serve(
     settings = server_settings(export_dir=model, max_upload_mb=max_upload_mb, max_duration_s=max_duration,
                                time_limit_s=time_limit, queue=queue, max_connections=max_connections,
                                **({"workers": workers} if workers else {}))
-    # loaded here first: a damaged export found in the server's startup is a traceback and "Application startup
+    # loaded here, not in the server's startup, where a damaged export is a traceback and "Application startup
     # failed", not one line naming it
-    ExportedModel.load(model)
+    exported = ExportedModel.load(model, copies=settings.workers)
     scheme = "https" if cert else "http"
     typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/")
     if host in ("0.0.0.0", "::"):
@@ -255,7 +255,7 @@ def serve(
                                                          or "(this machine has no network address)"))
         if scheme == "http":
             typer.echo("(a phone's browser allows the microphone only over HTTPS: add --https)")
-    config = uvicorn.Config(create_app(settings), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+    config = uvicorn.Config(create_app(settings, exported), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
                             http=with_head_timeout(settings.head_timeout_s, max_connections=max_connections),
                             timeout_keep_alive=5, log_level="info")
     uvicorn.Server(config).run()

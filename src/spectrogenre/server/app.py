@@ -50,13 +50,14 @@ class ApiPathWithoutSlash:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+def create_app(settings: ServerSettings | None = None, exported: ExportedModel | None = None) -> FastAPI:
+    """exported: settings.export_dir already loaded with an interpreter per worker; else loaded at startup."""
     settings = settings or ServerSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Loaded once, with an interpreter per worker: requests never share one.
-        app.state.model = ExportedModel.load(settings.export_dir, copies=settings.workers)
+        app.state.model = exported or ExportedModel.load(settings.export_dir, copies=settings.workers)
         app.state.model.model.warm_up()  # before the first request, not on it
         app.state.working = asyncio.Semaphore(settings.workers)  # classifications at once (api.classify_upload)
         app.state.spec = json.loads((settings.export_dir / "spec.json").read_text())
