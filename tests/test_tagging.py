@@ -756,3 +756,20 @@ def test_an_undo_of_a_flac_whose_comment_block_claims_gigabytes_is_an_error_row_
     (action,) = json.loads(done.stdout)
     assert re.fullmatch(r"error: tags cannot be read \(file said 4294967295 bytes, read \d+ bytes\)", action)
     assert path.read_bytes() == before
+
+
+def test_a_file_whose_audio_is_damaged_is_said_to_be_so_when_its_write_cannot_be_checked(tmp_path):
+    # bench/fuzz_tag.md: such a row said only "cannot be decoded (...)", for a file predict had classified past the
+    # damage: the check of a write decodes strictly, and it is the audio, not the tag, that is damaged
+    def zeros_in_the_middle(data):
+        middle = len(data) // 2
+        return data[:middle] + bytes(3000) + data[middle + 3000:]
+
+    path, log, before = damaged_since_written(tmp_path, "a.flac", zeros_in_the_middle)
+    reason = ("its audio cannot be decoded (Error : flac decoder lost sync.), so a write cannot be checked against it "
+              "(the audio is damaged, not the tag); file left as it was")
+    assert [row.action for row in undo_log(log)] == [f"error: {reason}"]
+    assert tag_file(path, lambda p: verdict("Drone"), min_confidence=0.5, only_empty=False, mode="replace",
+                    log=tmp_path / "write.jsonl").action == f"error: {reason}"
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.flac", "undo.jsonl"]

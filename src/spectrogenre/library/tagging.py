@@ -60,6 +60,10 @@ class TaggingError(AudioError):
     """A genre tag cannot be written to a file (unsupported, read-only, or the check of the copy failed)."""
 
 
+class Undecodable(TaggingError):
+    """A file the write's check cannot decode strictly, sample for sample."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """What --write does with one file: "write" (then `new` is the genre tag), "skip: ..." or "error: ..."."""
@@ -337,12 +341,19 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
                                      "file left as it was")
 
 
-def same_samples(a: Path, b: Path) -> bool:
-    """Whether two files decode to exactly the same samples at their native rate (no resampling); libmpg123's
-    complaints about frames it decodes anyway are not shown (as in every other decode)."""
-    with mpeg_quiet(a):  # one for both: the same container, and the silencing does not nest
-        return all(x is not None and y is not None and np.array_equal(x, y)
-                   for x, y in zip_longest(sample_blocks(a), sample_blocks(b)))
+def same_samples(original: Path, copy: Path) -> bool:
+    """Whether the tagged copy decodes to exactly the original's samples at their native rate (no resampling);
+    libmpg123's complaints about frames it decodes anyway are not shown (as in every other decode). The check
+    decodes strictly: a file whose audio is damaged cannot be checked, and is said to be so, by its own name."""
+    with mpeg_quiet(original):  # one for both: the same container, and the silencing does not nest
+        try:
+            return all(x is not None and y is not None and np.array_equal(x, y)
+                       for x, y in zip_longest(sample_blocks(original), sample_blocks(copy)))
+        except Undecodable as err:
+            if err.path != str(original):
+                raise TaggingError(original, f"the tagged copy {err.problem}; file left as it was") from None
+            raise TaggingError(original, f"its audio {err.problem}, so a write cannot be checked against it (the "
+                                         f"audio is damaged, not the tag); file left as it was") from None
 
 
 def sample_blocks(path: Path) -> Iterator[np.ndarray]:
@@ -356,7 +367,7 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
             with open(path, "rb") as file:
                 yield from sf.blocks(file, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
         except sf.LibsndfileError as err:
-            raise TaggingError(path, f"cannot be decoded ({err.error_string})") from None
+            raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
         return
     if ffmpeg is None:
         raise TaggingError(path, f"checking {path.suffix} audio needs ffmpeg, which is not installed")
@@ -365,7 +376,7 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
         while chunk := process.stdout.read(BLOCK_FRAMES * 4):
             yield np.frombuffer(chunk, dtype=np.float32)
         if process.wait() != 0:
-            raise TaggingError(path, "cannot be decoded (ffmpeg failed)")
+            raise Undecodable(path, "cannot be decoded (ffmpeg failed)")
 
 
 def append_log(log: Path, *, path: Path, old: tuple[str, ...], new: tuple[str, ...]) -> None:
