@@ -9,6 +9,7 @@ import mutagen
 import numpy as np
 import pytest
 import soundfile as sf
+from mutagen.id3 import Encoding
 from typer.testing import CliRunner
 
 from spectrogenre.cli import app
@@ -184,6 +185,23 @@ def test_an_id3_tag_keeps_its_version_and_frames_through_a_write_and_its_undo(tm
     assert [row.action for row in undo_log(log)] == ["restored"]
     assert mutagen.id3.ID3(path).version == (2, version, 0)
     assert read_tags(path).genres == ("Rock",) and other_tags(path) == before
+
+
+@pytest.mark.parametrize("new, written_in", [(("Électro",), Encoding.LATIN1), (("Электро",), Encoding.UTF16)])
+def test_a_latin_1_genre_frame_stays_latin_1_where_the_genre_fits_it_and_comes_back_so(tmp_path, new, written_in):
+    # what most MP3s carry (emotify-dev: all 200): an ID3v2.3 TCON in Latin-1, which a write and its undo turned
+    # into UTF-16
+    path = write_audio(tmp_path / "old.mp3", sine(2.0, sr=44100), 44100)
+    tags = mutagen.id3.ID3()
+    tags.add(mutagen.id3.TCON(encoding=Encoding.LATIN1, text=["Alternative Rock"]))
+    tags.save(path, v2_version=3)
+    log = tmp_path / "undo.jsonl"
+    write_genres(path, old=("Alternative Rock",), new=new, log=log)
+    frame = mutagen.id3.ID3(path, translate=False)["TCON"]
+    assert (frame.text, frame.encoding) == ([new[0]], written_in)  # v2.3 has no UTF-8: mutagen saves it as UTF-16
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    frame = mutagen.id3.ID3(path, translate=False)["TCON"]
+    assert (frame.text, frame.encoding) == (["Alternative Rock"], written_in)
 
 
 def test_undo_leaves_a_genre_changed_since_and_skips_what_is_undone(tmp_path):

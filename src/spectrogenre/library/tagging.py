@@ -259,12 +259,25 @@ def _untranslated_id3(file: BoundedReads) -> ID3:
 
 
 def _replace_genres(tags, genres: tuple[str, ...]) -> None:
+    encoding = _id3_text_encoding(tags.get("TCON"), genres) if isinstance(tags, ID3) else None
     for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:  # noqa: SIM118 (a Vorbis block iterates as pairs)
         del tags[key]
     if genres and isinstance(tags, ID3):
-        tags.add(TCON(encoding=Encoding.UTF8, text=list(genres)))
+        tags.add(TCON(encoding=encoding, text=list(genres)))
     elif genres:
         tags["\xa9gen" if isinstance(tags, MP4Tags) else "GENRE"] = list(genres)
+
+
+def _id3_text_encoding(frame, genres: tuple[str, ...]) -> Encoding:
+    """The text encoding of the TCON frame that replaces `frame`: its own where `genres` can be written in it, so a
+    write and its undo give the frame back byte for byte (most v2.3 tags are Latin-1, which mutagen would rewrite as
+    UTF-16); else UTF-8 (saved as UTF-16 in a v2.3 tag, which has no UTF-8)."""
+    if frame is not None and frame.encoding == Encoding.LATIN1:
+        try:
+            "".join(genres).encode("latin-1")
+        except UnicodeEncodeError:
+            return Encoding.UTF8
+    return Encoding.UTF8 if frame is None else frame.encoding
 
 
 def stored_genres(path: Path) -> tuple[str, ...]:
