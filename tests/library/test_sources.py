@@ -151,6 +151,22 @@ def test_same_titled_albums_are_one_group_unless_their_album_artists_differ(tmp_
     assert names(load_catalog(tmp_path / "folders", layout="folders")) == [("Rock", "Hits", f"Rock/Hits/1{suffix}")]
 
 
+def test_a_value_joining_genres_with_a_slash_or_comma_counts_as_its_parts_unless_the_map_holds_it(tmp_path):
+    lib = tmp_path / "lib"
+    write_tagged(lib / "a.mp3", genre="Rock/Soundtrack")  # ID3v2.3 as mutagen and Picard join values
+    write_tagged(lib / "b.flac", genre="Rock, Soundtrack")
+    write_tagged(lib / "c.mp3", genre="Rock/Pop")  # two genres of the map: ambiguous, as "Rock; Pop" is
+    write_tagged(lib / "d.mp3", genre="Hip-Hop/Rap")  # the map holds the whole value: not split
+    write_tagged(lib / "e.mp3", genre="Jazz/Funk")  # no part in the map: said whole
+    genre_map = GenreMap({"rock": [], "pop": [], "hiphop": ["Hip-Hop/Rap"]})
+    catalog = load_catalog(lib, layout="tags", genre_map=genre_map)
+    assert [(t.genre, t.name) for t in catalog.tracks] == [("hiphop", "d.mp3"), ("rock", "a.mp3"), ("rock", "b.flac")]
+    assert dict(catalog.left_out) == {
+        "c.mp3": "genre tag 'Rock/Pop' matches 2 genres (pop, rock): ambiguous, not guessed",
+        "e.mp3": "genre tag 'Jazz/Funk' is not in the genre map (source.genres)"}
+    assert catalog.unmapped == {"Soundtrack": 2, "Jazz/Funk": 1}
+
+
 def test_a_value_mapped_to_two_genres_is_reported(tmp_path):
     write_tagged(tmp_path / "lib" / "x.mp3", genre="Trip-Hop")
     genre_map = GenreMap({"electronic": ["trip hop"], "hiphop": ["TripHop"]})

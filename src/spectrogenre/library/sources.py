@@ -135,13 +135,39 @@ class GenreMap:
 
     def genres_of(self, values: tuple[str, ...]) -> set[str]:
         """The target genres the values name (an empty map: the values themselves, as written, the first of those
-        written alike, so that a tag "Rock; rock" names one genre)."""
+        written alike, so that a tag "Rock; rock" names one genre). A value the map does not hold names the genres
+        its parts do (see _parts)."""
         if not self.targets:
             return set(_one_spelling_each(values))
-        return {genre for value in values for genre in self._by_key.get(genre_key(value), ())}
+        return {genre for value in values for part in self._placed(value) for genre in self._by_key[genre_key(part)]}
 
     def unmapped(self, values: tuple[str, ...]) -> list[str]:
-        return [v for v in values if self.targets and genre_key(v) not in self._by_key]
+        """The values, or the parts of a value, the map does not place (a value none of whose parts it places is
+        said whole, as written: "Jazz/Funk")."""
+        if not self.targets:
+            return []
+        found = []
+        for value in values:
+            if genre_key(value) not in self._by_key:
+                placed = self._placed(value)
+                found += [p for p in _parts(value) if p not in placed] if placed else [value]
+        return found
+
+    def _placed(self, value: str) -> list[str]:
+        """`value` if the map holds it, else those of its parts it holds."""
+        if genre_key(value) in self._by_key:
+            return [value]
+        return [part for part in _parts(value) if genre_key(part) in self._by_key]
+
+
+# Several genres in one value, as taggers join them where a tag holds one text: ID3v2.3 has no separator of its
+# own and mutagen and Picard write "Rock/Pop", others "Rock, Pop". Read so only where the whole value is not in
+# the map, since names hold them too ("Hip-Hop/Rap", Discogs' "Folk, World, & Country").
+_JOINED = re.compile(r"[/,]")
+
+
+def _parts(value: str) -> list[str]:
+    return [part for part in (p.strip() for p in _JOINED.split(value)) if genre_key(part)]
 
 
 def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = None) -> Catalog:
