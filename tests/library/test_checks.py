@@ -101,6 +101,20 @@ def test_a_tags_library_without_a_map_stops_and_suggests_one(tmp_path):
         '    "Classical": []  # 1 track(s): keep as a genre, move into another, or delete\n')
 
 
+def test_without_a_map_the_suggested_map_holds_the_values_of_tracks_that_name_several_genres(tmp_path):
+    write_tagged(tmp_path / "lib" / "0.mp3", genre="Rock", album="A0")
+    write_tagged(tmp_path / "lib" / "1.mp3", genre=["Rock", "Soundtrack"], album="A1")  # ID3v2.4: two values
+    write_tagged(tmp_path / "lib" / "2.flac", genre=["Classical", "Soundtrack", "soundtrack"], album="A2")  # GENRE x3
+    catalog = load_catalog(tmp_path / "lib", layout="tags")
+    assert [t.name for t in catalog.tracks] == ["0.mp3"]  # the other two name several genres, and no map chooses
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.suggested_map == (
+        "source:\n  genres:\n"
+        '    "Rock": []  # 2 track(s): keep as a genre, move into another, or delete\n'
+        '    "Soundtrack": []  # 2 track(s): keep as a genre, move into another, or delete\n'
+        '    "Classical": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+
+
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
     import importlib.util
 

@@ -180,8 +180,9 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
 
 
 def _all_values(catalog: Catalog):
-    """Every genre name the tracks hold, as the library writes it (a library read without a map), with its tracks."""
-    counts = Counter(catalog.unmapped)
+    """Every genre name the tracks hold, as the library writes it (a library read without a map), with its tracks:
+    those of tracks left out for naming several too."""
+    counts = Counter(catalog.unmapped) + catalog.several
     for track in catalog.tracks:
         counts[track.genre_written or track.genre] += 1
     return counts

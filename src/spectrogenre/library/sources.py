@@ -95,6 +95,9 @@ class Catalog:
     left_out: list[tuple[str, str]] = field(default_factory=list)  # audio (or manifest rows) not used, and why
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
+    # With no map, the values of tracks left out for naming several genres: tracks each, so that the map scan
+    # suggests holds every value the tags hold, not only those of tracks with one genre.
+    several: Counter = field(default_factory=Counter)
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
     genre_folders: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (folder, the genres it names)
@@ -309,6 +312,8 @@ def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog
     if not genres:
         catalog.left_out.append((name, f"{what} {quoted} is not in the genre map (source.genres)"))
     else:
+        if not genre_map:
+            catalog.several.update(_one_spelling_each(values))
         catalog.left_out.append((name, f"{what} {quoted} matches {len(genres)} genres ({', '.join(sorted(genres))}): "
                                        f"ambiguous, not guessed"))
     return None
