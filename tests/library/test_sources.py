@@ -216,13 +216,31 @@ def test_manifest_tsv_and_absolute_paths(tmp_path):
 def test_a_manifest_path_that_names_no_file_says_where_it_was_looked_for(tmp_path):
     write_tagged(tmp_path / "Music" / "Rock" / "1.mp3")
     (tmp_path / "lists").mkdir()
-    (tmp_path / "lists" / "m.csv").write_text(f"path,genre\nRock/1.mp3,rock\nRock\\1.mp3,rock\n{tmp_path}/2.mp3,rock\n")
+    (tmp_path / "lists" / "m.csv").write_text(f"path,genre\nRock/1.mp3,rock\nRock\\2.mp3,rock\n{tmp_path}/2.mp3,rock\n")
     catalog = load_catalog(tmp_path / "lists" / "m.csv", layout="manifest")
     assert catalog.left_out == [
         ("m.csv row 2: Rock/1.mp3",
          f"no such file in {tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
-        ("m.csv row 3: Rock\\1.mp3", "no such file: a Windows path? write its folders with /"),
+        ("m.csv row 3: Rock\\2.mp3", "no such file in "
+         f"{tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
         (f"m.csv row 4: {tmp_path}/2.mp3", "no such file")]
+
+
+def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
+    write_tagged(tmp_path / "Rock" / "Live, Vol. 1" / "01.mp3")
+    write_tagged(tmp_path / "a\\b.mp3")  # on Linux a backslash can be part of a name: that file first
+    # Excel's "CSV UTF-8" where the list separator is ';': a BOM, CRLF line ends, cells quoted
+    (tmp_path / "m.csv").write_bytes(
+        '\ufeffPath;Genre\r\n"Rock\\Live, Vol. 1\\01.mp3";rock\r\n"a\\b.mp3";jazz\r\n'
+        '"C:\\Users\\me\\Music\\Rock\\02.mp3";rock\r\n'.encode())
+    catalog = load_catalog(tmp_path / "m.csv", layout="manifest")
+    assert [(t.genre, t.name, t.path) for t in catalog.tracks] == [
+        ("jazz", "a\\b.mp3", tmp_path / "a\\b.mp3"),
+        ("rock", "Rock/Live, Vol. 1/01.mp3", tmp_path / "Rock" / "Live, Vol. 1" / "01.mp3")]
+    assert catalog.left_out == [
+        ("m.csv row 4: C:\\Users\\me\\Music\\Rock\\02.mp3",
+         "no such file: an absolute Windows path (a drive or a network share): write it relative to the manifest's "
+         "folder, or as the path on this machine")]
 
 
 def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):

@@ -20,7 +20,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from spectrogenre.audio_io import (
     is_audio_file,
@@ -390,8 +390,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if not cell:
             catalog.left_out.append((where, "no path"))
             continue
-        path = Path(cell) if Path(cell).is_absolute() else root / cell
-        name = cell
+        path, name = _manifest_path(cell, root)
         key = str(path.resolve())
         if key in seen:
             catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {seen[key]}); that row is used"))
@@ -412,11 +411,23 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
     return catalog
 
 
+def _manifest_path(cell: str, root: Path) -> tuple[Path, str]:
+    """The file a manifest's path names, and the track's name. A relative path written with backslashes (a list
+    made on Windows, `Rock\\Album\\01.mp3`) is read with them as folders' separators where no file has the name
+    as written: on Linux a backslash may be part of a file's name, and that file comes first."""
+    if Path(cell).is_absolute():
+        return Path(cell), cell
+    if "\\" in cell and not PureWindowsPath(cell).anchor and not (root / cell).exists():
+        return root / cell.replace("\\", "/"), cell.replace("\\", "/")
+    return root / cell, cell
+
+
 def _no_such_file(cell: str, root: Path) -> str:
     """Why a manifest's path names no file, with where it was looked for: a relative path is read from the
-    manifest's folder, which a list written elsewhere (or on Windows, with backslashes) does not expect."""
-    if "\\" in cell and "/" not in cell:
-        return "no such file: a Windows path? write its folders with /"
+    manifest's folder, which a list written elsewhere does not expect."""
+    if PureWindowsPath(cell).anchor and not Path(cell).is_absolute():
+        return ("no such file: an absolute Windows path (a drive or a network share): write it relative to the "
+                "manifest's folder, or as the path on this machine")
     if not Path(cell).is_absolute():
         return f"no such file in {root.absolute()} (a relative path is read from the manifest's folder)"
     return "no such file"
