@@ -221,8 +221,8 @@ def test_a_manifest_path_that_names_no_file_says_where_it_was_looked_for(tmp_pat
     assert catalog.left_out == [
         ("m.csv row 2: Rock/1.mp3",
          f"no such file in {tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
-        ("m.csv row 3: Rock\\2.mp3", "no such file in "
-         f"{tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
+        ("m.csv row 3: Rock\\2.mp3",
+         f"no such file in {tmp_path / 'lists'} (a relative path is read from the manifest's folder)"),
         (f"m.csv row 4: {tmp_path}/2.mp3", "no such file")]
 
 
@@ -239,8 +239,8 @@ def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
         ("rock", "Rock/Live, Vol. 1/01.mp3", tmp_path / "Rock" / "Live, Vol. 1" / "01.mp3")]
     assert catalog.left_out == [
         ("m.csv row 4: C:\\Users\\me\\Music\\Rock\\02.mp3",
-         "no such file: an absolute Windows path (a drive or a network share): write it relative to the manifest's "
-         "folder, or as the path on this machine")]
+         ("no such file: an absolute Windows path (a drive or a network share): write it relative to the manifest's "
+          "folder, or as the path on this machine"))]
 
 
 def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
