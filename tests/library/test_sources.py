@@ -365,6 +365,17 @@ def test_without_a_map_tag_values_named_alike_are_one_genre(tmp_path):
     assert catalog.left_out == []
 
 
+@pytest.mark.parametrize("layout", ["folders", "flat"])
+def test_spaces_around_a_genre_folders_name_are_no_part_of_the_genre(tmp_path, layout):
+    for folder in ["Rock ", " rock", "  Jazz"]:
+        write_tagged(tmp_path / folder / "A" / "1.wav", album=folder)
+    catalog = load_catalog(tmp_path, layout=layout)
+    assert sorted((t.genre, t.genre_written, t.name) for t in catalog.tracks) == [
+        ("Jazz", "", "  Jazz/A/1.wav"), ("Rock", "", "Rock /A/1.wav"), ("Rock", "rock", " rock/A/1.wav")]
+    assert catalog.empty_genre_folders() == []
+    assert names(load_catalog(tmp_path, layout=layout, genre_map=GenreMap({"jazz": []})))[0][0] == "jazz"
+
+
 def test_without_a_map_an_accent_typed_on_linux_and_on_macos_is_one_genre(tmp_path):
     root = tmp_path / "lib"
     for folder, album in [(NFC, "A"), (NFC, "B"), (NFD, "C"), ("Jazz", "J")]:

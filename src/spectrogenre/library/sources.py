@@ -347,16 +347,23 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
             continue
         if not _audio_or_ignored(path, catalog, name):
             continue
-        genre = _mapped_genre((parts[0],), genre_map, catalog, name, what="genre folder")
+        genre = _mapped_genre((_genre_name(parts[0]),), genre_map, catalog, name, what="genre folder")
         if genre is not None:
             album = parts[1] if layout == "folders" else None
             if (tags := _tags_or_none(path, catalog, name)) is not None:
                 catalog.tracks.append(_track(path, name, genre, tags, album=album))
     for folder in sorted(root.iterdir()):
-        named = genre_map.genres_of((folder.name,)) if folder.is_dir() and not is_system_entry(folder.name) else set()
+        named = (genre_map.genres_of((_genre_name(folder.name),))
+                 if folder.is_dir() and not is_system_entry(folder.name) else set())
         if named:  # a folder outside the genre map is reported as such already
             catalog.genre_folders.append((_shown(folder, root), frozenset(named)))
     return catalog
+
+
+def _genre_name(folder: str) -> str:
+    """The genre a folder's name gives: without spaces before or after it, which no one means as part of a genre
+    and a label would keep unseen ("Rock " learned as "Rock "), as tags and manifest cells are read."""
+    return folder.strip() or folder
 
 
 def _from_tags(root: Path, genre_map: GenreMap) -> Catalog:
