@@ -115,6 +115,23 @@ def test_without_a_map_the_suggested_map_holds_the_values_of_tracks_that_name_se
         '    "Classical": []  # 1 track(s): keep as a genre, move into another, or delete\n')
 
 
+def test_a_genre_folder_that_links_to_one_already_walked_says_so_not_that_it_holds_no_audio(tmp_path):
+    lib = tmp_path / "lib"
+    for genre in (lib / "Jazz", tmp_path / "store" / "rock"):
+        for album in "ABC":
+            write_tagged(genre / album / "1.wav", seconds=2.0)
+    for name, target in [("Rock", tmp_path / "store" / "rock"),
+                         ("Rock Music", tmp_path / "store" / "rock"), ("Metal", lib / "Jazz")]:
+        (lib / name).symlink_to(target)
+    catalog = load_catalog(lib, layout="folders")
+    assert {g: len(t) for g, t in catalog.genres().items()} == {"Jazz": 3, "Rock": 3}
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.warnings == [
+        "genre folder 'Metal' is not learned as a genre of its own: a link to Jazz in this folder: walked there",
+        f"genre folder 'Rock Music' is not learned as a genre of its own: the same folder as {lib / 'Rock'} "
+        f"(through a link): walked once"]
+
+
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
     import importlib.util
 

@@ -100,6 +100,8 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                                  f"are left out (listed above); mend them, or move the folder out of the library")
         else:
             report.warnings.append(f"genre folder '{folder}' holds no audio: it is not learned")
+    for folder, why in catalog.genre_folders_passed_over:
+        report.warnings.append(f"genre folder '{folder}' is not learned as a genre of its own: {why}")
     report.genre_notes = _names_learned_as_one(genres)
     if catalog.unmapped:
         values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())

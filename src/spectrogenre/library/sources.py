@@ -101,6 +101,8 @@ class Catalog:
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
     genre_folders: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (folder, the genres it names)
+    # (genre folder, why) for each the walk passed over: a second link to one folder, one it may not read
+    genre_folders_passed_over: list[tuple[str, str]] = field(default_factory=list)
 
     def empty_genre_folders(self) -> list[tuple[str, int]]:
         """(folder, its audio files left out) for each genre folder none of whose tracks is used."""
@@ -352,10 +354,15 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
             album = parts[1] if layout == "folders" else None
             if (tags := _tags_or_none(path, catalog, name)) is not None:
                 catalog.tracks.append(_track(path, name, genre, tags, album=album))
+    passed_over = dict(catalog.ignored)
     for folder in sorted(root.iterdir()):
         named = (genre_map.genres_of((_genre_name(folder.name),))
                  if folder.is_dir() and not is_system_entry(folder.name) else set())
-        if named:  # a folder outside the genre map is reported as such already
+        if not named:  # a folder outside the genre map is reported as such already
+            continue
+        if (why := passed_over.get(_shown(folder, root))) is not None:  # its tracks, if any, are listed elsewhere
+            catalog.genre_folders_passed_over.append((_shown(folder, root), why))
+        else:
             catalog.genre_folders.append((_shown(folder, root), frozenset(named)))
     return catalog
 
