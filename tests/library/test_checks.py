@@ -128,8 +128,8 @@ def test_a_genre_folder_that_links_to_one_already_walked_says_so_not_that_it_hol
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=1.0)
     assert report.warnings == [
         "genre folder 'Metal' is not learned as a genre of its own: a link to Jazz in this folder: walked there",
-        f"genre folder 'Rock Music' is not learned as a genre of its own: the same folder as {lib / 'Rock'} "
-        f"(through a link): walked once"]
+        (f"genre folder 'Rock Music' is not learned as a genre of its own: the same folder as {lib / 'Rock'} "
+         f"(through a link): walked once")]
 
 
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
