@@ -132,6 +132,20 @@ def test_a_genre_folder_that_links_to_one_already_walked_says_so_not_that_it_hol
          f"(through a link): walked once")]
 
 
+@pytest.mark.parametrize("layout", ["folders", "flat"])
+def test_playlists_beside_the_genre_folders_are_said_not_to_be_read(tmp_path, layout):
+    for genre in ("Jazz", "Rock"):
+        for album in "ABC":
+            write_tagged(tmp_path / genre / album / "1.wav", album=album)
+        (tmp_path / f"{genre}.m3u8").write_text(f"#EXTM3U\n{genre}/A/1.wav\n")
+    (tmp_path / "Rock" / "A" / "album.m3u").write_text("1.wav\n")  # an album's own playlist: nothing to say
+    report = check_catalog(load_catalog(tmp_path, layout=layout), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.warnings == [
+        ("2 playlist(s) beside the genre folders (Jazz.m3u8, Rock.m3u8) are not read: the genre folders name the "
+         "genres; for a genre per playlist, list their tracks in a manifest (README: \"A playlist per genre\")")]
+    assert report.ok
+
+
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
     import importlib.util
 

@@ -18,6 +18,9 @@ from spectrogenre.library.sources import Catalog, GenreMap, Track
 from spectrogenre.library.tags import genre_key
 
 SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of every genre in each
+# Playlist files, which some keep one per genre beside their music: never read as genres (README: "A playlist per
+# genre" makes a manifest of them).
+PLAYLIST_SUFFIXES = (".m3u", ".m3u8", ".pls", ".xspf", ".wpl")
 
 
 @dataclass
@@ -100,6 +103,12 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                                  f"are left out (listed above); mend them, or move the folder out of the library")
         else:
             report.warnings.append(f"genre folder '{folder}' holds no audio: it is not learned")
+    if catalog.layout in ("folders", "flat") and (playlists := [
+            where for where, _ in catalog.ignored if "/" not in where and where.lower().endswith(PLAYLIST_SUFFIXES)]):
+        report.warnings.append(f"{len(playlists)} playlist(s) beside the genre folders ({', '.join(playlists[:3])}"
+                               f"{', ...' if len(playlists) > 3 else ''}) are not read: the genre folders name the "
+                               f"genres; for a genre per playlist, list their tracks in a manifest (README: "
+                               f"\"A playlist per genre\")")
     for folder, why in catalog.genre_folders_passed_over:
         report.warnings.append(f"genre folder '{folder}' is not learned as a genre of its own: {why}")
     report.genre_notes = _names_learned_as_one(genres)
