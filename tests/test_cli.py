@@ -144,7 +144,7 @@ def test_scan_of_a_missing_folder_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: library path {tmp_path / 'nope'} does not exist or is not a folder"
+    assert result.stderr.strip() == f"error: library path {tmp_path / 'nope'} does not exist"
 
 
 def test_scan_without_a_library_or_with_a_missing_params_file_says_so(tiny_library, tmp_path, monkeypatch):

@@ -59,11 +59,17 @@ def test_music_in_a_format_not_read_is_left_out_with_the_fix_not_ignored_as_not_
 
 
 def test_a_missing_library_or_a_manifest_given_as_a_folder_is_one_clear_error(tmp_path):
-    with pytest.raises(LibraryError, match="does not exist or is not a folder"):
+    with pytest.raises(LibraryError, match=r"^library path \S+nowhere does not exist$"):
         load_catalog(tmp_path / "nowhere", layout="folders")
+    with pytest.raises(LibraryError, match=r"^manifest \S+nowhere.csv does not exist$"):  # not "set the layout"
+        load_catalog(tmp_path / "nowhere.csv", layout="manifest")
+    with pytest.raises(LibraryError, match=r"^library path \S+nowhere.csv does not exist$"):
+        load_catalog(tmp_path / "nowhere.csv", layout="folders")
     (tmp_path / "list.csv").write_text("path,genre\n")
-    with pytest.raises(LibraryError, match="set the layout to manifest"):
+    with pytest.raises(LibraryError, match=r"is not a folder \(a CSV or TSV file: set the layout to manifest\)"):
         load_catalog(tmp_path / "list.csv", layout="flat")
+    with pytest.raises(LibraryError, match=r"^manifest \S+ is not a file \(layout manifest"):
+        load_catalog(tmp_path, layout="manifest")
 
 
 def test_a_genre_map_can_merge_and_select_folders(tiny_library):

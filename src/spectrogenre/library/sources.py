@@ -185,15 +185,17 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
     genre_map = genre_map or GenreMap()
     if layout not in LAYOUTS:
         raise LibraryError(f"unknown library layout {layout!r}: one of {', '.join(LAYOUTS)}")
+    if not library.exists():  # said apart from the wrong kind: the fix for each differs
+        raise LibraryError(f"{'manifest' if layout == 'manifest' else 'library path'} {library} does not exist")
     if layout == "manifest":
         if not library.is_file():
-            raise LibraryError(f"manifest {library} does not exist or is not a file (layout manifest: "
-                               f"`library` names the CSV or TSV file)")
+            raise LibraryError(f"manifest {library} is not a file (layout manifest: `library` names the CSV or TSV "
+                               f"file)")
         catalog = _from_manifest(library, genre_map)
     else:
         if not library.is_dir():
             hint = " (a CSV or TSV file: set the layout to manifest)" if library.suffix.lower() in (".csv", ".tsv") else ""
-            raise LibraryError(f"library path {library} does not exist or is not a folder{hint}")
+            raise LibraryError(f"library path {library} is not a folder{hint}")
         catalog = (_from_tags(library, genre_map) if layout == "tags"
                    else _from_genre_folders(library, genre_map, layout=layout))
     catalog.map_conflicts = genre_map.conflicts
