@@ -28,7 +28,9 @@ def test_a_sound_library_has_no_errors_and_its_figures_per_genre():
 
 
 @pytest.mark.parametrize("layout, fix", [
-    ("folders", "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)"),
+    ("folders", ("add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists; "
+                 "where the folders under the genre's are not albums, as decades or years, layout flat groups by the "
+                 "album tags)")),
     ("tags", "add albums, tag the tracks' albums or artists"),
     ("manifest", "add albums, fill the manifest's album or artist column")])
 def test_too_few_groups_counting_only_groups_long_enough_for_a_clip(layout, fix):
@@ -37,8 +39,8 @@ def test_too_few_groups_counting_only_groups_long_enough_for_a_clip(layout, fix)
                          track("rock", "C", seconds=10.0), layout=layout)
     report = check_catalog(catalog, genre_map=GenreMap({"jazz": [], "rock": []}), clip_seconds=15.0)
     assert report.errors == [
-        "genre 'rock' has 2 group(s) (3 track(s) by album) with at least 15 s of audio; the train/val/test split "
-        f"keeps each group in one set and needs 3: {fix}, or leave the genre out"]
+        "genre 'rock' has 2 group(s) (3 track(s) by album) with at least 15 s of audio ('A', 'B'); the "
+        f"train/val/test split keeps each group in one set and needs 3: {fix}, or leave the genre out"]
 
 
 def test_one_genre_and_a_missing_model_requirement_are_errors_together():

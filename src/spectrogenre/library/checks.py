@@ -72,16 +72,21 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
                              f"a classifier needs at least 2{hint}")
-    # In the folders layout a group is a folder under the genre's: in <genre>/<artist>/<album> trees, an artist.
-    fix = {"folders": "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists)",
+    # In the folders layout a group is a folder under the genre's: in <genre>/<artist>/<album> trees, an artist;
+    # in trees sorted by decade or year first, a decade.
+    fix = {"folders": "add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists; "
+                      "where the folders under the genre's are not albums, as decades or years, layout flat groups "
+                      "by the album tags)",
            "manifest": "add albums, fill the manifest's album or artist column"}.get(
         catalog.layout, "add albums, tag the tracks' albums or artists")
     for genre, summary in report.genres.items():
         usable = summary["groups_with_a_clip"]
         if usable < len(SPLIT_SETS):
+            named = ", ".join(f"'{g}'" for g in _groups_with_a_clip(genres[genre], clip_seconds=clip_seconds))
             report.errors.append(
                 f"genre '{genre}' has {usable} group(s) ({_group_words(summary)}) with at least {clip_seconds:g} s "
-                f"of audio; the {'/'.join(SPLIT_SETS)} split keeps each group in one set and needs "
+                f"of audio{f' ({named})' if named else ''}; the {'/'.join(SPLIT_SETS)} split keeps each group in one "
+                f"set and needs "
                 f"{len(SPLIT_SETS)}: {fix}, or leave the genre out")
     short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
     if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres):
@@ -144,11 +149,23 @@ def _names_learned_as_one(genres: dict[str, list[Track]]) -> list[str]:
     return notes
 
 
-def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
+def _group_seconds(tracks: list[Track], *, clip_seconds: float) -> dict[str, float]:
+    """Seconds per group, a track of unknown length taken as one clip's."""
     group_seconds: dict[str, float] = {}
     for track in tracks:
         group_seconds[track.group] = group_seconds.get(track.group, 0.0) + (
             track.seconds if track.seconds is not None else clip_seconds)
+    return group_seconds
+
+
+def _groups_with_a_clip(tracks: list[Track], *, clip_seconds: float) -> list[str]:
+    """The groups long enough for a clip, sorted: what a genre short of groups has, said by name (a folder of
+    decades read as albums shows itself)."""
+    return sorted(g for g, seconds in _group_seconds(tracks, clip_seconds=clip_seconds).items() if seconds >= clip_seconds)
+
+
+def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
+    group_seconds = _group_seconds(tracks, clip_seconds=clip_seconds)
     grouped_by: dict[str, int] = {}
     for track in tracks:
         grouped_by[track.grouped_by] = grouped_by.get(track.grouped_by, 0) + 1
