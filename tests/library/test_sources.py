@@ -37,8 +37,9 @@ def test_folders_list_covers_as_ignored_and_loose_audio_as_left_out_with_the_fix
     catalog = load_catalog(tiny_library, layout="folders")
     assert catalog.ignored == [("Drone/Album 0/.DS_Store", "a hidden or system file (a macOS ._ copy, .DS_Store)"),
                                ("Drone/Album 0/cover.jpg", "not an audio file")]
-    assert catalog.left_out == [("Drone/loose.mp3", "audio file outside an album folder (flat <genre>/<track> "
-                                                    "folders: layout flat)")]
+    assert catalog.left_out == [("Drone/loose.mp3", ("audio file in a genre folder, outside an album folder: move "
+                                                     "it into one (a folder of singles is one group), or use layout "
+                                                     "flat (groups by album tags)"))]
     noise_0 = [t.name for t in catalog.tracks if t.genre == "Noise" and t.group == "Album 0"]
     assert noise_0 == ["Noise/Album 0/01 Track.wav", "Noise/Album 0/02 Track.flac", "Noise/Album 0/CD2/01.wav"]
 

@@ -346,8 +346,9 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
             elif len(parts) == 1:
                 catalog.left_out.append((name, "audio file outside a genre folder"))
             else:
-                catalog.left_out.append((name, "audio file outside an album folder (flat <genre>/<track> folders: "
-                                               "layout flat)"))
+                catalog.left_out.append((name, "audio file in a genre folder, outside an album folder: move it into "
+                                               "one (a folder of singles is one group), or use layout flat (groups "
+                                               "by album tags)"))
             continue
         if not _audio_or_ignored(path, catalog, name):
             continue
