@@ -250,6 +250,19 @@ def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
           "folder, or as the path on this machine"))]
 
 
+def test_a_manifest_reads_a_local_file_uri_as_its_path(tmp_path):
+    track = write_tagged(tmp_path / "My Music" / "Été.mp3")
+    (tmp_path / "m.csv").write_text("path,genre\n"
+                                    f"file://{tmp_path}/My%20Music/%C3%89t%C3%A9.mp3,pop\n"  # as players write them
+                                    "http://example.com/x.mp3,pop\n"
+                                    "smb://nas/music/y.mp3,pop\n")
+    catalog = load_catalog(tmp_path / "m.csv", layout="manifest")
+    assert [(t.genre, t.path) for t in catalog.tracks] == [("pop", track)]
+    why = "no such file: a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
+    assert catalog.left_out == [("m.csv row 3: http://example.com/x.mp3", why),
+                                ("m.csv row 4: smb://nas/music/y.mp3", why)]
+
+
 def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
     (tmp_path / "list.csv").write_text("file,label\na.mp3,rock\n")
     with pytest.raises(LibraryError, match="has no path or genre column .*it needs path and genre"):

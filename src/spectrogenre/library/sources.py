@@ -21,6 +21,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PureWindowsPath
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from spectrogenre.audio_io import (
     is_audio_file,
@@ -346,9 +348,9 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
             elif len(parts) == 1:
                 catalog.left_out.append((name, "audio file outside a genre folder"))
             else:
-                catalog.left_out.append((name, "audio file in a genre folder, outside an album folder: move it into "
-                                               "one (a folder of singles is one group), or use layout flat (groups "
-                                               "by album tags)"))
+                catalog.left_out.append((name, ("audio file in a genre folder, outside an album folder: move it into "
+                                                "one (a folder of singles is one group), or use layout flat (groups "
+                                                "by album tags)")))
             continue
         if not _audio_or_ignored(path, catalog, name):
             continue
@@ -431,7 +433,10 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
 def _manifest_path(cell: str, root: Path) -> tuple[Path, str]:
     """The file a manifest's path names, and the track's name. A relative path written with backslashes (a list
     made on Windows, `Rock\\Album\\01.mp3`) is read with them as folders' separators where no file has the name
-    as written: on Linux a backslash may be part of a file's name, and that file comes first."""
+    as written: on Linux a backslash may be part of a file's name, and that file comes first. A file URI
+    (`file:///music/My%20Song.mp3`, as players write playlists) is read as the path it names."""
+    if (uri := urlsplit(cell)).scheme == "file" and uri.netloc in ("", "localhost"):
+        return Path(url2pathname(uri.path)), url2pathname(uri.path)
     if Path(cell).is_absolute():
         return Path(cell), cell
     if "\\" in cell and not PureWindowsPath(cell).anchor and not (root / cell).exists():
@@ -442,6 +447,8 @@ def _manifest_path(cell: str, root: Path) -> tuple[Path, str]:
 def _no_such_file(cell: str, root: Path) -> str:
     """Why a manifest's path names no file, with where it was looked for: a relative path is read from the
     manifest's folder, which a list written elsewhere does not expect."""
+    if len(urlsplit(cell).scheme) > 1 and "://" in cell:  # longer than a drive letter: http://, smb://, file://host/
+        return "no such file: a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
     if PureWindowsPath(cell).anchor and not Path(cell).is_absolute():
         return ("no such file: an absolute Windows path (a drive or a network share): write it relative to the "
                 "manifest's folder, or as the path on this machine")
