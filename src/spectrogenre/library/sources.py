@@ -77,14 +77,18 @@ class Track:
 
 
 # A disc's mark on its album's name: "Abbey Road CD2", "Hits (Disc 1 of 2)", "Hits [Disk 2]", "Hits - CD 1",
-# "CD1-JS Bach-Six Sonatas": the discs of one album are one album, so never in two sets.
-_DISC_AFTER = re.compile(r"(?:^|[\s,_-]+)[(\[]?\s*(?:cd|disc|disk)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[)\]]?\s*$", re.IGNORECASE)
+# "CD1-JS Bach-Six Sonatas", and where rippers put more after it: "The Wall (Disc 2) [2011 Remaster]", "The Wall
+# CD2 (FLAC)", "Mellon Collie Disc 1 - Dawn to Dusk" (a disc's own title goes with its mark), "Hits - Disc One".
+# The discs of one album are one album, so never in two sets.
+_DISC = r"(?:cd|disc|disk)(?:\s*\d+|\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))\b(?:\s*(?:of|/)\s*\d+)?"
+_DISC_BRACKETED = re.compile(rf"\s*[(\[]\s*{_DISC}\s*[)\]]", re.IGNORECASE)
+_DISC_AFTER = re.compile(rf"(?:^|[\s,_-]+){_DISC}\s*(?:[-:\u2013]\s.*|(?:[(\[][^)\]]*[)\]]\s*)*)$", re.IGNORECASE)
 _DISC_BEFORE = re.compile(r"^\s*[(\[]?(?:cd|disc|disk)\s*\d+[)\]]?\s*[-_.:]\s*", re.IGNORECASE)
 
 
 def whole_album(album: str) -> str:
     """`album` without a disc's mark (see above), or as it is if that would leave nothing."""
-    return _DISC_BEFORE.sub("", _DISC_AFTER.sub("", album)).strip() or album
+    return _DISC_BEFORE.sub("", _DISC_AFTER.sub("", _DISC_BRACKETED.sub("", album))).strip() or album
 
 
 @dataclass
