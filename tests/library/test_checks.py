@@ -27,6 +27,12 @@ def test_a_sound_library_has_no_errors_and_its_figures_per_genre():
                                      "hours": 0.05, "tracks_of_unknown_length": 1, "grouped_by": {"album": 4}}
 
 
+def test_an_albums_discs_count_as_one_album():
+    catalog = catalog_of(*(track("jazz", a) for a in ("A CD1", "A CD2", "B (Disc 1) [FLAC]", "B (Disc 2) [FLAC]", "C")))
+    summary = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).genres["jazz"]
+    assert (summary["tracks"], summary["groups"], summary["albums"]) == (5, 3, 3)
+
+
 @pytest.mark.parametrize("layout, fix", [
     ("folders", ("add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists; "
                  "where the folders under the genre's are not albums, as decades or years, layout flat groups by the "

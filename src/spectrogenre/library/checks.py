@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from spectrogenre.library.sources import Catalog, GenreMap, Track
+from spectrogenre.library.sources import Catalog, GenreMap, Track, whole_album
 from spectrogenre.library.tags import genre_key
 
 SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of every genre in each
@@ -174,7 +174,7 @@ def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
         "tracks": len(tracks),
         "groups": len(group_seconds),
         "groups_with_a_clip": sum(seconds >= clip_seconds for seconds in group_seconds.values()),
-        "albums": len({t.album for t in tracks if t.album}),
+        "albums": len({whole_album(t.album) for t in tracks if t.album}),  # an album's discs are one, as in groups
         "artists": len({t.artist for t in tracks if t.artist}),
         "hours": round(sum(known) / 3600, 3),
         "tracks_of_unknown_length": len(tracks) - len(known),
