@@ -154,6 +154,21 @@ def test_playlists_beside_the_genre_folders_are_said_not_to_be_read(tmp_path, la
     assert report.ok
 
 
+def test_a_library_given_one_folder_too_deep_gets_one_error_saying_so(tmp_path):
+    for album in ("A", "B", "C"):  # one genre's folder: <album>/<track>
+        write_tagged(tmp_path / "Rock" / album / "1.wav")
+    report = check_catalog(load_catalog(tmp_path / "Rock", layout="folders"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.errors[1:] == [  # not an error per album folder, each taken for a genre with no usable audio
+        (f"every audio file is one folder down in {tmp_path / 'Rock'}: if it is one genre's folder, scan the library "
+         f"folder that holds the genre folders; if the library is <genre>/<track>, use layout flat")]
+    for layout, where in [("folders", "<genre>/<album>/<track>"), ("flat", "<genre>/<track>")]:  # an album's folder
+        report = check_catalog(load_catalog(tmp_path / "Rock" / "A", layout=layout), genre_map=GenreMap(),
+                               clip_seconds=1.0)
+        assert report.errors[1:] == [
+            (f"no audio file stands where layout {layout} looks for it ({where}) in {tmp_path / 'Rock' / 'A'}: if it "
+             f"is one genre's or one album's folder, scan the library folder that holds the genre folders")]
+
+
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):
     import importlib.util
 

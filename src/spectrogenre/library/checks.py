@@ -14,7 +14,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from spectrogenre.library.sources import Catalog, GenreMap, Track, whole_album
+from spectrogenre.library.sources import (
+    OUTSIDE_A_GENRE_FOLDER,
+    OUTSIDE_AN_ALBUM_FOLDER,
+    Catalog,
+    GenreMap,
+    Track,
+    whole_album,
+)
 from spectrogenre.library.tags import genre_key
 
 SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of every genre in each
@@ -102,7 +109,10 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
                 f"grouped alone, so tracks of one album may straddle train and test ({alone_fix})")
-    for folder, left_out in catalog.empty_genre_folders():
+    too_deep = _given_a_folder_too_deep(catalog)
+    if too_deep:
+        report.errors.append(too_deep)
+    for folder, left_out in [] if too_deep else catalog.empty_genre_folders():  # each folder's error: the one above
         if left_out:  # the user meant a genre here: a model without it is not what they asked for
             report.errors.append(f"genre folder '{folder}' has no usable audio: all {left_out} of its audio file(s) "
                                  f"are left out (listed above); mend them, or move the folder out of the library")
@@ -123,6 +133,22 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     if catalog.unmapped or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
         report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
     return report
+
+
+def _given_a_folder_too_deep(catalog: Catalog) -> str | None:
+    """The error for a library given one folder too deep (one genre's folder, or an album's: a new user's first
+    try), where every audio file is left out as standing too high for the layout; None otherwise."""
+    reasons = {why for _, why in catalog.left_out}
+    if catalog.tracks or catalog.layout not in ("folders", "flat") or not reasons:
+        return None
+    if reasons == {OUTSIDE_AN_ALBUM_FOLDER}:
+        return (f"every audio file is one folder down in {catalog.root}: if it is one genre's folder, scan the "
+                f"library folder that holds the genre folders; if the library is <genre>/<track>, use layout flat")
+    if reasons <= {OUTSIDE_A_GENRE_FOLDER, OUTSIDE_AN_ALBUM_FOLDER}:
+        where = "<genre>/<album>/<track>" if catalog.layout == "folders" else "<genre>/<track>"
+        return (f"no audio file stands where layout {catalog.layout} looks for it ({where}) in {catalog.root}: if "
+                f"it is one genre's or one album's folder, scan the library folder that holds the genre folders")
+    return None
 
 
 def _names_learned_as_one(genres: dict[str, list[Track]]) -> list[str]:

@@ -38,6 +38,11 @@ from spectrogenre.params import LAYOUTS
 from spectrogenre.walk import is_system_entry, walk
 
 MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
+# Why audio is left out where it stands too high in the tree for the layout (checks.py tells a library given one
+# folder too deep by them: every file left out so).
+OUTSIDE_A_GENRE_FOLDER = "audio file outside a genre folder"
+OUTSIDE_AN_ALBUM_FOLDER = ("audio file in a genre folder, outside an album folder: move it into one (a folder of "
+                           "singles is one group), or use layout flat (groups by album tags)")
 # The split's unit, from the best information a track has (leak report: which one each genre used).
 GROUPINGS = ("album", "artist", "track")
 
@@ -349,12 +354,8 @@ def _from_genre_folders(root: Path, genre_map: GenreMap, *, layout: str) -> Cata
         if len(parts) < depth:
             if not is_music_file(path):
                 catalog.ignored.append((name, "not an audio file"))
-            elif len(parts) == 1:
-                catalog.left_out.append((name, "audio file outside a genre folder"))
             else:
-                catalog.left_out.append((name, ("audio file in a genre folder, outside an album folder: move it into "
-                                                "one (a folder of singles is one group), or use layout flat (groups "
-                                                "by album tags)")))
+                catalog.left_out.append((name, OUTSIDE_A_GENRE_FOLDER if len(parts) == 1 else OUTSIDE_AN_ALBUM_FOLDER))
             continue
         if not _audio_or_ignored(path, catalog, name):
             continue
