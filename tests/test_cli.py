@@ -127,8 +127,9 @@ def test_scan_says_which_hours_leave_out_tracks_of_unknown_length_and_decode_kee
     assert "left out" not in result.stderr
 
 
-def test_scan_takes_a_manifest_path_as_a_manifest(tiny_library, tmp_path):
-    manifest = tiny_library / "list.csv"
+@pytest.mark.parametrize("name", ["list.csv", "list.txt"])  # .txt: Excel's "Unicode text"
+def test_scan_takes_a_manifest_path_as_a_manifest(tiny_library, tmp_path, name):
+    manifest = tiny_library / name
     manifest.write_text("path,genre\n" + "".join(f"{g}/Album {a}/01 Track.wav,{g}\n"
                                                   for g in ("Clicks", "Noise") for a in range(3)))
     params = tmp_path / "params.yaml"

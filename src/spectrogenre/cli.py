@@ -48,7 +48,7 @@ def scan(
     library: Annotated[Path | None, typer.Argument(
         help="Library folder, or a manifest CSV/TSV. Default: `library` in --params.")] = None,
     layout: Annotated[Layout | None, typer.Option(
-        help="How the library names genres. Default: source.layout in --params (a .csv/.tsv path: manifest).")] = None,
+        help="How the library names genres. Default: source.layout in --params (a file: manifest).")] = None,
     params_file: Annotated[Path | None, typer.Option("--params", help="params.yaml to read the source, genre map, "
                                                                        "model kind and cross-validation from. "
                                                                        "Default: ./params.yaml if there is one.")] = None,
@@ -75,7 +75,8 @@ def scan(
     params = load_params(params_file) if params_file.is_file() else parse_params({"library": str(library)})
     library = Path(library or params.library)
     chosen = layout.value if layout else (
-        "manifest" if library.suffix.lower() in (".csv", ".tsv") and library.is_file() else params.source.layout)
+        # a file can only be a manifest, whatever its name (Excel saves "Unicode text" as .txt)
+        "manifest" if library.is_file() else params.source.layout)
     params = dataclasses.replace(params, source=dataclasses.replace(params.source, layout=chosen))
     requirement = kind_requirement(params)
     catalog, report = scan_catalog(library, params, model_requirement=requirement)

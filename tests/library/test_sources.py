@@ -66,9 +66,11 @@ def test_a_missing_library_or_a_manifest_given_as_a_folder_is_one_clear_error(tm
         load_catalog(tmp_path / "nowhere.csv", layout="manifest")
     with pytest.raises(LibraryError, match=r"^library path \S+nowhere.csv does not exist$"):
         load_catalog(tmp_path / "nowhere.csv", layout="folders")
-    (tmp_path / "list.csv").write_text("path,genre\n")
-    with pytest.raises(LibraryError, match=r"is not a folder \(a CSV or TSV file: set the layout to manifest\)"):
-        load_catalog(tmp_path / "list.csv", layout="flat")
+    for name in ("list.csv", "list.txt"):
+        (tmp_path / name).write_text("path,genre\n")
+        with pytest.raises(LibraryError, match=r"is not a folder \(a file: a manifest, a CSV or TSV list of tracks\? "
+                                               r"set the layout to manifest\)"):
+            load_catalog(tmp_path / name, layout="flat")
     with pytest.raises(LibraryError, match=r"^manifest \S+ is not a file \(layout manifest"):
         load_catalog(tmp_path, layout="manifest")
 

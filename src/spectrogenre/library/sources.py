@@ -205,8 +205,8 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
         catalog = _from_manifest(library, genre_map)
     else:
         if not library.is_dir():
-            hint = " (a CSV or TSV file: set the layout to manifest)" if library.suffix.lower() in (".csv", ".tsv") else ""
-            raise LibraryError(f"library path {library} is not a folder{hint}")
+            raise LibraryError(f"library path {library} is not a folder (a file: a manifest, a CSV or TSV list of "
+                               f"tracks? set the layout to manifest)")
         catalog = (_from_tags(library, genre_map) if layout == "tags"
                    else _from_genre_folders(library, genre_map, layout=layout))
     catalog.map_conflicts = genre_map.conflicts
