@@ -265,6 +265,17 @@ def test_a_manifest_reads_a_local_file_uri_as_its_path(tmp_path):
                                 ("m.csv row 4: smb://nas/music/y.mp3", why)]
 
 
+def test_a_manifest_row_naming_a_folder_or_a_file_not_audio_is_left_out_with_its_row(tmp_path):
+    write_tagged(tmp_path / "Rock" / "Album" / "01.mp3")
+    (tmp_path / "Rock" / "Album" / "cover.jpg").write_bytes(b"jpeg")
+    (tmp_path / "m.tsv").write_text("path\tgenre\nRock/Album\trock\nRock/Album/cover.jpg\trock\nRock/Album/01.mp3\trock\n")
+    catalog = load_catalog(tmp_path / "m.tsv", layout="manifest")
+    assert [t.name for t in catalog.tracks] == ["Rock/Album/01.mp3"]
+    assert catalog.left_out == [("m.tsv row 2: Rock/Album", "a folder, not a file: a manifest lists each track's file"),
+                                ("m.tsv row 3: Rock/Album/cover.jpg", "not an audio file")]
+    assert catalog.ignored == []
+
+
 def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
     (tmp_path / "list.csv").write_text("file,label\na.mp3,rock\n")
     with pytest.raises(LibraryError, match="has no path or genre column .*it needs path and genre"):

@@ -423,7 +423,14 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if not path.exists():
             catalog.left_out.append((f"{where}: {cell}", _no_such_file(cell, root)))
             continue
+        if path.is_dir():
+            catalog.left_out.append((f"{where}: {cell}", "a folder, not a file: a manifest lists each track's file"))
+            continue
+        ignored = len(catalog.ignored)
         if not _audio_or_ignored(path, catalog, f"{where}: {cell}"):
+            # a row someone wrote is left out with its row, never passed over as a cover in a folder would be
+            catalog.left_out += catalog.ignored[ignored:]
+            del catalog.ignored[ignored:]
             continue
         genre = _mapped_genre(tuple(v for v in [row.get("genre", "").strip()] if v), genre_map, catalog,
                               f"{where}: {cell}", what="genre")
