@@ -280,6 +280,9 @@ def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
     (tmp_path / "list.csv").write_text("file,label\na.mp3,rock\n")
     with pytest.raises(LibraryError, match="has no path or genre column .*it needs path and genre"):
         load_catalog(tmp_path / "list.csv", layout="manifest")
+    (tmp_path / "list.csv").write_text("Path,Genre\r\n\r\n")  # a header alone, as a spreadsheet saves one
+    with pytest.raises(LibraryError, match=r"list.csv has its header \(path, genre\) and no track: list one track"):
+        load_catalog(tmp_path / "list.csv", layout="manifest")
 
 
 # --- formats

@@ -509,4 +509,7 @@ def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
     for cells in reader:
         if any(cell.strip() for cell in cells):
             rows.append((reader.line_num, {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}))
+    if not rows:
+        raise LibraryError(f"manifest {manifest} has its header ({', '.join(header)}) and no track: list one track a "
+                           f"line under it")
     return rows
