@@ -77,6 +77,18 @@ def test_tracks_grouped_alone_are_warned_of(layout, fix):
                                f"of one album may straddle train and test ({fix})"]
 
 
+def test_untagged_flat_tracks_in_folders_under_the_genre_get_the_hint_to_use_layout_folders(tmp_path):
+    for genre in ("Jazz", "Rock"):
+        for album in "ABC":
+            write_tagged(tmp_path / genre / album / "1.wav")  # no tags
+    write_tagged(tmp_path / "Rock" / "loose.wav")
+    report = check_catalog(load_catalog(tmp_path, layout="flat"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.warnings == [
+        (f"genre '{genre}': {n} track(s) have no album or artist tag and are grouped alone, so tracks of one album may "
+         f"straddle train and test (tag them, or use a manifest; where the folders under the genre folder are "
+         f"albums, layout folders groups by them)") for genre, n in (("Jazz", 3), ("Rock", 4))]
+
+
 def test_artist_folders_read_as_genres_get_the_hint_to_use_tags():
     catalog = catalog_of(*(track(f"Artist {i}", "Only Album") for i in range(4)))
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)

@@ -106,9 +106,14 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                  else "tag them, or use a manifest")
     for genre, summary in report.genres.items():
         if summary["grouped_by"].get("track"):
+            # flat, untagged tracks in folders under the genre's: those folders are likely albums
+            in_folders = catalog.layout == "flat" and any(
+                t.grouped_by == "track" and t.name.count("/") >= 2 for t in genres[genre])
+            folders_fix = "; where the folders under the genre folder are albums, layout folders groups by them"
             report.warnings.append(
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
-                f"grouped alone, so tracks of one album may straddle train and test ({alone_fix})")
+                f"grouped alone, so tracks of one album may straddle train and test ({alone_fix}"
+                f"{folders_fix if in_folders else ''})")
     too_deep = _given_a_folder_too_deep(catalog)
     if too_deep:
         report.errors.append(too_deep)
