@@ -63,6 +63,37 @@ def test_a_result_with_a_long_file_name_fits_the_phones_width(phone, song, audio
     assert (phone.evaluate("document.documentElement.scrollWidth"), phone.evaluate("window.innerWidth")) == (width, width)
 
 
+def test_with_large_text_the_header_and_the_history_stay_inside_the_screen_and_read_in_order(phone, song, audio_dir):
+    # at a 28 px font (a phone's largest text) the switch ran over the app's name and a history row past its card,
+    # its time hidden; and a file named from a track number showed "01 Intro.wav · 10:22 PM" as "Intro.wav · 10:22 PM01"
+    import shutil
+
+    numbered = audio_dir / "01 Intro.wav"
+    shutil.copy(song, numbered)
+    phone.add_style_tag(content="html { font-size: 28px; }")
+    phone.set_input_files("#file", str(numbered))
+    shown_verdict(phone)
+    # measured at one instant: the page may still be scrolling to the result
+    title, switch, card, verdict, when = phone.evaluate("""() => ['h1', '#server-switch', '.history',
+        '#history li > span:first-child', '#history .when'].map((s) => {
+            const r = document.querySelector(s).getBoundingClientRect();
+            return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })""")
+    apart = (min(title["right"], switch["right"]) <= max(title["left"], switch["left"])
+             or min(title["bottom"], switch["bottom"]) <= max(title["top"], switch["top"]))
+    assert apart, (title, switch)
+    for part in (verdict, when):
+        assert card["left"] <= part["left"] and part["right"] <= card["right"], (part, card)
+    # where each end of the file-and-time text is drawn: its first character left of its last
+    first_x, last_x = phone.evaluate("""() => {
+        const text = document.querySelector('#history .when').textContent;
+        const node = document.createTreeWalker(document.querySelector('#history .when'), NodeFilter.SHOW_TEXT).nextNode();
+        const at = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                            return r.getBoundingClientRect().x; };
+        return [at(0), at(text.length - 1)];
+    }""")
+    assert first_x < last_x
+
+
 @pytest.mark.parametrize("mode", ["device", "server"])
 def test_recording_shows_its_genre(phone, exported, mode):
     set_server_mode(phone, mode == "server")

@@ -332,12 +332,12 @@ function showHistory(history) {
   const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
   $('history').replaceChildren(...history.map((entry) => {
     const item = document.createElement('li');
-    item.innerHTML = '<span><span class="genre"></span> <span class="p"></span></span><span class="when"></span>';
+    item.innerHTML = '<span><span class="genre"></span> <span class="p"></span></span><span class="when"><bdi></bdi></span>';
     item.classList.toggle('unsure', entry.status === UNSURE);
     item.classList.toggle('no-music', entry.status === NO_MUSIC);
     item.querySelector('.genre').textContent = headline(entry);
     item.querySelector('.p').textContent = entry.status === NO_MUSIC ? '' : percent(entry.confidence);
-    item.querySelector('.when').textContent = `${entry.source} · ${when.format(entry.at)}`;
+    item.querySelector('.when bdi').textContent = `${entry.source} · ${when.format(entry.at)}`;
     // a button to the keyboard and screen readers too, not to a pointer alone
     item.tabIndex = 0;
     item.setAttribute('role', 'button');
