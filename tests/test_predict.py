@@ -404,8 +404,8 @@ def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_who
         song.write_bytes(b"x")  # never read: the classifier below stands in for the model
     seen_before = []
 
-    def two_then_ctrl_c(files, **_):
-        for row in rows_of(files[:2]):
+    def two_then_ctrl_c(given, **_):
+        for row in rows_of(given.files[:2]):
             yield row
             seen_before.append(sys.stdout.buffer.getvalue().decode())  # what the user sees before the next file
         raise KeyboardInterrupt
@@ -462,7 +462,8 @@ def test_a_ctrl_c_that_a_decoders_callback_swallows_still_stops_the_run(tmp_path
     for song in songs:
         song.write_bytes(b"x")  # never read: the classifier below stands in for the decoder and the model
 
-    def ctrl_c_inside_a_callback_on_the_second(files, **_):
+    def ctrl_c_inside_a_callback_on_the_second(given, **_):
+        files = given.files
         yield from rows_of(files[:1])
         try:  # as cffi does: the handler's KeyboardInterrupt is caught inside the callback and dropped
             signal.raise_signal(signal.SIGINT)
@@ -485,7 +486,7 @@ def test_output_that_cannot_be_written_is_one_error_line_not_a_traceback(tmp_pat
     song = tmp_path / "song.wav"
     song.write_bytes(b"x")  # never read: the classifier below stands in for the model
     stand_in = ("from spectrogenre import prediction; from tests.test_predict import rows_of; "
-                "prediction.predict_each = lambda files, **_: iter(rows_of(files)); "
+                "prediction.predict_each = lambda given, **_: iter(rows_of(given.files)); "
                 "from spectrogenre.cli import app; app()")
     with open("/dev/full", "w") as full:  # every write fails: No space left on device
         done = subprocess.run([sys.executable, "-c", stand_in, "predict", str(song)], stdout=full, check=False,

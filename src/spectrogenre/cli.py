@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import math
@@ -60,8 +61,6 @@ def scan(
     Reads headers and tags only (seconds for thousands of tracks). Exit status 1 when the
     pipeline would fail on this library; the problems and a suggested genre map go to stderr.
     """
-    import dataclasses
-
     from spectrogenre.config import kind_requirement, load_params, parse_params
     from spectrogenre.library.scan import decode_check, render
     from spectrogenre.library.scan import scan as scan_catalog
@@ -116,7 +115,7 @@ class OutputFormat(str, Enum):
 @app.command()
 @user_errors
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="Audio files or folders (searched recursively).",
+    paths: Annotated[list[Path], typer.Argument(help="Audio files, folders (searched recursively) or .m3u playlists.",
                                                  readable=False)],  # a file it may not read gets its own error row
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
@@ -147,7 +146,7 @@ def predict(
     rendering = Rendering(output=output.value, timeline=timeline, paths=[str(p) for p in given.files])
     show = functools.partial(written_above_the_bar, _written)  # typer.echo flushes: each row is seen as it is done
     with ctrl_c_noticed() as interrupted, warnings_above_the_bar():
-        rows = predict_each(given.files, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k,
+        rows = predict_each(given, model=model, hop_seconds=hop, threshold=threshold, top_k=top_k,
                             cancelled=interrupted)
         show(rendering.head())
         done = failed = 0
@@ -163,8 +162,9 @@ def predict(
     show(rendering.tail())
     for note in given.notes():
         typer.echo(note, err=True)
-    typer.echo(f"{done - failed} classified, {failed} failed", err=True)
-    if failed:
+    unlisted = f", {len(given.not_files)} playlist line(s) naming no file" if given.not_files else ""
+    typer.echo(f"{done - failed} classified, {failed} failed{unlisted}", err=True)
+    if failed or given.not_files:
         raise typer.Exit(1)
 
 
@@ -283,7 +283,7 @@ class TagMode(str, Enum):
 @app.command()
 @user_errors
 def tag(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Audio files or folders (searched recursively).",
+    paths: Annotated[list[Path] | None, typer.Argument(help="Audio files, folders (searched recursively) or .m3u playlists.",
                                                        show_default=False, readable=False)] = None,
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
@@ -312,6 +312,7 @@ def tag(
     """
     from spectrogenre.library.tagging import (
         LEFTOVER_COPY,
+        Row,
         check_log,
         default_log,
         leftover_copies,
@@ -351,7 +352,7 @@ def tag(
         typer.echo(summarise_undo(rows), err=True)
     else:
         if not paths:
-            raise SpectrogenreError("give audio files or folders to tag, or --undo LOG")
+            raise SpectrogenreError("give audio files, folders or playlists to tag, or --undo LOG")
         from spectrogenre.audio_io import DecodeLimits
         from spectrogenre.inference import ExportedModel
         from spectrogenre.prediction import NAME_COLUMNS, predict_file
@@ -377,15 +378,22 @@ def tag(
             return f"{written} written, the others not tagged" + (
                 f"; undo log: {log} (spectrogenre tag --undo {log})" if written else "")
 
+        def said_where_listed(row: Row) -> Row:  # a playlist's line, for a file it named that cannot be tagged
+            where = given.listed_in.get(Path(row.path))
+            return dataclasses.replace(row, action=f"{row.action} (listed in {where})") if row.failed and where else row
+
         rows = shown(lambda interrupted: (
-            tag_file(path, functools.partial(predict, limits=DecodeLimits(cancelled=interrupted)),
-                     min_confidence=min_confidence, only_empty=only_empty, mode=mode.value, log=log)
+            said_where_listed(tag_file(path, functools.partial(predict, limits=DecodeLimits(cancelled=interrupted)),
+                                       min_confidence=min_confidence, only_empty=only_empty, mode=mode.value, log=log))
             for path in files), lambda row: render_row(row, width=width), stopped=stopped)
         if any(row.action == "written" for row in rows):
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
         for note in given.notes(named_elsewhere=leftover_copies(given.system_files)):
             typer.echo(note, err=True)
-        typer.echo(summarise(rows, dry_run=not write), err=True)
+        typer.echo(summarise(rows, dry_run=not write) + (
+            f", {len(given.not_files)} playlist line(s) naming no file" if given.not_files else ""), err=True)
+        if given.not_files:
+            raise typer.Exit(1)
     if any(row.failed for row in rows):
         raise typer.Exit(1)
 

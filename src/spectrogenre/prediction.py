@@ -22,6 +22,7 @@ from tqdm import tqdm
 from spectrogenre.audio_io import DecodeLimits, is_music_file, unread_format, unreadable
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
+from spectrogenre.playlists import is_playlist, playlist_entries
 from spectrogenre.shown import shown_path, text_path
 from spectrogenre.verdicts import NO_MUSIC
 from spectrogenre.walk import walk
@@ -34,13 +35,17 @@ class Survey:
     stable order, each file once; not_audio: the folders' other files, counted by suffix; passed_over: the
     folders walk.py passed over and files it listed once, each with why; system_files: the folders' system
     files (walk.py), passed over unlisted, for a caller that reports its own among them; without_audio: the
-    folders given that hold nothing named as audio (said, as a wrong path beside right ones is easily missed)."""
+    folders given that hold nothing named as audio (said, as a wrong path beside right ones is easily missed);
+    listed_in: for each file a playlist given named, where ("pl.m3u, line 3"), for its row's error; not_files: a
+    playlist's lines that name no file on this machine (a stream's URL), with why."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)
     passed_over: list[tuple[Path, str]] = field(default_factory=list)
     system_files: list[Path] = field(default_factory=list)
     without_audio: list[Path] = field(default_factory=list)
+    listed_in: dict[Path, str] = field(default_factory=dict)
+    not_files: list[str] = field(default_factory=list)
 
     def notes(self, *, named_elsewhere: Iterable[Path] = ()) -> list[str]:
         """What the folders held that is not classified, as lines for the end of a run (predict's and tag's);
@@ -48,6 +53,7 @@ class Survey:
         notes = []
         if self.without_audio:
             notes.append(f"found no audio files in {', '.join(map(str, self.without_audio))}")
+        notes += [f"{line}: not classified" for line in self.not_files]
         elsewhere = set(named_elsewhere)
         # hidden files named like audio are said, as covers are: a dot-file may be a song the user hid or renamed
         hidden = [path for path in self.system_files if is_music_file(path) and path not in elsewhere]
@@ -66,12 +72,22 @@ class Survey:
 
 
 def survey(paths: list[Path]) -> Survey:
-    """See Survey. Whatever is named as audio is listed, a named pipe, a dangling link or a folder called
-    x.mp3 that holds no audio too, so that predict says what it is rather than passing it over. System
-    entries inside a folder (macOS's ._ copies, a tag write's temporary copy, .stversions) are passed over.
-    """
+    """See Survey. A playlist given (.m3u, .m3u8) stands for the files it names. Whatever is named as audio is
+    listed, a named pipe, a dangling link or a folder called x.mp3 that holds no audio too, so that predict says
+    what it is rather than passing it over. System entries inside a folder (macOS's ._ copies, a tag write's
+    temporary copy, .stversions) are passed over; a playlist inside a folder is not read (its tracks would be
+    classified twice, or outside the folder given)."""
     found = Survey()
     for path in paths:
+        if is_playlist(path):  # its tracks, wherever they are
+            for entry in playlist_entries(path):
+                where = f"{path}, line {entry.line}"
+                if entry.path is None:
+                    found.not_files.append(f"{where}: {entry.written}: {entry.why}")
+                else:
+                    found.files.append(entry.path)
+                    found.listed_in.setdefault(entry.path, where)
+            continue
         if not _is_folder(path):
             found.files.append(path)  # predict_file says what is wrong with it, if anything
             continue
@@ -136,16 +152,24 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     return row
 
 
-def predict_each(files: list[Path], *, model: Path, hop_seconds: float | None, threshold: float | None,
+def predict_each(given: Survey, *, model: Path, hop_seconds: float | None, threshold: float | None,
                  top_k: int, cancelled: threading.Event | None = None) -> Iterator[dict]:
-    """One result row per file (`survey(...).files`), each as soon as it is done, with a progress bar on a
-    terminal. The export is loaded now, before the first row is asked for: a bad export is one error before
-    any output, not a half-written table. Setting `cancelled` stops a file's decoding at its next block."""
+    """One result row per file `given`, each as soon as it is done, with a progress bar on a terminal; an error
+    says where a playlist listed the file. The export is loaded now, before the first row is asked for: a bad
+    export is one error before any output, not a half-written table. Setting `cancelled` stops a file's decoding
+    at its next block."""
     exported = ExportedModel.load(model)
     cancelled = cancelled or threading.Event()
-    return (predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k,
-                         limits=DecodeLimits(cancelled=cancelled))
-            for path in tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
+
+    def row(path: Path) -> dict:
+        row = predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k,
+                           limits=DecodeLimits(cancelled=cancelled))
+        if row["error"] and path in given.listed_in:
+            row["error"] += f" (listed in {given.listed_in[path]})"
+        return row
+
+    files = given.files
+    return map(row, tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
 
 
 @contextmanager

@@ -1,0 +1,66 @@
+"""Playlists given to predict and tag: the tracks they name."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spectrogenre.cli import app
+from spectrogenre.errors import SpectrogenreError
+from spectrogenre.playlists import Entry, playlist_entries
+from spectrogenre.prediction import survey
+
+
+def test_a_playlist_names_its_tracks_as_players_write_them(tmp_path):
+    (tmp_path / "Album").mkdir()
+    song = tmp_path / "Album/01 Song.mp3"
+    song.write_bytes(b"x")
+    lines = ["#EXTM3U", "#EXTINF:215,Artist - Song", "Album/01 Song.mp3", "", "Album\\01 Song.mp3",
+             f"{song}", "file:///" + str(song).lstrip("/").replace(" ", "%20"), "http://radio.example/live.mp3",
+             "C:\\Music\\x.mp3", "gone.mp3"]
+    playlist = tmp_path / "mix.m3u8"
+    playlist.write_text("\ufeff" + "\r\n".join(lines), encoding="utf-8")  # a BOM and Windows line ends
+    assert playlist_entries(playlist) == [
+        Entry(3, "Album/01 Song.mp3", song), Entry(5, "Album\\01 Song.mp3", song), Entry(6, str(song), song),
+        Entry(7, lines[6], song), Entry(8, lines[7], None, "a URL, not a file on this machine"),
+        Entry(9, lines[8], None, "a Windows path (a drive or a network share), not a file on this machine"),
+        Entry(10, "gone.mp3", tmp_path / "gone.mp3")]
+
+
+def test_an_m3u_in_latin_1_is_read_and_an_m3u8_that_is_not_utf8_refused(tmp_path):
+    (tmp_path / "old.m3u").write_bytes("Café.mp3\n".encode("latin-1"))
+    assert [e.path for e in playlist_entries(tmp_path / "old.m3u")] == [tmp_path / "Café.mp3"]
+    (tmp_path / "bad.m3u8").write_bytes("Café.mp3\n".encode("latin-1"))
+    with pytest.raises(SpectrogenreError, match="bad.m3u8: not UTF-8 text, as an .m3u8 playlist is"):
+        playlist_entries(tmp_path / "bad.m3u8")
+
+
+def test_a_playlist_given_stands_for_its_tracks_each_once_and_one_in_a_folder_is_not_read(tmp_path):
+    for name in ("a.mp3", "b.flac"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "list.m3u").write_text("b.flac\na.mp3\nb.flac\nhttp://x/y.mp3\n")
+    given = survey([tmp_path / "list.m3u"])
+    assert given.files == [tmp_path / "b.flac", tmp_path / "a.mp3"]  # the playlist's order, each once
+    assert given.listed_in == {tmp_path / "b.flac": f"{tmp_path / 'list.m3u'}, line 1",
+                               tmp_path / "a.mp3": f"{tmp_path / 'list.m3u'}, line 2"}
+    assert given.notes() == [(f"{tmp_path / 'list.m3u'}, line 4: http://x/y.mp3: a URL, not a file on this "
+                              "machine: not classified")]
+    folder = survey([tmp_path])
+    assert folder.files == [tmp_path / "a.mp3", tmp_path / "b.flac"] and folder.not_audio == {".m3u": 1}
+
+
+def test_predict_and_tag_name_the_playlist_line_of_a_missing_track_and_fail(tiny_project, tmp_path):
+    track = tiny_project / "library/Noise/Album 0/01 Track.wav"
+    playlist = tmp_path / "list.m3u"
+    playlist.write_text(f"{track}\nmissing.wav\nhttp://x/y.mp3\n")
+    result = CliRunner().invoke(app, ["predict", "--model", str(tiny_project / "data/export"), str(playlist),
+                                      "--format", "json", "--threshold", "0"])
+    rows = {Path(row["path"]).name: row for row in json.loads(result.stdout)}
+    assert rows["01 Track.wav"]["genre"] == "Noise"
+    assert rows["missing.wav"]["error"] == f"no such file (listed in {playlist}, line 2)"
+    assert result.stderr.splitlines()[-1] == "1 classified, 1 failed, 1 playlist line(s) naming no file"
+    assert result.exit_code == 1
+    tagged = CliRunner().invoke(app, ["tag", "--model", str(tiny_project / "data/export"), str(playlist)])
+    assert f"error: no such file (listed in {playlist}, line 2)" in tagged.stdout
+    assert tagged.exit_code == 1
