@@ -11,6 +11,10 @@ from spectrogenre.errors import SpectrogenreError
 from spectrogenre.playlists import Entry, playlist_entries
 from spectrogenre.prediction import survey
 
+URI = "a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
+WINDOWS_PATH = ("an absolute Windows path (a drive or a network share): write it relative to the list's folder, or as "
+                "the path on this machine")
+
 
 def test_a_playlist_names_its_tracks_as_players_write_them(tmp_path):
     (tmp_path / "Album").mkdir()
@@ -23,8 +27,8 @@ def test_a_playlist_names_its_tracks_as_players_write_them(tmp_path):
     playlist.write_text("\ufeff" + "\r\n".join(lines), encoding="utf-8")  # a BOM and Windows line ends
     assert playlist_entries(playlist) == [
         Entry(3, "Album/01 Song.mp3", song), Entry(5, "Album\\01 Song.mp3", song), Entry(6, str(song), song),
-        Entry(7, lines[6], song), Entry(8, lines[7], None, "a URL, not a file on this machine"),
-        Entry(9, lines[8], None, "a Windows path (a drive or a network share), not a file on this machine"),
+        Entry(7, lines[6], song), Entry(8, lines[7], None, URI),
+        Entry(9, lines[8], None, WINDOWS_PATH),
         Entry(10, "gone.mp3", tmp_path / "gone.mp3")]
 
 
@@ -44,8 +48,7 @@ def test_a_playlist_given_stands_for_its_tracks_each_once_and_one_in_a_folder_is
     assert given.files == [tmp_path / "b.flac", tmp_path / "a.mp3"]  # the playlist's order, each once
     assert given.listed_in == {tmp_path / "b.flac": f"{tmp_path / 'list.m3u'}, line 1",
                                tmp_path / "a.mp3": f"{tmp_path / 'list.m3u'}, line 2"}
-    assert given.notes() == [(f"{tmp_path / 'list.m3u'}, line 4: http://x/y.mp3: a URL, not a file on this "
-                              "machine: not classified")]
+    assert given.notes() == [f"{tmp_path / 'list.m3u'}, line 4: http://x/y.mp3: {URI}: not classified"]
     folder = survey([tmp_path])
     assert folder.files == [tmp_path / "a.mp3", tmp_path / "b.flac"] and folder.not_audio == {".m3u": 1}
 

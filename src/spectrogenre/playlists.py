@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PureWindowsPath
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from pathlib import Path
 
 from spectrogenre.errors import SpectrogenreError
+from spectrogenre.library.sources import elsewhere, listed_file
 
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 
@@ -32,9 +31,8 @@ class Entry:
 
 def playlist_entries(playlist: Path) -> list[Entry]:
     """Each track `playlist` names, in its order: every line but blank ones and comments (#EXTM3U, #EXTINF), a
-    path relative to the playlist's folder or absolute, or a local file:// URI. A path written with backslashes (a
-    playlist made on Windows) is read with them as folders' separators where no file has the name as written. An
-    .m3u8 is UTF-8; an .m3u too where it decodes as UTF-8, else Latin-1 (Winamp's)."""
+    path relative to the playlist's folder or absolute, or a local file:// URI, read as a manifest's paths are
+    (sources.listed_file). An .m3u8 is UTF-8; an .m3u too where it decodes as UTF-8, else Latin-1 (Winamp's)."""
     try:
         data = playlist.read_bytes()
     except OSError as err:
@@ -53,15 +51,6 @@ def playlist_entries(playlist: Path) -> list[Entry]:
 
 
 def _entry(line: int, written: str, folder: Path) -> Entry:
-    uri = urlsplit(written)
-    if uri.scheme == "file" and uri.netloc in ("", "localhost"):
-        return Entry(line, written, Path(url2pathname(uri.path)))
-    if len(uri.scheme) > 1:  # longer than a drive's letter
-        return Entry(line, written, None, "a URL, not a file on this machine")
-    if Path(written).is_absolute():
-        return Entry(line, written, Path(written))
-    if PureWindowsPath(written).anchor:
-        return Entry(line, written, None, "a Windows path (a drive or a network share), not a file on this machine")
-    if "\\" in written and not (folder / written).exists():
-        return Entry(line, written, folder / written.replace("\\", "/"))
-    return Entry(line, written, folder / written)
+    if (why := elsewhere(written)) is not None:
+        return Entry(line, written, None, why)
+    return Entry(line, written, listed_file(written, folder)[0])

@@ -248,7 +248,7 @@ def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
         ("rock", "Rock/Live, Vol. 1/01.mp3", tmp_path / "Rock" / "Live, Vol. 1" / "01.mp3")]
     assert catalog.left_out == [
         ("m.csv row 4: C:\\Users\\me\\Music\\Rock\\02.mp3",
-         ("no such file: an absolute Windows path (a drive or a network share): write it relative to the manifest's "
+         ("no such file: an absolute Windows path (a drive or a network share): write it relative to the list's "
           "folder, or as the path on this machine"))]
 
 
@@ -256,13 +256,15 @@ def test_a_manifest_reads_a_local_file_uri_as_its_path(tmp_path):
     track = write_tagged(tmp_path / "My Music" / "Été.mp3")
     (tmp_path / "m.csv").write_text("path,genre\n"
                                     f"file://{tmp_path}/My%20Music/%C3%89t%C3%A9.mp3,pop\n"  # as players write them
+                                    f"file://{tmp_path}/gone.mp3,pop\n"
                                     "http://example.com/x.mp3,pop\n"
                                     "smb://nas/music/y.mp3,pop\n")
     catalog = load_catalog(tmp_path / "m.csv", layout="manifest")
     assert [(t.genre, t.path) for t in catalog.tracks] == [("pop", track)]
     why = "no such file: a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
-    assert catalog.left_out == [("m.csv row 3: http://example.com/x.mp3", why),
-                                ("m.csv row 4: smb://nas/music/y.mp3", why)]
+    assert catalog.left_out == [(f"m.csv row 3: file://{tmp_path}/gone.mp3", "no such file"),
+                                ("m.csv row 4: http://example.com/x.mp3", why),
+                                ("m.csv row 5: smb://nas/music/y.mp3", why)]
 
 
 def test_a_manifest_row_naming_a_folder_or_a_file_not_audio_is_left_out_with_its_row(tmp_path):

@@ -414,7 +414,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if not cell:
             catalog.left_out.append((where, "no path"))
             continue
-        path, name = _manifest_path(cell, root)
+        path, name = listed_file(cell, root)
         key = str(path.resolve())
         if key in seen:
             catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {seen[key]}); that row is used"))
@@ -442,29 +442,40 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
     return catalog
 
 
-def _manifest_path(cell: str, root: Path) -> tuple[Path, str]:
-    """The file a manifest's path names, and the track's name. A relative path written with backslashes (a list
-    made on Windows, `Rock\\Album\\01.mp3`) is read with them as folders' separators where no file has the name
-    as written: on Linux a backslash may be part of a file's name, and that file comes first. A file URI
-    (`file:///music/My%20Song.mp3`, as players write playlists) is read as the path it names."""
-    if (uri := urlsplit(cell)).scheme == "file" and uri.netloc in ("", "localhost"):
+def listed_file(written: str, folder: Path) -> tuple[Path, str]:
+    """The file a list's entry (a manifest's path, a playlist's line) names, read from the list's `folder`, and
+    the track's name. A relative path written with backslashes (a list made on Windows, `Rock\\Album\\01.mp3`)
+    is read with them as folders' separators where no file has the name as written: on Linux a backslash may be
+    part of a file's name, and that file comes first. A file URI (`file:///music/My%20Song.mp3`, as players write
+    playlists) is read as the path it names."""
+    if (uri := urlsplit(written)).scheme == "file" and uri.netloc in ("", "localhost"):
         return Path(url2pathname(uri.path)), url2pathname(uri.path)
-    if Path(cell).is_absolute():
-        return Path(cell), cell
-    if "\\" in cell and not PureWindowsPath(cell).anchor and not (root / cell).exists():
-        return root / cell.replace("\\", "/"), cell.replace("\\", "/")
-    return root / cell, cell
+    if Path(written).is_absolute():
+        return Path(written), written
+    if "\\" in written and not PureWindowsPath(written).anchor and not (folder / written).exists():
+        return folder / written.replace("\\", "/"), written.replace("\\", "/")
+    return folder / written, written
+
+
+def elsewhere(written: str) -> str | None:
+    """Why a list's entry cannot name a file on this machine (a URI other than a local file's, an absolute
+    Windows path); None where it may."""
+    uri = urlsplit(written)
+    local = uri.scheme == "file" and uri.netloc in ("", "localhost")
+    if len(uri.scheme) > 1 and "://" in written and not local:  # longer than a drive letter: http://, smb://
+        return "a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
+    if PureWindowsPath(written).anchor and not Path(written).is_absolute():
+        return ("an absolute Windows path (a drive or a network share): write it relative to the list's folder, or "
+                "as the path on this machine")
+    return None
 
 
 def _no_such_file(cell: str, root: Path) -> str:
     """Why a manifest's path names no file, with where it was looked for: a relative path is read from the
     manifest's folder, which a list written elsewhere does not expect."""
-    if len(urlsplit(cell).scheme) > 1 and "://" in cell:  # longer than a drive letter: http://, smb://, file://host/
-        return "no such file: a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
-    if PureWindowsPath(cell).anchor and not Path(cell).is_absolute():
-        return ("no such file: an absolute Windows path (a drive or a network share): write it relative to the "
-                "manifest's folder, or as the path on this machine")
-    if not Path(cell).is_absolute():
+    if (why := elsewhere(cell)) is not None:
+        return f"no such file: {why}"
+    if not Path(cell).is_absolute() and urlsplit(cell).scheme != "file":
         return f"no such file in {root.absolute()} (a relative path is read from the manifest's folder)"
     return "no such file"
 
