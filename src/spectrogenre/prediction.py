@@ -161,7 +161,7 @@ def predict_each(given: Survey, *, model: Path, hop_seconds: float | None, thres
     exported = ExportedModel.load(model)
     cancelled = cancelled or threading.Event()
 
-    def row(path: Path) -> dict:
+    def row_of(path: Path) -> dict:
         row = predict_file(path, exported, hop_seconds=hop_seconds, threshold=threshold, top_k=top_k,
                            limits=DecodeLimits(cancelled=cancelled))
         if row["error"] and path in given.listed_in:
@@ -169,7 +169,7 @@ def predict_each(given: Survey, *, model: Path, hop_seconds: float | None, thres
         return row
 
     files = given.files
-    return map(row, tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
+    return map(row_of, tqdm(files, unit="file", disable=None if len(files) > 1 else True, leave=False))
 
 
 @contextmanager
