@@ -37,6 +37,51 @@ def test_two_genre_head_matches_scikit_learns_probabilities():
     np.testing.assert_allclose(fit_logistic_head(x, y, n_genres=2, c=1.0).probabilities(x), expected, atol=1e-5)
 
 
+def test_group_balance_weighs_every_group_of_a_genre_the_same_and_keeps_each_genres_total():
+    from spectrogenre.heads import group_balance
+
+    labels = np.array([0, 0, 0, 1, 1])
+    groups = np.array(["a", "a", "b", "c", "d"])
+    # genre 0: 3 clips in 2 groups, so each group weighs 1.5: a's two clips 0.75 each, b's one 1.5
+    np.testing.assert_allclose(group_balance(labels, groups), [0.75, 0.75, 1.5, 1.0, 1.0])
+
+
+def test_a_balanced_head_is_the_head_of_groups_replicated_to_the_same_size():
+    from spectrogenre.heads import group_balance
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2)).astype(np.float32)
+    y = np.array([0, 0, 0, 1, 1, 1])
+    groups = np.array(["a", "a", "b", "c", "d", "d"])  # weights 0.75 0.75 1.5 | 1.5 0.75 0.75
+    balanced = fit_logistic_head(x, y, n_genres=2, c=1.0, weights=group_balance(y, groups))
+    # the same as b's and c's clips twice over: weights 1 1 2 2 1 1, 4/3 of the balance (scikit-learn's C multiplies
+    # every weight, so C 0.75 there is C 1 here), in the standardisation too
+    replicated = fit_logistic_head(x[[0, 1, 2, 2, 3, 3, 4, 5]], y[[0, 1, 2, 2, 3, 3, 4, 5]], n_genres=2, c=0.75)
+    np.testing.assert_allclose(balanced.mean, replicated.mean, rtol=1e-6)
+    np.testing.assert_allclose(balanced.scale, replicated.scale, rtol=1e-6)
+    probe = rng.standard_normal((5, 2)).astype(np.float32)
+    np.testing.assert_allclose(balanced.probabilities(probe), replicated.probabilities(probe), atol=1e-4)
+    unbalanced = fit_logistic_head(x, y, n_genres=2, c=1.0)
+    assert np.abs(unbalanced.probabilities(probe) - replicated.probabilities(probe)).max() > 1e-2
+
+
+def test_a_prolific_group_does_not_outvote_the_other_groups_of_its_genre():
+    """Genre 0 is one artist of 10 clips that sounds like genre 1 (x = +1) and three artists of one clip at -1;
+    genre 1 is four artists of one clip at +1. At +1, clip counts say genre 0 (10 against 4); weighing each
+    artist the same within its genre (genre 0's 13 clips over 4 artists: 3.25 each) says genre 1 (4 against 3.25)."""
+    from spectrogenre.heads import group_balance
+
+    x = np.array([[1.0]] * 10 + [[-1.0]] * 3 + [[1.0]] * 4, dtype=np.float32)
+    y = np.array([0] * 13 + [1] * 4)
+    groups = np.array(["A"] * 10 + ["B", "C", "D"] + ["E", "F", "G", "H"])
+    at_plus_one = np.array([[1.0]], dtype=np.float32)
+    by_clips = fit_logistic_head(x, y, n_genres=2, c=100.0).probabilities(at_plus_one)[0]
+    by_groups = fit_logistic_head(x, y, n_genres=2, c=100.0, weights=group_balance(y, groups)).probabilities(
+        at_plus_one)[0]
+    assert by_clips.argmax() == 0 and by_clips[1] == pytest.approx(4 / 14, abs=0.02)
+    assert by_groups.argmax() == 1 and by_groups[1] == pytest.approx(4 / 7.25, abs=0.02)
+
+
 def test_a_genre_without_training_clips_is_named():
     x, y = separable(3)
     with pytest.raises(ValueError, match=r"genres \[2\] have no training clips"):
@@ -74,7 +119,7 @@ def test_heads_can_fit_on_other_rows_than_they_are_scored_on():
     def halves(rows):  # fit each fold's head on its first half of rows only
         chosen = np.flatnonzero(rows)[: rows.sum() // 2]
         seen.append(len(chosen))
-        return features[chosen], labels[chosen]
+        return features[chosen], labels[chosen], groups[chosen]
 
     choice = choose_c(features, labels, groups, n_genres=2, seed=0, grid=(1.0,), fit_rows=halves)
     assert len(seen) == 5 and all(n < 0.5 * len(labels) for n in seen)

@@ -90,6 +90,7 @@ def test_musicnn_model_brings_its_own_front_end_in_one_param():
     ({"model": {"pooling": "max"}}, "model.pooling must be one of mean, mean_std"),
     ({"model": {"head": "svm"}}, "model.head must be one of logistic, mlp"),
     ({"model": {"pool_over": "album"}}, "model.pool_over must be one of clip, track"),
+    ({"model": {"balance": "artists"}}, "model.balance must be one of clips, groups"),
     ({"model": {"kind": "musicnn", "fine_tune": True, "pool_over": "track"}}, "model.pool_over clip"),
     ({"model": {"kind": "musicnn", "fine_tune": True, "head": "mlp"}}, "model.fine_tune trains musicnn.s embedding"),
 ])

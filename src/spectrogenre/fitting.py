@@ -16,10 +16,12 @@ import numpy as np
 from dvclive import Live
 
 from spectrogenre.heads import (
+    WEIGHED,
     attach_head,
     choice_folds,
     choose_c,
     fit_head,
+    group_balance,
     head_summary,
 )
 from spectrogenre.params import TrainParams
@@ -181,20 +183,24 @@ def best_epoch(val_accuracy: list[float], val_loss: list[float]) -> int:
 
 def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, train: tuple[np.ndarray, np.ndarray],
                     val: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray], n_genres: int,
-                    live_dir: Path, head: str = "logistic", examples_of: Callable | None = None,
-                    fitted_on: str = "train + val clips") -> Fitted:
+                    live_dir: Path, head: str = "logistic", balance: bool = False,
+                    examples_of: Callable | None = None, fitted_on: str = "train + val clips") -> Fitted:
     """A head (heads.HEADS) on the extractor's cached features of train + val (features (n, d), labels (n,)
     each), its regularisation chosen by grouped cross-validation over both (groups: each clip's split
-    group), then refitted on both. examples_of(features, labels, rows) -> the (features, labels) a head fits
-    on, from the clips of a boolean mask (heads.choose_c); by default those clips."""
+    group), then refitted on both; with `balance`, every group weighs the same within its genre
+    (heads.group_balance). examples_of(features, labels, groups, rows) -> the (features, labels, groups) a head
+    fits on, from the clips of a boolean mask (heads.choose_c); by default those clips."""
     started = time.perf_counter()
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
-    rows_of = None if examples_of is None else (lambda rows: examples_of(features, labels, rows))
-    choice = choose_c(features, labels, np.concatenate(groups), n_genres=n_genres, seed=params.seed, head=head,
+    all_groups = np.concatenate(groups)
+    rows_of = None if examples_of is None else (lambda rows: examples_of(features, labels, all_groups, rows))
+    choice = choose_c(features, labels, all_groups, n_genres=n_genres, seed=params.seed, head=head, balance=balance,
                       fit_rows=rows_of)
-    fit_set = (features, labels) if rows_of is None else rows_of(np.ones(len(labels), bool))
-    fitted_head = fit_head(head, *fit_set, n_genres=n_genres, strength=choice.c, seed=params.seed)
-    fitted_loss = head_summary(fitted_head, {"train": fit_set})
+    fit_features, fit_labels, fit_groups = (features, labels, all_groups) if rows_of is None else rows_of(
+        np.ones(len(labels), bool))
+    fitted_head = fit_head(head, fit_features, fit_labels, n_genres=n_genres, strength=choice.c, seed=params.seed,
+                           weights=group_balance(fit_labels, fit_groups) if balance else None)
+    fitted_loss = head_summary(fitted_head, {"train": (fit_features, fit_labels)})
     cv_accuracy = round(float((choice.held_out.argmax(axis=1) == labels).mean()), 4)
     with live(live_dir) as log:  # one step, so the training plots exist for every kind
         log.log_metric("train/accuracy", fitted_loss["train_accuracy"])
@@ -205,6 +211,7 @@ def fit_frozen_head(name: str, params: TrainParams, *, extractor: keras.Model, t
                f"head_{'alpha' if head == 'mlp' else 'c'}": choice.c,
                "selected_by": f"grouped {choice.folds}-fold cross-validation on train + val clips",
                "cv_log_loss": {str(c): v for c, v in choice.log_loss.items()}, "fitted_on": fitted_on,
+               "weighed": WEIGHED[balance],
                "train_accuracy": fitted_loss["train_accuracy"], "train_loss": fitted_loss["train_loss"]}
     return Fitted(attach_head(extractor, fitted_head, name=name),
                   summary | {"train_seconds": round(time.perf_counter() - started, 1)}, fitted_head.probabilities,

@@ -5,6 +5,10 @@ The MFCC baseline and frozen musicnn are a fixed feature model (log spectrogram 
 vector) plus a head, so that the whole classifier is one Keras model that the
 evaluate and export stages and every inference path run like the seed CNN. A head's
 regularisation is chosen by grouped cross-validation on the clips it is then fitted on.
+
+A head may weigh its examples so that within a genre every group (album or artist) counts the same
+(`group_balance`): otherwise an artist with 17 tracks of a genre teaches that genre 17 times as much as
+one with a single track, and the head learns the prolific artists' sound rather than the genre's.
 """
 
 from __future__ import annotations
@@ -47,14 +51,31 @@ class LogisticHead:
         return _softmax((features - self.mean) / self.scale @ self.weights + self.bias)
 
 
-def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, c: float) -> LogisticHead:
-    """Multinomial logistic regression (L2, inverse strength `c`) on standardised features (n, d), labels (n,).
+# What a fit's summary says of its examples' weights, with balance off and on.
+WEIGHED = {False: "each clip the same", True: "each split group the same within its genre"}
+
+
+def group_balance(labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each example's weight (n,) such that within a genre every group weighs the same, and each genre keeps the
+    total of its examples (the weights' mean is 1): the genres' shares are those of the examples."""
+    frame = pd.DataFrame({"genre": labels, "group": groups})
+    in_group = frame.groupby(["genre", "group"])["genre"].transform("size")
+    groups_in_genre = frame.groupby("genre")["group"].transform("nunique")
+    in_genre = frame.groupby("genre")["genre"].transform("size")
+    return (in_genre / groups_in_genre / in_group).to_numpy(np.float64)
+
+
+def fit_logistic_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, c: float,
+                      weights: np.ndarray | None = None) -> LogisticHead:
+    """Multinomial logistic regression (L2, inverse strength `c`) on standardised features (n, d), labels (n,),
+    each example weighing `weights` (n,) (default: 1) in the standardisation and the fit alike.
 
     Every genre in range(n_genres) must occur in `labels`.
     """
     _check_genres(labels, n_genres)
-    scaler = StandardScaler().fit(features)
-    regression = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(features), labels)
+    scaler = _standardisation(features, weights)
+    regression = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(features), labels,
+                                                            sample_weight=weights)
     weights, bias = regression.coef_.T, regression.intercept_
     if n_genres == 2:
         weights, bias = _two_logits(weights, bias)
@@ -79,6 +100,14 @@ class MlpHead:
         return _softmax(hidden @ self.weights + self.bias)
 
 
+def _standardisation(features: np.ndarray, weights: np.ndarray | None) -> StandardScaler:
+    with warnings.catch_warnings():
+        # Weighed, the variance of a feature that hardly varies can round to a hair below 0 (numpy warns at its
+        # square root); StandardScaler then treats the feature as constant (scale 1), as it should.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return StandardScaler().fit(features, sample_weight=weights)
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
@@ -96,16 +125,17 @@ def _check_genres(labels: np.ndarray, n_genres: int) -> None:
         raise ValueError(f"genres {missing} have no training clips")
 
 
-def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alpha: float, seed: int = 0) -> MlpHead:
+def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alpha: float, seed: int = 0,
+                 weights: np.ndarray | None = None) -> MlpHead:
     """An MLP of MLP_UNITS ReLU units (L2 penalty `alpha`, L-BFGS: deterministic for a seed) on standardised
-    features (n, d), labels (n,)."""
+    features (n, d), labels (n,), each example weighing `weights` (n,) (default: 1)."""
     _check_genres(labels, n_genres)
-    scaler = StandardScaler().fit(features)
+    scaler = _standardisation(features, weights)
     mlp = MLPClassifier(hidden_layer_sizes=(MLP_UNITS,), alpha=alpha, solver="lbfgs", max_iter=MLP_ITERATIONS,
                         random_state=seed)
     with warnings.catch_warnings():  # stopping at MLP_ITERATIONS is by design (it regularises too)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp.fit(scaler.transform(features), labels)
+        mlp.fit(scaler.transform(features), labels, sample_weight=weights)
     (hidden_weights, weights), (hidden_bias, bias) = mlp.coefs_, mlp.intercepts_
     if n_genres == 2:
         weights, bias = _two_logits(weights, bias)
@@ -115,11 +145,11 @@ def fit_mlp_head(features: np.ndarray, labels: np.ndarray, *, n_genres: int, alp
 
 
 def fit_head(head: str, features: np.ndarray, labels: np.ndarray, *, n_genres: int, strength: float,
-             seed: int = 0) -> LogisticHead | MlpHead:
+             seed: int = 0, weights: np.ndarray | None = None) -> LogisticHead | MlpHead:
     """The head named `head` (HEADS) at regularisation `strength` (logistic: C; mlp: alpha)."""
     if head == "mlp":
-        return fit_mlp_head(features, labels, n_genres=n_genres, alpha=strength, seed=seed)
-    return fit_logistic_head(features, labels, n_genres=n_genres, c=strength)
+        return fit_mlp_head(features, labels, n_genres=n_genres, alpha=strength, seed=seed, weights=weights)
+    return fit_logistic_head(features, labels, n_genres=n_genres, c=strength, weights=weights)
 
 
 @dataclass(frozen=True)
@@ -144,28 +174,33 @@ def choice_folds(labels: np.ndarray, groups: np.ndarray, *, seed: int,
 
 
 def choose_c(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, n_genres: int, seed: int,
-             grid: tuple[float, ...] | None = None, head: str = "logistic",
-             fit_rows: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None) -> HeadChoice:
+             grid: tuple[float, ...] | None = None, head: str = "logistic", balance: bool = False,
+             fit_rows: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> HeadChoice:
     """The regularisation of `grid` (default: C_GRID, or ALPHA_GRID for the MLP) whose heads, fitted on k - 1
     folds, give the held-out fold the least log loss.
 
     Folds are whole groups (albums, artists or tracks: `groups` (n,)), each genre's spread over
     them; k is CHOICE_FOLDS, or fewer where a genre has fewer groups (at least 2). Ties go to
     the first value of the grid (the strongest regularisation of either default grid).
-    fit_rows: the training set (features, labels) a head is fitted on, from a mask of the rows it may use
+    balance: the heads weigh their examples by group_balance, and the held-out loss weighs each group the same.
+    fit_rows: the training set (features, labels, groups) a head is fitted on, from a mask of the rows it may use
     (e.g. one row per track); by default those rows themselves. Held-out rows are always scored as they are.
     """
     grid = grid or (ALPHA_GRID if head == "mlp" else C_GRID)
-    fit_rows = fit_rows or (lambda rows: (features[rows], labels[rows]))
+    fit_rows = fit_rows or (lambda rows: (features[rows], labels[rows], groups[rows]))
     k, fold = choice_folds(labels, groups, seed=seed)
+    held_weights = group_balance(labels, groups) if balance else None
     losses, held_out = {}, {}
     for c in grid:
         probs = np.zeros((len(labels), n_genres))
         for f in range(k):
-            fitted = fit_head(head, *fit_rows(fold != f), n_genres=n_genres, strength=c, seed=seed)
+            fit_features, fit_labels, fit_groups = fit_rows(fold != f)
+            fitted = fit_head(head, fit_features, fit_labels, n_genres=n_genres, strength=c, seed=seed,
+                              weights=group_balance(fit_labels, fit_groups) if balance else None)
             probs[fold == f] = fitted.probabilities(features[fold == f])
         probs /= probs.sum(axis=1, keepdims=True)  # float32 heads' rows sum to 1 only within 1e-7
-        losses[c], held_out[c] = float(log_loss(labels, probs, labels=range(n_genres))), probs
+        losses[c] = float(log_loss(labels, probs, labels=range(n_genres), sample_weight=held_weights))
+        held_out[c] = probs
     best = min(grid, key=lambda c: losses[c])
     return HeadChoice(c=best, folds=k, held_out=held_out[best], log_loss={c: round(v, 4) for c, v in losses.items()})
 

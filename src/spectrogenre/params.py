@@ -107,6 +107,7 @@ MUSICNN_LAYERS = ("embedding", "midend", "taggram", "vgg")
 POOLINGS = ("mean", "mean_std")
 POOL_OVER = ("clip", "track")
 HEADS = ("logistic", "mlp")
+BALANCES = ("clips", "groups")
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ class ModelParams:
     on those statistics over every patch of a track (one example per track), applied to each clip as
     before. Kinds with a frozen
     extractor put `head` on it (logistic regression or a small MLP), its L2 strength chosen by
-    grouped cross-validation.
+    grouped cross-validation; `balance: groups` weighs each split group (album, else artist) the same within
+    its genre in the head's fit (and in musicnn's fine-tuning), `clips` each clip.
     """
 
     kind: str = "seed_cnn"
@@ -130,6 +132,7 @@ class ModelParams:
     pooling: str = "mean_std"
     pool_over: str = "clip"
     head: str = "logistic"
+    balance: str = "groups"
 
     def __post_init__(self):
         if not self.kind:
@@ -144,6 +147,8 @@ class ModelParams:
             raise ParamsError(f"model.pool_over must be one of {', '.join(POOL_OVER)}, got {self.pool_over!r}")
         if self.head not in HEADS:
             raise ParamsError(f"model.head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        if self.balance not in BALANCES:
+            raise ParamsError(f"model.balance must be one of {', '.join(BALANCES)}, got {self.balance!r}")
         if self.fine_tune and (self.layer_names != ("embedding",) or self.head != "logistic"
                                or self.pool_over != "clip"):
             raise ParamsError("model.fine_tune trains musicnn's embedding under a logistic head on clips: it takes "

@@ -54,3 +54,24 @@ def test_fine_tuning_chooses_its_epochs_by_grouped_cross_validation(tmp_path):
     probabilities, held_labels = fitted.held_out
     assert probabilities.shape == (48, 2) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     assert sorted(held_labels.tolist()) == sorted(labels.tolist())  # every clip held out once
+
+
+def test_fine_tuning_with_balance_weighs_each_album_the_same_within_its_genre(tmp_path):
+    from spectrogenre.heads import WEIGHED
+    from spectrogenre.musicnn.architecture import build_musicnn
+
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], 24)
+    pooled = (rng.normal(size=(48, 5, 1506)) + labels[:, None, None] * 0.5).astype(np.float32)
+    # per genre one album of 14 clips and five of 2: weighed, the big album counts as one of six
+    albums = np.array([f"{g}-big" if i < 14 else f"{g}-{i // 2}" for g in (0, 1) for i in range(24)])
+    outputs = {}
+    for balance in ("clips", "groups"):
+        keras.utils.set_random_seed(0)
+        fitted = get("musicnn").fit(
+            ModelParams(kind="musicnn", fine_tune=True, balance=balance), TrainParams(epochs=2, batch_size=16),
+            extractor=None, backbone=build_musicnn(), train=(pooled[::2], labels[::2]), val=(pooled[1::2], labels[1::2]),
+            groups=(albums[::2], albums[1::2]), n_genres=2, input_shape=(96, 938), live_dir=tmp_path / balance)
+        assert fitted.summary["weighed"] == WEIGHED[balance == "groups"]
+        outputs[balance] = fitted.predict_features(pooled)
+    assert np.abs(outputs["clips"] - outputs["groups"]).max() > 1e-3  # the weights reached the training

@@ -22,7 +22,8 @@ def fit(model: ModelParams, params, *, extractor, train, val, groups, n_genres, 
     from spectrogenre.fitting import fit_frozen_head
 
     return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                        n_genres=n_genres, live_dir=live_dir, head=model.head)
+                        n_genres=n_genres, live_dir=live_dir, head=model.head,
+                           balance=model.balance == "groups")
 
 
 KIND = ModelKind(name="mfcc_logreg", description="MFCC statistics + logistic regression: the trivial baseline",

@@ -60,17 +60,25 @@ def fit(model: ModelParams, params: TrainParams, *, extractor, backbone, train, 
             by_track = {"examples_of": _track_examples(np.concatenate(tracks), pooling=model.pooling),
                         "fitted_on": "train + val tracks, each pooled over all its patches"}
         return fit_frozen_head(model.kind, params, extractor=extractor, train=train, val=val, groups=groups,
-                               n_genres=n_genres, live_dir=live_dir, head=model.head, **by_track)
-    return _fine_tune(params, pooling=model.pooling, backbone=backbone, train=train, val=val, groups=groups,
-                      n_genres=n_genres, input_shape=input_shape, live_dir=live_dir, started=time.perf_counter())
+                               n_genres=n_genres, live_dir=live_dir, head=model.head,
+                               balance=model.balance == "groups", **by_track)
+    return _fine_tune(params, pooling=model.pooling, balance=model.balance == "groups", backbone=backbone,
+                      train=train, val=val, groups=groups, n_genres=n_genres, input_shape=input_shape,
+                      live_dir=live_dir, started=time.perf_counter())
 
 
 def _track_examples(tracks: np.ndarray, *, pooling: str):
-    """fit_frozen_head's examples_of: the chosen clips' features pooled per track (one example per track)."""
+    """fit_frozen_head's examples_of: the chosen clips' features pooled per track (one example per track), with
+    each track's group."""
+    import pandas as pd
+
     from spectrogenre.musicnn.classifier import track_statistics
 
-    return lambda features, labels, rows: track_statistics(features[rows], labels[rows], tracks[rows],
-                                                           pooling=pooling)
+    def examples_of(features, labels, groups, rows):
+        pooled, track_labels = track_statistics(features[rows], labels[rows], tracks[rows], pooling=pooling)
+        return pooled, track_labels, pd.Series(groups[rows]).groupby(tracks[rows], sort=True).first().to_numpy()
+
+    return examples_of
 
 
 def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainParams, pooling: str):
@@ -91,12 +99,13 @@ def _trainer(backbone, start, *, n_patches: int, n_genres: int, params: TrainPar
     return trainer
 
 
-def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, groups, n_genres, input_shape, live_dir,
-               started):
+def _fine_tune(params: TrainParams, *, pooling: str, balance: bool, backbone, train, val, groups, n_genres,
+               input_shape, live_dir, started):
     """musicnn's top layers (pooled batch norm, dense 200, embedding batch norm) and a logistic head, trained
     together on the cached pooled patches of train + val; the head starts from the frozen embeddings' logistic
     regression (C by grouped cross-validation). The number of epochs is chosen by grouped cross-validation
-    over the same clips (fitting.epochs_by_grouped_cv), then the training reruns on all of them for that many."""
+    over the same clips (fitting.epochs_by_grouped_cv), then the training reruns on all of them for that many.
+    With `balance`, every clip's loss weighs as heads.group_balance says, within the training rows."""
     import keras
     import tensorflow as tf
 
@@ -107,10 +116,12 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
         epochs_by_grouped_cv,
     )
     from spectrogenre.heads import (
+        WEIGHED,
         LogisticHead,
         attach_head,
         choose_c,
         fit_logistic_head,
+        group_balance,
     )
     from spectrogenre.musicnn.classifier import (
         clip_embedder,
@@ -122,31 +133,38 @@ def _fine_tune(params: TrainParams, *, pooling: str, backbone, train, val, group
     features, labels = np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]])
     all_groups = np.concatenate(groups)
     embedded = top_layers(backbone, n_patches=n_patches, pooling=pooling).predict(features, verbose=0)
-    choice = choose_c(embedded, labels, all_groups, n_genres=n_genres, seed=params.seed)
+    choice = choose_c(embedded, labels, all_groups, n_genres=n_genres, seed=params.seed, balance=balance)
+    weights_of = lambda rows: (group_balance(labels[rows], all_groups[rows]) if balance
+                               else np.ones(int(rows.sum()))).astype(np.float32)
 
     def trainer_from(rows: np.ndarray):
-        start = fit_logistic_head(embedded[rows], labels[rows], n_genres=n_genres, c=choice.c)
+        start = fit_logistic_head(embedded[rows], labels[rows], n_genres=n_genres, c=choice.c,
+                                  weights=weights_of(rows) if balance else None)
         return _trainer(backbone, start, n_patches=n_patches, n_genres=n_genres, params=params, pooling=pooling), start
 
-    batches = lambda part: (tf.data.Dataset.from_tensor_slices(part)
-                            .shuffle(len(part[1]), seed=params.seed).batch(params.batch_size))
+    def batches(rows: np.ndarray):  # (pooled patches, label, weight) of the rows, shuffled
+        part = (features[rows], labels[rows], weights_of(rows))
+        return tf.data.Dataset.from_tensor_slices(part).shuffle(len(part[1]), seed=params.seed).batch(params.batch_size)
+
     folds = []
     for held in epoch_folds(labels, all_groups, params=params):
         keras.utils.set_random_seed(params.seed)
-        folds.append(KerasFold(trainer_from(~held)[0], batches((features[~held], labels[~held])),
+        folds.append(KerasFold(trainer_from(~held)[0], batches(~held),
                                lambda model, held=held: (model.predict(features[held], verbose=0), labels[held])))
     summary, held_out = epochs_by_grouped_cv(folds, params=params, live_dir=live_dir)
 
     keras.utils.set_random_seed(params.seed)  # the same training on every clip, for the chosen epochs
-    trainer, start = trainer_from(np.ones(len(labels), bool))
-    trainer.fit(batches((features, labels)), epochs=summary["best_epoch"], shuffle=False, verbose=0)
+    every = np.ones(len(labels), bool)
+    trainer, start = trainer_from(every)
+    trainer.fit(batches(every), epochs=summary["best_epoch"], shuffle=False, verbose=0)
     tuned = keras.models.clone_model(backbone)  # the shared backbone stays pretrained (crossval's next fold)
     tuned.set_weights(backbone.get_weights())
     write_top_weights(trainer.get_layer("musicnn_top"), tuned)
     weights, bias = trainer.get_layer("genre").get_weights()
     head = LogisticHead(mean=start.mean, scale=start.scale, weights=weights, bias=bias)
     model = attach_head(clip_embedder(input_shape, tuned, pooling=pooling), head, name="musicnn_fine_tuned")
-    summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs"}
+    summary |= {"head_c": choice.c, "fitted_on": f"train + val clips, {summary['best_epoch']} epochs",
+                "weighed": WEIGHED[balance]}
     return Fitted(model, summary | {"train_seconds": round(time.perf_counter() - started, 1)},
                   lambda features: trainer.predict(features, verbose=0), held_out=held_out)
 
