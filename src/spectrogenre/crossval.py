@@ -37,12 +37,28 @@ def summarise(per_fold: list[dict]) -> dict:
     return summary
 
 
+def frozen_clip_features(features_dir: Path, *, model, frontend) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A kind's frozen extractor run on every clip of the features stage: (features (n, d), labels (n,), clip ids)."""
+    from spectrogenre.model import predict_chunks
+    from spectrogenre.train import feature_extractor
+
+    dataset = read_json(features_dir / "dataset.json")
+    extractor, _ = feature_extractor(model, frontend, tuple(dataset["input_shape"]))
+    return predict_chunks(extractor, _chunk_paths(features_dir, dataset))
+
+
+def _chunk_paths(features_dir: Path, dataset: dict) -> list[Path]:
+    return [features_dir / name for split in dataset["chunks"] for name in dataset["chunks"][split]]
+
+
 def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_dir: Path, *, model, params, frontend,
-                   folds: int, group: str, seed: int, offsets_for=None) -> dict:
+                   folds: int, group: str, seed: int, offsets_for=None, frozen_features=None) -> dict:
     """Run the crossval stage; writes metrics.json and folds.csv (each clip's fold). folds 0: only {"folds": 0}.
 
     offsets_for: None, or a function of the training clips (clip_id, genre_file, group, label)
     giving the RandomOffsetClips to train on (train.random_offsets).
+    frozen_features: for a kind with an extractor, its output on every clip (features, labels, clip ids)
+    as `frozen_clip_features` gives it, from a caller that cross-validates several times; default: run it here.
     """
     from spectrogenre.evaluate import scores, track_votes
     from spectrogenre.model import predict_chunks
@@ -55,7 +71,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
         return {"folds": 0}
     dataset = read_json(features_dir / "dataset.json")
     labels, input_shape = dataset["labels"], tuple(dataset["input_shape"])
-    paths = [features_dir / name for split in dataset["chunks"] for name in dataset["chunks"][split]]
+    paths = _chunk_paths(features_dir, dataset)
     artists = read_csv(concat_dir / "index.csv", dtype=str)[["track", "artist"]]
     clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
                                                                                              how="left")
@@ -68,7 +84,7 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     started = time.perf_counter()
     if get(model.kind).extractor is not None:  # the frozen part runs once per clip, for every fold
         extractor, backbone = feature_extractor(model, frontend, input_shape)
-        features, y, ids = predict_chunks(extractor, paths)
+        features, y, ids = frozen_features or predict_chunks(extractor, paths)
         cached = pd.Series(np.arange(len(ids)), index=ids)
     per_fold = []
     for k in range(folds):
