@@ -40,6 +40,86 @@ def test_an_m3u_in_latin_1_is_read_and_an_m3u8_that_is_not_utf8_refused(tmp_path
         playlist_entries(tmp_path / "bad.m3u8")
 
 
+def test_a_pls_playlist_names_its_files_in_the_order_of_their_numbers(tmp_path):
+    (tmp_path / "Album").mkdir()
+    song = tmp_path / "Album/01 Song.mp3"
+    song.write_bytes(b"x")
+    lines = ["[playlist]", "NumberOfEntries=3", "File2=b.flac", "Title2=B", "File1=Album\\01 Song.mp3",
+             "Length1=-1", "file3 = http://radio.example/live.mp3", "Version=2"]
+    (tmp_path / "radio.pls").write_text("\r\n".join(lines), encoding="utf-8")
+    assert playlist_entries(tmp_path / "radio.pls") == [
+        Entry(5, "Album\\01 Song.mp3", song), Entry(3, "b.flac", tmp_path / "b.flac"),
+        Entry(7, "http://radio.example/live.mp3", None, URI)]
+
+
+def test_an_xspf_playlist_names_the_first_location_of_each_track_with_its_line(tmp_path):
+    (tmp_path / "Album").mkdir()
+    song, cafe = tmp_path / "Album/01 Song.mp3", tmp_path / "Café & Bar.mp3"
+    for path in (song, cafe):
+        path.write_bytes(b"x")
+    cafe_uri = "file:///" + str(cafe).lstrip("/").replace(" ", "%20").replace("é", "%C3%A9").replace("&", "&amp;")
+    (tmp_path / "mix.xspf").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<playlist version="1" xmlns="http://xspf.org/ns/0/">
+  <location>http://example.org/this-playlist.xspf</location>
+  <trackList>
+    <track><location>Album/01%20Song.mp3</location><location>file:///copy.mp3</location></track>
+    <track>
+      <title>Caf&#233;</title>
+      <location>{cafe_uri}</location>
+    </track>
+    <track><location>https://example.org/y.mp3</location></track>
+  </trackList>
+</playlist>
+""", encoding="utf-8")
+    assert playlist_entries(tmp_path / "mix.xspf") == [
+        Entry(5, "Album/01 Song.mp3", song), Entry(8, cafe_uri.replace("&amp;", "&"), cafe),
+        Entry(10, "https://example.org/y.mp3", None, URI)]
+
+
+def test_a_wpl_playlist_names_each_media_source(tmp_path):
+    (tmp_path / "Album").mkdir()
+    (tmp_path / "lists").mkdir()
+    song = tmp_path / "lists/Album/Rock & Roll.mp3"
+    song.parent.mkdir()
+    song.write_bytes(b"x")
+    (tmp_path / "lists/mix.wpl").write_text("""<?wpl version="1.0"?>
+<smil>
+  <head><title>Mix</title></head>
+  <body>
+    <seq>
+      <media src="Album\\Rock &amp; Roll.mp3"/>
+      <media src="..\\outside.mp3" tid="{1}"/>
+      <media src="C:\\Music\\x.mp3"/>
+    </seq>
+  </body>
+</smil>
+""", encoding="utf-8")
+    assert playlist_entries(tmp_path / "lists/mix.wpl") == [
+        Entry(6, "Album\\Rock & Roll.mp3", song), Entry(7, "..\\outside.mp3", tmp_path / "lists/../outside.mp3"),
+        Entry(8, "C:\\Music\\x.mp3", None, WINDOWS_PATH)]
+
+
+def test_a_damaged_or_hostile_xml_playlist_is_refused_by_name(tmp_path):
+    (tmp_path / "cut.xspf").write_text("<playlist><trackList><track><location>a.mp3</location>")
+    with pytest.raises(SpectrogenreError, match=r"cut.xspf: not a readable XSPF playlist \(XML: no element found"):
+        playlist_entries(tmp_path / "cut.xspf")
+    # entities that expand to gigabytes ("billion laughs"): refused at once, not expanded
+    entities = ['<!ENTITY a0 "ha">'] + [f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)]
+    (tmp_path / "bomb.wpl").write_text(f"<?xml version='1.0'?><!DOCTYPE smil [{''.join(entities)}]>"
+                                       "<smil><body><seq><media src='&a9;'/></seq></body></smil>")
+    with pytest.raises(SpectrogenreError, match="bomb.wpl: not a readable WPL playlist"):
+        playlist_entries(tmp_path / "bomb.wpl")
+
+
+def test_a_playlist_of_any_kind_given_stands_for_its_tracks(tmp_path):
+    for name in ("a.mp3", "b.flac"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "list.pls").write_text("[playlist]\nFile1=b.flac\nFile2=a.mp3\n")
+    given = survey([tmp_path / "list.pls"])
+    assert given.files == [tmp_path / "b.flac", tmp_path / "a.mp3"]
+    assert given.listed_in[tmp_path / "a.mp3"] == f"{tmp_path / 'list.pls'}, line 3"
+
+
 def test_a_playlist_given_stands_for_its_tracks_each_once_and_one_in_a_folder_is_not_read(tmp_path):
     for name in ("a.mp3", "b.flac"):
         (tmp_path / name).write_bytes(b"x")

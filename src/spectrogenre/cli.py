@@ -24,6 +24,9 @@ def finite(value: float | None) -> float | None:
         raise typer.BadParameter(f"must be a finite number, got {value}")
     return value
 
+
+PATHS_HELP = "Audio files, folders (searched recursively) or playlists (.m3u, .m3u8, .pls, .xspf, .wpl)."
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a music library sorted by genre into a 15-second genre recogniser.")
 
@@ -115,7 +118,7 @@ class OutputFormat(str, Enum):
 @app.command()
 @user_errors
 def predict(
-    paths: Annotated[list[Path], typer.Argument(help="Audio files, folders (searched recursively) or .m3u playlists.",
+    paths: Annotated[list[Path], typer.Argument(help=PATHS_HELP,
                                                  readable=False)],  # a file it may not read gets its own error row
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),
@@ -283,7 +286,7 @@ class TagMode(str, Enum):
 @app.command()
 @user_errors
 def tag(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Audio files, folders (searched recursively) or .m3u playlists.",
+    paths: Annotated[list[Path] | None, typer.Argument(help=PATHS_HELP,
                                                        show_default=False, readable=False)] = None,
     model: Annotated[Path, typer.Option(help="Export folder (spec.json + model.tflite) or a .tflite file.")] = Path(
         "data/export"),

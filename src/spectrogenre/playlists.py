@@ -1,14 +1,22 @@
-"""M3U playlists (.m3u, .m3u8) as the lists of files they name: `predict` and `tag` classify a playlist's tracks."""
+"""Playlists as the lists of files they name: `predict` and `tag` classify a playlist's tracks.
+
+M3U (.m3u, .m3u8: a path per line), PLS (.pls: `FileN=` keys, Winamp's and many radios'), XSPF (.xspf:
+XML, each track's `<location>` a URI) and WPL (.wpl: Windows Media Player's XML, each `<media src=...>`).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.parsers import expat
 
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.library.sources import elsewhere, listed_file
 
-PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
+PLAYLIST_SUFFIXES = (".m3u", ".m3u8", ".pls", ".xspf", ".wpl")
 
 
 def is_playlist(path: Path) -> bool:
@@ -30,24 +38,102 @@ class Entry:
 
 
 def playlist_entries(playlist: Path) -> list[Entry]:
-    """Each track `playlist` names, in its order: every line but blank ones and comments (#EXTM3U, #EXTINF), a
-    path relative to the playlist's folder or absolute, or a local file:// URI, read as a manifest's paths are
-    (sources.listed_file). An .m3u8 is UTF-8; an .m3u too where it decodes as UTF-8, else Latin-1 (Winamp's)."""
+    """Each track `playlist` names, in its order, with the line it is written on: a path relative to the
+    playlist's folder or absolute, or a local file:// URI, read as a manifest's paths are (sources.listed_file).
+
+    M3U: every line but blank ones and comments (#EXTM3U, #EXTINF); an .m3u8 is UTF-8, an .m3u too where it
+    decodes as UTF-8, else Latin-1 (Winamp's), and so is a .pls. PLS: each FileN, in the order of N. XSPF: the
+    first <location> of each <track> (a relative location is a URI: %20 is a space). WPL: each <media>'s src.
+    """
     try:
         data = playlist.read_bytes()
     except OSError as err:
         raise SpectrogenreError(f"{playlist}: cannot be read ({err.strerror})") from None
+    read = READERS.get(playlist.suffix.lower(), _m3u)
+    return [_entry(line, written, playlist.parent) for line, written in read(playlist, data)]
+
+
+def _text(playlist: Path, data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         if playlist.suffix.lower() == ".m3u8":
             raise SpectrogenreError(f"{playlist}: not UTF-8 text, as an .m3u8 playlist is") from None
-        text = data.decode("latin-1")
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if (entry := line.strip()) and not entry.startswith("#"):
-            entries.append(_entry(number, entry, playlist.parent))
+        return data.decode("latin-1")
+
+
+def _m3u(playlist: Path, data: bytes) -> list[tuple[int, str]]:
+    lines = enumerate(_text(playlist, data).splitlines(), start=1)
+    return [(number, entry) for number, line in lines if (entry := line.strip()) and not entry.startswith("#")]
+
+
+_PLS_FILE = re.compile(r"\s*file(\d+)\s*=\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def _pls(playlist: Path, data: bytes) -> list[tuple[int, str]]:
+    files = []
+    for number, line in enumerate(_text(playlist, data).splitlines(), start=1):
+        if (match := _PLS_FILE.match(line)) and match[2]:
+            files.append((int(match[1]), number, match[2]))
+    return [(line, written) for _, line, written in sorted(files)]
+
+
+def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) -> list[tuple[int, str, int]]:
+    """(line, text, parent) of what `wanted(name, attributes, parent's name)` takes from each element's start: a
+    string, "text" for the element's text, or None; `parent` numbers the parent element. Parsed by expat: no
+    entity or DTD is fetched, and entity expansion is bounded, so a hostile file costs no more than its size."""
+    parser, found, open_elements = expat.ParserCreate(), [], [("", 0)]
+    reading: list = []  # [line, text so far, parent] of the element whose text is wanted
+    started = 0
+
+    def start(name, attributes):
+        nonlocal started
+        started += 1
+        name = name.rpartition(":")[2].lower()  # a namespace's prefix, if one is written, is no part of the name
+        parent_name, parent = open_elements[-1]
+        taken = wanted(name, attributes, parent_name)
+        if taken == "text":
+            reading[:] = [parser.CurrentLineNumber, "", parent]
+        elif taken is not None:
+            found.append((parser.CurrentLineNumber, taken.strip(), parent))
+        open_elements.append((name, started))
+
+    def text(chunk):
+        if reading:
+            reading[1] += chunk
+
+    def end(_name):
+        open_elements.pop()
+        if reading:
+            found.append((reading[0], reading[1].strip(), reading[2]))
+            reading.clear()
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as err:
+        raise SpectrogenreError(f"{playlist}: not a readable {kind} playlist (XML: {err})") from None
+    return [entry for entry in found if entry[1]]
+
+
+def _xspf(playlist: Path, data: bytes) -> list[tuple[int, str]]:
+    location = lambda name, _attributes, parent: "text" if name == "location" and parent == "track" else None
+    entries, tracks = [], set()
+    for line, written, track in _xml_entries(playlist, data, kind="XSPF", wanted=location):
+        if track not in tracks:  # a track's other locations are other copies of it
+            tracks.add(track)
+            # a relative location is a URI reference, percent-encoded; an absolute one (file:, http:) a URI
+            entries.append((line, written if urlsplit(written).scheme else unquote(written)))
     return entries
+
+
+def _wpl(playlist: Path, data: bytes) -> list[tuple[int, str]]:
+    media = lambda name, attributes, _parent: attributes.get("src") if name == "media" else None
+    return [(line, written) for line, written, _ in _xml_entries(playlist, data, kind="WPL", wanted=media)]
+
+
+READERS: dict[str, Callable[[Path, bytes], list[tuple[int, str]]]] = {
+    ".m3u": _m3u, ".m3u8": _m3u, ".pls": _pls, ".xspf": _xspf, ".wpl": _wpl}
 
 
 def _entry(line: int, written: str, folder: Path) -> Entry:

@@ -72,7 +72,7 @@ class Survey:
 
 
 def survey(paths: list[Path]) -> Survey:
-    """See Survey. A playlist given (.m3u, .m3u8) stands for the files it names. Whatever is named as audio is
+    """See Survey. A playlist given (playlists.PLAYLIST_SUFFIXES) stands for the files it names. Whatever is named as audio is
     listed, a named pipe, a dangling link or a folder called x.mp3 that holds no audio too, so that predict says
     what it is rather than passing it over. System entries inside a folder (macOS's ._ copies, a tag write's
     temporary copy, .stversions) are passed over; a playlist inside a folder is not read (its tracks would be
