@@ -201,7 +201,8 @@ def test_manifest_csv_with_albums_artists_and_bad_rows(tmp_path):
         "audio/missing.mp3,jazz,,\n"
         "audio/./1.mp3,jazz,,\n"           # the same file again
         "audio/2.flac,,,\n"
-        ",jazz,,\n")
+        ",jazz,,\n"
+        "audio/missing.mp3,jazz,,\n")     # a missing file again
     catalog = load_catalog(root / "manifest.csv", layout="manifest")
     assert catalog.root == root
     assert [(t.genre, t.group, t.artist, t.name) for t in catalog.tracks] == [
@@ -212,7 +213,9 @@ def test_manifest_csv_with_albums_artists_and_bad_rows(tmp_path):
          f"no such file in {root} (a relative path is read from the manifest's folder)"),
         ("manifest.csv row 6: audio/./1.mp3", "listed again (first at row 2); that row is used"),
         ("manifest.csv row 7: audio/2.flac", "listed again (first at row 3); that row is used"),
-        ("manifest.csv row 8", "no path")]
+        ("manifest.csv row 8", "no path"),
+        ("manifest.csv row 9: audio/missing.mp3",
+         "listed again (first at row 5); that row is left out too, for the reason it gives")]
 
 
 def test_manifest_tsv_and_absolute_paths(tmp_path):
@@ -284,6 +287,10 @@ def test_a_manifest_without_its_columns_stops_with_the_fix(tmp_path):
         load_catalog(tmp_path / "list.csv", layout="manifest")
     (tmp_path / "list.csv").write_text("Path,Genre\r\n\r\n")  # a header alone, as a spreadsheet saves one
     with pytest.raises(LibraryError, match=r"list.csv has its header \(path, genre\) and no track: list one track"):
+        load_catalog(tmp_path / "list.csv", layout="manifest")
+    (tmp_path / "list.csv").write_text("path,genre,Genre \na.mp3,rock,jazz\n")  # which genre is a.mp3's?
+    with pytest.raises(LibraryError, match=r"has the column genre 2 times \(columns 2, 3 of its header: path, genre, "
+                                           r"genre\); keep one"):
         load_catalog(tmp_path / "list.csv", layout="manifest")
 
 

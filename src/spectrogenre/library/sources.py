@@ -408,6 +408,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
     catalog = Catalog(root=root, layout="manifest")
     rows = _manifest_rows(manifest)
     seen: dict[str, int] = {}
+    used: set[int] = set()  # the rows whose tracks are in the catalog
     for line, row in rows:
         where = f"{manifest.name} row {line}"
         cell = row.get("path", "").strip()
@@ -417,7 +418,9 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         path, name = listed_file(cell, root)
         key = str(path.resolve())
         if key in seen:
-            catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {seen[key]}); that row is used"))
+            first = seen[key]
+            catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {first}); " + (
+                "that row is used" if first in used else "that row is left out too, for the reason it gives")))
             continue
         seen[key] = line
         if not path.exists():
@@ -439,6 +442,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         album, artist = row.get("album", "").strip(), row.get("artist", "").strip()
         if (tags := _tags_or_none(path, catalog, f"{where}: {cell}")) is not None:
             catalog.tracks.append(_track(path, name, genre, tags, album=album or None, artist=artist))
+            used.add(line)
     return catalog
 
 
@@ -504,6 +508,9 @@ def _manifest_text(manifest: Path) -> str:
                            ) from None
 
 
+MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
+
+
 def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, {column: cell}) per data row; columns lower-cased. Tab-separated if the header has a tab."""
     text = _manifest_text(manifest)
@@ -518,6 +525,11 @@ def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
     if excel:
         next(reader)
     header = [cell.strip().lower() for cell in next(reader)]
+    for column in MANIFEST_COLUMNS:
+        if header.count(column) > 1:  # which of them a row means cannot be known
+            numbers = [str(i + 1) for i, name in enumerate(header) if name == column]
+            raise LibraryError(f"manifest {manifest} has the column {column} {len(numbers)} times (columns "
+                               f"{', '.join(numbers)} of its header: {', '.join(header)}); keep one")
     missing = [c for c in ("path", "genre") if c not in header]
     if missing:
         raise LibraryError(f"manifest {manifest} has no {' or '.join(missing)} column (its header: "
