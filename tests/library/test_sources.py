@@ -244,13 +244,16 @@ def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
     # Excel's "CSV UTF-8" where the list separator is ';': a BOM, CRLF line ends, cells quoted
     (tmp_path / "m.csv").write_bytes(
         '\ufeffPath;Genre\r\n"Rock\\Live, Vol. 1\\01.mp3";rock\r\n"a\\b.mp3";jazz\r\n'
-        '"C:\\Users\\me\\Music\\Rock\\02.mp3";rock\r\n'.encode())
+        '"C:\\Users\\me\\Music\\Rock\\02.mp3";rock\r\nfile:///C:/Users/me/Music/03.mp3;rock\r\n'.encode())
     catalog = load_catalog(tmp_path / "m.csv", layout="manifest")
     assert [(t.genre, t.name, t.path) for t in catalog.tracks] == [
         ("jazz", "a\\b.mp3", tmp_path / "a\\b.mp3"),
         ("rock", "Rock/Live, Vol. 1/01.mp3", tmp_path / "Rock" / "Live, Vol. 1" / "01.mp3")]
     assert catalog.left_out == [
         ("m.csv row 4: C:\\Users\\me\\Music\\Rock\\02.mp3",
+         ("no such file: an absolute Windows path (a drive or a network share): write it relative to the list's "
+          "folder, or as the path on this machine")),
+        ("m.csv row 5: file:///C:/Users/me/Music/03.mp3",  # a drive's file URI, as players on Windows write one
          ("no such file: an absolute Windows path (a drive or a network share): write it relative to the list's "
           "folder, or as the path on this machine"))]
 

@@ -470,11 +470,12 @@ def _local_file_path(written: str) -> str | None:
 def elsewhere(written: str) -> str | None:
     """Why a list's entry cannot name a file on this machine (a URI other than a local file's, an absolute
     Windows path); None where it may."""
-    local = _local_file_path(written) is not None
+    local = _local_file_path(written)
     # a scheme longer than a drive's letter: http://, smb://
-    if len(urlsplit(written).scheme) > 1 and "://" in written and not local:
+    if len(urlsplit(written).scheme) > 1 and "://" in written and local is None:
         return "a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
-    if PureWindowsPath(written).anchor and not Path(written).is_absolute():
+    # a path, or a file URI of a drive's (file:///C:/Music/a.mp3, as players on Windows write them)
+    if PureWindowsPath(local.lstrip("/") if local else written).anchor and not Path(written).is_absolute():
         return ("an absolute Windows path (a drive or a network share): write it relative to the list's folder, or "
                 "as the path on this machine")
     return None
