@@ -1,6 +1,6 @@
 """Does weighing each album the same within its genre (`model.balance: groups`) help a head on artists it never heard?
 
-    python -m bench.group_balance PROJECT    # about 20 minutes on 2 cores
+    python -m bench.group_balance PROJECT    # about 10 minutes on 2 cores
 
 PROJECT is a checkout whose pipeline ran up to the features stage on a real library whose tracks all
 have an artist tag, with its params.yaml (e.g. `library: <emotify-dev>`, `model.kind: musicnn`,
