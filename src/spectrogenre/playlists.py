@@ -78,9 +78,12 @@ def _pls(playlist: Path, data: bytes) -> list[tuple[int, str]]:
     return [(line, written) for _, line, written in sorted(files)]
 
 
+TEXT = object()  # what an _xml_entries `wanted` returns to take the element's text (any string may be a path)
+
+
 def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) -> list[tuple[int, str, int]]:
     """(line, text, parent) of what `wanted(name, attributes, parent's name)` takes from each element's start: a
-    string, "text" for the element's text, or None; `parent` numbers the parent element. Parsed by expat: no
+    string, TEXT for the element's text, or None; `parent` numbers the parent element. Parsed by expat: no
     entity or DTD is fetched, and entity expansion is bounded, so a hostile file costs no more than its size."""
     parser, found, open_elements = expat.ParserCreate(), [], [("", 0)]
     reading: list = []  # [line, text so far, parent] of the element whose text is wanted
@@ -92,7 +95,7 @@ def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) ->
         name = name.rpartition(":")[2].lower()  # a namespace's prefix, if one is written, is no part of the name
         parent_name, parent = open_elements[-1]
         taken = wanted(name, attributes, parent_name)
-        if taken == "text":
+        if taken is TEXT:
             reading[:] = [parser.CurrentLineNumber, "", parent]
         elif taken is not None:
             found.append((parser.CurrentLineNumber, taken.strip(), parent))
@@ -117,7 +120,7 @@ def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) ->
 
 
 def _xspf(playlist: Path, data: bytes) -> list[tuple[int, str]]:
-    location = lambda name, _attributes, parent: "text" if name == "location" and parent == "track" else None
+    location = lambda name, _attributes, parent: TEXT if name == "location" and parent == "track" else None
     entries, tracks = [], set()
     for line, written, track in _xml_entries(playlist, data, kind="XSPF", wanted=location):
         if track not in tracks:  # a track's other locations are other copies of it
