@@ -116,6 +116,8 @@ def stratified_protocol(x, y, tracks, albums, artists) -> dict:
 
 
 def leave_one_artist_out(x, y, tracks, albums, artists) -> dict:
+    from spectrogenre.evaluate import track_votes
+
     result = {}
     for c in ARTIST_OUT_C:
         right = {}
@@ -124,9 +126,8 @@ def leave_one_artist_out(x, y, tracks, albums, artists) -> dict:
             for artist in np.unique(artists):
                 held = artists == artist
                 probabilities = fit_head(x, y, ~held, c=c, balance=balance, albums=albums).probabilities(x[held])
-                for track in np.unique(tracks[held]):
-                    mine = tracks[held] == track
-                    right[balance][track] = bool(probabilities[mine].mean(axis=0).argmax() == y[held][mine][0])
+                true, predicted = track_votes(probabilities, y[held], tracks[held])  # tracks in sorted order
+                right[balance] |= dict(zip(np.unique(tracks[held]), (true == predicted).tolist(), strict=True))
         won = sum(right["groups"][t] and not right["clips"][t] for t in right["clips"])
         lost = sum(right["clips"][t] and not right["groups"][t] for t in right["clips"])
         result[str(c)] = {b: round(float(np.mean(list(right[b].values()))), 4) for b in BALANCES} | {
