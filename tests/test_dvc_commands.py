@@ -29,3 +29,42 @@ def test_the_pr_workflow_installs_what_the_whole_pipeline_needs_before_running_i
     first_exp = next(i for i, run in enumerate(runs) if "dvc exp run" in run)
     assert any("pip install -e" in run and "-c constraints.txt" in run for run in runs[:first_exp])
     assert any("bash web/vendor.sh" in run for run in runs[:first_exp])
+
+
+PAGES_STEP = next(step for step in yaml.safe_load((ROOT / ".github/workflows/pages.yml").read_text())["jobs"]["build"]
+                  ["steps"] if step.get("name") == "The exported model, then the site")
+
+
+def _pages_step(tmp_path: Path, *, remote: str, library: str) -> tuple[int, str, list[str]]:
+    """Run the Pages workflow's build step in tmp_path with a `dvc` that records its calls."""
+    import os
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dvc"
+    fake.write_text('#!/bin/sh\necho "$*" >> "$CALLS"\n[ "$1 $2" = "remote list" ] && printf "%s" "$REMOTE"\nexit 0\n')
+    fake.chmod(0o755)
+    (tmp_path / "params.yaml").write_text(f"library: {library}\nsource:\n  layout: folders\n")
+    env = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"),
+                        "REMOTE": remote, "RUNNER_TEMP": str(tmp_path)}
+    done = subprocess.run(["bash", "-e", "-c", PAGES_STEP["run"]], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=30)
+    return done.returncode, done.stdout, (tmp_path / "calls").read_text().splitlines()
+
+
+def test_pages_pulls_the_pushed_site_where_a_remote_is_set(tmp_path):
+    code, _, calls = _pages_step(tmp_path, remote="store\ts3://bucket/x", library="/home/me/Music")
+    assert (code, calls) == (0, ["remote list", "pull app"])
+
+
+def test_pages_builds_the_demo_site_without_a_remote(tmp_path):
+    code, _, calls = _pages_step(tmp_path, remote="", library="data/demo_library")
+    assert (code, calls) == (0, ["remote list", "repro app"])
+
+
+def test_pages_stops_saying_why_for_a_library_elsewhere_without_a_remote(tmp_path):
+    # the runner has no /home/me/Music: building would fail in the scan, far from the cause
+    code, out, calls = _pages_step(tmp_path, remote="", library="/home/me/Music")
+    assert (code, calls) == (1, ["remote list"])
+    assert "no DVC remote is set" in out and "dvc push" in out
