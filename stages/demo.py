@@ -9,11 +9,9 @@ from spectrogenre.stage import run_stage
 from spectrogenre.params import read_sections
 from spectrogenre.demo import generate_demo_library
 from spectrogenre.files import fresh_dir
-from spectrogenre.portable import rerun_without_avx512
 
 
 def main(out: Annotated[Path, typer.Option(help="Folder to write <genre>/<album>/<track> into.")]):
-    rerun_without_avx512()  # the same library on every x86-64 machine (see spectrogenre.portable)
     demo = read_sections().demo
     paths = generate_demo_library(fresh_dir(out), size=demo.size, seed=demo.seed,
                                   albums_per_genre=demo.albums_per_genre, tracks_per_album=demo.tracks_per_album)

@@ -6,6 +6,14 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
+# A pipeline stage's outputs are hashed into dvc.lock: its libraries' kernels are pinned before numpy or
+# TensorFlow loads, so that every x86-64 machine computes the same bits (see spectrogenre.portable).
+_STAGE = Path(sys.argv[0]).parent.name == "stages"
+if _STAGE:
+    from spectrogenre.portable import pin_kernels
+
+    pin_kernels()
+
 # Quiet by default (see spectrogenre.quiet): TensorFlow's C++ INFO and WARNING lines are filtered from
 # the first import, before any module imports TensorFlow; SPECTROGENRE_VERBOSE=1 keeps them.
 if os.environ.get("SPECTROGENRE_VERBOSE", "") in ("", "0"):
@@ -13,7 +21,7 @@ if os.environ.get("SPECTROGENRE_VERBOSE", "") in ("", "0"):
     # TensorFlow (2.19 on) logs "oneDNN custom operations are on" and absl's warning while it loads,
     # before TF_CPP_MIN_LOG_LEVEL takes effect: the stages that use it import it first, with those
     # lines hidden. predict and serve never import it.
-    if Path(sys.argv[0]).parent.name == "stages" and Path(sys.argv[0]).stem in {
+    if _STAGE and Path(sys.argv[0]).stem in {
             "features", "train", "crossval", "evaluate", "export"}:
         from spectrogenre.quiet import import_tensorflow_quietly
 

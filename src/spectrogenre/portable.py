@@ -1,18 +1,48 @@
-"""The same floating-point results on any x86-64 machine, where it matters (the synthetic demo library).
+"""The same floating-point results on any x86-64 machine, where it matters: every pipeline stage.
 
-numpy picks its sin, exp and friends at run time by CPU: with AVX-512 they differ from the AVX2
-and baseline kernels in the last bits, which the demo's synthesis carries into different 16-bit
-samples and so into different MP3 and FLAC bytes. Switched off, every x86-64 machine renders the
-same library (measured here: AVX2 and baseline agree, AVX-512 does not), so a fresh clone's `dvc
-repro` reproduces the committed lock.
+Three libraries choose their kernels by the CPU at run time, and the kernels differ in the last bits:
+numpy's sin, exp, log10 and friends (AVX-512 against AVX2 and baseline, which agree), OpenBLAS's matrix
+products (a kernel set and block sizes per CPU family) and TensorFlow's oneDNN (convolutions and matrix
+products compiled for the CPU's widest vectors). Carried through the demo's synthesis, the spectrograms
+and the training, they made the outputs' hashes depend on the machine: a fresh clone's `dvc repro` on
+another CPU did not reproduce the committed dvc.lock. So each stage pins them before they load: numpy's
+AVX-512 kernels off, OpenBLAS on its Haswell kernels where the CPU has AVX2 and FMA (x86-64 of the last
+ten years), TensorFlow on its own Eigen kernels instead of oneDNN. A value already in the environment is
+kept (a user's own choice).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import sys
+from pathlib import Path
 
 _RERUN = "SPECTROGENRE_PORTABLE_NUMPY"
+
+
+def x86_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU's feature flags as Linux lists them (avx2, fma, avx512f ...); empty elsewhere."""
+    try:
+        with cpuinfo.open(encoding="ascii", errors="replace") as lines:
+            return next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
+    except OSError:
+        return set()
+
+
+def pinned_environment(flags: set[str], machine: str) -> dict[str, str]:
+    """The variables that pin OpenBLAS's and TensorFlow's kernels on this CPU (numpy's: rerun_without_avx512)."""
+    pinned = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+    if machine.lower() in ("x86_64", "amd64") and {"avx2", "fma"} <= flags:
+        pinned["OPENBLAS_CORETYPE"] = "Haswell"
+    return pinned
+
+
+def pin_kernels() -> None:
+    """Pin every library's kernels for this process; call it before numpy or TensorFlow is imported."""
+    for name, value in pinned_environment(x86_flags(), platform.machine()).items():
+        os.environ.setdefault(name, value)
+    rerun_without_avx512()
 
 
 def avx512_features() -> list[str]:
