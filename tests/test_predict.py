@@ -419,6 +419,21 @@ def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_who
                                      "classified")
 
 
+def test_a_ctrl_c_before_the_first_file_exits_130_not_as_a_failure(tmp_path, monkeypatch):
+    # while the model loads, before predict's own handler: click would print "Aborted!" and exit 1
+    from spectrogenre import inference
+
+    song = tmp_path / "a.wav"
+    song.write_bytes(b"x")
+
+    def ctrl_c_while_loading(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inference.ExportedModel, "load", ctrl_c_while_loading)
+    result = runner.invoke(app, ["predict", str(song), "--format", "json"])
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "interrupted\n")
+
+
 def test_the_progress_bar_is_cleared_before_each_row_and_warning(tmp_path, monkeypatch):
     # On a terminal the bar (stderr) and the rows (stdout) share the screen: a row written after the bar without
     # clearing it read "  0%|      | 0/3 [00:00<?, ?file/s]/music/a.wav  Rock ...", as did a decoder's warning.

@@ -14,7 +14,9 @@ from spectrogenre.errors import SpectrogenreError
 
 
 def user_errors(func):
-    """Print a SpectrogenreError as one 'error: ...' line and exit 1, instead of a traceback."""
+    """Print a SpectrogenreError as one 'error: ...' line and exit 1, instead of a traceback. A Ctrl-C that
+    the command does not report itself (say while the model loads) exits 130, as shells expect of an
+    interrupted command, not click's "Aborted!" and 1, which reads as a failure."""
     @functools.wraps(func)
     def guarded(*args, **kwargs):
         try:
@@ -22,6 +24,9 @@ def user_errors(func):
         except SpectrogenreError as err:
             typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
     return guarded
 
 
