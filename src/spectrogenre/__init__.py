@@ -13,6 +13,11 @@ if _STAGE:
     from spectrogenre.portable import pin_kernels
 
     pin_kernels()
+    # TensorFlow's CPU tensors come from malloc, and the large ones (a batch of the seed CNN's first-layer
+    # activations: 300 MB) lie past glibc's mmap threshold, so each training step mapped them and faulted them
+    # in afresh; TensorFlow's own pool keeps them. The same numbers; a third of the training's CPU time was
+    # the kernel's (python -m bench.tf_allocator).
+    os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 # Quiet by default (see spectrogenre.quiet): TensorFlow's C++ INFO and WARNING lines are filtered from
 # the first import, before any module imports TensorFlow; SPECTROGENRE_VERBOSE=1 keeps them.
