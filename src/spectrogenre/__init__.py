@@ -15,8 +15,8 @@ if _STAGE:
     pin_kernels()
     # TensorFlow's CPU tensors come from malloc, and the large ones (a batch of the seed CNN's first-layer
     # activations: 300 MB) lie past glibc's mmap threshold, so each training step mapped them and faulted them
-    # in afresh; TensorFlow's own pool keeps them. The same numbers; a third of the training's CPU time was
-    # the kernel's (python -m bench.tf_allocator).
+    # in afresh; TensorFlow's own pool keeps them. The same numbers; a quarter of the training's CPU time was
+    # the kernel's (python -m bench.tf_allocator: 6.8 s of 27.2 s without the pool).
     os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 # Quiet by default (see spectrogenre.quiet): TensorFlow's C++ INFO and WARNING lines are filtered from
