@@ -11,8 +11,6 @@ from pathlib import Path
 
 from spectrogenre.portable import pinned_environment, x86_flags
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def test_x86_flags_are_read_from_the_flags_line(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
