@@ -36,3 +36,39 @@ def test_a_saved_classifier_is_the_same_bytes_in_every_run(tmp_path):
         subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, capture_output=True)
     assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.keras", "b.keras"]  # nothing left beside them
+
+
+def test_the_seed_cnn_computes_the_seeds_function_and_gradients_with_relu_after_pooling():
+    import tensorflow as tf
+
+    from spectrogenre.model import BN_MOMENTUM, SEED_CNN_BLOCKS, build_seed_cnn
+
+    keras.utils.set_random_seed(0)
+    shape, genres = (90, 88), 3  # the smallest input the three blocks leave one value of (the seed: 279 x 271)
+    model = build_seed_cnn(shape, genres, mean=-40.0, std=12.0)
+    # the seed's order: the ReLU inside each conv, before its max pool
+    inputs = keras.Input(shape=shape)
+    x = keras.layers.Normalization(axis=None, mean=-40.0, variance=144.0)(inputs)
+    x = keras.layers.Reshape((*shape, 1))(x)
+    for kernel, strides, pool in SEED_CNN_BLOCKS:
+        x = keras.layers.Conv2D(32, kernel, strides=strides, activation="relu")(x)
+        x = keras.layers.MaxPooling2D(pool_size=pool, strides=pool)(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+    x = keras.layers.Dense(64, activation="relu")(keras.layers.Flatten()(x))
+    outputs = keras.layers.Dense(genres, activation="softmax")(keras.layers.Dropout(0.5)(x))
+    seeds = keras.Model(inputs, outputs)
+    seeds.set_weights(model.get_weights())  # the same weights in the same order: ReLU layers hold none
+
+    spectrograms = np.random.default_rng(1).normal(-40.0, 12.0, (4, *shape)).astype(np.float32)
+    labels = np.array([0, 1, 2, 0])
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    gradients = []
+    for net in (model, seeds):
+        with tf.GradientTape() as tape:
+            probabilities = net(spectrograms, training=False)
+            value = loss(labels, probabilities)
+        gradients.append([g.numpy() for g in tape.gradient(value, net.trainable_weights)])
+        np.testing.assert_array_equal(probabilities.numpy(), seeds(spectrograms, training=False).numpy())
+    assert len(gradients[0]) == len(gradients[1]) == 16  # kernel and bias of 3 convs and 2 denses, 3 batch norms: gamma, beta
+    for ours, theirs in zip(*gradients):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)

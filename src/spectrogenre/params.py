@@ -177,10 +177,10 @@ class TrainParams:
     epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 0.001
-    patience: int = 5
-    start_from_epoch: int = 8
+    patience: int = 3
+    start_from_epoch: int = 5
     min_delta: float = 0.005
-    epoch_folds: int = 3
+    epoch_folds: int = 2
     shuffle_chunks: int = 2
     random_offsets: bool = False
     gain_db: float = 0.0
