@@ -250,3 +250,44 @@ def test_a_task_that_kills_every_worker_it_runs_on_is_found_and_its_neighbours_k
         results, error = killed_or_named(monkeypatch, own.scheduler_address, in_flight=2)
     assert results == ["a.mp3", "killed: b.mp3", "c.mp3", "d.mp3"]
     assert error.startswith(f"SPECTROGENRE_SCHEDULER={own.scheduler_address}: every worker that held")
+
+
+def test_spectrogenre_worker_joins_the_scheduler_with_the_kernels_every_stage_pins():
+    import os
+    import subprocess
+    import sys
+
+    from spectrogenre.portable import avx512_features, x86_flags
+
+    pinned = ("TF_ENABLE_ONEDNN_OPTS", "OPENBLAS_CORETYPE")
+    env = {name: value for name, value in os.environ.items()
+           if name not in (*pinned, "NPY_DISABLE_CPU_FEATURES", "SPECTROGENRE_PORTABLE_NUMPY")}
+    with (distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0") as cluster,
+          distributed.Client(cluster) as client):
+        worker = subprocess.Popen([sys.executable, "-c", "from spectrogenre.cli import app; app()", "worker",
+                                   cluster.scheduler_address, "--nthreads", "1", "--memory-limit", "1GB",
+                                   "--no-dashboard", "--death-timeout", "30"],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            seen = client.run(lambda: ({name: os.environ.get(name) for name in pinned}, avx512_features()))
+        finally:
+            worker.terminate()
+            out, _ = worker.communicate(timeout=30)
+    [(environ, features)] = seen.values()
+    haswell = {"avx2", "fma"} <= x86_flags()  # x86-64 of the last ten years, this machine's too
+    assert environ == {"TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_CORETYPE": "Haswell" if haswell else None}
+    assert features == []  # numpy's AVX-512 kernels off (none on a CPU without them)
+    assert f"a Dask worker for {cluster.scheduler_address}" in out
+
+
+def test_spectrogenre_worker_refuses_an_address_that_is_no_schedulers_in_one_line():
+    from typer.testing import CliRunner
+
+    from spectrogenre.cli import app
+
+    result = CliRunner().invoke(app, ["worker", "scheduler-host"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: the scheduler's address 'scheduler-host' is not a Dask scheduler's "
+                                    "address (missing port number")
+    assert "Traceback" not in result.output

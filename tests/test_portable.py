@@ -50,3 +50,18 @@ def test_a_stage_runs_with_its_kernels_pinned(tmp_path):
 
 def test_a_users_own_setting_is_kept(tmp_path):
     assert probe(tmp_path, TF_ENABLE_ONEDNN_OPTS="1")["TF_ENABLE_ONEDNN_OPTS"] == "1"
+
+
+def test_a_worker_gets_the_pinned_kernels_and_keeps_a_users_own_choice(monkeypatch):
+    from spectrogenre import portable
+
+    monkeypatch.setattr(portable, "x86_flags", lambda: {"avx2", "fma", "avx512f"})
+    monkeypatch.setattr(portable.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(portable, "avx512_features", lambda: ["AVX512F", "AVX512_SKX"])
+    assert portable.worker_environment({"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1"}) == {
+        "PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1", "OPENBLAS_CORETYPE": "Haswell",
+        "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512_SKX"}
+    # a worker started from a process that already runs without them: nothing more to switch off
+    monkeypatch.setattr(portable, "avx512_features", list)
+    monkeypatch.setattr(portable, "x86_flags", lambda: {"sse4_2"})
+    assert portable.worker_environment({"PATH": "/bin"}) == {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "0"}

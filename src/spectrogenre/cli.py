@@ -265,6 +265,31 @@ def serve(
     uvicorn.Server(config).run()
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def worker(
+    ctx: typer.Context,
+    scheduler: Annotated[str, typer.Argument(help="The Dask scheduler's address, the one SPECTROGENRE_SCHEDULER "
+                                                  "names (tcp://host:8786).", show_default=False)],
+):
+    """Start a Dask worker for the data stages, with the kernels every stage pins (numpy, OpenBLAS, TensorFlow), so
+    a cluster of any CPUs writes the same bytes as one machine. Options after the address go to `dask worker`
+    (--nthreads 2 --memory-limit 4GB)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise SpectrogenreError('Dask is not installed: pip install -e ".[cluster]" -c constraints.txt') from None
+    from spectrogenre.cluster import check_scheduler
+    from spectrogenre.portable import worker_environment
+
+    check_scheduler(scheduler, given_as="the scheduler's address")
+    typer.echo(f"spectrogenre: a Dask worker for {scheduler}, its kernels pinned (Ctrl-C stops it)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "dask", "worker", scheduler, *ctx.args],
+              worker_environment(os.environ))
+
+
 @app.command()
 @user_errors
 def report(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 _RERUN = "SPECTROGENRE_PORTABLE_NUMPY"
@@ -43,6 +44,16 @@ def pin_kernels() -> None:
     for name, value in pinned_environment(x86_flags(), platform.machine()).items():
         os.environ.setdefault(name, value)
     rerun_without_avx512()
+
+
+def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a process started to run stage work (a Dask worker): the pinned kernels, numpy's AVX-512
+    ones off from its start, and a value already in `environ` kept."""
+    env = {**pinned_environment(x86_flags(), platform.machine()), **environ}
+    features = avx512_features()
+    if features and "NPY_DISABLE_CPU_FEATURES" not in env:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(features)
+    return env
 
 
 def avx512_features() -> list[str]:
