@@ -269,8 +269,9 @@ def serve(
 @user_errors
 def worker(
     ctx: typer.Context,
-    scheduler: Annotated[str, typer.Argument(help="The Dask scheduler's address, the one SPECTROGENRE_SCHEDULER "
-                                                  "names (tcp://host:8786).", show_default=False)],
+    scheduler: Annotated[str, typer.Argument(metavar="ADDRESS", show_default=False,
+                                             help="The Dask scheduler's address, the one SPECTROGENRE_SCHEDULER "
+                                                  "names (tcp://host:8786).")],
 ):
     """Start a Dask worker for the data stages, with the kernels every stage pins (numpy, OpenBLAS, TensorFlow), so
     a cluster of any CPUs writes the same bytes as one machine. Options after the address go to `dask worker`
