@@ -45,7 +45,7 @@ def test_fine_tuning_chooses_its_epochs_by_grouped_cross_validation(tmp_path):
     pooled = (rng.normal(size=(48, 5, 1506)) + labels[:, None, None] * 0.5).astype(np.float32)  # cached patches
     groups = np.array([f"g{i // 4}" for i in range(48)])  # 12 albums of 4 clips, 6 per genre
     fitted = get("musicnn").fit(
-        ModelParams(kind="musicnn", fine_tune=True), TrainParams(epochs=3, batch_size=16), extractor=None,
+        ModelParams(kind="musicnn", fine_tune=True), TrainParams(epochs=3, batch_size=16, epoch_folds=3), extractor=None,
         backbone=build_musicnn(), train=(pooled[::2], labels[::2]), val=(pooled[1::2], labels[1::2]),
         groups=(groups[::2], groups[1::2]), n_genres=2, input_shape=(96, 938), live_dir=tmp_path / "live")
     assert fitted.summary["selected_by"].startswith("grouped 3-fold cross-validation on train + val clips")
