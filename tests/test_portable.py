@@ -65,3 +65,25 @@ def test_a_worker_gets_the_pinned_kernels_and_keeps_a_users_own_choice(monkeypat
     monkeypatch.setattr(portable, "avx512_features", list)
     monkeypatch.setattr(portable, "x86_flags", lambda: {"sse4_2"})
     assert portable.worker_environment({"PATH": "/bin"}) == {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def test_a_stage_on_an_avx512_cpu_reruns_itself_once_without_those_kernels(monkeypatch):
+    from spectrogenre import portable
+
+    monkeypatch.setattr(portable, "x86_flags", lambda: {"avx2", "fma", "avx512f"})
+    monkeypatch.setattr(portable.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(portable, "avx512_features", lambda: ["AVX512F", "AVX512_SKX"])
+    monkeypatch.setattr(portable.sys, "argv", ["stages/train.py", "--out", "data/train"])
+    reruns = []
+    monkeypatch.setattr(portable.os, "execve", lambda path, argv, env: reruns.append((path, argv, env)))
+    monkeypatch.setattr(portable.os, "environ", {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1"})
+    portable.pin_kernels()
+    assert reruns == [(sys.executable, [sys.executable, "stages/train.py", "--out", "data/train"],
+                       {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1", "OPENBLAS_CORETYPE": "Haswell",
+                        "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512_SKX", "SPECTROGENRE_PORTABLE_NUMPY": "1"})]
+    # the rerun itself, and a process whose user chose numpy's kernels, go on as they are
+    for environ in ({"PATH": "/bin", "SPECTROGENRE_PORTABLE_NUMPY": "1"}, {"NPY_DISABLE_CPU_FEATURES": "AVX512F"}):
+        monkeypatch.setattr(portable.os, "environ", environ)
+        portable.pin_kernels()
+        assert environ["OPENBLAS_CORETYPE"] == "Haswell"
+    assert len(reruns) == 1

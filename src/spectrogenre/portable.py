@@ -32,7 +32,7 @@ def x86_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
 
 
 def pinned_environment(flags: set[str], machine: str) -> dict[str, str]:
-    """The variables that pin OpenBLAS's and TensorFlow's kernels on this CPU (numpy's: rerun_without_avx512)."""
+    """The variables that pin OpenBLAS's and TensorFlow's kernels on this CPU (numpy's: worker_environment)."""
     pinned = {"TF_ENABLE_ONEDNN_OPTS": "0"}
     if machine.lower() in ("x86_64", "amd64") and {"avx2", "fma"} <= flags:
         pinned["OPENBLAS_CORETYPE"] = "Haswell"
@@ -40,10 +40,18 @@ def pinned_environment(flags: set[str], machine: str) -> dict[str, str]:
 
 
 def pin_kernels() -> None:
-    """Pin every library's kernels for this process; call it before numpy or TensorFlow is imported."""
+    """Pin every library's kernels for this process; call it before numpy or TensorFlow is imported. numpy's
+    AVX-512 kernels can only be switched off at its start, so if any are on, the script re-executes itself once,
+    in worker_environment's environment."""
     for name, value in pinned_environment(x86_flags(), platform.machine()).items():
-        os.environ.setdefault(name, value)
-    rerun_without_avx512()
+        os.environ.setdefault(name, value)  # before avx512_features imports numpy, which loads OpenBLAS
+    if os.environ.get(_RERUN):
+        return
+    pinned = worker_environment(os.environ)
+    if pinned != dict(os.environ):  # numpy's AVX-512 kernels are on, and the user has not chosen them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable, *sys.argv], pinned | {_RERUN: "1"})
 
 
 def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -63,15 +71,3 @@ def avx512_features() -> list[str]:
     except ImportError:  # numpy 1.x
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     return [name for name in __cpu_dispatch__ if __cpu_features__.get(name) and ("512" in name or name == "X86_V4")]
-
-
-def rerun_without_avx512() -> None:
-    """Re-execute this script with numpy's AVX-512 kernels off, once, if any are on (no-op otherwise)."""
-    if os.environ.get(_RERUN):
-        return
-    features = avx512_features()
-    if features:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        env = os.environ | {_RERUN: "1", "NPY_DISABLE_CPU_FEATURES": " ".join(features)}
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
