@@ -68,22 +68,21 @@ async def _identity(address: str) -> dict:
 def check_scheduler(address: str, *, given_as: str | None = None) -> None:
     """Raise SpectrogenreError unless a Dask scheduler answers at `address` within CONNECT_TIMEOUT_S. The message
     names SCHEDULER_ENV, or `given_as` (what the address is to a command that took it as an argument)."""
-    quoted, named, otherwise = (f"{SCHEDULER_ENV}={address!r}", f"{SCHEDULER_ENV}={address}",
-                                f", or unset {SCHEDULER_ENV} to run here") if given_as is None \
-        else (f"{given_as} {address!r}", f"{given_as} {address}", "")
+    label, otherwise = (f"{SCHEDULER_ENV}=", f", or unset {SCHEDULER_ENV} to run here") if given_as is None \
+        else (f"{given_as} ", "")
     try:
         reply = asyncio.run(_identity(address))
     except ValueError as err:  # distributed's address parser: no port, an unknown scheme
-        raise SpectrogenreError(f"{quoted} is not a Dask scheduler's address ({err}); give one as tcp://host:port"
-                                f"{otherwise}") from None
+        raise SpectrogenreError(f"{label}{address!r} is not a Dask scheduler's address ({err}); give one as "
+                                f"tcp://host:port{otherwise}") from None
     except OSError as err:  # refused, timed out (TimeoutError is an OSError), closed mid-handshake
-        raise SpectrogenreError(f"{named}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
+        raise SpectrogenreError(f"{label}{address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
                                 f"({str(err) or 'it took the connection and said nothing'}); start one there"
                                 f"{otherwise}") from None
     kind = reply.get("type") if isinstance(reply, dict) else None
     if kind != "Scheduler":
-        raise SpectrogenreError(f"{named}: what answers there is a Dask {kind or 'server'}, not a scheduler; give "
-                                f"the scheduler's address (dask scheduler prints it)")
+        raise SpectrogenreError(f"{label}{address}: what answers there is a Dask {kind or 'server'}, not a scheduler; "
+                                f"give the scheduler's address (dask scheduler prints it)")
 
 
 @contextlib.contextmanager
