@@ -1,6 +1,7 @@
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import mutagen.id3
 import numpy as np
@@ -1003,3 +1004,20 @@ def test_an_m4a_whose_index_understates_its_length_is_named(tmp_path, caplog):
     [message] = [r.getMessage() for r in caplog.records]
     assert re.fullmatch(rf"{re.escape(str(path))}: its header states 0\.\d s, but \d+\.\d s decoded: the header is "
                         rf"damaged, and how much audio was lost is not known", message), message
+
+
+@needs_ffmpeg
+def test_names_ffmpeg_could_take_for_an_option_or_a_protocol_decode_as_files(tmp_path, monkeypatch):
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(3.0, sr=44100), 44100)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "aac", str(tmp_path / "tone.m4a")], check=True)
+    expected = read_mono(tmp_path / "tone.m4a", sample_rate=22050)
+    monkeypatch.chdir(tmp_path)  # relative names, as `predict .` in the music folder gives them
+    for name in ("-opening.m4a", "Act 1: Overture.m4a", "pipe:3.m4a"):
+        shutil.copy("tone.m4a", name)
+        np.testing.assert_array_equal(read_mono(Path(name), sample_rate=22050), expected)
+    Path("Intro: Noise.m4a").write_bytes(b"\x00" * 4096)
+    with pytest.raises(AudioError) as raised:
+        read_mono(Path("Intro: Noise.m4a"), sample_rate=22050)
+    assert str(raised.value).startswith("Intro: Noise.m4a: truncated or not a valid .m4a file: ")
+    assert "file:/" not in str(raised.value) and str(tmp_path) not in str(raised.value)

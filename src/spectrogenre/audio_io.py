@@ -419,7 +419,7 @@ def _mp3_seconds_held(path: Path, info: mutagen.mp3.MPEGInfo) -> float | None:
         return None
     try:
         probe = subprocess.run([_ffprobe(), "-v", "quiet", "-count_packets", "-select_streams", "a:0",
-                                "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(path)],
+                                "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", ffmpeg_input(path)],
                                capture_output=True, timeout=60, check=False)
         frames = int(probe.stdout.decode(errors="replace").strip().strip(","))
     except (OSError, subprocess.TimeoutExpired, ValueError):
@@ -501,7 +501,7 @@ def _largest_gap(path: Path, *, rate: int, limits: DecodeLimits) -> tuple[float,
     The file is decoded once more, to a line a frame: for a file already found damaged."""
     try:
         probe = subprocess.run([_ffprobe(), "-v", "quiet", "-select_streams", "a:0", "-show_entries",
-                                "frame=pts_time,nb_samples", "-of", "compact=p=0", str(path)],
+                                "frame=pts_time,nb_samples", "-of", "compact=p=0", ffmpeg_input(path)],
                                capture_output=True, timeout=limits.remaining_s(), check=False)
     except subprocess.TimeoutExpired:
         raise WorkTimeout(path, f"took longer than the {limits.time_limit_s:g} s allowed: stopped") from None
@@ -804,7 +804,7 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         raise AudioError(path, "is empty (0 bytes)")
     try:
         probe = subprocess.run([_ffprobe(), "-v", "error", "-select_streams", "a:0", "-show_entries",
-                                "stream=sample_rate,channels,duration:format=duration", "-of", "csv=p=0", str(path)],
+                                "stream=sample_rate,channels,duration:format=duration", "-of", "csv=p=0", ffmpeg_input(path)],
                                capture_output=True, timeout=limits.remaining_s() or 60, check=False)
     except subprocess.TimeoutExpired:
         raise WorkTimeout(path, "took too long to read its header: stopped") from None
@@ -908,7 +908,7 @@ def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: 
     start = ["-ss", f"{start_s:.6f}"] if start_s else []
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *(start if seek else []), "-i",
-                                    str(path), *([] if seek else start), "-vn",
+                                    ffmpeg_input(path), *([] if seek else start), "-vn",
                                     "-map", "0:a:0", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
         remaining = limits.remaining_s()
@@ -947,9 +947,17 @@ def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: 
             process.wait()
 
 
+def ffmpeg_input(path: Path) -> str:
+    """`path` as ffmpeg and ffprobe are given it: absolute, with the file protocol named, so that a name starting
+    with "-" is not taken for an option, nor one with a colon ("Act 1: Overture.mp3") for another protocol."""
+    return "file:" + os.path.abspath(path)
+
+
 def _strip_path(message: str, path: Path) -> str:
     """An ffmpeg message without the file's path (the caller's error names the file its own way)."""
-    return message.replace(f"{path}: ", "").replace(str(path), "the file").strip()
+    for name in (ffmpeg_input(path), str(path)):
+        message = message.replace(f"{name}: ", "").replace(name, "the file")
+    return message.strip()
 
 
 def read_segment(handle: sf.SoundFile, start: int, stop: int) -> np.ndarray:

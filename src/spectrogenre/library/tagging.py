@@ -28,6 +28,7 @@ from mutagen.mp4 import MP4Tags
 from spectrogenre.audio_io import (
     MUTAGEN_ERRORS,
     BoundedReads,
+    ffmpeg_input,
     mpeg_quiet,
     unreadable,
     with_mutagen,
@@ -384,7 +385,7 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
         return
     if ffmpeg is None:
         raise TaggingError(path, f"checking {path.suffix} audio needs ffmpeg, which is not installed")
-    with subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-"],
+    with subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", ffmpeg_input(path), "-vn", "-f", "f32le", "-"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
         while chunk := process.stdout.read(BLOCK_FRAMES * 4):
             yield np.frombuffer(chunk, dtype=np.float32)
