@@ -286,3 +286,18 @@ def test_app_names_a_damaged_export(tmp_path):
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: {tmp_path / 'export/spec.json'} cannot be read"), result.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_scan_reads_a_relative_library_in_a_params_file_from_that_files_folder(tiny_library, tmp_path, monkeypatch):
+    params = tmp_path / "params.yaml"  # beside the library, as a project's is
+    params.write_text("library: library\nfrontend:\n  clip_seconds: 2.0\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = runner.invoke(app, ["scan", "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"{tiny_library} (layout folders)"
+    # a relative library that is not there says where it was looked for
+    params.write_text("library: gone\n")
+    result = runner.invoke(app, ["scan", "--params", "../params.yaml"])
+    assert result.stderr.strip() == "error: library path ../gone does not exist in " + str(elsewhere)

@@ -75,7 +75,8 @@ def scan(
         raise SpectrogenreError("no library given, and no params.yaml here to name one: "
                                 "spectrogenre scan <library folder or manifest>")
     params = load_params(params_file) if params_file.is_file() else parse_params({"library": str(library)})
-    library = Path(library or params.library)
+    # params.yaml's `library`, where relative, is read from the params file's folder: the project's, for the stages
+    library = Path(library) if library is not None else params_file.parent / params.library
     chosen = layout.value if layout else (
         # a file can only be a manifest, whatever its name (Excel saves "Unicode text" as .txt)
         "manifest" if library.is_file() else params.source.layout)

@@ -197,7 +197,8 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
     if layout not in LAYOUTS:
         raise LibraryError(f"unknown library layout {layout!r}: one of {', '.join(LAYOUTS)}")
     if not library.exists():  # said apart from the wrong kind: the fix for each differs
-        raise LibraryError(f"{'manifest' if layout == 'manifest' else 'library path'} {library} does not exist")
+        raise LibraryError(f"{'manifest' if layout == 'manifest' else 'library path'} {library} does not exist"
+                           f"{'' if library.is_absolute() else f' in {Path.cwd()}'}")
     if layout == "manifest":
         if not library.is_file():
             raise LibraryError(f"manifest {library} is not a file (layout manifest: `library` names the CSV or TSV "
