@@ -4,8 +4,10 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import mutagen
+import mutagen.id3
 import numpy as np
 import pytest
 import soundfile as sf
@@ -24,7 +26,7 @@ from spectrogenre.library.tagging import (
     undo_log,
     write_genres,
 )
-from spectrogenre.library.tags import read_tags
+from spectrogenre.library.tags import describe_mutagen_error, read_tags
 from tests.synth import clicks, sine, write_tagged
 
 OTHER = {"title": ["Tone"], "artist": ["Test Artist"], "album": ["Test Album"]}
@@ -791,3 +793,18 @@ def test_a_file_whose_audio_is_damaged_is_said_to_be_so_when_its_write_cannot_be
                     log=tmp_path / "write.jsonl").action == f"error: {reason}"
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.flac", "undo.jsonl"]
+
+
+def test_a_wav_renamed_mp3_is_named_for_what_it_holds_and_untouched(tmp_path):
+    path = write_audio(tmp_path / "a.wav", sine(1.0, sr=44100), 44100).rename(tmp_path / "a.mp3")
+    before = path.read_bytes()
+    for log in (None, tmp_path / "undo.jsonl"):  # the dry run says what the write would
+        row = tag_file(path, never, min_confidence=0.5, only_empty=False, mode="replace", log=log)
+        assert row.action == "error: is a WAV file named .mp3: writing genre tags to WAV files is not supported"
+    assert path.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()
+
+
+def test_mutagens_own_words_name_the_file_once_not_its_python_repr():
+    path = Path("/music/a.mp3")
+    err = mutagen.id3.ID3NoHeaderError(f"{path!r} doesn't start with an ID3 tag")
+    assert describe_mutagen_error(err, path) == "the file doesn't start with an ID3 tag"

@@ -45,6 +45,9 @@ from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 # Containers whose genre tag we write (ID3v2 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
 WRITABLE = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4"})
+# mutagen's names for what WRITABLE's suffixes hold: a file whose content is another format (a WAV renamed .mp3)
+# is refused like its own suffix would be
+WRITABLE_CONTENT = frozenset({"MP3", "FLAC", "OggVorbis", "OggOpus", "OggFLAC", "MP4"})
 FFMPEG_DECODED = frozenset({".m4a", ".mp4"})  # libsndfile does not read MP4
 BLOCK_FRAMES = 1 << 16  # compare audio in bounded memory: an hour-long mix is not decoded at once
 # The tagged copy is made beside the original under this prefix; the leading dot makes it a system entry that
@@ -140,6 +143,9 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
+        if (held := _unwritable_content(real)) is not None:
+            raise TaggingError(path, f"is a {held} file named {real.suffix}: writing genre tags to {held} files is "
+                                     f"not supported")
         try:
             current = read_tags(real, second_block=False).genres
         except TagError as unread:
@@ -242,6 +248,18 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
         file.seek(0)
         # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4, as does a new one
         audio.save(file, **({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+
+
+def _unwritable_content(path: Path) -> str | None:
+    """The format `path` holds where it is one `tag` does not write (WAV, AIFF), whatever its name says; None for
+    one it writes, or one mutagen cannot read (read_tags and predict then say what is wrong with it)."""
+    try:
+        with BoundedReads(path) as file:
+            audio = _mutagen_file(file)
+    except MUTAGEN_ERRORS:
+        return None
+    held = type(audio).__name__
+    return None if audio is None or held in WRITABLE_CONTENT else {"WAVE": "WAV"}.get(held, held)
 
 
 def _mutagen_file(file: BoundedReads):

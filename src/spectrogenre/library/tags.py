@@ -167,7 +167,7 @@ def describe_mutagen_error(err: Exception, path: Path) -> str:
     file": "not a valid FLAC file"); where it says nothing, which tag format it found damaged (mutagen.id3 -> ID3)."""
     if str(err).strip():
         line = str(err).strip().splitlines()[-1]
-        for named in (repr(str(path)), str(path)):
+        for named in (repr(Path(path)), repr(str(path)), str(path)):  # PosixPath('/x.mp3'), '/x.mp3', /x.mp3
             line = line.replace(f"{named} is ", "").replace(named, "the file")
         return line
     module = type(err).__module__.split(".")
