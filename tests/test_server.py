@@ -62,7 +62,8 @@ def test_a_blob_named_upload_is_recognised_by_its_type(client):
 
 @pytest.mark.parametrize("name, content, kind, status, message", [
     ("empty.wav", b"", "audio/wav", 400, "empty.wav: empty upload, no bytes received"),
-    ("notes.txt", b"hello", "text/plain", 415, "unsupported file type .txt"),
+    ("notes.txt", b"hello", "text/plain", 415, "notes.txt: unsupported file type .txt"),
+    ("song", b"ID3", "application/octet-stream", 415, "song: unsupported file type application/octet-stream"),
     ("junk.mp3", b"\xff\xfb" + bytes(500), "audio/mpeg", 422, "junk.mp3: cannot be decoded"),
     ("short.wav", wav_bytes(clicks(0.5)), "audio/wav", 422, "short.wav: too short: 0.5 s of audio"),
 ])

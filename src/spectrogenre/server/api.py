@@ -88,7 +88,8 @@ def upload_suffix(upload: UploadFile) -> str:
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type in SUFFIX_BY_TYPE:
         return SUFFIX_BY_TYPE[content_type]
-    raise HTTPException(415, f"unsupported file type {suffix or content_type or '(none)'}: send "
+    raise HTTPException(415, f"{client_file_name(upload.filename)}: unsupported file type "
+                             f"{suffix or content_type or '(none)'}: send "
                              f"{', '.join(sorted(e.lstrip('.') for e in AUDIO_EXTENSIONS))}")
 
 

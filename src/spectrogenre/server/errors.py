@@ -23,7 +23,8 @@ class ErrorBody(BaseModel):
 
 
 def error_body(status: int, detail: str) -> bytes:
-    return json.dumps({"error": CODES.get(status, "error"), "detail": detail}).encode()
+    # compact, as JSONResponse writes the app's other errors
+    return json.dumps({"error": CODES.get(status, "error"), "detail": detail}, separators=(",", ":")).encode()
 
 
 def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
