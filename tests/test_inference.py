@@ -172,6 +172,24 @@ def test_a_doubtful_verdict_is_unsure_and_keeps_its_best_guess():
     verdict = classify(sine(4.0, sr=8000), exported_with(LevelModel(0.45), unsure_below=0.6), hop_seconds=2.0)
     assert (verdict.status, verdict.genre, verdict.shown) == ("unsure", "B", "unsure")
     assert verdict.confidence == pytest.approx(0.55)
+    # each window by the same rule: unsure at 0.6, its best guess named beside
+    assert [(w["genre"], w["best_guess"], w["confidence"]) for w in verdict.windows] == [("unsure", "B", 0.55)] * 2
+    sure = classify(sine(4.0, sr=8000), exported_with(LevelModel(0.45)), hop_seconds=2.0)
+    assert [(w["genre"], w["best_guess"]) for w in sure.windows] == [("B", "B")] * 2
+
+
+def test_a_timeline_names_an_unsure_windows_best_guess():
+    from spectrogenre.prediction import render
+
+    row = {"path": "a.mp3", "genre": "unsure", "confidence": 0.55, "top": [{"genre": "B", "probability": 0.55}],
+           "error": None, "windows": [
+               {"start_s": 0.0, "end_s": 2.0, "genre": "unsure", "confidence": 0.55, "best_guess": "B"},
+               {"start_s": 2.0, "end_s": 4.0, "genre": "B", "confidence": 0.9, "best_guess": "B"},
+               {"start_s": 4.0, "end_s": 6.0, "genre": "no music heard", "confidence": None, "best_guess": None}]}
+    assert render([row], output="table", timeline=True).splitlines()[-3:] == [
+        "        0.0-    2.0 s  unsure       55%  (B)",
+        "        2.0-    4.0 s  B            90%",
+        "        4.0-    6.0 s  no music heard"]
 
 
 def test_the_exports_temperature_softens_each_window_before_the_verdict():

@@ -153,7 +153,8 @@ class Verdict:
     genre: str | None
     confidence: float
     probabilities: dict[str, float]
-    windows: list[dict]  # start_s, end_s, genre (NO_MUSIC for a quiet window), confidence (None for one)
+    windows: list[dict]  # start_s, end_s, genre (UNSURE below the threshold, NO_MUSIC for a quiet window),
+    #                      confidence and best_guess (None for a quiet window)
 
     @property
     def shown(self) -> str:
@@ -305,18 +306,20 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
                 probs.append(exported.model.predict(log_spectrogram(clips[music], frontend)))
     heard = np.concatenate(heard)
     probs = apply_temperature(np.concatenate(probs), exported.temperature) if probs else np.zeros((0, len(exported.labels)))
+    threshold = exported.unsure_below if unsure_below is None else unsure_below
     window_probs = iter(probs)
     timeline = []
     for (start, end), sound in zip(bounds, heard):
         p = next(window_probs) if sound else None
+        guess = exported.labels[int(p.argmax())] if sound else None
+        # a window is judged by the track's rule: below the threshold it is unsure, its best guess kept beside
         timeline.append({"start_s": round(float(start), 2), "end_s": round(float(end), 2),
-                         "genre": exported.labels[int(p.argmax())] if sound else NO_MUSIC,
-                         "confidence": round(float(p.max()), 4) if sound else None})
+                         "genre": NO_MUSIC if not sound else guess if p.max() >= threshold else UNSURE,
+                         "confidence": round(float(p.max()), 4) if sound else None, "best_guess": guess})
     if not len(probs):
         return Verdict(status=NO_MUSIC, genre=None, confidence=0.0, probabilities={}, windows=timeline)
     mean = probs.mean(axis=0)
     best = int(mean.argmax())
-    threshold = exported.unsure_below if unsure_below is None else unsure_below
     return Verdict(status="genre" if mean[best] >= threshold else UNSURE, genre=exported.labels[best],
                    confidence=float(mean[best]), probabilities={g: float(v) for g, v in zip(exported.labels, mean)},
                    windows=timeline)

@@ -24,7 +24,7 @@ from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.playlists import is_playlist, playlist_entries
 from spectrogenre.shown import shown_path, text_path
-from spectrogenre.verdicts import NO_MUSIC
+from spectrogenre.verdicts import NO_MUSIC, UNSURE
 from spectrogenre.walk import walk
 
 
@@ -245,6 +245,14 @@ def until_ctrl_c(rows: Iterable, interrupted: threading.Event) -> Iterator:
 NAME_COLUMNS = 60
 
 
+def window_confidence(window: dict) -> str:
+    """A timeline window's confidence as text: "" for a quiet one, "48%  (Rock)" for an unsure one (its best guess)."""
+    if window["confidence"] is None:
+        return ""
+    guess = f"  ({window['best_guess']})" if window["genre"] == UNSURE else ""
+    return f"{window['confidence']:.0%}{guess}"
+
+
 class Rendering:
     """Result rows as text, one row at a time, so that each is shown as soon as its file is done and a run
     stopped part way leaves whole output: head(), row(r) per result, tail(). For the table, the names' column
@@ -284,8 +292,7 @@ class Rendering:
             top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
             lines = [f"{name}  {r['genre']:<12} {r['confidence']:.0%}  ({top})"]
         if self.timeline:
-            lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} "
-                      f"{'' if w['confidence'] is None else format(w['confidence'], '.0%')}".rstrip()
+            lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} {window_confidence(w)}".rstrip()
                       for w in r["windows"]]
         return "\n".join(lines) + "\n"
 

@@ -33,8 +33,11 @@ class Ranked(BaseModel):
 class Window(BaseModel):
     start_s: float
     end_s: float
-    genre: str = Field(description='the window\'s genre, or "no music heard" for a quiet window')
-    confidence: float | None = Field(description="null for a quiet window")
+    genre: str = Field(description='the window\'s genre; "unsure" where its confidence is below unsure_below, as '
+                                   'for the whole upload; "no music heard" for a quiet window')
+    confidence: float | None = Field(description="the best guess's; null for a quiet window")
+    best_guess: str | None = Field(description="the window's most likely genre, named even when unsure; null for a "
+                                               "quiet window")
 
 
 class Classification(BaseModel):
