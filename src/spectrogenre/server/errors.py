@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -23,8 +22,8 @@ class ErrorBody(BaseModel):
 
 
 def error_body(status: int, detail: str) -> bytes:
-    # compact, as JSONResponse writes the app's other errors
-    return json.dumps({"error": CODES.get(status, "error"), "detail": detail}, separators=(",", ":")).encode()
+    """The bytes of error_response's body, for an answer sent below the app (limits, the HTTP protocol)."""
+    return error_response(status, detail).body
 
 
 def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
