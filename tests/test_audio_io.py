@@ -361,6 +361,29 @@ def test_an_mp3_without_a_frame_count_and_a_large_cover_decodes_whole_and_quietl
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("ffmpeg_installed", [True, False])
+def test_an_mp3_without_a_frame_count_cut_short_is_named_with_the_seconds_that_are_there(tmp_path, monkeypatch,
+                                                                                          caplog, ffmpeg_installed):
+    from spectrogenre import audio_io
+
+    whole = cbr_mp3_without_frame_count(tmp_path, "whole")  # 417- and 418-byte frames: a cut lands inside one
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 2 + 100])  # 160 KB of 320 KB: about 10 s of the 20 s
+    if not ffmpeg_installed:
+        monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(whole, sample_rate=22050)) / 22050 - 20.0) < 0.1
+        assert caplog.records == []  # whole: nothing to say
+        mono = read_mono(cut, sample_rate=22050)
+    [message] = [record.getMessage() for record in caplog.records]
+    found = re.fullmatch(rf"{re.escape(str(cut))}: the MP3 ends part way through a frame, so the file is cut short "
+                         rf"\(a copy or download that stopped\): its first (\d+\.\d) s are there; its header states no "
+                         rf"length, so how much is missing is not known", message)
+    assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and 9.5 < len(mono) / 22050 < 10.5, message
+
+
+@needs_ffmpeg
 def test_an_mp3_cut_short_is_still_refused_where_its_frame_count_says_so(tmp_path):
     path = tmp_path / "song.mp3"
     sf.write(path, sine(30.0, sr=22050), 22050)  # libsndfile writes the Xing header: 30 s

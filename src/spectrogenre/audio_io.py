@@ -29,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled, WorkTimeout
+from spectrogenre.mpeg_frames import ends_inside_a_frame
 from spectrogenre.quiet import native_stderr_silenced
 from spectrogenre.resampler import StreamResampler
 
@@ -695,6 +696,10 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     if ogg_cut_short(path):
         limits.warn(path, f"the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
                           f"or download that stopped): only its first {decoded / rate:.1f} s are there")
+    elif _mp3_without_frame_count(path) and ends_inside_a_frame(path):  # with a frame count, held to it
+        limits.warn(path, f"the MP3 ends part way through a frame, so the file is cut short (a copy or download that "
+                          f"stopped): its first {decoded / rate:.1f} s are there; its header states no length, so "
+                          f"how much is missing is not known")
     elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
         limits.warn(path, f"a chained Ogg file (streams one after another: joined files, a radio recording); the "
                           f"decoder reads the first only: {decoded / rate:.1f} s")

@@ -1,0 +1,98 @@
+"""Whether an MP3 file ends part way through an MPEG audio frame: cut short.
+
+An MP3 without a frame count (no Xing/Info/VBRI header: older encoders' CBR files, streams saved to disk)
+states no length, so a copy or download that stopped part way decodes, without a word from any decoder,
+to where it stopped. What shows it is its last frame: every frame header states the frame's size, an
+encoder writes whole frames, and a cut at a random byte lands inside one (it misses a frame's end by
+chance once in a few hundred cuts). So the frames are followed header to header from the first; tags
+after the last frame (ID3v1, APEv2, Lyrics3, an appended ID3v2) end the walk as whole.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+# bits/s by (MPEG-1?, layer) and the header's bitrate index 1..14 (0: free format, whose frames state no size)
+_BITRATES_KBPS = {
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+# sample rates by the header's version bits (3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5) and rate index
+_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+_TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN", b"ID3")
+
+
+def _frame(header: bytes) -> tuple[tuple[int, int, int], int] | None:
+    """((version, layer, rate index), the frame's size in bytes) for a valid MPEG audio frame header, else None."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = header[1] >> 3 & 3, header[1] >> 1 & 3
+    bitrate_index, rate_index, padding = header[2] >> 4, header[2] >> 2 & 3, header[2] >> 1 & 1
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    layer = 4 - layer_bits
+    bitrate = _BITRATES_KBPS[version == 3, layer][bitrate_index - 1] * 1000
+    rate = _SAMPLE_RATES[version][rate_index]
+    if layer == 1:
+        size = (12 * bitrate // rate + padding) * 4
+    else:
+        size = (144 if layer == 2 or version == 3 else 72) * bitrate // rate + padding
+    return (version, layer, rate_index), size
+
+
+def _audio_start(data) -> int:
+    """Where the audio starts: past any ID3v2 tags at the file's start."""
+    start = 0
+    while data[start:start + 3] == b"ID3" and len(data) >= start + 10:
+        size = 0
+        for byte in data[start + 6:start + 10]:  # synchsafe: 7 bits a byte
+            size = size << 7 | byte & 0x7F
+        start += 10 + size + (10 if data[start + 5] & 0x10 else 0)  # a footer doubles the header
+    return start
+
+
+def _next_chain(data, start: int, kind: tuple[int, int, int] | None) -> int | None:
+    """The first position from `start` where a frame header is followed by another of the same kind at the
+    first one's end: a frame, not a chance 0xFF in other bytes. None where there is none."""
+    position = data.find(b"\xff", start)
+    while position != -1:
+        first = _frame(data[position:position + 4])
+        if first is not None and (kind is None or first[0] == kind):
+            second = _frame(data[position + first[1]:position + first[1] + 4])
+            if second is not None and second[0] == first[0]:
+                return position
+        position = data.find(b"\xff", position + 1)
+    return None
+
+
+def ends_inside_a_frame(path: Path) -> bool:
+    """Whether the MPEG audio frames of `path` (an MP3) end with one cut off by the file's end. False for a
+    file whose frames end whole (tags after them or not), and for one with no frames to follow."""
+    with open(path, "rb") as file:
+        if (length := file.seek(0, 2)) == 0:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            position = _next_chain(data, _audio_start(data), None)
+            if position is None:
+                return False
+            kind = _frame(data[position:position + 4])[0]
+            while position < length:
+                if length - position < 4 and data[position] == 0xFF:
+                    return True  # cut inside the next frame's header
+                frame = _frame(data[position:position + 4])
+                if frame is not None and frame[0] == kind:
+                    if position + frame[1] > length:
+                        return True
+                    position += frame[1]
+                    continue
+                if any(data[position:position + len(tag)] == tag for tag in _TRAILING_TAGS):
+                    return False
+                # bytes that are no frame (damage part way, which the decoders skip): on from the next frames
+                if (position := _next_chain(data, position + 1, kind)) is None:
+                    return False
+            return False
