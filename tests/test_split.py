@@ -8,10 +8,10 @@ from spectrogenre.clip import clip_library, parse_segments
 from spectrogenre.errors import LibraryError
 from spectrogenre.features import clip_audio, compute_features
 from spectrogenre.frontend import Frontend, log_spectrogram
+from spectrogenre.library.groups import split_units
 from spectrogenre.params import TrimParams
-from spectrogenre.split import assign_groups, leak_report, split_dataset
+from spectrogenre.split import assign_groups, leak_report, split_clips, split_dataset
 from spectrogenre.trim import trim_library
-
 from tests.synth import scan_and_concat
 
 RATIOS = {"train": 0.7, "val": 0.15, "test": 0.15}
@@ -39,12 +39,60 @@ def test_too_few_groups_is_an_error_naming_the_genre():
         assign_groups({"a": 5, "b": 5}, RATIOS, rng=np.random.default_rng(0), genre="Metal")
 
 
+def test_a_group_shared_with_a_genre_assigned_before_counts_where_it_is_and_the_rest_fill_the_others():
+    # S is in train already (another genre's tracks of the album): a and b are left for val and test
+    assignment = assign_groups({"S": 10, "a": 10, "b": 10}, RATIOS, rng=np.random.default_rng(0), genre="pop",
+                               placed={"S": "train", "elsewhere": "test"})
+    assert assignment == {"S": "train", "a": "val", "b": "test"}
+    with pytest.raises(LibraryError, match=r"genre 'pop' has no group left for test: of its 3 groups, 2 are shared "
+                                           r"with other genres .* 'S1' \(train\), 'S2' \(train\); add albums"):
+        assign_groups({"S1": 10, "S2": 10, "a": 10}, RATIOS, rng=np.random.default_rng(0), genre="pop",
+                      placed={"S1": "train", "S2": "train"})
+
+
+def shared_album_clips() -> pd.DataFrame:
+    """Four albums of rock, four of pop, album S's tracks tagged rock (five: rock's largest album, which goes to train
+    first) and pop (one: pop's smallest, which an assignment of pop's alone keeps for a set still empty)."""
+    rows = [("rock", album, f"rock/{album}/{n}") for album in "ABC" for n in range(3)]
+    rows += [("pop", album, f"pop/{album}/{n}") for album in "DEF" for n in range(3)]
+    rows += [("rock", "S", f"S/{n}") for n in range(5)] + [("pop", "S", "S/5")]
+    frame = pd.DataFrame(rows, columns=["genre", "group", "track"])
+    return frame.assign(clip_id=range(len(frame)), grouped_by="album")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_album_whose_tracks_carry_two_genre_tags_is_in_one_set_where_tags_name_the_groups(seed):
+    clips = split_clips(shared_album_clips(), ratios=RATIOS, seed=seed, layout="tags")
+    assert clips.loc[clips["group"] == "S", "split"].nunique() == 1
+    for _, rows in clips.groupby("genre"):
+        assert sorted(set(rows["split"])) == ["test", "train", "val"]
+    report = leak_report(clips, split_units(clips, layout="tags"))
+    assert report["disjoint"] is True
+
+
+def test_in_the_folders_layout_a_folder_name_is_the_genre_folders_own():
+    clips = shared_album_clips()
+    assert split_units(clips, layout="folders").tolist()[-2:] == ["rock/S", "pop/S"]
+    assert split_units(clips, layout="tags").tolist()[-2:] == ["S", "S"]
+    # the leak report holds a shared album in two sets as a leak where tags name the groups, not where folders do
+    clips["split"] = ["train"] * 9 + ["val"] * 9 + ["train"] * 5 + ["test"]
+    assert leak_report(clips, split_units(clips, layout="tags"))["overlaps"]["train&test"]["groups"] == ["S"]
+    assert leak_report(clips, split_units(clips, layout="folders"))["disjoint"] is True
+
+
+def test_group_names_written_alike_are_one_unit_under_the_first_spelling():
+    clips = pd.DataFrame({"genre": ["pop"] * 5, "group": ["c layne - vi", "C Layne - VI", "C  Layne - VI",
+                                                            "E\u0301lan", "\u00c9lan"]})
+    assert split_units(clips, layout="tags").tolist() == ["C  Layne - VI"] * 3 + ["E\u0301lan"] * 2
+    assert split_units(clips, layout="folders").tolist() == ["pop/C  Layne - VI"] * 3 + ["pop/E\u0301lan"] * 2
+
+
 def test_leak_report_finds_a_shared_group():
     clips = pd.DataFrame({
         "genre": ["Jazz"] * 4, "group": ["A", "A", "B", "C"], "grouped_by": "album",
         "track": ["A/1", "A/2", "B/1", "C/1"], "split": ["train", "test", "val", "test"],
     })
-    report = leak_report(clips)
+    report = leak_report(clips, split_units(clips, layout="folders"))
     assert report["disjoint"] is False
     assert report["overlaps"]["train&test"] == {"groups": ["Jazz/A"], "tracks": []}
     assert report["clips"] == {"train": 1, "val": 1, "test": 2}
@@ -59,7 +107,7 @@ def test_leak_report_says_how_each_genre_was_grouped_and_warns_of_single_tracks(
         "track": ["j1.mp3", "j2.mp3", "j3.mp3", "r1.mp3", "r2.mp3", "r3.mp3"],
         "split": ["train", "val", "test", "train", "val", "test"],
     })
-    report = leak_report(clips)
+    report = leak_report(clips, split_units(clips, layout="folders"))
     assert report["disjoint"] is True
     assert report["grouped_by"] == {"Jazz": {"album": 1, "artist": 1, "track": 1}, "Rap": {"track": 3}}
     assert report["warnings"] == [
@@ -74,7 +122,7 @@ def features_dirs(tiny_library, tmp_path):
     trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams())
     clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
                  clip_seconds=2.0, hop_seconds=1.0)
-    report = split_dataset(tmp_path / "clips", tmp_path / "split", ratios=RATIOS, seed=0)
+    report = split_dataset(tmp_path / "clips", tmp_path / "split", ratios=RATIOS, seed=0, layout="folders")
     dataset = compute_features(tmp_path / "concat", tmp_path / "clips", tmp_path / "split", tmp_path / "features",
                                frontend=frontend, chunk_mb=0.25, jobs=2)
     return tmp_path, frontend, report, dataset

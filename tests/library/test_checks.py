@@ -33,6 +33,18 @@ def test_an_albums_discs_count_as_one_album():
     assert (summary["tracks"], summary["groups"], summary["albums"]) == (5, 3, 3)
 
 
+def test_album_names_written_alike_count_as_one_group_named_by_its_first_spelling():
+    catalog = catalog_of(*(track("pop", a) for a in (f"{NFC} - Live", f"{NFD} - Live", "C Layne - VI",
+                                                     "c layne  - vi", "Other")))
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    summary = report.genres["pop"]
+    assert (summary["tracks"], summary["groups"]) == (5, 3)
+    catalog = catalog_of(*(track("pop", a) for a in ("C Layne - VI", "c layne - vi", "Other")),
+                         *(track("rock", a) for a in "ABC"))
+    [error] = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors
+    assert "genre 'pop' has 2 group(s)" in error and "('C Layne - VI', 'Other')" in error, error
+
+
 @pytest.mark.parametrize("layout, fix", [
     ("folders", ("add album folders (in <genre>/<artist>/<album> folders each artist is one group: add artists; "
                  "where the folders under the genre's are not albums, as decades or years, layout flat groups by the "

@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from spectrogenre.library.group_names import one_spelling
 from spectrogenre.library.sources import (
     OUTSIDE_A_GENRE_FOLDER,
     OUTSIDE_AN_ALBUM_FOLDER,
@@ -101,7 +102,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                              f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
                              f"--layout tags` lists the tag values)")
     if folds:
-        report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
+        report.errors += _crossval_errors(genres, folds=folds, group=crossval_group, layout=catalog.layout)
     alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
                  else "tag them, or use a manifest")
     for genre, summary in report.genres.items():
@@ -181,11 +182,14 @@ def _names_learned_as_one(genres: dict[str, list[Track]]) -> list[str]:
 
 
 def _group_seconds(tracks: list[Track], *, clip_seconds: float) -> dict[str, float]:
-    """Seconds per group, a track of unknown length taken as one clip's."""
+    """Seconds per group (names written alike one, as the split takes them: group_names.one_spelling), a track of unknown
+    length taken as one clip's."""
+    spelling = one_spelling(track.group for track in tracks)
     group_seconds: dict[str, float] = {}
     for track in tracks:
-        group_seconds[track.group] = group_seconds.get(track.group, 0.0) + (
-            track.seconds if track.seconds is not None else clip_seconds)
+        group = spelling[track.group]
+        group_seconds[group] = group_seconds.get(group, 0.0) + (track.seconds if track.seconds is not None
+                                                                else clip_seconds)
     return group_seconds
 
 
@@ -217,7 +221,7 @@ def _group_words(summary: dict) -> str:
     return ", ".join(f"{n} track(s) by {by}" for by, n in summary["grouped_by"].items())
 
 
-def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) -> list[str]:
+def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str, layout: str) -> list[str]:
     """Genres with fewer independent groups than folds, grouped as the crossval stage groups them."""
     import pandas as pd
 
@@ -229,7 +233,7 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
     if frame.empty:
         return []
     try:
-        numbers, by = clip_groups(frame, group=group)
+        numbers, by = clip_groups(frame, group=group, layout=layout)
     except LibraryError as err:
         return [f"crossval: {err}"]
     counts = frame.assign(number=numbers).groupby("genre")["number"].nunique()

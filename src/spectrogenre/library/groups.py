@@ -1,8 +1,14 @@
-"""Independent groups for cross-validation (the split's groups, joined where they share an artist),
-and their assignment to folds.
+"""The split's units (each kept whole in one set), independent groups for cross-validation (units joined
+where they share an artist), and their assignment to folds.
 
-Used by the crossval stage, by the heads' choice of regularisation, and by the pre-flight
-check that counts the groups per genre.
+Used by the split, train and crossval stages, by the heads' choice of regularisation, and by the
+pre-flight check that counts the groups per genre.
+
+A unit is a group (album, else artist, else track) as the library names it, names written alike one
+(group_names). Where tags or a manifest name the groups (every layout but folders), a group is one
+across genres too: one album's tracks may carry different genre tags, and its tracks in two sets would test
+the model on an album it trained on. In the folders layout a group is a folder's name, which says nothing
+across genre folders: Rock's "Greatest Hits" is not Pop's.
 """
 
 from __future__ import annotations
@@ -11,15 +17,24 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
+from spectrogenre.library.group_names import one_spelling
 
 UNTAGGED = ""
 
 
-def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
+def split_units(clips: pd.DataFrame, *, layout: str) -> pd.Series:
+    """Each row's split unit (clips: genre, group), by the library's `layout` (see the module doc)."""
+    names = clips["group"].astype(str)
+    if layout == "folders":
+        names = clips["genre"].astype(str) + "/" + names
+    return names.map(one_spelling(names))
+
+
+def clip_groups(clips: pd.DataFrame, *, group: str, layout: str) -> tuple[pd.Series, str]:
     """A fold-group number per clip (clips: genre, group, artist, track) and the grouping used ("album" or "artist").
 
-    The split's groups (albums, else artists, else tracks) are always whole; by artist,
-    groups that share an artist join one (connected components), so no artist is in two.
+    The split's units (split_units: albums, else artists, else tracks) are always whole; by artist,
+    units that share an artist join one (connected components), so no artist is in two.
     "auto" groups by artist when every clip's track has an artist tag, else by album.
     """
     tagged = bool((clips["artist"].fillna(UNTAGGED) != UNTAGGED).all())
@@ -28,7 +43,8 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
         raise LibraryError(f"crossval.group artist needs an artist tag on every track; {untagged} has none "
                            f"(use crossval.group album or auto)")
     by = "artist" if group == "artist" or (group == "auto" and tagged) else "album"
-    units = list(dict.fromkeys(zip(clips["genre"], clips["group"])))
+    unit_of = split_units(clips, layout=layout)
+    units = list(dict.fromkeys(unit_of))
     parent = {unit: unit for unit in units}
 
     def root(node):
@@ -38,11 +54,11 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
         return node
 
     if by == "artist":
-        first_unit: dict[str, tuple] = {}
-        for unit, artist in zip(zip(clips["genre"], clips["group"]), clips["artist"]):
+        first_unit: dict[str, str] = {}
+        for unit, artist in zip(unit_of, clips["artist"]):
             parent[root(unit)] = root(first_unit.setdefault(artist, unit))
     numbers = {unit: n for n, unit in enumerate(dict.fromkeys(root(u) for u in units))}
-    return pd.Series([numbers[root(a)] for a in zip(clips["genre"], clips["group"])], index=clips.index), by
+    return pd.Series([numbers[root(unit)] for unit in unit_of], index=clips.index), by
 
 
 def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
