@@ -38,7 +38,7 @@ def test_album_names_written_alike_count_as_one_group_named_by_its_first_spellin
                                                      "c layne  - vi", "Other")))
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
     summary = report.genres["pop"]
-    assert (summary["tracks"], summary["groups"]) == (5, 3)
+    assert (summary["tracks"], summary["groups"], summary["albums"]) == (5, 3, 3)
     catalog = catalog_of(*(track("pop", a) for a in ("C Layne - VI", "c layne - vi", "Other")),
                          *(track("rock", a) for a in "ABC"))
     [error] = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors
@@ -191,6 +191,20 @@ def test_a_library_given_one_folder_too_deep_gets_one_error_saying_so(tmp_path):
         assert report.errors[1:] == [
             (f"no audio file stands where layout {layout} looks for it ({where}) in {tmp_path / 'Rock' / 'A'}: if it "
              f"is one genre's or one album's folder, scan the library folder that holds the genre folders")]
+
+
+def test_a_genre_folder_given_whose_albums_have_disc_folders_gets_one_error_saying_so(tmp_path):
+    genre = tmp_path / "Rock"
+    for track in ("A/1.wav", "B/CD1/1.wav", "B/CD2/1.wav", "C/Disc 1/1.wav", "C/Disc 2/1.wav", "single.wav"):
+        write_tagged(genre / track)
+    report = check_catalog(load_catalog(genre, layout="folders"), genre_map=GenreMap(), clip_seconds=1.0)
+    assert report.errors == [  # B and C taken for genres with discs for albums: no error per such "genre"
+        f"the folders in {genre} are albums, not genres: their audio is in them or in their disc folders (B/CD1/): if "
+        f"it is one genre's folder, scan the library folder that holds the genre folders; if the library is "
+        f"<genre>/<track>, use layout flat"]
+    write_tagged(genre / "D" / "Live" / "1.wav")  # a folder that is no disc: perhaps a genre after all
+    assert not any("are albums, not genres" in error for error in check_catalog(
+        load_catalog(genre, layout="folders"), genre_map=GenreMap(), clip_seconds=1.0).errors)
 
 
 def test_a_missing_musicnn_package_is_named_with_its_install_command(monkeypatch):

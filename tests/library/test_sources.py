@@ -361,10 +361,12 @@ def test_groups_name_their_kind():
     # more after the mark, as rippers write it
     ("The Wall (Disc 2) [2011 Remaster]", "The Wall [2011 Remaster]"), ("The Wall CD2 (FLAC)", "The Wall"),
     ("Mellon Collie Disc 1 - Dawn to Dusk", "Mellon Collie"), ("Hits - Disc One", "Hits"),
-    ("Hits (CD 1 of 2) [FLAC]", "Hits [FLAC]"),
+    ("Hits (CD 1 of 2) [FLAC]", "Hits [FLAC]"), ("Hits (Disc 1 - Live)", "Hits"), ("Hits [Disc 2: Bonus]", "Hits"),
+    ("Hits (Disc 3 \u2013 Rarities) [FLAC]", "Hits [FLAC]"), ("Hits (CD2 - Live in Paris)", "Hits"),
     # no disc mark: a word that starts with one, a name that is only one, a CD without a number
     ("ACDC2", "ACDC2"), ("Discovery 2", "Discovery 2"), ("CD1", "CD1"), ("Live CD", "Live CD"),
-    ("Discone", "Discone"), ("Disc Jockey", "Disc Jockey"), ("The CD 2 Collection", "The CD 2 Collection")])
+    ("Discone", "Discone"), ("Disc Jockey", "Disc Jockey"), ("The CD 2 Collection", "The CD 2 Collection"),
+    ("Hits (Discotheque - Live)", "Hits (Discotheque - Live)")])
 def test_an_albums_discs_are_one_group(album, group):
     assert Track(path=None, name="g/x.mp3", genre="g", album=album).group == group
 

@@ -14,13 +14,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from spectrogenre.library.group_names import one_spelling
+from spectrogenre.library.group_names import group_key, one_spelling
 from spectrogenre.library.sources import (
     OUTSIDE_A_GENRE_FOLDER,
     OUTSIDE_AN_ALBUM_FOLDER,
     Catalog,
     GenreMap,
     Track,
+    is_disc_folder,
     whole_album,
 )
 from spectrogenre.library.tags import genre_key
@@ -76,6 +77,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.errors.append("layout tags needs a genre map: list the genres to learn and the tag values that count as "
                              "each under source.genres in params.yaml (a suggestion is below)")
     report.errors += catalog.map_conflicts
+    too_deep = _given_a_folder_too_deep(catalog)
     if len(genres) < 2:
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
@@ -87,7 +89,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                       "by the album tags)",
            "manifest": "add albums, fill the manifest's album or artist column"}.get(
         catalog.layout, "add albums, tag the tracks' albums or artists")
-    for genre, summary in report.genres.items():
+    for genre, summary in [] if too_deep else report.genres.items():  # albums taken for genres: the error below
         usable = summary["groups_with_a_clip"]
         if usable < len(SPLIT_SETS):
             named = ", ".join(f"'{g}'" for g in _groups_with_a_clip(genres[genre], clip_seconds=clip_seconds))
@@ -97,11 +99,11 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                 f"set and needs "
                 f"{len(SPLIT_SETS)}: {fix}, or leave the genre out")
     short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
-    if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres):
+    if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres) and not too_deep:
         report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums: if the top folders "
                              f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
                              f"--layout tags` lists the tag values)")
-    if folds:
+    if folds and not too_deep:
         report.errors += _crossval_errors(genres, folds=folds, group=crossval_group, layout=catalog.layout)
     alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
                  else "tag them, or use a manifest")
@@ -115,7 +117,6 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                 f"genre '{genre}': {summary['grouped_by']['track']} track(s) have no album or artist tag and are "
                 f"grouped alone, so tracks of one album may straddle train and test ({alone_fix}"
                 f"{folders_fix if in_folders else ''})")
-    too_deep = _given_a_folder_too_deep(catalog)
     if too_deep:
         report.errors.append(too_deep)
     for folder, left_out in [] if too_deep else catalog.empty_genre_folders():  # each folder's error: the one above
@@ -143,8 +144,14 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
 
 def _given_a_folder_too_deep(catalog: Catalog) -> str | None:
     """The error for a library given one folder too deep (one genre's folder, or an album's: a new user's first
-    try), where every audio file is left out as standing too high for the layout; None otherwise."""
+    try), where every audio file is left out as standing too high for the layout, or stands in an album's disc
+    folders (CD1/, CD2/: where a genre's albums would be, so the album is taken for a genre); None otherwise."""
     reasons = {why for _, why in catalog.left_out}
+    in_discs = catalog.layout == "folders" and all(is_disc_folder(t.album) for t in catalog.tracks)
+    if catalog.tracks and in_discs and reasons <= {OUTSIDE_A_GENRE_FOLDER, OUTSIDE_AN_ALBUM_FOLDER}:
+        return (f"the folders in {catalog.root} are albums, not genres: their audio is in them or in their disc "
+                f"folders ({catalog.tracks[0].name.rsplit('/', 1)[0]}/): if it is one genre's folder, scan the library "
+                f"folder that holds the genre folders; if the library is <genre>/<track>, use layout flat")
     if catalog.tracks or catalog.layout not in ("folders", "flat") or not reasons:
         return None
     if reasons == {OUTSIDE_AN_ALBUM_FOLDER}:
@@ -209,7 +216,8 @@ def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
         "tracks": len(tracks),
         "groups": len(group_seconds),
         "groups_with_a_clip": sum(seconds >= clip_seconds for seconds in group_seconds.values()),
-        "albums": len({whole_album(t.album) for t in tracks if t.album}),  # an album's discs are one, as in groups
+        # an album's discs are one, as are names written alike, as in groups
+        "albums": len({group_key(whole_album(t.album)) for t in tracks if t.album}),
         "artists": len({t.artist for t in tracks if t.artist}),
         "hours": round(sum(known) / 3600, 3),
         "tracks_of_unknown_length": len(tracks) - len(known),

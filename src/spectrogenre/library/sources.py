@@ -83,12 +83,19 @@ class Track:
 
 # A disc's mark on its album's name: "Abbey Road CD2", "Hits (Disc 1 of 2)", "Hits [Disk 2]", "Hits - CD 1",
 # "CD1-JS Bach-Six Sonatas", and where rippers put more after it: "The Wall (Disc 2) [2011 Remaster]", "The Wall
-# CD2 (FLAC)", "Mellon Collie Disc 1 - Dawn to Dusk" (a disc's own title goes with its mark), "Hits - Disc One".
+# CD2 (FLAC)", "Mellon Collie Disc 1 - Dawn to Dusk" (a disc's own title goes with its mark, in brackets too:
+# "Hits (Disc 1 - Live)", "Hits [Disc 2: Bonus]"), "Hits - Disc One".
 # The discs of one album are one album, so never in two sets.
 _DISC = r"(?:cd|disc|disk)(?:\s*\d+|\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))\b(?:\s*(?:of|/)\s*\d+)?"
-_DISC_BRACKETED = re.compile(rf"\s*[(\[]\s*{_DISC}\s*[)\]]", re.IGNORECASE)
+_DISC_BRACKETED = re.compile(rf"\s*[(\[]\s*{_DISC}\s*(?:[-:\u2013]\s*[^)\]]*)?[)\]]", re.IGNORECASE)
 _DISC_AFTER = re.compile(rf"(?:^|[\s,_-]+){_DISC}\s*(?:[-:\u2013]\s.*|(?:[(\[][^)\]]*[)\]]\s*)*)$", re.IGNORECASE)
+_DISC_ALONE = re.compile(rf"\s*[(\[]?\s*{_DISC}\s*[)\]]?\s*", re.IGNORECASE)
 _DISC_BEFORE = re.compile(r"^\s*[(\[]?(?:cd|disc|disk)\s*\d+[)\]]?\s*[-_.:]\s*", re.IGNORECASE)
+
+
+def is_disc_folder(name: str) -> bool:
+    """Whether `name` is a disc's mark alone ("CD1", "Disc 2", "(CD 1 of 2)"): a folder inside an album."""
+    return _DISC_ALONE.fullmatch(name) is not None
 
 
 def whole_album(album: str) -> str:
