@@ -393,6 +393,21 @@ def test_a_manifest_as_excel_saves_it(tmp_path):
         load_catalog(tmp_path / "latin.csv", layout="manifest")
 
 
+def test_a_manifest_written_by_hand_with_spaces_after_its_commas_reads_its_quoted_cells(tmp_path):
+    track = write_tagged(tmp_path / "Suites, French" / "01.flac", album="A")
+    (tmp_path / "m.csv").write_text('genre, path, album\nclassical, "Suites, French/01.flac", "Suites, French"\n')
+    catalog = load_catalog(tmp_path / "m.csv", layout="manifest")
+    assert [(t.genre, t.path, t.album) for t in catalog.tracks] == [("classical", track, "Suites, French")]
+
+
+def test_an_itunes_playlist_exported_as_text_is_a_manifest_its_location_the_path(tmp_path):
+    track = write_tagged(tmp_path / "Music" / "Artist" / "Album" / "01 Song.flac", album="Album")
+    rows = f"Name\tArtist\tAlbum\tGenre\tLocation\r\nSong\tArtist\tAlbum\tRock\t{track}\r\n"
+    (tmp_path / "Rock.txt").write_bytes("\ufeff".encode("utf-16-le") + rows.encode("utf-16-le"))  # as iTunes saves it
+    catalog = load_catalog(tmp_path / "Rock.txt", layout="manifest")
+    assert [(t.genre, t.path, t.album, t.artist) for t in catalog.tracks] == [("Rock", track, "Album", "Artist")]
+
+
 # --- genre names that differ only in how they are written, without a genre map
 
 @pytest.mark.parametrize("layout", ["folders", "flat"])

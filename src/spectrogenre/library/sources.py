@@ -530,10 +530,14 @@ def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
         raise LibraryError(f"manifest {manifest} is empty: it needs a header with the columns path and genre")
     delimiter = (excel.group(1) if excel else "\t" if "\t" in header_line
                  else ";" if ";" in header_line and "," not in header_line else ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # skipinitialspace: a list written by hand as `a, "b, c"` holds "b, c", quoted after the space; cells are
+    # read stripped in any case
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     if excel:
         next(reader)
     header = [cell.strip().lower() for cell in next(reader)]
+    if "path" not in header and "location" in header:  # iTunes' and Music's playlists exported as text
+        header[header.index("location")] = "path"
     for column in MANIFEST_COLUMNS:
         if header.count(column) > 1:  # which of them a row means cannot be known
             numbers = [str(i + 1) for i, name in enumerate(header) if name == column]
