@@ -42,8 +42,7 @@ def run_stages(library: Path, scan: Path, out: Path, params) -> dict[str, float]
     seconds["trim"] = time.perf_counter() - started
     clip_library(out / "concat", out / "trim", out / "clips", sample_rate=params.frontend.sample_rate,
                  clip_seconds=params.frontend.clip_seconds, hop_seconds=params.clip.hop_seconds)
-    split_dataset(out / "clips", out / "split", ratios=params.split.ratios, seed=params.split.seed,
-                  layout=params.source.layout)
+    split_dataset(out / "clips", out / "split", ratios=params.split.ratios, seed=params.split.seed)
     started = time.perf_counter()
     compute_features(out / "concat", out / "clips", out / "split", out / "features", frontend=params.frontend,
                      chunk_mb=params.features.chunk_mb, jobs=2)

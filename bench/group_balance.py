@@ -74,8 +74,7 @@ def pipeline_protocol(data: Path, params, frozen) -> dict:
                 metrics = cross_validate(data / "features", data / "split", data / "concat", Path(out),
                                          model=dataclasses.replace(params.model, balance=balance),
                                          params=params.train, frontend=params.frontend, folds=5,
-                                         group="artist", seed=seed, layout=params.source.layout,
-                                         frozen_features=frozen)
+                                         group="artist", seed=seed, frozen_features=frozen)
             per_fold[balance] += [fold["track"]["accuracy"] for fold in metrics["per_fold"]]
     return {"track_accuracy": {b: summary(v) for b, v in per_fold.items()},
             "groups_minus_clips": paired(per_fold["groups"], per_fold["clips"]), "per_fold": per_fold}
@@ -155,7 +154,7 @@ def main() -> None:
     x, y, ids = frozen
     clips = pd.read_csv(data / "split" / "clips.csv", dtype=str).set_index("clip_id").loc[[str(i) for i in ids]]
     artist_of = pd.read_csv(data / "concat" / "index.csv", dtype=str).set_index("track")["artist"]
-    tracks, albums = clips["track"].to_numpy(), split_units(clips, layout=params.source.layout).to_numpy()
+    tracks, albums = clips["track"].to_numpy(), split_units(clips).to_numpy()
     artists = artist_of.loc[tracks].to_numpy()
     result = {"project": str(args.project.resolve()), "library": str(params.library), "kind": params.model.kind,
               "model": dataclasses.asdict(params.model), "clips": len(y), "tracks": len(set(tracks)),

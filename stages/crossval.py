@@ -28,7 +28,7 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
     offsets_for = offsets_for_training(concat, trim, clips, params.frontend) if params.train.random_offsets else None
     metrics = cross_validate(features, split, concat, out, model=params.model, params=params.train,
                              frontend=params.frontend, folds=params.crossval.folds, group=params.crossval.group,
-                             seed=params.crossval.seed, layout=params.source.layout, offsets_for=offsets_for)
+                             seed=params.crossval.seed, offsets_for=offsets_for)
     if metrics["folds"]:
         print(f"crossval: {metrics['folds']} folds by {metrics['group']}: track accuracy "
               f"{metrics['track']['accuracy']['mean']} ± {metrics['track']['accuracy']['std']}, clip accuracy "

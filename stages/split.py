@@ -12,8 +12,8 @@ from spectrogenre.split import split_dataset
 
 def main(clips: Annotated[Path, typer.Option(help="The clip stage's folder.")],
          out: Annotated[Path, typer.Option(help="Output folder.")]):
-    params = load_params()
-    report = split_dataset(clips, out, ratios=params.split.ratios, seed=params.split.seed, layout=params.source.layout)
+    split = load_params().split
+    report = split_dataset(clips, out, ratios=split.ratios, seed=split.seed)
     print(f"split: clips per set {report['clips']}, group-disjoint: {report['disjoint']}")
     for warning in report["warnings"]:
         print(f"warning: {warning}")

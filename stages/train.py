@@ -26,7 +26,7 @@ def main(features: Annotated[Path, typer.Option(help="The features stage's folde
         offsets = offsets_for_training(concat, trim, clips, params.frontend)(
             assigned[assigned["split"].isin(["train", "val"])])
     summary = train_model(features, split, out, model=params.model, params=params.train, frontend=params.frontend,
-                          layout=params.source.layout, offsets=offsets)
+                          offsets=offsets)
     print(f"train: {summary['kind']}, held-out accuracy {summary['best_val_accuracy']} ({summary['selected_by']}), "
           f"fitted on {summary['fitted_on']}")
 

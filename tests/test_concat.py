@@ -93,5 +93,5 @@ def test_genre_folders_named_alike_are_one_genre_file_and_one_label(tmp_path):
     assert set(hiphop["genre_file"]) == {"genre-000.flac"}
     assert sorted(path.name for path in (tmp_path / "concat").glob("*.flac")) == ["genre-000.flac", "genre-001.flac"]
     clips = split_clips(index.assign(clip_id=range(len(index))), ratios={"train": 0.6, "val": 0.2, "test": 0.2},
-                        seed=0, layout="folders")
+                        seed=0)
     assert sorted(set(zip(clips["genre"], clips["label"]))) == [("Hip-Hop", 0), ("Jazz", 1)]

@@ -137,7 +137,7 @@ params = TrainParams(**json.loads(sys.argv[3]))
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 distributed.training_strategy = lambda: strategy  # what it returns on a machine with 2 GPUs
 fitted = seed_cnn.fit(ModelParams(), params, train_paths=paths["train"], val_paths=paths["val"],
-                      groups=split_groups(project / "data/split", layout="folders")[0], input_shape=tuple(dataset["input_shape"]),
+                      groups=split_groups(project / "data/split")[0], input_shape=tuple(dataset["input_shape"]),
                       n_genres=len(dataset["labels"]), live_dir=out / "live")
 print(json.dumps(fitted.summary | {"held_out_accuracy": float((fitted.held_out[0].argmax(1) == fitted.held_out[1]).mean()),
                                    "held_out_clips": len(fitted.held_out[1])}))

@@ -55,36 +55,39 @@ def shared_album_clips() -> pd.DataFrame:
     first) and pop (one: pop's smallest, which an assignment of pop's alone keeps for a set still empty)."""
     rows = [("rock", album, f"rock/{album}/{n}") for album in "ABC" for n in range(3)]
     rows += [("pop", album, f"pop/{album}/{n}") for album in "DEF" for n in range(3)]
-    rows += [("rock", "S", f"S/{n}") for n in range(5)] + [("pop", "S", "S/5")]
+    rows += [("rock", "S", f"Artist/S/{n}") for n in range(5)] + [("pop", "S", "Artist/S/5")]  # one folder
     frame = pd.DataFrame(rows, columns=["genre", "group", "track"])
     return frame.assign(clip_id=range(len(frame)), grouped_by="album")
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_an_album_whose_tracks_carry_two_genre_tags_is_in_one_set_where_tags_name_the_groups(seed):
-    clips = split_clips(shared_album_clips(), ratios=RATIOS, seed=seed, layout="tags")
+def test_an_album_whose_tracks_carry_two_genre_tags_is_in_one_set(seed):
+    clips = split_clips(shared_album_clips(), ratios=RATIOS, seed=seed)
     assert clips.loc[clips["group"] == "S", "split"].nunique() == 1
     for _, rows in clips.groupby("genre"):
         assert sorted(set(rows["split"])) == ["test", "train", "val"]
-    report = leak_report(clips, split_units(clips, layout="tags"))
+    report = leak_report(clips, split_units(clips))
     assert report["disjoint"] is True
 
 
-def test_in_the_folders_layout_a_folder_name_is_the_genre_folders_own():
+def test_one_name_under_two_genres_is_one_album_in_one_folder_and_two_in_two():
     clips = shared_album_clips()
-    assert split_units(clips, layout="folders").tolist()[-2:] == ["rock/S", "pop/S"]
-    assert split_units(clips, layout="tags").tolist()[-2:] == ["S", "S"]
-    # the leak report holds a shared album in two sets as a leak where tags name the groups, not where folders do
-    clips["split"] = ["train"] * 9 + ["val"] * 9 + ["train"] * 5 + ["test"]
-    assert leak_report(clips, split_units(clips, layout="tags"))["overlaps"]["train&test"]["groups"] == ["S"]
-    assert leak_report(clips, split_units(clips, layout="folders"))["disjoint"] is True
+    assert split_units(clips).tolist()[-6:] == ["pop/S"] * 6  # the first name of the two in sorted order
+    apart = clips.assign(track=clips["track"].str.replace("Artist/", "") + clips["genre"])  # S/0rock ... S/5pop
+    assert split_units(apart).tolist()[-6:] == ["pop/S"] * 6  # still one folder: S/
+    apart = clips.assign(track=clips["genre"] + "/" + clips["track"])  # rock/Artist/S/0 ... pop/Artist/S/5
+    assert split_units(apart).tolist()[-6:] == ["rock/S"] * 5 + ["pop/S"]  # genre folders' own: two albums
+    # the leak report holds the one album in two sets as a leak, the two albums not
+    clips["split"] = apart["split"] = ["train"] * 9 + ["val"] * 9 + ["train"] * 5 + ["test"]
+    assert leak_report(clips, split_units(clips))["overlaps"]["train&test"]["groups"] == ["pop/S"]
+    assert leak_report(apart, split_units(apart))["disjoint"] is True
 
 
 def test_group_names_written_alike_are_one_unit_under_the_first_spelling():
     clips = pd.DataFrame({"genre": ["pop"] * 5, "group": ["c layne - vi", "C Layne - VI", "C  Layne - VI",
                                                             "E\u0301lan", "\u00c9lan"]})
-    assert split_units(clips, layout="tags").tolist() == ["C  Layne - VI"] * 3 + ["E\u0301lan"] * 2
-    assert split_units(clips, layout="folders").tolist() == ["pop/C  Layne - VI"] * 3 + ["pop/E\u0301lan"] * 2
+    clips["track"] = clips["genre"] + "/" + clips["group"] + "/1.mp3"  # folders named as the albums are
+    assert split_units(clips).tolist() == ["pop/C  Layne - VI"] * 3 + ["pop/E\u0301lan"] * 2
 
 
 def test_leak_report_finds_a_shared_group():
@@ -92,7 +95,7 @@ def test_leak_report_finds_a_shared_group():
         "genre": ["Jazz"] * 4, "group": ["A", "A", "B", "C"], "grouped_by": "album",
         "track": ["A/1", "A/2", "B/1", "C/1"], "split": ["train", "test", "val", "test"],
     })
-    report = leak_report(clips, split_units(clips, layout="folders"))
+    report = leak_report(clips, split_units(clips))
     assert report["disjoint"] is False
     assert report["overlaps"]["train&test"] == {"groups": ["Jazz/A"], "tracks": []}
     assert report["clips"] == {"train": 1, "val": 1, "test": 2}
@@ -107,7 +110,7 @@ def test_leak_report_says_how_each_genre_was_grouped_and_warns_of_single_tracks(
         "track": ["j1.mp3", "j2.mp3", "j3.mp3", "r1.mp3", "r2.mp3", "r3.mp3"],
         "split": ["train", "val", "test", "train", "val", "test"],
     })
-    report = leak_report(clips, split_units(clips, layout="folders"))
+    report = leak_report(clips, split_units(clips))
     assert report["disjoint"] is True
     assert report["grouped_by"] == {"Jazz": {"album": 1, "artist": 1, "track": 1}, "Rap": {"track": 3}}
     assert report["warnings"] == [
@@ -122,7 +125,7 @@ def features_dirs(tiny_library, tmp_path):
     trim_library(tmp_path / "concat", tmp_path / "trim", TrimParams())
     clip_library(tmp_path / "concat", tmp_path / "trim", tmp_path / "clips", sample_rate=8000,
                  clip_seconds=2.0, hop_seconds=1.0)
-    report = split_dataset(tmp_path / "clips", tmp_path / "split", ratios=RATIOS, seed=0, layout="folders")
+    report = split_dataset(tmp_path / "clips", tmp_path / "split", ratios=RATIOS, seed=0)
     dataset = compute_features(tmp_path / "concat", tmp_path / "clips", tmp_path / "split", tmp_path / "features",
                                frontend=frontend, chunk_mb=0.25, jobs=2)
     return tmp_path, frontend, report, dataset

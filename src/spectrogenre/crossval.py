@@ -52,10 +52,8 @@ def _chunk_paths(features_dir: Path, dataset: dict) -> list[Path]:
 
 
 def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_dir: Path, *, model, params, frontend,
-                   folds: int, group: str, seed: int, layout: str, offsets_for=None, frozen_features=None) -> dict:
+                   folds: int, group: str, seed: int, offsets_for=None, frozen_features=None) -> dict:
     """Run the crossval stage; writes metrics.json and folds.csv (each clip's fold). folds 0: only {"folds": 0}.
-
-    layout: the library's (source.layout), which says what its groups are (library.groups.split_units).
     offsets_for: None, or a function of the training clips (clip_id, genre_file, group, label)
     giving the RandomOffsetClips to train on (train.random_offsets).
     frozen_features: for a kind with an extractor, its output on every clip (features, labels, clip ids)
@@ -76,8 +74,8 @@ def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_di
     artists = read_csv(concat_dir / "index.csv", dtype=str)[["track", "artist"]]
     clips = read_csv(split_dir / "clips.csv", dtype={"group": str, "track": str}).merge(artists, on="track",
                                                                                              how="left")
-    groups, by = clip_groups(clips, group=group, layout=layout)
-    group_of = split_units(clips, layout=layout).set_axis(clips["clip_id"])
+    groups, by = clip_groups(clips, group=group)
+    group_of = split_units(clips).set_axis(clips["clip_id"])
     track_of = clips["track"].set_axis(clips["clip_id"])
     clips["fold"] = assign_folds(clips, groups, folds=folds, seed=seed)
     write_csv(clips[FOLD_COLUMNS], out_dir / "folds.csv")

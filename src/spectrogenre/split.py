@@ -98,14 +98,14 @@ def leak_report(clips: pd.DataFrame, units: pd.Series) -> dict:
     }
 
 
-def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int, layout: str) -> pd.DataFrame:
+def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int) -> pd.DataFrame:
     """clips (clip_id, genre, group, grouped_by, track, ...) with split, label (genre number) and order (shuffled
-    position); each split unit (split_units, by the library's `layout`) in one split."""
+    position); each split unit (split_units) in one split."""
     rng = np.random.default_rng(seed)
     clips = clips.copy()
     labels = sorted(clips["genre"].unique())
     clips["label"] = clips["genre"].map({g: i for i, g in enumerate(labels)})
-    units = split_units(clips, layout=layout)
+    units = split_units(clips)
     assignment: dict[str, str] = {}
     for genre, rows in units.groupby(clips["genre"]):
         counts = rows.groupby(rows).size().to_dict()
@@ -118,12 +118,11 @@ def split_clips(clips: pd.DataFrame, *, ratios: dict[str, float], seed: int, lay
     return clips[SPLIT_COLUMNS]
 
 
-def split_dataset(clip_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int, layout: str) -> dict:
+def split_dataset(clip_dir: Path, out_dir: Path, *, ratios: dict[str, float], seed: int) -> dict:
     """Run the split stage: clips.csv (with split, label, order) and leak_report.json."""
     out_dir = fresh_dir(out_dir)
-    clips = split_clips(read_csv(clip_dir / "clips.csv", dtype={"group": str, "track": str}), ratios=ratios, seed=seed,
-                        layout=layout)
-    report = leak_report(clips, split_units(clips, layout=layout))
+    clips = split_clips(read_csv(clip_dir / "clips.csv", dtype={"group": str, "track": str}), ratios=ratios, seed=seed)
+    report = leak_report(clips, split_units(clips))
     if not report["disjoint"]:  # cannot happen by construction; a guard against future edits
         raise LibraryError(f"group-disjoint split failed: {report['overlaps']}")
     write_csv(clips, out_dir / "clips.csv")

@@ -79,10 +79,10 @@ def fit_classifier(model: ModelParams, params: TrainParams, *, frontend: Fronten
     return fitted
 
 
-def split_groups(split_dir: Path, *, layout: str) -> tuple[pd.Series, pd.Series]:
-    """Each clip's split unit (library.groups.split_units, by the library's `layout`), and its track, by clip_id."""
+def split_groups(split_dir: Path) -> tuple[pd.Series, pd.Series]:
+    """Each clip's split unit (library.groups.split_units), and its track, by clip_id."""
     clips = read_csv(Path(split_dir) / "clips.csv", dtype={"group": str, "track": str}).set_index("clip_id")
-    return split_units(clips, layout=layout), clips["track"]
+    return split_units(clips), clips["track"]
 
 
 # Seconds vary from run to run: they go to timing.json, beside the outputs DVC tracks, so that a rerun
@@ -91,13 +91,12 @@ TIMINGS = ("train_seconds", "feature_seconds", "train_samples_per_second")
 
 
 def train_model(features_dir: Path, split_dir: Path, out_dir: Path, *, model: ModelParams, params: TrainParams,
-                frontend: Frontend, layout: str, offsets: RandomOffsetClips | None = None) -> dict:
-    """Run the train stage: model.keras, held_out.npz (calibration data), summary.json and live/ (training curves).
-    layout: the library's (source.layout), which says what its groups are (library.groups.split_units)."""
+                frontend: Frontend, offsets: RandomOffsetClips | None = None) -> dict:
+    """Run the train stage: model.keras, held_out.npz (calibration data), summary.json and live/ (training curves)."""
     out_dir = fresh_dir(out_dir)
     dataset = read_json(features_dir / "dataset.json")
     train_paths, val_paths = (split_paths(features_dir, dataset, s) for s in ("train", "val"))
-    group_of, track_of = split_groups(split_dir, layout=layout)
+    group_of, track_of = split_groups(split_dir)
     fitted = fit_classifier(model, params, frontend=frontend, input_shape=tuple(dataset["input_shape"]),
                             n_genres=len(dataset["labels"]), train_paths=train_paths, val_paths=val_paths,
                             group_of=group_of, live_dir=out_dir / "live", offsets=offsets, track_of=track_of)

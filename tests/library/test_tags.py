@@ -69,11 +69,16 @@ def test_the_main_tag_block_wins_over_the_second(tmp_path):
     tags = read_tags(mp3)
     assert (tags.genres, tags.artist, tags.album) == (("Rock",), "Queen", "A Night at the Opera")
 
-@pytest.mark.parametrize("suffix", ["mp3", "wav"])
+@pytest.mark.parametrize("suffix", ["mp3", "wav", "flac", "ogg", "m4a"])
 def test_id3v1_numeric_genre_codes_become_names(tmp_path, suffix):
     # ID3v1 code 17 is Rock and 4 is Disco (the ID3 specification's table)
     path = write_tagged(tmp_path / f"t.{suffix}", genre=["(17)", "4"])
     assert read_tags(path).genres == ("Rock", "Disco")
+    # as converters copy ID3's text: a code and its name; a code past the table (192 names: 0 to 191) as it is
+    # (mutagen's ID3 frame reads it as "Unknown")
+    path = write_tagged(tmp_path / f"u.{suffix}", genre=["(13)Pop", "(999)", "Hip-Hop", "2 Tone"])
+    past = "Unknown" if suffix in ("mp3", "wav") else "(999)"
+    assert read_tags(path).genres == ("Pop", past, "Hip-Hop", "2 Tone")
 
 
 def test_mp4s_numeric_genre_atom_is_read():

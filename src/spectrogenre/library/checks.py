@@ -104,7 +104,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                              f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
                              f"--layout tags` lists the tag values)")
     if folds and not too_deep:
-        report.errors += _crossval_errors(genres, folds=folds, group=crossval_group, layout=catalog.layout)
+        report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
     alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
                  else "tag them, or use a manifest")
     for genre, summary in report.genres.items():
@@ -229,7 +229,7 @@ def _group_words(summary: dict) -> str:
     return ", ".join(f"{n} track(s) by {by}" for by, n in summary["grouped_by"].items())
 
 
-def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str, layout: str) -> list[str]:
+def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) -> list[str]:
     """Genres with fewer independent groups than folds, grouped as the crossval stage groups them."""
     import pandas as pd
 
@@ -241,7 +241,7 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str, 
     if frame.empty:
         return []
     try:
-        numbers, by = clip_groups(frame, group=group, layout=layout)
+        numbers, by = clip_groups(frame, group=group)
     except LibraryError as err:
         return [f"crossval: {err}"]
     counts = frame.assign(number=numbers).groupby("genre")["number"].nunique()

@@ -4,11 +4,11 @@ where they share an artist), and their assignment to folds.
 Used by the split, train and crossval stages, by the heads' choice of regularisation, and by the
 pre-flight check that counts the groups per genre.
 
-A unit is a group (album, else artist, else track) as the library names it, names written alike one
-(group_names). Where tags or a manifest name the groups (every layout but folders), a group is one
-across genres too: one album's tracks may carry different genre tags, and its tracks in two sets would test
-the model on an album it trained on. In the folders layout a group is a folder's name, which says nothing
-across genre folders: Rock's "Greatest Hits" is not Pop's.
+A unit is a genre's group (album, else artist, else track), names written alike one (group_names). Units
+of two genres are one where one album's tracks carry different genre tags: the same group name for tracks
+in the same folder (an album is kept in one folder) under two genres; its tracks in two sets would test the
+model on an album it trained on. Same-titled albums in other folders stay apart (Rock's "Greatest Hits"
+is not Pop's), as do a genre folder's own albums in the folders layout.
 """
 
 from __future__ import annotations
@@ -17,20 +17,33 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
-from spectrogenre.library.group_names import one_spelling
+from spectrogenre.library.group_names import group_key, one_spelling
 
 UNTAGGED = ""
 
 
-def split_units(clips: pd.DataFrame, *, layout: str) -> pd.Series:
-    """Each row's split unit (clips: genre, group), by the library's `layout` (see the module doc)."""
-    names = clips["group"].astype(str)
-    if layout == "folders":
-        names = clips["genre"].astype(str) + "/" + names
-    return names.map(one_spelling(names))
+def split_units(clips: pd.DataFrame) -> pd.Series:
+    """Each row's split unit (clips: genre, group, track: the path; see the module doc), named by the first of its
+    genre/group names in sorted order."""
+    names = clips["genre"].astype(str) + "/" + clips["group"].astype(str)
+    spelled = names.map(one_spelling(names))
+    parent = {name: name for name in spelled}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    in_folder: dict[tuple[str, str], str] = {}
+    for name, group, track in zip(spelled, clips["group"].astype(str), clips["track"].astype(str)):
+        folder = track.rsplit("/", 1)[0] if "/" in track else ""
+        first, this = root(in_folder.setdefault((group_key(group), folder), name)), root(name)
+        parent[max(first, this)] = min(first, this)
+    return spelled.map(root)
 
 
-def clip_groups(clips: pd.DataFrame, *, group: str, layout: str) -> tuple[pd.Series, str]:
+def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
     """A fold-group number per clip (clips: genre, group, artist, track) and the grouping used ("album" or "artist").
 
     The split's units (split_units: albums, else artists, else tracks) are always whole; by artist,
@@ -43,7 +56,7 @@ def clip_groups(clips: pd.DataFrame, *, group: str, layout: str) -> tuple[pd.Ser
         raise LibraryError(f"crossval.group artist needs an artist tag on every track; {untagged} has none "
                            f"(use crossval.group album or auto)")
     by = "artist" if group == "artist" or (group == "auto" and tagged) else "album"
-    unit_of = split_units(clips, layout=layout)
+    unit_of = split_units(clips)
     units = list(dict.fromkeys(unit_of))
     parent = {unit: unit for unit in units}
 

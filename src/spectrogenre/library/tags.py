@@ -31,6 +31,9 @@ from spectrogenre.errors import AudioError
 
 # One tag value holding several genres ("Rock; Pop"); "/" stays, it is part of names like "Hip-Hop/Rap".
 _VALUE_SEPARATORS = re.compile(r"[;\x00|]")
+# An ID3v1 genre code as ID3 writes it ("(17)", "17", "(17)Rock"), which converters copy into other containers'
+# tags as it is: read as its name wherever it stands (mutagen does so for ID3's own TCON frame).
+_ID3V1_CODE = re.compile(r"\((\d{1,3})\)(.*)|(\d{1,3})")
 _WAV_SUFFIXES = (".wav", ".wave")
 # Formats tagged in APEv2 alone, which can be read where mutagen cannot parse the audio's header (a WavPack at a
 # rate outside its table of 15 raises IndexError)
@@ -64,10 +67,20 @@ def split_genres(values) -> tuple[str, ...]:
     names = []
     for value in values:
         for part in _VALUE_SEPARATORS.split(str(value)):
-            part = part.strip()
+            part = _id3v1_name(part.strip())
             if part and part not in names:
                 names.append(part)
     return tuple(names)
+
+
+def _id3v1_name(value: str) -> str:
+    """`value`, an ID3v1 code (see _ID3V1_CODE) read as its genre's name; any other value as it is."""
+    if (code := _ID3V1_CODE.fullmatch(value)) is None:
+        return value
+    if after := (code[2] or "").strip():  # "(17)Rock": the name ID3v2.3 writes after the code
+        return after
+    number = int(code[1] or code[3])
+    return ID3V1_GENRES[number] if number < len(ID3V1_GENRES) else value
 
 
 def read_tags(path: Path, *, second_block: bool = True) -> TrackTags:
