@@ -1044,3 +1044,14 @@ def test_names_ffmpeg_could_take_for_an_option_or_a_protocol_decode_as_files(tmp
         read_mono(Path("Intro: Noise.m4a"), sample_rate=22050)
     assert str(raised.value).startswith("Intro: Noise.m4a: truncated or not a valid .m4a file: ")
     assert "file:/" not in str(raised.value) and str(tmp_path) not in str(raised.value)
+
+
+def test_a_warnings_log_line_holds_no_newline_or_escape_code_of_a_name_a_client_chose(caplog):
+    from spectrogenre.audio_io import DecodeLimits, DecodeWarnings
+
+    limits = DecodeLimits(warnings=DecodeWarnings(name='x.ogg\nINFO: 10.6.6.6 - "POST /api/admin" 200\x1b[2J.ogg'))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        limits.warn("/tmp/upload.ogg", "cut short")
+    [line] = [record.getMessage() for record in caplog.records]
+    assert line == '/tmp/upload.ogg (x.ogg\\nINFO: 10.6.6.6 - "POST /api/admin" 200\\x1b[2J.ogg): cut short'
+    assert limits.warnings.problems == ["cut short"]

@@ -258,6 +258,24 @@ def test_serve_refuses_a_port_no_socket_can_bind(tmp_path):
         assert "Invalid value for '--port'" in result.output
 
 
+def test_serve_on_a_port_another_server_holds_says_so_before_it_says_where_to_open_it(tmp_path, monkeypatch):
+    import socket
+
+    from spectrogenre.inference import ExportedModel
+
+    (tmp_path / "spec.json").write_text("{}")  # checked for; never read: the model's load is skipped
+    monkeypatch.setattr(ExportedModel, "load", classmethod(lambda cls, model, copies: None))
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use (another "
+                                     f"server is there: choose another --port)")
+    assert "open http" not in result.output
+
+
 def test_serve_names_the_environment_variable_that_set_a_bad_limit(tmp_path, monkeypatch):
     # a bad SPECTROGENRE_WORKERS was blamed on --workers, which was not given
     (tmp_path / "spec.json").write_text("{}")  # checked for before the limits; never read: the server never starts

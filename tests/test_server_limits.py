@@ -291,6 +291,20 @@ def test_a_body_that_trickles_frees_its_place_at_the_minimum_rate_not_the_body_t
         assert answered_after < 30  # not the body timeout's 60 s
 
 
+def test_a_body_sent_fast_then_stopped_frees_its_place_when_it_stalls_not_at_the_body_timeout(tiny_project):
+    # 60 KB at once is enough for a minute at 16 KB/s: the average rate alone would hold the place that long
+    with serving(tiny_project / "data/export", SPECTROGENRE_BODY_TIMEOUT_S="60", SPECTROGENRE_UPLOAD_STALL_S="2") as (
+            port, _):
+        sock = raw_request(port, b"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                                 b"boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; "
+                                 b'name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n' + b"x" * 60_000)
+        started = time.monotonic()
+        head, _, payload = read_response(sock).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), head
+        assert json.loads(payload)["detail"] == "the upload stopped: no byte for 2 s"
+        assert time.monotonic() - started < 20  # not the body timeout's 60 s
+
+
 def test_wrong_methods_get_405_and_the_schema_lists_every_status(server, tiny_project):
     port = server[0]
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/classify", method="GET")

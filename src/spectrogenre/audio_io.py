@@ -159,7 +159,8 @@ class DecodeLimits:
     def warn(self, path, problem: str) -> None:
         """Logs `path: problem` (predict shows the log's warnings on stderr), and keeps `problem` in `warnings`."""
         kept = self.warnings
-        logger.warning("%s: %s", path if kept is None or kept.name is None else f"{path} ({kept.name})", problem)
+        named = str(path) if kept is None or kept.name is None else f"{path} ({kept.name})"
+        logger.warning("%s: %s", _one_line(named), problem)
         if kept is not None:
             kept.problems.append(problem)
 
@@ -190,6 +191,12 @@ class BoundedReads(io.FileIO):
         if size is not None and size > 0:
             size = min(size, max(os.fstat(self.fileno()).st_size - self.tell(), 0))
         return super().read(size)
+
+
+def _one_line(text: str) -> str:
+    """`text` with what a log line must not hold (a newline, a terminal's escape codes: a name a client chose)
+    written as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def with_mutagen(read, path: Path):

@@ -250,6 +250,7 @@ def serve(
     # loaded here, not in the server's startup, where a damaged export is a traceback and "Application startup
     # failed", not one line naming it
     exported = ExportedModel.load(model, copies=settings.workers)
+    listening = _listening_socket(host, port)  # before anything says where to open it
     scheme = "https" if cert else "http"
     typer.echo(f"spectrogenre: open {scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/")
     if host in ("0.0.0.0", "::"):
@@ -263,7 +264,24 @@ def serve(
     config = uvicorn.Config(create_app(settings, exported), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
                             http=with_head_timeout(settings.head_timeout_s, max_connections=max_connections),
                             timeout_keep_alive=5, log_level="info")
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listening_socket(host: str, port: int):
+    """A socket bound to host:port for the server, or one line saying why it cannot be (another server there)."""
+    import socket
+
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's own: a restart may reuse the port
+    try:
+        listening.bind((host, port))
+    except OSError as err:
+        listening.close()
+        raise SpectrogenreError(f"cannot listen on {host}:{port}: {err.strerror or err}"
+                                f"{' (another server is there: choose another --port)' if err.errno == errno.EADDRINUSE else ''}"
+                                ) from None
+    listening.set_inheritable(True)
+    return listening
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -57,8 +57,20 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def fresh_dir(path: Path) -> Path:
-    """An empty output folder: DVC removes outputs before a stage runs, a manual run may not."""
+    """An empty output folder: DVC removes outputs before a stage runs, a manual run may not. Its .gitignore, DVC's
+    list of the folder's outputs that the project commits, stays: removed, DVC writes it again as its own addition,
+    which it takes back when a later stage of the same run fails, deleting the committed file."""
     path = Path(path)
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    if path.is_dir() and not path.is_symlink():
+        for entry in path.iterdir():
+            if entry.name == ".gitignore":
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a file or a link where the folder goes
+    path.mkdir(parents=True, exist_ok=True)
     return path

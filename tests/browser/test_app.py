@@ -487,6 +487,32 @@ def test_a_damaged_mp3_is_refused_or_classified_as_the_server_does(phone, audio_
     assert shown_verdict(phone)["genre"] == expected.genre
 
 
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_wav_cut_short_is_refused_and_a_file_no_decoder_reads_is_named(phone, audio_dir, mode):
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    set_server_mode(phone, mode == "server")
+    whole = audio_dir / "whole.wav"
+    sf.write(whole, melody(40.0, sr=22050), 22050, subtype="PCM_16")  # 44,100 bytes a second after a 44-byte header
+    cut = audio_dir / "half a wav.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 20 * 44_100])  # its first 20 s: browsers decode them as the file
+    phone.set_input_files("#file", str(cut))
+    message = status_error(phone, timeout_ms=60_000)
+    if mode == "server":
+        assert message.startswith("half a wav.wav: truncated: "), message
+    else:
+        assert message == ("half a wav.wav: damaged: only 20.0 s of its 40.0 s are in the file (cut short: a copy or "
+                           "download that stopped)")
+    if mode == "device":  # the server's words for it are tested in tests/test_server.py
+        notes = audio_dir / "notes.mp3"
+        notes.write_text("a shopping list, not a song\n" * 100)
+        phone.set_input_files("#file", str(notes))
+        assert status_error(phone) == ("notes.mp3: this browser cannot decode it: it is damaged, not audio, or in a "
+                                       "format the browser does not read (mp3, m4a, ogg, flac and wav play in most)")
+
+
 def test_a_warning_from_the_server_about_a_file_it_classified_is_shown_with_its_verdict(phone, audio_dir, exported,
                                                                                         caplog):
     import soundfile as sf

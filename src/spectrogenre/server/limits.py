@@ -4,8 +4,9 @@ streams.
 - a wrong method on an API path: 405 with Allow;
 - a body over the limit: 413, from Content-Length once the body's first bytes name the file, or counted as it
   streams (any transfer encoding) the moment it passes the limit, with nothing kept beyond it;
-- a body that does not arrive within body_timeout_s, or arrives slower than min_upload_kb_s after
-  upload_grace_s: 408 (a place in the admission below is held while the body arrives);
+- a body that does not arrive within body_timeout_s, arrives slower than min_upload_kb_s after
+  upload_grace_s, or stops for upload_stall_s: 408 (a place in the admission below is held while the body
+  arrives);
 - more classifications in flight than workers + queue: 503 with Retry-After, before the body is read.
 """
 
@@ -97,15 +98,19 @@ class RequestLimits:
             nonlocal received, answered, body_done, body_start
             if body_done:  # the deadlines are the body's; after it, only a disconnect can come (the app waits on it)
                 return await receive()
+            now = time.monotonic()
             too_slow_at = started + self.settings.upload_grace_s + received / rate  # the bytes so far run out then
+            stalled_at = now + self.settings.upload_stall_s  # from the last bytes: a fast start then nothing
             try:
                 message = await asyncio.wait_for(receive(),
-                                                 timeout=max(0.0, min(deadline, too_slow_at) - time.monotonic()))
+                                                 timeout=max(0.0, min(deadline, too_slow_at, stalled_at) - now))
             except asyncio.TimeoutError:
                 answered = True
+                first = min(deadline, too_slow_at, stalled_at)
                 await _answer(send, 408, f"the upload did not arrive within {self.settings.body_timeout_s:g} s"
-                              if too_slow_at >= deadline else f"the upload arrives slower than "
-                              f"{self.settings.min_upload_kb_s:g} KB/s")
+                              if first == deadline else f"the upload arrives slower than "
+                              f"{self.settings.min_upload_kb_s:g} KB/s" if first == too_slow_at else
+                              f"the upload stopped: no byte for {self.settings.upload_stall_s:g} s")
                 raise _Refused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

@@ -21,7 +21,8 @@ class ServerSettings(BaseSettings):
     allowed per upload (413 past it); time_limit_s: decoding and classifying one upload (the work
     is stopped, 422). body_timeout_s: the whole upload must arrive within it (408); after
     upload_grace_s, at least min_upload_kb_s KB a second on average, or it is 408 at once (a client
-    trickling bytes holds a worker's place for seconds, not body_timeout_s); head_timeout_s:
+    trickling bytes holds a worker's place for seconds, not body_timeout_s), and no gap of more than
+    upload_stall_s without a byte (a client that sends most of a body fast, then stops); head_timeout_s:
     the request line and headers likewise (the connection is closed); max_connections: open
     connections (503 with Retry-After beyond).
     """
@@ -38,6 +39,7 @@ class ServerSettings(BaseSettings):
     body_timeout_s: Limit = 60.0
     upload_grace_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 5.0
     min_upload_kb_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 16.0
+    upload_stall_s: Limit = 10.0
     head_timeout_s: Limit = 10.0
     max_connections: Annotated[int, Field(ge=1)] = 256
 

@@ -99,6 +99,7 @@ function setStatus(text, isError = false) {
 function setBusy(value) {
   $('record').disabled = value;
   $('pick').disabled = value;
+  $('file').disabled = value;
   $('server-mode').disabled = value;
 }
 
@@ -152,13 +153,15 @@ function explain(error) {
       + orFile;
   }
   if (error.name === 'EncodingError' || /decode audio data/i.test(error.message)) {
-    return 'This browser cannot read that file (try an mp3, m4a or wav).';
+    return 'this browser cannot decode it: it is damaged, not audio, or in a format the browser does not read'
+      + ' (mp3, m4a, ogg, flac and wav play in most)';
   }
   return error.message;
 }
 
-/** Run one classification task with the buttons locked; errors end up in the status line. */
-async function run(task) {
+/** Run one classification task with the buttons locked; errors end up in the status line, led by the
+ * file's name (`name`) where the task was a file's and the message does not name it already. */
+async function run(task, name = null) {
   running = true;
   setBusy(true);
   try {
@@ -167,8 +170,9 @@ async function run(task) {
     // A cancel or an error ends this attempt: an earlier result left on screen would read as its answer
     // (the history still holds it).
     $('result').hidden = true;
+    const message = explain(error);
     if (error.name === 'AbortError') setStatus('Recording cancelled.');
-    else setStatus(explain(error), true);
+    else setStatus(name && !message.startsWith(`${name}: `) ? `${name}: ${message}` : message, true);
   } finally {
     running = false;
     setBusy(false);
@@ -268,7 +272,7 @@ function onFile(file) {
     source: file.name,
     pcm: () => decodePicked(file, serverTakes),
     upload: async () => ({ blob: file, name: file.name }),
-  }));
+  }), file.name);
 }
 
 /** The best and second genre of an entry, most likely first. */
@@ -382,7 +386,7 @@ $('pick').addEventListener('click', () => $('file').click());
 $('file').addEventListener('change', (event) => {
   const [file] = event.target.files;
   event.target.value = ''; // picking the same file again still fires "change"
-  if (file) onFile(file);
+  if (file && !running) onFile(file); // one at a time, as Record: the picker is off while one is classified
 });
 $('clear-history').addEventListener('click', () => showHistory(clearHistory()));
 showHistory(loadHistory());

@@ -10,16 +10,23 @@ const MP3_RATES = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [1102
 
 const tag = (view, at) => String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, 4));
 
+// WAV data sizes that state no length (audio_io._UNSTATED_WAV_DATA_SIZES): a writer to a pipe, arecord
+// stopped, a recorder that never came back to fill the size in. Such a file is read to its end.
+const UNSTATED_WAV_DATA_SIZES = [0xffffffff, 0x7ffff000, 0];
+
 /**
  * {rate, bits, lengthEstimated} from a WAV, FLAC, Ogg, MP4 or MP3 header: the sample rate (null
  * if not found); for integer PCM (WAV, FLAC), the bits per sample (else null); and whether the
  * duration a player reports for the file is only an estimate (an MP3 without a frame count).
+ * A WAV's also has `data`: {start, bytes, bytesPerSecond} of its data chunk as its header states it
+ * (null where it states no size), which a browser does not check against the bytes there.
  */
 export function sniffFormat(view) {
   const format = { rate: null, bits: null, lengthEstimated: false };
   if (view.byteLength < 12) return format;
   const head = tag(view, 0);
   if (head === 'RIFF') {
+    let wav = format;
     for (let at = 12; at + 8 <= view.byteLength;) {
       const size = view.getUint32(at + 4, true);
       if (tag(view, at) === 'fmt ' && at + 24 <= view.byteLength) {
@@ -27,11 +34,16 @@ export function sniffFormat(view) {
         const extensible = code === 0xfffe && at + 34 <= view.byteLength; // then the sub-format GUID says
         const integer = code === 1 || (extensible && view.getUint16(at + 32, true) === 1);
         const bits = integer ? view.getUint16(at + 22, true) : null;
-        return { ...format, rate: view.getUint32(at + 12, true), bits };
+        wav = { ...format, rate: view.getUint32(at + 12, true), bits, byteRate: view.getUint32(at + 16, true) };
+      } else if (tag(view, at) === 'data') {
+        const stated = !UNSTATED_WAV_DATA_SIZES.includes(size) && wav.byteRate > 0;
+        const { byteRate, ...found } = wav;
+        return { ...found, data: stated ? { start: at + 8, bytes: size, bytesPerSecond: byteRate } : null };
       }
       at += 8 + size + (size % 2);
     }
-    return format;
+    const { byteRate, ...found } = wav;
+    return found;
   }
   if (head === 'fLaC' && view.byteLength >= 22) { // STREAMINFO: rate 20 bits, channels 3, bits 5
     const packed = view.getUint32(18);

@@ -51,6 +51,12 @@ export async function decodePicked(file, serverTakes = () => false) {
       + `${(file.size / 2 ** 20).toFixed(1)} MB it may hold more than the ${spoken(maxSeconds)} of audio this `
       + `device classifies per file: choose a shorter file${orServer}`);
   }
+  // A WAV cut short: the browser decodes the samples there and reports their length as the file's
+  const wav = format.data;
+  if (wav && file.size - wav.start < (1 - MAX_LOST_FRACTION) * wav.bytes) {
+    throw new Error(`${file.name}: damaged: only ${spoken((file.size - wav.start) / wav.bytesPerSecond)} of its `
+      + `${spoken(wav.bytes / wav.bytesPerSecond)} are in the file (cut short: a copy or download that stopped)`);
+  }
   const audio = await decodeAudio(await file.arrayBuffer());
   const decoded = audio.samples.length / audio.rate;
   // An MP3 without a frame count states an estimate, which can be minutes off: no measure of damage.
