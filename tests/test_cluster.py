@@ -89,6 +89,7 @@ def test_relative_paths_reach_workers_that_run_elsewhere(tiny_project, tmp_path,
 
 def test_an_unreachable_scheduler_or_one_with_no_worker_is_a_clear_error(monkeypatch):
     import socket
+    import time
 
     from spectrogenre import cluster
     from spectrogenre.errors import SpectrogenreError
@@ -99,12 +100,30 @@ def test_an_unreachable_scheduler_or_one_with_no_worker_is_a_clear_error(monkeyp
         unused.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
     monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
-    with pytest.raises(SpectrogenreError, match=rf"SPECTROGENRE_SCHEDULER={address}: no Dask scheduler answered"):
+    started = time.monotonic()
+    with pytest.raises(SpectrogenreError, match=rf"SPECTROGENRE_SCHEDULER={address}: nothing listens on port "
+                                                rf"\d+ of 127\.0\.0\.1 \(connection refused\); start a Dask scheduler"):
+        with cluster.executor(1):
+            pass
+    assert time.monotonic() - started < 1.5  # said at once, not after distributed's retries for 2 s
+    def unresolved(address, timeout):  # what a name no resolver knows gives (no lookup leaves this machine)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with monkeypatch.context() as offline:
+        offline.setattr(cluster.socket, "create_connection", unresolved)
+        offline.setenv("SPECTROGENRE_SCHEDULER", "tcp://locahost:8786")
+        with pytest.raises(SpectrogenreError, match=r"SPECTROGENRE_SCHEDULER=tcp://locahost:8786: no host is named "
+                                                    r"'locahost' \(a typo"):
+            with cluster.executor(1):
+                pass
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", "tls://127.0.0.1:8786")  # TLS needs Dask's security settings
+    with pytest.raises(SpectrogenreError, match=r"SPECTROGENRE_SCHEDULER=tls://127.0.0.1:8786: cannot connect \("):
         with cluster.executor(1):
             pass
     with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty:
         monkeypatch.setenv("SPECTROGENRE_SCHEDULER", empty.scheduler_address)
-        with pytest.raises(SpectrogenreError, match="the scheduler has had no worker for 2 s; start workers"):
+        with pytest.raises(SpectrogenreError, match=r"the scheduler has had no worker for 2 s; start workers "
+                                                    r"\(spectrogenre worker tcp://"):
             with cluster.executor(1):
                 pass
 

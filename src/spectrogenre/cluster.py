@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
@@ -65,11 +66,37 @@ async def _identity(address: str) -> dict:
     return await asyncio.wait_for(ask(), CONNECT_TIMEOUT_S)
 
 
+def _nothing_there(address: str) -> str | None:
+    """Why no server can be at a tcp:// `address` at all (its host unknown, the connection refused), said at once;
+    None where something may answer, or the address is not tcp's. distributed's own connect retries such an
+    address until its timeout, and then says only that it timed out."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except ValueError:
+        return None  # the connect's own parser says what is wrong with it
+    if scheme != "tcp":
+        return None
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except socket.gaierror:
+        return f"no host is named {host!r} (a typo, or a name this machine cannot resolve)"
+    except ConnectionRefusedError:
+        return f"nothing listens on port {port} of {host} (connection refused)"
+    except OSError:
+        return None  # unreachable, timed out: the connect says so
+    return None
+
+
 def check_scheduler(address: str, *, given_as: str | None = None) -> None:
     """Raise SpectrogenreError unless a Dask scheduler answers at `address` within CONNECT_TIMEOUT_S. The message
     names SCHEDULER_ENV, or `given_as` (what the address is to a command that took it as an argument)."""
     label, otherwise = (f"{SCHEDULER_ENV}=", f", or unset {SCHEDULER_ENV} to run here") if given_as is None \
         else (f"{given_as} ", "")
+    if (nothing := _nothing_there(address)) is not None:
+        raise SpectrogenreError(f"{label}{address}: {nothing}; start a Dask scheduler there{otherwise}")
     try:
         reply = asyncio.run(_identity(address))
     except ValueError as err:  # distributed's address parser: no port, an unknown scheme
@@ -78,6 +105,9 @@ def check_scheduler(address: str, *, given_as: str | None = None) -> None:
     except OSError as err:  # refused, timed out (TimeoutError is an OSError), closed mid-handshake
         raise SpectrogenreError(f"{label}{address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s "
                                 f"({str(err) or 'it took the connection and said nothing'}); start one there"
+                                f"{otherwise}") from None
+    except TypeError as err:  # tls:// without Dask's security settings, which the stages do not take
+        raise SpectrogenreError(f"{label}{address}: cannot connect ({err}); give a tcp://host:port scheduler"
                                 f"{otherwise}") from None
     kind = reply.get("type") if isinstance(reply, dict) else None
     if kind != "Scheduler":
@@ -110,7 +140,7 @@ def executor(jobs: int) -> Iterator[tuple[Executor, int]]:
                 client.wait_for_workers(1, timeout=WORKER_WAIT_S)
             except TimeoutError:
                 raise SpectrogenreError(f"{SCHEDULER_ENV}={address}: the scheduler has had no worker for "
-                                        f"{WORKER_WAIT_S} s; start workers (dask worker {address}), or unset "
+                                        f"{WORKER_WAIT_S} s; start workers (spectrogenre worker {address}), or unset "
                                         f"{SCHEDULER_ENV}") from None
             slots = max(1, sum(client.nthreads().values()))
             try:
@@ -187,7 +217,7 @@ class ClusterExecutor(Executor):
             alone_since = None if workers else alone_since or time.monotonic()
             if alone_since is not None and time.monotonic() - alone_since >= WORKER_WAIT_S:
                 raise SpectrogenreError(f"{SCHEDULER_ENV}={self._address}: the cluster lost its workers and has had "
-                                        f"none for {WORKER_WAIT_S} s with tasks left; start workers (dask worker "
+                                        f"none for {WORKER_WAIT_S} s with tasks left; start workers (spectrogenre worker "
                                         f"{self._address}) and rerun, or unset {SCHEDULER_ENV}")
         try:
             return future.result()
