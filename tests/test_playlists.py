@@ -142,7 +142,7 @@ def test_predict_and_tag_name_the_playlist_line_of_a_missing_track_and_fail(tiny
     rows = {Path(row["path"]).name: row for row in json.loads(result.stdout)}
     assert rows["01 Track.wav"]["genre"] == "Noise"
     assert rows["missing.wav"]["error"] == f"no such file (listed in {playlist}, line 2)"
-    assert result.stderr.splitlines()[-1] == "1 classified, 1 failed, 1 playlist line(s) naming no file"
+    assert result.stderr.splitlines()[-1] == "1 classified, 1 failed, 1 argument(s) or playlist line(s) naming no file"
     assert result.exit_code == 1
     tagged = CliRunner().invoke(app, ["tag", "--model", str(tiny_project / "data/export"), str(playlist)])
     assert f"error: no such file (listed in {playlist}, line 2)" in tagged.stdout

@@ -325,6 +325,10 @@ def test_a_damaged_export_is_named_not_a_traceback(tiny_project, tmp_path):
         result = runner.invoke(app, ["predict", "--model", str(model), str(song)])
         assert result.exit_code == 1 and not isinstance(result.exception, (ValueError, KeyError))
         assert problem in result.stderr, result.stderr
+    # the export's spec.json, given for the export, is read as its folder
+    by_spec = runner.invoke(app, ["predict", "--model", str(export / "spec.json"), str(song), "--format", "json"])
+    by_folder = runner.invoke(app, ["predict", "--model", str(export), str(song), "--format", "json"])
+    assert by_spec.exit_code == 0 and by_spec.stdout == by_folder.stdout
 
 
 def test_a_model_and_a_spec_from_different_exports_are_refused(tiny_project, tmp_path):
@@ -387,6 +391,23 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     (tmp_path / "other.mp3").symlink_to(song)
     given = [tmp_path / "album", song, tmp_path / "album" / ".." / "album" / "song.mp3", tmp_path / "other.mp3"]
     assert survey(given).files == [song]  # the first name it was given by
+
+
+def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_path(tmp_path):
+    from pathlib import Path
+
+    from spectrogenre.prediction import survey
+
+    song = tmp_path / "a, b.mp3"
+    song.write_bytes(b"x")
+    # as typer hands them over: pathlib makes "https://" of a URL "https:/"
+    given = survey([Path("-"), Path("https://example.com/song.mp3"), Path(f"file://{tmp_path}/a,%20b.mp3")])
+    assert given.files == [song]
+    assert given.not_files == ["-: standard input is not read: give the songs' files, folders or playlists",
+                               "https:/example.com/song.mp3: a https URL, not a file on this machine: download it first"]
+    (tmp_path / "https:").mkdir()  # a folder of that name is a folder
+    (tmp_path / "https:" / "x.mp3").write_bytes(b"x")
+    assert survey([tmp_path / "https:" / "x.mp3"]).files == [tmp_path / "https:" / "x.mp3"]
 
 
 def rows_of(names):

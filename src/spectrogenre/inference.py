@@ -90,6 +90,8 @@ class ExportedModel:
         if not path.exists():
             raise SpectrogenreError(f"model {path} does not exist: run `dvc repro` first, or point --model at an export")
         folder, model_file = (path, None) if path.is_dir() else (path.parent, path)
+        if path.suffix.lower() == ".json":  # the export's spec.json given for the export: its folder is meant
+            folder, model_file = path.parent, None
         spec_path = folder / "spec.json"
         if not spec_path.exists():
             raise SpectrogenreError(f"no spec.json in {folder}: run `dvc repro` first, or point --model at an export")

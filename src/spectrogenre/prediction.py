@@ -22,6 +22,7 @@ from tqdm import tqdm
 from spectrogenre.audio_io import DecodeLimits, is_music_file, unread_format, unreadable
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
+from spectrogenre.library.sources import local_file_path
 from spectrogenre.playlists import is_playlist, playlist_entries
 from spectrogenre.shown import shown_path, text_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
@@ -37,7 +38,7 @@ class Survey:
     files (walk.py), passed over unlisted, for a caller that reports its own among them; without_audio: the
     folders given that hold nothing named as audio (said, as a wrong path beside right ones is easily missed);
     listed_in: for each file a playlist given named, where ("pl.m3u, line 3"), for its row's error; not_files: a
-    playlist's lines that name no file on this machine (a stream's URL), with why."""
+    playlist's lines and the arguments that name no file on this machine (a stream's URL, `-`), with why."""
 
     files: list[Path] = field(default_factory=list)
     not_audio: dict[str, int] = field(default_factory=dict)
@@ -79,6 +80,11 @@ def survey(paths: list[Path]) -> Survey:
     classified twice, or outside the folder given)."""
     found = Survey()
     for path in paths:
+        if not os.path.lexists(path):  # no file has the name as given: a URI, `-`?
+            if (why := _not_a_path(str(path))) is not None:
+                found.not_files.append(f"{path}: {why}")
+                continue
+            path = Path(local_file_path(str(path)) or path)
         if is_playlist(path):  # its tracks, wherever they are
             for entry in playlist_entries(path):
                 where = f"{path}, line {entry.line}"
@@ -108,6 +114,17 @@ def survey(paths: list[Path]) -> Survey:
         found.system_files += tree.system_files
     found.files = _each_once(found.files)
     return found
+
+
+def _not_a_path(written: str) -> str | None:
+    """Why an argument that names no file is no path at all (`-`, a URL: typer's Path has made `https://` of it
+    `https:/`), said as such rather than "no such file"; None for a path, or a local file:// URI."""
+    if written == "-":
+        return "standard input is not read: give the songs' files, folders or playlists"
+    scheme = written.split(":/", 1)[0] if ":/" in written else ""
+    if len(scheme) > 1 and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum() and scheme != "file":
+        return f"a {scheme} URL, not a file on this machine: download it first"
+    return None
 
 
 def _each_once(files: list[Path]) -> list[Path]:

@@ -460,7 +460,7 @@ def listed_file(written: str, folder: Path) -> tuple[Path, str]:
     is read with them as folders' separators where no file has the name as written: on Linux a backslash may be
     part of a file's name, and that file comes first. A file URI (`file:///music/My%20Song.mp3`, as players write
     playlists) is read as the path it names."""
-    if (local := _local_file_path(written)) is not None:
+    if (local := local_file_path(written)) is not None:
         return Path(local), local
     if Path(written).is_absolute():
         return Path(written), written
@@ -469,7 +469,7 @@ def listed_file(written: str, folder: Path) -> tuple[Path, str]:
     return folder / written, written
 
 
-def _local_file_path(written: str) -> str | None:
+def local_file_path(written: str) -> str | None:
     """The path a local file URI (`file:///music/My%20Song.mp3`) names; None for anything else."""
     uri = urlsplit(written)
     return url2pathname(uri.path) if uri.scheme == "file" and uri.netloc in ("", "localhost") else None
@@ -478,7 +478,7 @@ def _local_file_path(written: str) -> str | None:
 def elsewhere(written: str) -> str | None:
     """Why a list's entry cannot name a file on this machine (a URI other than a local file's, an absolute
     Windows path); None where it may."""
-    local = _local_file_path(written)
+    local = local_file_path(written)
     # a scheme longer than a drive's letter: http://, smb://
     if len(urlsplit(written).scheme) > 1 and "://" in written and local is None:
         return "a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
@@ -494,7 +494,7 @@ def _no_such_file(cell: str, root: Path) -> str:
     manifest's folder, which a list written elsewhere does not expect."""
     if (why := elsewhere(cell)) is not None:
         return f"no such file: {why}"
-    if not Path(cell).is_absolute() and _local_file_path(cell) is None:
+    if not Path(cell).is_absolute() and local_file_path(cell) is None:
         return f"no such file in {root.absolute()} (a relative path is read from the manifest's folder)"
     return "no such file"
 
