@@ -326,3 +326,33 @@ def test_wrong_methods_get_405_and_the_schema_lists_every_status(server, tiny_pr
     seen.add(str(err.value.code))
     assert seen == {"200", "400", "405", "413", "415", "422"}
     assert seen | {"408", "503"} <= documented
+
+
+def test_a_request_that_cannot_be_parsed_behind_an_answer_still_being_sent_closes_the_connection_quietly():
+    # pipelined behind a request whose 503 is still being sent: a second answer does not fit in the connection
+    import h11
+
+    from spectrogenre.server.protocol import with_head_timeout
+
+    class Transport:
+        written, closed = b"", False
+
+        def write(self, data):
+            self.written += data
+
+        def close(self):
+            self.closed = True
+
+    protocol = object.__new__(with_head_timeout(10, max_connections=5))
+    protocol.conn, protocol.transport = h11.Connection(h11.SERVER), Transport()
+    protocol.conn.receive_data(b"POST /api/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    assert isinstance(protocol.conn.next_event(), h11.Request)
+    protocol.conn.send(h11.Response(status_code=503, headers=[(b"content-length", b"10")]))  # its body not yet sent
+    protocol.send_400_response("Invalid HTTP request received.")
+    assert protocol.transport.closed and protocol.transport.written == b""
+    idle = object.__new__(with_head_timeout(10, max_connections=5))  # an unparsable first request: the JSON 400
+    idle.conn, idle.transport = h11.Connection(h11.SERVER), Transport()
+    idle.send_400_response("Invalid HTTP request received.")
+    assert idle.transport.closed and idle.transport.written.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert idle.transport.written.endswith(b'{"error":"bad_request","detail":"malformed HTTP request: invalid http '
+                                           b'request received"}')

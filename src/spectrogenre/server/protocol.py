@@ -43,9 +43,12 @@ def with_head_timeout(seconds: float, *, max_connections: int) -> type[H11Protoc
             body = error_body(400, f"malformed HTTP request: {msg.rstrip('.').lower()}")
             head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close")]
-            for event in (h11.Response(status_code=400, headers=head, reason=b"Bad Request"), h11.Data(data=body),
-                          h11.EndOfMessage()):
-                self.transport.write(self.conn.send(event))
+            try:
+                for event in (h11.Response(status_code=400, headers=head, reason=b"Bad Request"), h11.Data(data=body),
+                              h11.EndOfMessage()):
+                    self.transport.write(self.conn.send(event))
+            except h11.LocalProtocolError:
+                pass  # mid-answer to the request before (a 503 still sent, then closing): no second answer fits
             self.transport.close()
 
         def connection_lost(self, exc):
