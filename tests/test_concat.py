@@ -42,8 +42,8 @@ def test_a_track_whose_decoding_ends_its_process_is_skipped_and_every_other_trac
 
     # a decoder's crash in native code, or the kernel's memory kill, ends the worker process as os._exit does,
     # and a local pool loses every task it held with it; the worker processes are forked, so they see this
-    decode = concat.read_mono
-    monkeypatch.setattr(concat, "read_mono", lambda path, **kw: os._exit(139) if path.parent.name == "Album 1"
+    decode = concat.stream_mono
+    monkeypatch.setattr(concat, "stream_mono", lambda path, **kw: os._exit(139) if path.parent.name == "Album 1"
                         and path.parent.parent.name == "Drone" and path.name.startswith("02") else decode(path, **kw))
     index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
     assert len(index) == 17 and "Drone/Album 1/02 Track.flac" not in set(index["track"])
@@ -95,3 +95,24 @@ def test_genre_folders_named_alike_are_one_genre_file_and_one_label(tmp_path):
     clips = split_clips(index.assign(clip_id=range(len(index))), ratios={"train": 0.6, "val": 0.2, "test": 0.2},
                         seed=0)
     assert sorted(set(zip(clips["genre"], clips["label"]))) == [("Hip-Hop", 0), ("Jazz", 1)]
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_what_a_tracks_decode_warns_of_is_said_by_the_stage_once_by_its_library_name(tiny_library, tmp_path, capfd):
+    # said by the stage, not the process that decoded it: on a cluster that is a worker, whose log no one reads
+    import subprocess
+
+    from tests.synth import sine
+
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(20.0, sr=16000), 16000)
+    song = tiny_library / "Drone" / "Album 0" / "03 Cut.mp3"  # an MP3 without a frame count, cut part way
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "64k",
+                    "-write_xing", "0", str(song)], check=True)
+    song.write_bytes(song.read_bytes()[:80_001])
+    index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
+    assert "Drone/Album 0/03 Cut.mp3" in set(index["track"])
+    said = [line for line in capfd.readouterr().err.splitlines() if "03 Cut.mp3" in line]
+    assert said == ["Drone/Album 0/03 Cut.mp3: the MP3 ends part way through a frame, so the file is cut short (a copy "
+                    "or download that stopped): its first 10.0 s are there; its header states no length, so how much "
+                    "is missing is not known"]

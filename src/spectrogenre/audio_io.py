@@ -141,6 +141,8 @@ class DecodeWarnings:
 
     name: str | None = None
     problems: list[str] = field(default_factory=list)
+    # False: kept for the caller to say, not logged (a cluster's task: its log is a worker's, which no one reads)
+    logged: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ class DecodeLimits:
         """Logs `path: problem` (predict shows the log's warnings on stderr), and keeps `problem` in `warnings`."""
         kept = self.warnings
         named = str(path) if kept is None or kept.name is None else f"{path} ({kept.name})"
-        logger.warning("%s: %s", _one_line(named), problem)
+        if kept is None or kept.logged:
+            logger.warning("%s: %s", _one_line(named), problem)
         if kept is not None:
             kept.problems.append(problem)
 

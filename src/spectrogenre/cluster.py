@@ -36,6 +36,7 @@ from spectrogenre.errors import SpectrogenreError
 SCHEDULER_ENV = "SPECTROGENRE_SCHEDULER"
 TASK_RETRIES = 2
 CONNECT_TIMEOUT_S = 30
+REFUSED_GRACE_S = 5  # a scheduler started a moment before the stage listens within it
 WORKER_WAIT_S = 60
 WORKER_CHECK_S = 5  # how often a stage waiting on a task asks the scheduler whether any worker is left
 
@@ -67,9 +68,10 @@ async def _identity(address: str) -> dict:
 
 
 def _nothing_there(address: str) -> str | None:
-    """Why no server can be at a tcp:// `address` at all (its host unknown, the connection refused), said at once;
-    None where something may answer, or the address is not tcp's. distributed's own connect retries such an
-    address until its timeout, and then says only that it timed out."""
+    """Why no server can be at a tcp:// `address` at all (its host unknown; the connection refused for
+    REFUSED_GRACE_S, in which a scheduler just started begins to listen), said then; None where something may
+    answer, or the address is not tcp's. distributed's own connect retries such an address until its timeout, and
+    then says only that it timed out."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:
@@ -79,15 +81,19 @@ def _nothing_there(address: str) -> str | None:
         return None  # the connect's own parser says what is wrong with it
     if scheme != "tcp":
         return None
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
-    except socket.gaierror:
-        return f"no host is named {host!r} (a typo, or a name this machine cannot resolve)"
-    except ConnectionRefusedError:
-        return f"nothing listens on port {port} of {host} (connection refused)"
-    except OSError:
-        return None  # unreachable, timed out: the connect says so
-    return None
+    deadline = time.monotonic() + REFUSED_GRACE_S
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+            return None
+        except socket.gaierror:
+            return f"no host is named {host!r} (a typo, or a name this machine cannot resolve)"
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline:
+                return f"nothing listens on port {port} of {host} (connection refused)"
+            time.sleep(0.25)
+        except OSError:
+            return None  # unreachable, timed out: the connect says so
 
 
 def check_scheduler(address: str, *, given_as: str | None = None) -> None:
