@@ -102,31 +102,30 @@ def test_an_unreachable_scheduler_or_one_with_no_worker_is_a_clear_error(monkeyp
         address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
     monkeypatch.setenv("SPECTROGENRE_SCHEDULER", address)
     started = time.monotonic()
-    with pytest.raises(SpectrogenreError, match=rf"SPECTROGENRE_SCHEDULER={address}: nothing listens on port "
-                                                rf"\d+ of 127\.0\.0\.1 \(connection refused\); start a Dask scheduler"):
-        with cluster.executor(1):
-            pass
+    refused = (rf"SPECTROGENRE_SCHEDULER={address}: nothing listens on port \d+ of 127\.0\.0\.1 \(connection "
+               rf"refused\); start a Dask scheduler")
+    with pytest.raises(SpectrogenreError, match=refused), cluster.executor(1):
+        pass
     assert time.monotonic() - started < 1.5  # said after the grace, not after distributed's retries for 2 s
+
     def unresolved(address, timeout):  # what a name no resolver knows gives (no lookup leaves this machine)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
+    unknown = r"SPECTROGENRE_SCHEDULER=tcp://locahost:8786: no host is named 'locahost' \(a typo"
     with monkeypatch.context() as offline:
         offline.setattr(cluster.socket, "create_connection", unresolved)
         offline.setenv("SPECTROGENRE_SCHEDULER", "tcp://locahost:8786")
-        with pytest.raises(SpectrogenreError, match=r"SPECTROGENRE_SCHEDULER=tcp://locahost:8786: no host is named "
-                                                    r"'locahost' \(a typo"):
-            with cluster.executor(1):
-                pass
-    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", "tls://127.0.0.1:8786")  # TLS needs Dask's security settings
-    with pytest.raises(SpectrogenreError, match=r"SPECTROGENRE_SCHEDULER=tls://127.0.0.1:8786: cannot connect \("):
-        with cluster.executor(1):
+        with pytest.raises(SpectrogenreError, match=unknown), cluster.executor(1):
             pass
+    monkeypatch.setenv("SPECTROGENRE_SCHEDULER", "tls://127.0.0.1:8786")  # TLS needs Dask's security settings
+    tls = r"SPECTROGENRE_SCHEDULER=tls://127.0.0.1:8786: cannot connect \("
+    with pytest.raises(SpectrogenreError, match=tls), cluster.executor(1):
+        pass
     with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty:
         monkeypatch.setenv("SPECTROGENRE_SCHEDULER", empty.scheduler_address)
-        with pytest.raises(SpectrogenreError, match=r"the scheduler has had no worker for 2 s; start workers "
-                                                    r"\(spectrogenre worker tcp://"):
-            with cluster.executor(1):
-                pass
+        no_worker = r"the scheduler has had no worker for 2 s; start workers \(spectrogenre worker tcp://"
+        with pytest.raises(SpectrogenreError, match=no_worker), cluster.executor(1):
+            pass
 
 
 def test_a_cluster_that_loses_every_worker_mid_run_is_a_clear_error(monkeypatch):

@@ -113,6 +113,6 @@ def test_what_a_tracks_decode_warns_of_is_said_by_the_stage_once_by_its_library_
     index = scan_and_concat(tiny_library, tmp_path / "concat", sample_rate=8000, jobs=2)
     assert "Drone/Album 0/03 Cut.mp3" in set(index["track"])
     said = [line for line in capfd.readouterr().err.splitlines() if "03 Cut.mp3" in line]
-    assert said == ["Drone/Album 0/03 Cut.mp3: the MP3 ends part way through a frame, so the file is cut short (a copy "
-                    "or download that stopped): its first 10.0 s are there; its header states no length, so how much "
-                    "is missing is not known"]
+    assert said == [("Drone/Album 0/03 Cut.mp3: the MP3 ends part way through a frame, so the file is cut short (a "
+                     "copy or download that stopped): its first 10.0 s are there; its header states no length, so how "
+                     "much is missing is not known")]
