@@ -107,6 +107,29 @@ def test_artist_folders_read_as_genres_get_the_hint_to_use_tags():
     assert report.errors[-1].startswith("4 of 4 genre folders have too few albums: if the top folders are artists")
 
 
+def test_a_folders_library_of_one_genre_folder_gets_the_hint_to_use_tags():
+    catalog = catalog_of(*(track("Music", "Media", seconds=s) for s in (60.0, 61.0)))  # Music/Media/<artist>/...
+    error, _ = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors  # then Music's 1 group
+    assert error == ("1 genre(s) with usable tracks (Music): a classifier needs at least 2; if the folders here are "
+                     "not genres (artists, or a music player's own folders: iTunes' Music/Media), the genres are in "
+                     "the files' tags: use layout tags (`spectrogenre scan --layout tags` lists them)")
+
+
+def test_groups_that_hold_folders_of_albums_are_warned_of_in_the_folders_layout():
+    def deep(genre, group, inner):
+        return Track(path=None, name=f"{genre}/{group}/{inner}/1.mp3", genre=genre, album=group, seconds=60.0)
+
+    tracks = [deep("Classical", sub, f"{artist}/Album") for sub in ("Baroque", "Romantic", "Modern")
+              for artist in ("A", "B")]
+    tracks += [deep("Rock", album, disc) for album in ("X", "Y", "Z") for disc in ("CD1", "CD2")]  # discs: albums
+    tracks += [deep("Jazz", artist, album) for artist in ("X", "Y", "Z") for album in ("A", "B")]  # artists: groups
+    report = check_catalog(catalog_of(*tracks), genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.warnings == [
+        "genre 'Classical': 3 of its 3 groups (the folders under the genre's, each kept whole in one set) hold their "
+        "tracks two folders down, as Classical/Baroque/A/Album/: where they are subgenres or decades, the test set is "
+        "one or two of them; layout flat groups by the album tags"]
+
+
 def test_suggested_map_places_values_by_name_and_offers_the_rest():
     unmapped = Counter({"Alternative Rock": 72, "Alt. Rock": 8, "World": 12, "world": 2, "Electronica": 5})
     suggestion = suggest_map(GenreMap({"rock": [], "electronic": ["Techno"], "Electro": []}), unmapped)

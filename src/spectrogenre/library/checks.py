@@ -80,6 +80,12 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     too_deep = _given_a_folder_too_deep(catalog)
     if len(genres) < 2:
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
+        if (len(genres) == 1 and catalog.layout == "folders" and not too_deep
+                and next(iter(report.genres.values()))["groups_with_a_clip"] < len(SPLIT_SETS)):
+            # a library whose one top folder is a music player's own (iTunes' Music/Media/...), or an artist's
+            hint += ("; if the folders here are not genres (artists, or a music player's own folders: iTunes' "
+                     "Music/Media), the genres are in the files' tags: use layout tags (`spectrogenre scan "
+                     "--layout tags` lists them)")
         report.errors.append(f"{len(genres)} genre(s) with usable tracks ({', '.join(genres) or 'none'}): "
                              f"a classifier needs at least 2{hint}")
     # In the folders layout a group is a folder under the genre's: in <genre>/<artist>/<album> trees, an artist;
@@ -103,6 +109,8 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums: if the top folders "
                              f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
                              f"--layout tags` lists the tag values)")
+    if catalog.layout == "folders":
+        report.warnings += _groups_holding_albums(genres)
     if folds and not too_deep:
         report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
     alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
@@ -140,6 +148,29 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     if catalog.unmapped or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
         report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
     return report
+
+
+def _groups_holding_albums(genres: dict[str, list[Track]]) -> list[str]:
+    """A warning for each genre (folders layout) most of whose groups, the folders under the genre's, hold their
+    tracks two folders down or more (discs aside): a <genre>/<subgenre or decade>/<artist>/<album> tree, where a
+    group is a whole subgenre, so the test set is a subgenre or two. (In <genre>/<artist>/<album> trees a group is
+    an artist, which keeps an artist's albums in one set, as the README says.)"""
+    warnings = []
+    for genre, tracks in genres.items():
+        deep: dict[str, str] = {}  # group -> a folder two down in it
+        for track in tracks:
+            parts = track.name.split("/")
+            folders = [part for part in parts[2:-1] if not is_disc_folder(part)]
+            if len(folders) >= 2:
+                deep.setdefault(parts[1], "/".join(folders[:2]))
+        groups = {track.name.split("/")[1] for track in tracks}
+        if len(deep) * 2 > len(groups):
+            group = sorted(deep)[0]
+            warnings.append(f"genre '{genre}': {len(deep)} of its {len(groups)} groups (the folders under the genre's, "
+                            f"each kept whole in one set) hold their tracks two folders down, as {genre}/{group}/"
+                            f"{deep[group]}/: where they are subgenres or decades, the test set is one or two of them;"
+                            f" layout flat groups by the album tags")
+    return warnings
 
 
 def _given_a_folder_too_deep(catalog: Catalog) -> str | None:
