@@ -660,7 +660,8 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     Raises AudioError (AudioTooLong, WorkTimeout past `limits`), possibly after some blocks.
     """
     path = Path(path)
-    if path.suffix.lower() in FFMPEG_EXTENSIONS or (_mp3_without_frame_count(path) and shutil.which("ffmpeg")):
+    no_frame_count = _mp3_without_frame_count(path)  # read once: which decoder, and whether a cut can be told
+    if path.suffix.lower() in FFMPEG_EXTENSIONS or (no_frame_count and shutil.which("ffmpeg")):
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
         with _opened(path) as info:
@@ -677,11 +678,12 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
                 limits.check_length(path, frames / rate)
             blocks = iter_mono_blocks(path, limits=limits)
     with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
-        yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits)
+        yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits,
+                                          no_frame_count=no_frame_count)
 
 
 def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: int, sample_rate: int,
-                           limits: DecodeLimits) -> Iterator[np.ndarray]:
+                           limits: DecodeLimits, no_frame_count: bool) -> Iterator[np.ndarray]:
     resampler, decoded, said_over = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0, False
     over: set[int] = set()  # the half seconds with samples far over full scale, until there are enough to say so
     first, peak = 0, 0.0
@@ -706,7 +708,7 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     if ogg_cut_short(path):
         limits.warn(path, f"the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
                           f"or download that stopped): only its first {decoded / rate:.1f} s are there")
-    elif _mp3_without_frame_count(path) and ends_inside_a_frame(path):  # with a frame count, held to it
+    elif no_frame_count and ends_inside_a_frame(path):  # an MP3 with a frame count is held to it
         limits.warn(path, f"the MP3 ends part way through a frame, so the file is cut short (a copy or download that "
                           f"stopped): its first {decoded / rate:.1f} s are there; its header states no length, so "
                           f"how much is missing is not known")

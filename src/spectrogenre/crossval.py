@@ -54,6 +54,7 @@ def _chunk_paths(features_dir: Path, dataset: dict) -> list[Path]:
 def cross_validate(features_dir: Path, split_dir: Path, concat_dir: Path, out_dir: Path, *, model, params, frontend,
                    folds: int, group: str, seed: int, offsets_for=None, frozen_features=None) -> dict:
     """Run the crossval stage; writes metrics.json and folds.csv (each clip's fold). folds 0: only {"folds": 0}.
+
     offsets_for: None, or a function of the training clips (clip_id, genre_file, group, label)
     giving the RandomOffsetClips to train on (train.random_offsets).
     frozen_features: for a kind with an extractor, its output on every clip (features, labels, clip ids)

@@ -22,25 +22,27 @@ from spectrogenre.library.group_names import group_key, one_spelling
 UNTAGGED = ""
 
 
+def _root(parent: dict, node):
+    """The node that names `node`'s connected component in `parent` (each node's parent; a root is its own),
+    the path to it shortened on the way."""
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
+
+
 def split_units(clips: pd.DataFrame) -> pd.Series:
     """Each row's split unit (clips: genre, group, track: the path; see the module doc), named by the first of its
     genre/group names in sorted order."""
     names = clips["genre"].astype(str) + "/" + clips["group"].astype(str)
     spelled = names.map(one_spelling(names))
     parent = {name: name for name in spelled}
-
-    def root(name: str) -> str:
-        while parent[name] != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
-        return name
-
     in_folder: dict[tuple[str, str], str] = {}
     for name, group, track in zip(spelled, clips["group"].astype(str), clips["track"].astype(str)):
         folder = track.rsplit("/", 1)[0] if "/" in track else ""
-        first, this = root(in_folder.setdefault((group_key(group), folder), name)), root(name)
+        first, this = _root(parent, in_folder.setdefault((group_key(group), folder), name)), _root(parent, name)
         parent[max(first, this)] = min(first, this)
-    return spelled.map(root)
+    return spelled.map(lambda name: _root(parent, name))
 
 
 def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
@@ -59,19 +61,12 @@ def clip_groups(clips: pd.DataFrame, *, group: str) -> tuple[pd.Series, str]:
     unit_of = split_units(clips)
     units = list(dict.fromkeys(unit_of))
     parent = {unit: unit for unit in units}
-
-    def root(node):
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
     if by == "artist":
         first_unit: dict[str, str] = {}
         for unit, artist in zip(unit_of, clips["artist"]):
-            parent[root(unit)] = root(first_unit.setdefault(artist, unit))
-    numbers = {unit: n for n, unit in enumerate(dict.fromkeys(root(u) for u in units))}
-    return pd.Series([numbers[root(unit)] for unit in unit_of], index=clips.index), by
+            parent[_root(parent, unit)] = _root(parent, first_unit.setdefault(artist, unit))
+    numbers = {unit: n for n, unit in enumerate(dict.fromkeys(_root(parent, u) for u in units))}
+    return pd.Series([numbers[_root(parent, unit)] for unit in unit_of], index=clips.index), by
 
 
 def assign_folds(clips: pd.DataFrame, groups: pd.Series, *, folds: int, seed: int) -> pd.Series:
