@@ -31,6 +31,7 @@ def test_a_folder_gets_one_verdict_per_track(tiny_project):
     right = sum(row["genre"] == row["path"].split("/")[-3] for row in rows)
     assert right >= 16
     assert all(len(row["top"]) == 3 and row["error"] is None and "windows" not in row for row in rows)
+    assert all(row["warnings"] == [] for row in rows)  # whole files: nothing found wrong
     assert "18 classified, 0 failed" in result.stderr
 
 
@@ -374,7 +375,7 @@ def test_a_name_that_is_not_utf8_is_valid_text_in_json_and_csv(output):
 
     name = os.fsdecode(b"/music/caf\xe9.mp3")  # an old archive's Latin-1 name
     row = {"path": name, "genre": "Rock", "confidence": 0.9, "top": [{"genre": "Rock", "probability": 0.9}],
-           "windows": [], "error": None}
+           "windows": [], "error": None, "warnings": []}
     text = render([row], output=output, timeline=False)
     text.encode("utf-8")  # strict: a lone surrogate would raise
     paths = ([r["path"] for r in json.loads(text)] if output == "json"
@@ -412,7 +413,7 @@ def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_
 
 def rows_of(names):
     return [{"path": str(name), "genre": "Rock", "confidence": 0.9, "top": [{"genre": "Rock", "probability": 0.9}],
-             "windows": [], "error": None} for name in names]
+             "windows": [], "error": None, "warnings": []} for name in names]
 
 
 def test_each_verdict_is_written_as_its_file_is_done_and_an_interrupt_leaves_whole_json(tmp_path, monkeypatch):
@@ -552,12 +553,27 @@ def test_a_damaged_ogg_file_is_classified_and_its_damage_named_where_it_is(tiny_
     with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
         result = predict(tiny_project, str(path), "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)[0]["error"] is None
+    [row] = json.loads(result.stdout)
+    assert row["error"] is None and row["genre"] in {"Clicks", "Drone", "Noise", "unsure"}
     # the line predict shows on stderr (the log's): where the audio goes missing, a page before the damaged bytes
     [line] = [record.getMessage() for record in caplog.records]
     found = DAMAGED.fullmatch(line.removeprefix(f"{path}: "))
     assert line.startswith(f"{path}: ") and found, line
     assert 13.5 < float(found[1]) < 15.0 and 1.0 < float(found[2]) < 3.0, line
+    # ...and, for a script reading the output, in the file's own row, as the server's answer has it
+    assert row["warnings"] == [line.removeprefix(f"{path}: ")]
+    as_csv = predict(tiny_project, str(path), "--format", "csv")
+    assert [r["warnings"] for r in csv.DictReader(io.StringIO(as_csv.stdout))] == row["warnings"]
+
+
+def test_a_rows_warnings_share_one_csv_cell_and_the_table_leaves_them_to_stderr():
+    from spectrogenre.prediction import render
+
+    row = {"path": "a.ogg", "genre": "Rock", "confidence": 0.9, "top": [{"genre": "Rock", "probability": 0.9}],
+           "windows": [], "error": None, "warnings": ["cut short; 3 s lost", "samples far over full scale"]}
+    [cells] = list(csv.DictReader(io.StringIO(render([row], output="csv", timeline=False))))
+    assert cells["warnings"] == "cut short; 3 s lost | samples far over full scale"
+    assert render([row], output="table", timeline=False) == "a.ogg  Rock         90%  (Rock 90%)\n"
 
 
 def test_a_folder_given_beside_others_that_holds_no_audio_is_named(tmp_path):

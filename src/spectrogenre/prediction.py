@@ -13,13 +13,19 @@ import textwrap
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.cells import cell_len
 from tqdm import tqdm
 
-from spectrogenre.audio_io import DecodeLimits, is_music_file, unread_format, unreadable
+from spectrogenre.audio_io import (
+    DecodeLimits,
+    DecodeWarnings,
+    is_music_file,
+    unread_format,
+    unreadable,
+)
 from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.library.sources import local_file_path
@@ -150,16 +156,22 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     """One result row; a problem with the file goes in 'error' instead of raising.
 
     genre: the genre, UNSURE (below `threshold`, default the export's) or NO_MUSIC (then
-    confidence is None and top is empty).
+    confidence is None and top is empty). warnings: what decoding found wrong with the file though it went on (a
+    file cut short, damage decoded past), each as the log's line says it after the file's name, as the server's
+    answer has them.
     """
-    row = {"path": str(path), "genre": None, "confidence": None, "top": [], "windows": [], "error": None}
+    limits = limits or DecodeLimits()
+    if limits.warnings is None:
+        limits = replace(limits, warnings=DecodeWarnings())
+    row = {"path": str(path), "genre": None, "confidence": None, "top": [], "windows": [], "error": None,
+           "warnings": limits.warnings.problems}
     try:
         if (problem := unreadable(path)) is not None:
             raise AudioError(path, problem)
         if not can_predict(path):
             raise AudioError(path, unread_format(path) or f"unsupported file type {path.suffix or '(none)'}")
         verdict = classify_file(path, exported, hop_seconds=hop_seconds, unsure_below=threshold,
-                                limits=limits or DecodeLimits())
+                                limits=limits)
     except AudioError as err:
         row["error"] = err.problem
         return row
@@ -262,6 +274,10 @@ def until_ctrl_c(rows: Iterable, interrupted: threading.Event) -> Iterator:
 NAME_COLUMNS = 60
 
 
+# A CSV row's warnings, in one cell: a warning's own text may hold a semicolon, never this.
+WARNINGS_APART = " | "
+
+
 def window_confidence(window: dict) -> str:
     """A timeline window's confidence as text: "" for a quiet one, "48%  (Rock)" for an unsure one (its best guess)."""
     if window["confidence"] is None:
@@ -283,7 +299,7 @@ class Rendering:
         if self.output == "json":
             return "["
         if self.output == "csv":
-            return self._csv(["path", "genre", "confidence", "top", "error"]
+            return self._csv(["path", "genre", "confidence", "top", "error", "warnings"]
                              + (["window_start_s", "window_genre", "window_confidence"] if self.timeline else []))
         return ""
 
@@ -295,7 +311,7 @@ class Rendering:
         if self.output == "csv":
             top = ";".join(f"{t['genre']}:{t['probability']}" for t in r["top"])
             base = [text_path(r["path"]), r["genre"] or "", r["confidence"] if r["confidence"] is not None else "",
-                    top, r["error"] or ""]
+                    top, r["error"] or "", WARNINGS_APART.join(r["warnings"])]
             if self.timeline and r["windows"]:
                 return "".join(self._csv(base + [w["start_s"], w["genre"], w["confidence"]]) for w in r["windows"])
             return self._csv(base + ([""] * 3 if self.timeline else []))
