@@ -146,4 +146,5 @@ def test_predict_and_tag_name_the_playlist_line_of_a_missing_track_and_fail(tiny
     assert result.exit_code == 1
     tagged = CliRunner().invoke(app, ["tag", "--model", str(tiny_project / "data/export"), str(playlist)])
     assert f"error: no such file (listed in {playlist}, line 2)" in tagged.stdout
+    assert tagged.stderr.splitlines()[-1].endswith(", 1 argument(s) or playlist line(s) naming no file")
     assert tagged.exit_code == 1

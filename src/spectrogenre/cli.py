@@ -166,8 +166,7 @@ def predict(
     show(rendering.tail())
     for note in given.notes():
         typer.echo(note, err=True)
-    unlisted = f", {len(given.not_files)} argument(s) or playlist line(s) naming no file" if given.not_files else ""
-    typer.echo(f"{done - failed} classified, {failed} failed{unlisted}", err=True)
+    typer.echo(f"{done - failed} classified, {failed} failed{given.summary_ending()}", err=True)
     if failed or given.not_files:
         raise typer.Exit(1)
 
@@ -438,8 +437,7 @@ def tag(
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
         for note in given.notes(named_elsewhere=leftover_copies(given.system_files)):
             typer.echo(note, err=True)
-        typer.echo(summarise(rows, dry_run=not write) + (
-            f", {len(given.not_files)} argument(s) or playlist line(s) naming no file" if given.not_files else ""), err=True)
+        typer.echo(summarise(rows, dry_run=not write) + given.summary_ending(), err=True)
         if given.not_files:
             raise typer.Exit(1)
     if any(row.failed for row in rows):

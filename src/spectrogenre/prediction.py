@@ -54,6 +54,10 @@ class Survey:
     listed_in: dict[Path, str] = field(default_factory=dict)
     not_files: list[str] = field(default_factory=list)
 
+    def summary_ending(self) -> str:
+        """What a run's last line ("3 classified, 1 failed") adds for arguments and playlist lines naming no file."""
+        return f", {len(self.not_files)} argument(s) or playlist line(s) naming no file" if self.not_files else ""
+
     def notes(self, *, named_elsewhere: Iterable[Path] = ()) -> list[str]:
         """What the folders held that is not classified, as lines for the end of a run (predict's and tag's);
         named_elsewhere: system files the caller names itself (tag's leftover temporary copies)."""
