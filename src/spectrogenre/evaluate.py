@@ -19,6 +19,7 @@ from spectrogenre.calibration import apply_temperature, expected_calibration_err
 from spectrogenre.files import fresh_dir, read_csv, read_json, write_csv, write_json
 from spectrogenre.model import load_classifier, predict_chunks
 from spectrogenre.split import SPLITS
+from spectrogenre.verdicts import is_sure
 
 
 def track_means(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +41,7 @@ def track_verdicts(probs: np.ndarray, labels: np.ndarray, tracks: np.ndarray, *,
     averaged, `unsure` below `unsure_below`): the share of tracks called unsure, and the accuracy of the
     others (None where every track is unsure)."""
     true, mean = track_means(apply_temperature(probs, temperature), labels, tracks)
-    answered = mean.max(axis=1) >= unsure_below
+    answered = is_sure(mean.max(axis=1), unsure_below)
     correct = mean.argmax(axis=1) == true
     return {"unsure": round(float(1 - answered.mean()), 4),
             "answered_accuracy": round(float(correct[answered].mean()), 4) if answered.any() else None}

@@ -33,7 +33,7 @@ from spectrogenre.litert import ModelPool
 from spectrogenre.params import ExportParams, TrimParams
 from spectrogenre.steady import SteadyNoiseRule, is_noise
 from spectrogenre.trim import frame_levels_db, kept_intervals, sound_fraction
-from spectrogenre.verdicts import NO_MUSIC, UNSURE
+from spectrogenre.verdicts import NO_MUSIC, UNSURE, is_sure
 
 PREDICT_BATCH = 8  # windows per model call: memory is a few batches, whatever the song's length
 
@@ -316,12 +316,12 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
         guess = exported.labels[int(p.argmax())] if sound else None
         # a window is judged by the track's rule: below the threshold it is unsure, its best guess kept beside
         timeline.append({"start_s": round(float(start), 2), "end_s": round(float(end), 2),
-                         "genre": NO_MUSIC if not sound else guess if p.max() >= threshold else UNSURE,
+                         "genre": NO_MUSIC if not sound else guess if is_sure(p.max(), threshold) else UNSURE,
                          "confidence": round(float(p.max()), 4) if sound else None, "best_guess": guess})
     if not len(probs):
         return Verdict(status=NO_MUSIC, genre=None, confidence=0.0, probabilities={}, windows=timeline)
     mean = probs.mean(axis=0)
     best = int(mean.argmax())
-    return Verdict(status="genre" if mean[best] >= threshold else UNSURE, genre=exported.labels[best],
+    return Verdict(status="genre" if is_sure(mean[best], threshold) else UNSURE, genre=exported.labels[best],
                    confidence=float(mean[best]), probabilities={g: float(v) for g, v in zip(exported.labels, mean)},
                    windows=timeline)
