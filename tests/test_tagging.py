@@ -14,6 +14,7 @@ import soundfile as sf
 from mutagen.id3 import Encoding
 from typer.testing import CliRunner
 
+from spectrogenre.audio_io import DecodeLimits
 from spectrogenre.cli import app
 from spectrogenre.errors import SpectrogenreError
 from spectrogenre.library import tagging
@@ -421,6 +422,37 @@ def test_a_ctrl_c_stops_tag_saying_what_was_written_and_where_its_undo_log_is(ti
     assert read_tags(songs[0]).genres == ("Clicks",)
     assert [song.read_bytes() for song in songs[1:]] == before[1:]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back after the run
+
+
+@pytest.mark.usefixtures("ctrl_c_reaches_python")
+def test_a_write_a_ctrl_c_could_not_stop_is_reported_and_counted(tiny_project, tmp_path, monkeypatch):
+    """A Ctrl-C that a decoder's callback swallowed while a file was being checked let its write finish; the run
+    then stopped without its row, saying one file fewer was written than was."""
+    import signal
+
+    songs = [write_audio(tmp_path / f"{name}.mp3", clicks(8.0, sr=16000), 16000) for name in "abc"]
+    last = songs[2].read_bytes()
+    real_tag_file = tagging.tag_file
+
+    def ctrl_c_swallowed_then_written(path, predict, **options):
+        if path == songs[1]:
+            try:  # as cffi does inside a callback: the handler's KeyboardInterrupt is dropped, the event stays set
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass
+            return real_tag_file(path, lambda real: predict(real, limits=DecodeLimits()), **options)
+        return real_tag_file(path, predict, **options)
+
+    monkeypatch.setattr(tagging, "tag_file", ctrl_c_swallowed_then_written)
+    log = tmp_path / "undo.jsonl"
+    result = CliRunner().invoke(app, ["tag", *map(str, songs), "--model", str(tiny_project / "data/export"),
+                                      "--min-confidence", "0", "--write", "--log", str(log)])
+    assert result.exit_code == 130
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [str(songs[0]), str(songs[1])]
+    assert result.stderr.splitlines()[-1] == (f"interrupted: 2 file(s) done; 2 written, the others not tagged; undo "
+                                              f"log: {log} (spectrogenre tag --undo {log})")
+    assert [read_tags(song).genres for song in songs[:2]] == [("Clicks",), ("Clicks",)]
+    assert songs[2].read_bytes() == last
 
 
 @pytest.mark.parametrize(("unsure_below", "action"), [(0.0, "write"), (1.0, "skip: below --min-confidence")])

@@ -379,7 +379,9 @@ def tag(
         done = []
         with ctrl_c_noticed() as interrupted:
             try:
-                for row in until_ctrl_c(rows(interrupted), interrupted):
+                # a file written or restored as Ctrl-C came is one changed: said and counted as such
+                for row in until_ctrl_c(rows(interrupted), interrupted,
+                                        happened=lambda row: row.action in ("written", "restored")):
                     if row.warning is not None:
                         typer.echo(f"warning: {row.path}: {row.warning}", err=True)
                     else:

@@ -264,11 +264,14 @@ def ctrl_c_noticed() -> Iterator[threading.Event]:
         sys.unraisablehook = previous_hook
 
 
-def until_ctrl_c(rows: Iterable, interrupted: threading.Event) -> Iterator:
+def until_ctrl_c(rows: Iterable, interrupted: threading.Event, *, happened=lambda row: False) -> Iterator:
     """`rows`, ending in KeyboardInterrupt at the first one finished after ctrl_c_noticed's event was set: that
-    row's error is the decode the Ctrl-C broke, not its file's."""
+    row's error is the decode the Ctrl-C broke, not its file's. Unless `happened(row)`: a change to a file that
+    was made (the interrupt fell where it could not stop the write) is yielded first, so that it is reported."""
     for row in rows:
         if interrupted.is_set():
+            if happened(row):
+                yield row
             raise KeyboardInterrupt
         yield row
 
