@@ -700,6 +700,24 @@ def test_undo_gives_a_numeric_id3_genre_back_as_it_was_written(tmp_path, version
     assert [row.action for row in undo_log(log)] == ["skip: already undone"]
 
 
+@pytest.mark.parametrize("empty", [b"\0\0", b"\1\xff\xfe\0\0"], ids=["latin1", "utf16"])
+def test_an_id3_genre_frame_holding_only_an_empty_value_is_written_and_undone(tmp_path, empty):
+    """Its [""] was logged, and mutagen writes no frame for it: the undo found [] and failed, the write stayed."""
+    path = write_audio(tmp_path / "a.mp3", sine(2.0, sr=44100), 44100)
+    mutagen.id3.delete(path)
+    audio = path.read_bytes()
+    frame = b"TCON" + len(empty).to_bytes(4, "big") + b"\0\0" + empty
+    path.write_bytes(b"ID3\3\0\0" + len(frame).to_bytes(4, "big") + frame + audio)  # < 128 bytes: syncsafe as is
+    assert mutagen.id3.ID3(path, translate=False)["TCON"].text == [""]
+    log = tmp_path / "undo.jsonl"
+    row = tag_file(path, lambda p: verdict(), min_confidence=0.5, only_empty=False, mode="replace", log=log)
+    assert (row.current, row.action) == ((), "written")
+    assert json.loads(log.read_text())["old"] == []
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert "TCON" not in mutagen.id3.ID3(path, translate=False)  # no genre, as before: an empty one reads as none
+    assert path.read_bytes().endswith(audio)
+
+
 def test_a_file_whose_name_is_not_utf8_is_written_logged_and_undone(tmp_path, every_file_clicks):
     folder = tmp_path / "music"
     folder.mkdir()

@@ -310,7 +310,8 @@ def stored_genres(path: Path) -> tuple[str, ...]:
             tags = None if audio is None else audio.tags
             if isinstance(tags, ID3):
                 frames = _untranslated_id3(file)
-                return tuple(frames["TCON"].text) if "TCON" in frames else ()
+                # an empty value is none: mutagen writes no frame for it, so it could not be given back
+                return tuple(value for value in frames["TCON"].text if value) if "TCON" in frames else ()
     except MUTAGEN_ERRORS as err:
         # an undo reads a file that may have been damaged since its write, before anything else has read it
         raise TaggingError(path, f"tags cannot be read ({describe_mutagen_error(err, path)})") from None
