@@ -50,6 +50,25 @@ def test_truncated_files_are_errors_naming_the_file(tmp_path, fmt):
         read_mono(path, sample_rate=22050)
 
 
+def test_a_damaged_chunk_libsndfile_seeks_past_is_an_error_row_without_a_traceback(tmp_path):
+    """An AIFF whose SSND chunk is misnamed sends libsndfile to an offset the system refuses: the seek's OSError
+    came out of cffi's callback as a traceback on stderr, beside the file's own error."""
+    import sys
+
+    path = tmp_path / "a.aiff"
+    sf.write(path, sine(2.0, sr=8000), 8000, format="AIFF")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"SSND")
+    data[at + 2] = ord("O")  # SSOD
+    path.write_bytes(data)
+    script = ("from pathlib import Path; from spectrogenre.audio_io import read_mono; from spectrogenre.errors import "
+              f"AudioError\ntry:\n    read_mono(Path({str(path)!r}), sample_rate=8000)\nexcept AudioError as err:\n"
+              "    print(err.problem)")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.stdout.startswith("cannot be decoded: corrupt or not a .aiff audio file"), run
+    assert run.stderr == ""
+
+
 def test_garbage_empty_and_zero_length_files_are_errors(tmp_path):
     garbage = tmp_path / "garbage.mp3"
     garbage.write_bytes(b"not audio at all " * 50)

@@ -196,6 +196,21 @@ class BoundedReads(io.FileIO):
         return super().read(size)
 
 
+class SndfileInput(io.BufferedReader):
+    """A file opened for libsndfile (soundfile's reads through Python). A seek the system refuses (a damaged
+    chunk's size sends libsndfile to an offset near 2**63) answers where the file stands, and libsndfile then says
+    the file is damaged: raised, the error came out of cffi's callback as a traceback on stderr."""
+
+    def __init__(self, path):
+        super().__init__(io.FileIO(path, "rb"))
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(offset, whence)
+        except (OSError, OverflowError):
+            return self.tell()
+
+
 def _one_line(text: str) -> str:
     """`text` with what a log line must not hold (a newline, a terminal's escape codes: a name a client chose)
     written as escapes."""
@@ -282,7 +297,7 @@ def _opened(path: Path) -> Iterator[sf.SoundFile]:
     1024 bytes or more (Linux allows 4096), and the name's bytes need not be UTF-8."""
     with contextlib.ExitStack() as stack:
         try:
-            file = stack.enter_context(open(path, "rb"))
+            file = stack.enter_context(SndfileInput(path))
         except OSError as err:
             raise AudioError(path, f"cannot be read: {err.strerror or err}") from None
         try:

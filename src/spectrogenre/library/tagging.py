@@ -28,6 +28,7 @@ from mutagen.mp4 import MP4Tags
 from spectrogenre.audio_io import (
     MUTAGEN_ERRORS,
     BoundedReads,
+    SndfileInput,
     ffmpeg_input,
     mpeg_quiet,
     unreadable,
@@ -37,6 +38,7 @@ from spectrogenre.errors import AudioError, SpectrogenreError
 from spectrogenre.library.tags import (
     TagError,
     describe_mutagen_error,
+    joined_parts,
     mp4_numeric_genres,
     read_tags,
 )
@@ -99,10 +101,10 @@ class Row:
 def merged(current: tuple[str, ...], genre: str, *, mode: str) -> tuple[str, ...]:
     """The genre tag after writing `genre`: replace -> (genre,), unless it is that alone in another case (a map's
     `rock` over a tag's `Rock`: rewriting a file for the case alone changes nothing it says); append -> added last
-    unless there (any case)."""
+    unless there (any case), alone or joined in one value ("Rock/Metal", as ID3v2.3 taggers write two)."""
     if mode == "replace":
         return current if [value.casefold() for value in current] == [genre.casefold()] else (genre,)
-    if genre.casefold() in {value.casefold() for value in current}:
+    if genre.casefold() in {part.casefold() for value in current for part in (value, *joined_parts(value))}:
         return current
     return (*current, genre)
 
@@ -233,21 +235,49 @@ def set_genres(path: Path, genres: tuple[str, ...]) -> None:
         audio = _mutagen_file(file)
         if audio is None:
             raise mutagen.MutagenError("not a file mutagen can tag")  # write_genres names the original
+        id3v1 = _id3v1_tag(file) if isinstance(audio.tags, ID3) else None
         if isinstance(audio.tags, ID3) and audio.tags.version[:2] == (2, 3):
             # An ID3v2.3 tag (what most MP3s carry, and all that many players read) stays v2.3, its frames as they
             # are: read plainly, mutagen would translate them to v2.4 ones (the year, sort orders) and save those.
             # Several genres are null-separated, as in v2.4 (a v2.3 reader shows the first).
-            tags = _untranslated_id3(file)
+            tags = _id3v2(file, translate=False)
             _replace_genres(tags, genres)
             file.seek(0)
             tags.save(file, v2_version=3, v23_sep=None)
-            return
-        if audio.tags is None:
-            audio.add_tags()
-        _replace_genres(audio.tags, genres)
-        file.seek(0)
-        # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4, as does a new one
-        audio.save(file, **({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+        elif isinstance(audio.tags, ID3) and audio.tags.version >= (2, 2):
+            # mutagen cannot write ID3v2.2: that (rare) tag becomes v2.4
+            tags = _id3v2(file, translate=True)
+            _replace_genres(tags, genres)
+            file.seek(0)
+            tags.save(file, v2_version=4)
+        else:
+            if audio.tags is None:
+                audio.add_tags()
+            # a new ID3 tag is v2.4; one made from an ID3v1 tag alone holds its fields too (what players showed)
+            _replace_genres(audio.tags, genres)
+            file.seek(0)
+            audio.save(file, **({"v2_version": 4} if isinstance(audio.tags, ID3) else {}))
+        if id3v1 is not None:
+            _put_back_id3v1(file, id3v1)
+
+
+def _id3v1_tag(file: BoundedReads) -> bytes | None:
+    """The ID3v1 tag at an opened file's end (its last 128 bytes, starting "TAG"), or None."""
+    if os.fstat(file.fileno()).st_size < 128:
+        return None
+    file.seek(-128, os.SEEK_END)
+    tail = file.read(128)
+    return tail if tail.startswith(b"TAG") else None
+
+
+def _put_back_id3v1(file: BoundedReads, id3v1: bytes) -> None:
+    """Give an ID3v1 tag back byte for byte where a save rewrote it (mutagen makes it again from the ID3v2 frames:
+    its title, artist, album and genre from theirs, its comment erased, and an undo could not bring them back). It
+    keeps its old genre: players read the ID3v2 tag first, and the v1 tag's is a number from a fixed list."""
+    if _id3v1_tag(file) is None:
+        raise mutagen.MutagenError("the ID3v1 tag at its end was not kept")
+    file.seek(-128, os.SEEK_END)
+    file.write(id3v1)
 
 
 def _unwritable_content(path: Path) -> str | None:
@@ -270,11 +300,13 @@ def _mutagen_file(file: BoundedReads):
     return mutagen.File(file)
 
 
-def _untranslated_id3(file: BoundedReads) -> ID3:
-    """An opened file's ID3 tag read untranslated: mutagen's v2.4 translation rewrites "(17)" as "Rock", and a
-    v2.3 tag's year and sort orders as v2.4 frames."""
+def _id3v2(file: BoundedReads, *, translate: bool) -> ID3:
+    """An opened file's ID3v2 tag alone: loaded plainly, mutagen copies an ID3v1 tag's fields into the frames the
+    v2 tag lacks (its album, year, comment, genre), which a save would then write there. Untranslated
+    (`translate` False), as stored: mutagen's v2.4 translation rewrites "(17)" as "Rock", and a v2.3 tag's year and
+    sort orders as v2.4 frames."""
     file.seek(0)
-    return ID3(file, translate=False)
+    return ID3(file, translate=translate, load_v1=False)
 
 
 def _replace_genres(tags, genres: tuple[str, ...]) -> None:
@@ -309,7 +341,8 @@ def stored_genres(path: Path) -> tuple[str, ...]:
             audio = _mutagen_file(file)
             tags = None if audio is None else audio.tags
             if isinstance(tags, ID3):
-                frames = _untranslated_id3(file)
+                # an ID3v1 tag alone: its genre, as players show it (a write keeps it and adds a v2 tag)
+                frames = _id3v2(file, translate=False) if tags.version >= (2, 2) else tags
                 # an empty value is none: mutagen writes no frame for it, so it could not be given back
                 return tuple(value for value in frames["TCON"].text if value) if "TCON" in frames else ()
     except MUTAGEN_ERRORS as err:
@@ -349,13 +382,32 @@ def other_tags(path: Path) -> list[tuple[str, str]]:
 
 def keep_owner_and_mode(original: Path, copy: Path) -> None:
     """Give the copy the original's permission bits, and its owner and group where this user may (root may; another
-    user may set a group it belongs to): a tag written by root must not lock the file's owner out of it."""
+    user may set a group it belongs to): a tag written by root must not lock the file's owner out of it. Then its
+    extended attributes: an access list (a media server's account given the file by `setfacl`) is one, as are a
+    desktop's tags; one this user may not set is TaggingError, and the original is left, except the system's
+    security labels (SELinux), which the copy has from its folder. Its modification time is the write's, so a backup
+    or sync sees the change."""
     shutil.copymode(original, copy)
     status = original.stat()
     with contextlib.suppress(PermissionError):
         os.chown(copy, status.st_uid, status.st_gid)
     with contextlib.suppress(PermissionError):
         os.chown(copy, -1, status.st_gid)
+    for name in _xattr_names(original):
+        try:
+            os.setxattr(copy, name, os.getxattr(original, name))
+        except OSError as err:
+            if not name.startswith(("security.", "trusted.")):
+                raise TaggingError(original, f"its extended attribute {name} cannot be kept on the tagged copy "
+                                             f"({err.strerror}); file left as it was") from None
+
+
+def _xattr_names(path: Path) -> list[str]:
+    """`path`'s extended attributes; none where the system or its file system has none."""
+    try:
+        return os.listxattr(path)
+    except (OSError, AttributeError):  # ENOTSUP; AttributeError: no xattr calls on this system (macOS' Python)
+        return []
 
 
 def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restoring: bool = False) -> None:
@@ -365,6 +417,11 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
         raise TaggingError(original, "the tagged copy decodes to different audio; file left as it was")
     if other_tags(original) != other_tags(copy):
         raise TaggingError(original, "writing the genre changed other tags; file left as it was")
+    # an MP3 with an ID3v1 tag alone gets a v2 tag made from it, whose fields ffmpeg names otherwise; mutagen read
+    # every field of the v1 tag, which is all fixed fields
+    if not _id3v1_alone(original) and (changed := _changed_as_ffmpeg_reads(original, copy)) is not None:
+        raise TaggingError(original, f"writing the genre would change other tags as ffmpeg reads them ({changed}): "
+                                     f"a tag mutagen cannot read (a malformed frame) would be lost; file left as it was")
     stored = stored_genres(copy)
     if stored != genres:
         raise TaggingError(original, f"the genre tag holds {list(stored)}, not {list(genres)}; file left as it was")
@@ -372,6 +429,48 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
     if not restoring and read_back != genres:
         raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(genres)}; "
                                      "file left as it was")
+
+
+def _id3v1_alone(path: Path) -> bool:
+    """Whether `path`'s ID3 tags are an ID3v1 tag alone."""
+    with BoundedReads(path) as file:
+        tags = getattr(_mutagen_file(file), "tags", None)
+    return isinstance(tags, ID3) and tags.version < (2, 2)
+
+
+def _changed_as_ffmpeg_reads(original: Path, copy: Path) -> str | None:
+    """The first tag but the genre that ffprobe reads differently in `copy` ("comment: 'x' -> none"), else None.
+    A second reader: mutagen drops a frame it cannot parse (a comment without its description's end) and saves the
+    tag without it, and compared by mutagen alone the loss is not seen. None too where ffprobe is not installed or
+    cannot read the original."""
+    before = _ffmpeg_tags(original)
+    if before is None:
+        return None
+    after = _ffmpeg_tags(copy) or {}
+    for key in sorted(before.keys() | after.keys()):
+        if before.get(key) != after.get(key):
+            shown = lambda value: "none" if value is None else repr(value)
+            return f"{key}: {shown(before.get(key))} -> {shown(after.get(key))}"
+    return None
+
+
+def _ffmpeg_tags(path: Path) -> dict[str, str] | None:
+    """Every tag but the genre as ffprobe reads `path` (the container's and each stream's: an Ogg file's comments are
+    its stream's), or None where ffprobe is not installed or fails."""
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        return None
+    try:
+        run = subprocess.run([ffprobe, "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json",
+                              ffmpeg_input(path)], capture_output=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    if run.returncode != 0:
+        return None
+    found = json.loads(run.stdout.decode("utf-8", "replace"))
+    held = [("", found.get("format", {}).get("tags", {}))]
+    held += [(f"stream {i} ", stream.get("tags", {})) for i, stream in enumerate(found.get("streams", []))]
+    return {f"{where}{key}": value for where, tags in held for key, value in tags.items() if key.lower() != "genre"}
 
 
 def same_samples(original: Path, copy: Path) -> bool:
@@ -397,7 +496,7 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
     ffmpeg = shutil.which("ffmpeg")
     if path.suffix.lower() not in FFMPEG_DECODED and not (path.suffix.lower() == ".mp3" and ffmpeg):
         try:  # opened by Python: soundfile cannot open a name that is not UTF-8 (an old archive's Latin-1)
-            with open(path, "rb") as file:
+            with SndfileInput(path) as file:
                 yield from sf.blocks(file, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
         except sf.LibsndfileError as err:
             raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
@@ -480,6 +579,8 @@ def read_log(log: Path) -> UndoLog:
     for number, line in enumerate(lines, 1):
         try:
             entry = json.loads(line)
+        except RecursionError:  # brackets nested thousands deep: whole JSON, and no entry
+            entry = None
         except json.JSONDecodeError:
             # A line is logged (and synced) before its write: a last line cut short by a kill or power cut is one
             # whose write never happened. Any cut of a JSON object is itself invalid JSON, so a line that parses
@@ -488,7 +589,8 @@ def read_log(log: Path) -> UndoLog:
                 incomplete_last = number
                 continue
             entry = None
-        if (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+        # a path holding a NUL names no file: no write logs one
+        if (isinstance(entry, dict) and isinstance(entry.get("path"), str) and "\0" not in entry["path"]
                 and all(isinstance(entry.get(k), list) and all(isinstance(v, str) for v in entry[k])
                         for k in ("old", "new"))):
             entries.append((number, entry))

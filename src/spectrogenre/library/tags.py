@@ -73,6 +73,17 @@ def split_genres(values) -> tuple[str, ...]:
     return tuple(names)
 
 
+# Several genres in one value, as taggers join them where a tag holds one text: ID3v2.3 has no separator of its
+# own and mutagen and Picard write "Rock/Pop", others "Rock, Pop". Names hold them too ("Hip-Hop/Rap", Discogs'
+# "Folk, World, & Country"), so a value is read so only where it is not known whole.
+_JOINED = re.compile(r"[/,]")
+
+
+def joined_parts(value: str) -> list[str]:
+    """The genres one value may join with `/` or `,` ("Rock/Pop": Rock, Pop), stripped, without empty ones."""
+    return [part for part in (p.strip() for p in _JOINED.split(value)) if genre_key(part)]
+
+
 def _id3v1_name(value: str) -> str:
     """`value`, an ID3v1 code (see _ID3V1_CODE) read as its genre's name; any other value as it is."""
     if (code := _ID3V1_CODE.fullmatch(value)) is None:
