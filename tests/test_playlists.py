@@ -40,6 +40,17 @@ def test_an_m3u_in_latin_1_is_read_and_an_m3u8_that_is_not_utf8_refused(tmp_path
         playlist_entries(tmp_path / "bad.m3u8")
 
 
+def test_a_playlist_line_holding_a_nul_names_no_file_and_the_others_are_read(tmp_path):
+    # os.stat and realpath raise ValueError on it: predict and tag stopped with a traceback, every row lost
+    (tmp_path / "song.mp3").write_bytes(b"x")
+    nul = "a NUL character, which no file's name can"
+    (tmp_path / "nul.m3u").write_bytes(b"song.mp3\nso\x00ng.mp3\nfile:///music/so%00ng.mp3\n")
+    given = survey([tmp_path / "nul.m3u"])
+    assert given.files == [tmp_path / "song.mp3"]
+    assert given.not_files == [f"{tmp_path / 'nul.m3u'}, line 2: so\0ng.mp3: holds {nul}",
+                               f"{tmp_path / 'nul.m3u'}, line 3: file:///music/so%00ng.mp3: holds {nul}"]
+
+
 def test_a_pls_playlist_names_its_files_in_the_order_of_their_numbers(tmp_path):
     (tmp_path / "Album").mkdir()
     song = tmp_path / "Album/01 Song.mp3"

@@ -86,7 +86,7 @@ def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) ->
     string, TEXT for the element's text, or None; `parent` numbers the parent element. Parsed by expat: no
     entity or DTD is fetched, and entity expansion is bounded, so a hostile file costs no more than its size."""
     parser, found, open_elements = expat.ParserCreate(), [], [("", 0)]
-    reading: list = []  # [line, text so far, parent] of the element whose text is wanted
+    reading: list = []  # [line, the text's pieces so far, parent] of the element whose text is wanted
     started = 0
 
     def start(name, attributes):
@@ -96,19 +96,19 @@ def _xml_entries(playlist: Path, data: bytes, *, kind: str, wanted: Callable) ->
         parent_name, parent = open_elements[-1]
         taken = wanted(name, attributes, parent_name)
         if taken is TEXT:
-            reading[:] = [parser.CurrentLineNumber, "", parent]
+            reading[:] = [parser.CurrentLineNumber, [], parent]
         elif taken is not None:
             found.append((parser.CurrentLineNumber, taken.strip(), parent))
         open_elements.append((name, started))
 
     def text(chunk):
-        if reading:
-            reading[1] += chunk
+        if reading:  # a list, joined at the end: text added to a string is copied whole each time
+            reading[1].append(chunk)
 
     def end(_name):
         open_elements.pop()
         if reading:
-            found.append((reading[0], reading[1].strip(), reading[2]))
+            found.append((reading[0], "".join(reading[1]).strip(), reading[2]))
             reading.clear()
 
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text

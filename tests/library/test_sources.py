@@ -392,6 +392,26 @@ def test_a_manifest_as_excel_saves_it(tmp_path):
         load_catalog(tmp_path / "latin.csv", layout="manifest")
 
 
+def test_a_damaged_manifest_is_one_error_and_a_path_no_file_can_have_is_its_rows(tmp_path):
+    """Each raised past the reader (UnicodeDecodeError, csv.Error, ValueError, OSError): scan's traceback."""
+    track = write_tagged(tmp_path / "a.mp3")
+    (tmp_path / "odd.csv").write_bytes("\ufeffpath,genre\na.mp3,pop\n".encode("utf-16-le") + b"\x2c")  # one byte over
+    with pytest.raises(LibraryError, match=r"odd\.csv starts as UTF-16 text \(its byte order mark\) and is not: "
+                                           r"truncated data at byte \d+; save it again as UTF-8 or UTF-16"):
+        load_catalog(tmp_path / "odd.csv", layout="manifest")
+    (tmp_path / "quote.csv").write_text('path,genre\n"a.mp3,pop\n' + "b.mp3,rock\n" * 20_000)  # never closed
+    with pytest.raises(LibraryError, match=r"quote\.csv cannot be read past line \d+ \(field larger than field limit "
+                                           r"\(131072\)\): a quote opened there or before and never closed\?"):
+        load_catalog(tmp_path / "quote.csv", layout="manifest")
+    long_name = "x" * 300 + ".mp3"
+    (tmp_path / "names.csv").write_text(f"path,genre\na.mp3,pop\nb\0c.mp3,pop\n{long_name},pop\n")
+    catalog = load_catalog(tmp_path / "names.csv", layout="manifest")
+    assert [t.path for t in catalog.tracks] == [track]
+    assert catalog.left_out == [
+        ("names.csv row 3: b\0c.mp3", "names no file this machine can have (embedded null byte)"),
+        (f"names.csv row 4: {long_name}", "names no file this machine can have (File name too long)")]
+
+
 def test_a_manifest_written_by_hand_with_spaces_after_its_commas_reads_its_quoted_cells(tmp_path):
     track = write_tagged(tmp_path / "Suites, French" / "01.flac", album="A")
     (tmp_path / "m.csv").write_text('genre, path, album\nclassical, "Suites, French/01.flac", "Suites, French"\n')

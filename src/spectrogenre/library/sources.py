@@ -33,7 +33,7 @@ from spectrogenre.audio_io import (
     unreadable,
 )
 from spectrogenre.errors import LibraryError
-from spectrogenre.library.tags import TagError, TrackTags, genre_key, read_tags
+from spectrogenre.library.tags import TagError, TrackTags, genre_key, joined_parts, read_tags
 from spectrogenre.params import LAYOUTS
 from spectrogenre.walk import is_system_entry, walk
 
@@ -173,24 +173,14 @@ class GenreMap:
         for value in values:
             if genre_key(value) not in self._by_key:
                 placed = self._placed(value)
-                found += [p for p in _parts(value) if p not in placed] if placed else [value]
+                found += [p for p in joined_parts(value) if p not in placed] if placed else [value]
         return found
 
     def _placed(self, value: str) -> list[str]:
         """`value` if the map holds it, else those of its parts it holds."""
         if genre_key(value) in self._by_key:
             return [value]
-        return [part for part in _parts(value) if genre_key(part) in self._by_key]
-
-
-# Several genres in one value, as taggers join them where a tag holds one text: ID3v2.3 has no separator of its
-# own and mutagen and Picard write "Rock/Pop", others "Rock, Pop". Read so only where the whole value is not in
-# the map, since names hold them too ("Hip-Hop/Rap", Discogs' "Folk, World, & Country").
-_JOINED = re.compile(r"[/,]")
-
-
-def _parts(value: str) -> list[str]:
-    return [part for part in (p.strip() for p in _JOINED.split(value)) if genre_key(part)]
+        return [part for part in joined_parts(value) if genre_key(part) in self._by_key]
 
 
 def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = None) -> Catalog:
@@ -423,15 +413,21 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
         if not cell:
             catalog.left_out.append((where, "no path"))
             continue
-        path, name = listed_file(cell, root)
-        key = str(path.resolve())
+        try:
+            path, name = listed_file(cell, root)
+            key = str(path.resolve())
+            exists = path.exists()
+        except (OSError, ValueError) as err:  # a NUL in the cell, a name longer than the file system takes
+            why = f"names no file this machine can have ({getattr(err, 'strerror', None) or err})"
+            catalog.left_out.append((f"{where}: {cell}", why))
+            continue
         if key in seen:
             first = seen[key]
             catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {first}); " + (
                 "that row is used" if first in used else "that row is left out too, for the reason it gives")))
             continue
         seen[key] = line
-        if not path.exists():
+        if not exists:
             catalog.left_out.append((f"{where}: {cell}", _no_such_file(cell, root)))
             continue
         if path.is_dir():
@@ -479,6 +475,8 @@ def elsewhere(written: str) -> str | None:
     """Why a list's entry cannot name a file on this machine (a URI other than a local file's, an absolute
     Windows path); None where it may."""
     local = local_file_path(written)
+    if "\0" in (local or written):  # written, or as a URI's %00
+        return "holds a NUL character, which no file's name can"
     # a scheme longer than a drive's letter: http://, smb://
     if len(urlsplit(written).scheme) > 1 and "://" in written and local is None:
         return "a URI, not a file's path on this machine (a local file:/// URI is read as its path)"
@@ -507,7 +505,11 @@ def _manifest_text(manifest: Path) -> str:
     except OSError as err:
         raise LibraryError(f"manifest {manifest} cannot be read: {err.strerror or err}") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise LibraryError(f"manifest {manifest} starts as UTF-16 text (its byte order mark) and is not: "
+                               f"{err.reason} at byte {err.start}; save it again as UTF-8 or UTF-16") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -548,9 +550,14 @@ def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
         raise LibraryError(f"manifest {manifest} has no {' or '.join(missing)} column (its header: "
                            f"{', '.join(header)}); it needs path and genre, optionally album and artist")
     rows = []
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            rows.append((reader.line_num, {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}))
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                rows.append((reader.line_num, {column: (cells[i] if i < len(cells) else "")
+                                               for i, column in enumerate(header)}))
+    except csv.Error as err:  # a quote never closed reads on to the end, into a cell past the csv module's limit
+        raise LibraryError(f"manifest {manifest} cannot be read past line {reader.line_num} ({err}): a quote "
+                           f"opened there or before and never closed?") from None
     if not rows:
         raise LibraryError(f"manifest {manifest} has its header ({', '.join(header)}) and no track: list one track a "
                            f"line under it")
