@@ -64,7 +64,7 @@ def test_a_damaged_chunk_libsndfile_seeks_past_is_an_error_row_without_a_traceba
     script = ("from pathlib import Path; from spectrogenre.audio_io import read_mono; from spectrogenre.errors import "
               f"AudioError\ntry:\n    read_mono(Path({str(path)!r}), sample_rate=8000)\nexcept AudioError as err:\n"
               "    print(err.problem)")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert run.stdout.startswith("cannot be decoded: corrupt or not a .aiff audio file"), run
     assert run.stderr == ""
 
@@ -400,6 +400,31 @@ def test_an_mp3_without_a_frame_count_cut_short_is_named_with_the_seconds_that_a
                          rf"\(a copy or download that stopped\): its first (\d+\.\d) s are there; its header states no "
                          rf"length, so how much is missing is not known", message)
     assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and 9.5 < len(mono) / 22050 < 10.5, message
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("kind", ["mp3", "ogg"])
+def test_a_file_whose_second_half_is_zero_bytes_is_named_cut_short(tmp_path, caplog, kind):
+    """A download that stopped in a file made its full size first (torrent clients do): zeros where the rest was
+    to be written. Neither the MP3's frames nor the Ogg pages end part way where zeros follow, so it went unnamed."""
+    if kind == "mp3":
+        whole = cbr_mp3_without_frame_count(tmp_path, "whole")
+    else:
+        whole = tmp_path / "whole.ogg"
+        sf.write(whole, sine(30.0, sr=16000), 16000, format="OGG", subtype="VORBIS")
+    data = whole.read_bytes()
+    half = tmp_path / f"half.{kind}"
+    half.write_bytes(data[: len(data) // 2] + bytes(len(data) - len(data) // 2))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        read_mono(whole, sample_rate=16000)
+        assert caplog.records == []
+        seconds = len(read_mono(half, sample_rate=16000)) / 16000
+    [message] = [record.getMessage() for record in caplog.records]
+    zeros = (len(data) - len(data) // 2) / 1024
+    assert message == (f"{half}: its last {zeros:,.0f} KB are zero bytes, where the stream stops: a copy or download "
+                       f"that stopped part way (one that made the file its full size first), so the file is cut "
+                       f"short: only its first {seconds:.1f} s are there"), message
+    assert 0.3 < seconds / (20.0 if kind == "mp3" else 30.0) < 0.7
 
 
 @needs_ffmpeg
@@ -880,23 +905,33 @@ def test_a_cover_picture_ffmpeg_cannot_decode_does_not_make_the_audio_damaged(tm
     assert caplog.records == []
 
 
-@pytest.mark.parametrize("offset, value, said", [
-    (22, 1, "its 1 channel(s) of 16-bit samples make 2-byte frames"),
-    (34, 8, "its 2 channel(s) of 8-bit samples make 2-byte frames"),
-], ids=["channels", "bits"])
-def test_a_wav_whose_channels_or_sample_width_contradict_its_frame_size_is_refused(tmp_path, offset, value, said):
-    # libsndfile goes by the channel count and sample width alone: a stereo 16-bit file whose header says 1 channel
-    # was read as the song at half speed, one saying 8 bits as noise, and both classified
+@pytest.mark.parametrize("changes, said", [
+    ({22: 1}, "its 1 channel(s) of 16-bit samples (PCM_16) make 2-byte frames, but its block align and byte rate say"),
+    ({34: 8}, "its 2 channel(s) of 8-bit samples (PCM_U8) make 2-byte frames, but its block align and byte rate say"),
+    ({20: 7}, "its 2 channel(s) of 8-bit samples (ULAW) make 2-byte frames, but its block align and byte rate say"),
+    ({32: 0, 34: 8}, "its 2 channel(s) of 8-bit samples (PCM_U8) make 2-byte frames, but its block align is 0, and "
+                     "its byte rate says"),
+], ids=["channels", "bits", "format code", "no block align"])
+def test_a_wav_whose_channels_or_sample_width_contradict_its_frame_size_is_refused(tmp_path, changes, said):
+    # libsndfile goes by the channel count, format and sample width alone: a stereo 16-bit file whose header says 1
+    # channel was read as the song at half speed, one saying 8 bits or mu-law as noise, and each classified
     path = tmp_path / "song.wav"
     sf.write(path, np.stack([sine(1.0, sr=8000), sine(1.0, freq=660.0, sr=8000)], axis=1), 8000, subtype="PCM_16")
     data = bytearray(path.read_bytes())
     assert data[12:16] == b"fmt " and data[32] == 4  # the canonical 44-byte header: a 4-byte block align at 32
-    data[offset] = value
+    for offset, value in changes.items():
+        data[offset] = value
     path.write_bytes(bytes(data))
     with pytest.raises(AudioError) as raised:
         read_mono(path, sample_rate=8000)
-    assert str(raised.value) == (f"{path}: damaged header: {said}, but its block align and byte rate say 4-byte "
-                                 f"frames: its samples cannot be told apart (use a good copy)")
+    assert str(raised.value) == (f"{path}: damaged header: {said} 4-byte frames: its samples cannot be told apart "
+                                 f"(use a good copy)")
+
+
+def test_a_mu_law_wav_decodes(tmp_path):
+    path = tmp_path / "phone.wav"
+    sf.write(path, sine(1.0, sr=8000), 8000, subtype="ULAW")
+    assert np.allclose(read_mono(path, sample_rate=8000), sine(1.0, sr=8000), atol=0.02)
 
 
 def test_a_wav_whose_block_align_alone_is_wrong_decodes_as_its_channels_and_sample_width_say(tmp_path):

@@ -62,9 +62,11 @@ _JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?"
 _JUNK_AFTER_DATA_SLACK = 64 * 1024
 # A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
 # block align, the bytes a second over the rate)
-_WAV_FRAME_FIELDS = re.compile(r"^\s*Block Align\s*:\s*(\d+)\s*$.*?^\s*Bit Width\s*:\s*(\d+)\s*$.*?"
+# libsndfile's description of a WAV header; a field it finds wrong is followed by "(should be N)"
+_WAV_FRAME_FIELDS = re.compile(r"^\s*Block Align\s*:\s*(\d+)[^\n]*$.*?^\s*Bit Width\s*:\s*(\d+)[^\n]*$.*?"
                                r"^\s*Bytes/sec\s*:\s*(\d+)", re.MULTILINE | re.DOTALL)
-_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
+                 "ULAW": 1, "ALAW": 1}
 # A FLAC frame's header and footer, and its subframes' headers, beyond its samples: bytes enough for hundreds
 _FLAC_FRAMES_SLACK = 64 * 1024
 # No MP3 holds more than 320 kbps (MPEG-1 Layer III's top rate): a Xing/Info header whose byte count over its frame
@@ -321,10 +323,13 @@ def _check_frame_size(path: Path, handle: sf.SoundFile) -> None:
         return
     if (found := _WAV_FRAME_FIELDS.search(handle.extra_info)) is None:
         return
-    align, bits, per_second = (int(value) for value in found.groups())
-    if align != handle.channels * width and align * handle.samplerate == per_second:
-        raise AudioError(path, f"damaged header: its {handle.channels} channel(s) of {bits}-bit samples make "
-                               f"{handle.channels * width}-byte frames, but its block align and byte rate say "
+    align, _bits, per_second = (int(value) for value in found.groups())
+    said = "its block align and byte rate say"
+    if align == 0 and per_second % handle.samplerate == 0:  # no block align (none has 0): the byte rate's frames
+        align, said = per_second // handle.samplerate, "its block align is 0, and its byte rate says"
+    if align and align != handle.channels * width and align * handle.samplerate == per_second:
+        raise AudioError(path, f"damaged header: its {handle.channels} channel(s) of {width * 8}-bit samples "
+                               f"({handle.subtype}) make {handle.channels * width}-byte frames, but {said} "
                                f"{align}-byte frames: its samples cannot be told apart (use a good copy)")
 
 
@@ -720,7 +725,11 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
             yield out
     if len(out := resampler.finish()):
         yield out
-    if ogg_cut_short(path):
+    if (no_frame_count or _is_ogg(path)) and (zeros := zero_tail_bytes(path)) >= ZERO_TAIL_BYTES:
+        limits.warn(path, f"its last {zeros / 1024:,.0f} KB are zero bytes, where the stream stops: a copy or "
+                          f"download that stopped part way (one that made the file its full size first), so the file "
+                          f"is cut short: only its first {decoded / rate:.1f} s are there")
+    elif ogg_cut_short(path):
         limits.warn(path, f"the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
                           f"or download that stopped): only its first {decoded / rate:.1f} s are there")
     elif no_frame_count and ends_inside_a_frame(path):  # an MP3 with a frame count is held to it
@@ -730,6 +739,27 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
         limits.warn(path, f"a chained Ogg file (streams one after another: joined files, a radio recording); the "
                           f"decoder reads the first only: {decoded / rate:.1f} s")
+
+
+# Zero bytes at the end of a compressed stream this long are no audio (an encoder writes silence as frames, and
+# tags are not zeros): a file a download or copy made its full size first (torrent clients, some copy tools) and
+# filled part way. An MP3 with a frame count and every other format with a stated length are held to it instead.
+ZERO_TAIL_BYTES = 4096
+
+
+def zero_tail_bytes(path: Path) -> int:
+    """How many bytes at the end of `path` are zeros."""
+    with open(path, "rb") as file:
+        end = file.seek(0, os.SEEK_END)
+        at = end
+        while at > 0:
+            start = max(at - 65536, 0)
+            file.seek(start)
+            block = file.read(at - start)
+            if (stripped := len(block.rstrip(b"\0"))) > 0:
+                return end - start - stripped
+            at = start
+        return end
 
 
 def _is_ogg(path: Path) -> bool:
