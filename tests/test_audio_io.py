@@ -909,8 +909,8 @@ def test_a_cover_picture_ffmpeg_cannot_decode_does_not_make_the_audio_damaged(tm
     ({22: 1}, "its 1 channel(s) of 16-bit samples (PCM_16) make 2-byte frames, but its block align and byte rate say"),
     ({34: 8}, "its 2 channel(s) of 8-bit samples (PCM_U8) make 2-byte frames, but its block align and byte rate say"),
     ({20: 7}, "its 2 channel(s) of 8-bit samples (ULAW) make 2-byte frames, but its block align and byte rate say"),
-    ({32: 0, 34: 8}, "its 2 channel(s) of 8-bit samples (PCM_U8) make 2-byte frames, but its block align is 0, and "
-                     "its byte rate says"),
+    ({32: 0, 34: 8}, ("its 2 channel(s) of 8-bit samples (PCM_U8) make 2-byte frames, but its block align is 0, "
+                      "and its byte rate says")),
 ], ids=["channels", "bits", "format code", "no block align"])
 def test_a_wav_whose_channels_or_sample_width_contradict_its_frame_size_is_refused(tmp_path, changes, said):
     # libsndfile goes by the channel count, format and sample width alone: a stereo 16-bit file whose header says 1
