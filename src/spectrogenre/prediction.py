@@ -281,7 +281,8 @@ def until_ctrl_c(rows: Iterable, interrupted: threading.Event, *, happened=lambd
 NAME_COLUMNS = 60
 
 
-# A CSV row's warnings, in one cell: a warning's own text may hold a semicolon, never this.
+# A CSV row's warnings, in one cell: a warning's own text holds semicolons and commas (and may quote ffmpeg's
+# words), which this separator stands apart from.
 WARNINGS_APART = " | "
 
 
