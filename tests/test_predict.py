@@ -288,7 +288,7 @@ def test_a_folders_pipes_dangling_links_and_odd_folders_are_reported_not_passed_
                     "pipe.mp3": "is a named pipe (FIFO), not a file: not read",
                     "SACD.dsf": ".dsf audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"}
     assert "2 classified, 4 failed" in result.stderr
-    assert "passed over 1 files that are not audio (.jpg: 1)" in result.stderr
+    assert "passed over 1 file(s) that are not audio (.jpg: 1)" in result.stderr
 
 
 def test_a_long_file_is_classified_window_by_window_as_it_streams(tiny_project, tmp_path, monkeypatch):
@@ -588,5 +588,5 @@ def test_a_folder_given_beside_others_that_holds_no_audio_is_named(tmp_path):
     given = survey([tmp_path / "album", tmp_path / "empty", tmp_path / "covers"])
     assert given.files == [tmp_path / "album/song.mp3"]
     assert given.notes() == [f"found no audio files in {tmp_path / 'empty'}, {tmp_path / 'covers'}",
-                             "passed over 1 files that are not audio (.jpg: 1)"]
+                             "passed over 1 file(s) that are not audio (.jpg: 1)"]
     assert survey([tmp_path / "album"]).notes() == []

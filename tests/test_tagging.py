@@ -593,6 +593,23 @@ def test_a_log_that_is_not_an_undo_log_is_refused_before_anything_is_written(tmp
     assert song.read_bytes() == before and (kept is None or log.read_bytes() == kept)
 
 
+@pytest.mark.parametrize("where", ["missing folder", "file as folder"])
+def test_an_undo_log_that_cannot_be_written_is_refused_before_anything_is_classified(tmp_path, every_file_clicks,
+                                                                                     where):
+    song = write_tagged(tmp_path / "music" / "ok.mp3")
+    before = song.read_bytes()
+    (tmp_path / "notes.txt").write_text("shopping\n")
+    log = {"missing folder": tmp_path / "no such folder" / "undo.jsonl",
+           "file as folder": tmp_path / "notes.txt" / "undo.jsonl"}[where]
+    result = CliRunner().invoke(app, ["tag", str(song), "--write", "--log", str(log)])
+    assert result.exit_code == 1, result.output
+    what = {"missing folder": "does not exist", "file as folder": "is not a folder"}[where]
+    assert result.stderr == f"error: cannot write the undo log {log}: its folder {log.parent} {what}; name another " \
+                            f"with --log\n"
+    assert result.stdout == ""  # said before the table starts, so before any file is classified
+    assert song.read_bytes() == before and not log.exists()
+
+
 def test_a_log_of_an_earlier_run_is_appended_to(tmp_path, every_file_clicks):
     first, second = write_tagged(tmp_path / "a.mp3"), write_tagged(tmp_path / "b.mp3")
     log = tmp_path / "undo.jsonl"
@@ -628,7 +645,7 @@ def test_files_that_are_not_audio_are_counted_as_predict_counts_them(tmp_path, e
     result = CliRunner().invoke(app, ["tag", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert actions(result.stdout) == {"ok.flac": "write"}
-    assert result.stderr.splitlines() == ["passed over 3 files that are not audio (.jpg: 2, .txt: 1)",
+    assert result.stderr.splitlines() == ["passed over 3 file(s) that are not audio (.jpg: 2, .txt: 1)",
                                           "dry run: 1 would be written, 0 skipped; --write to apply"]
 
 

@@ -69,7 +69,7 @@ class Survey:
         # hidden files named like audio are said, as covers are: a dot-file may be a song the user hid or renamed
         hidden = [path for path in self.system_files if is_music_file(path) and path not in elsewhere]
         if self.not_audio:
-            notes.append(f"passed over {sum(self.not_audio.values())} files that are not audio ("
+            notes.append(f"passed over {sum(self.not_audio.values())} file(s) that are not audio ("
                          f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
         if self.passed_over:
             shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])

@@ -533,11 +533,23 @@ def append_log(log: Path, *, path: Path, old: tuple[str, ...], new: tuple[str, .
 
 def check_log(log: Path) -> None:
     """Refuse --log before anything is written unless it is new, empty or an undo log: the log is appended to, and
-    `--log song.m4a` or `--log notes.txt` typed by mistake would append JSON lines to that file."""
+    `--log song.m4a` or `--log notes.txt` typed by mistake would append JSON lines to that file. A log that
+    cannot be written is refused too, so that it is said before the first file is classified, not after."""
     if not log.exists() and not log.is_symlink():
+        folder = log.parent
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise SpectrogenreError(f"cannot write the undo log {log}: its folder {folder} {what}; name another "
+                                    f"with --log")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise SpectrogenreError(f"cannot write the undo log {log}: its folder {folder} cannot be written "
+                                    f"(permission denied, or a read-only file system); name another with --log")
         return
     if not log.is_file():
         raise SpectrogenreError(f"--log {log} is not a file: name a new file for the undo log")
+    if not os.access(log, os.W_OK):
+        raise SpectrogenreError(f"cannot write the undo log {log}: permission denied, or a read-only file system; "
+                                f"name another with --log")
     if log.stat().st_size == 0:
         return
     try:
