@@ -610,6 +610,29 @@ def test_an_undo_log_that_cannot_be_written_is_refused_before_anything_is_classi
     assert song.read_bytes() == before and not log.exists()
 
 
+def test_a_hard_linked_file_is_written_as_a_file_of_its_own_and_said_so(tmp_path, every_file_clicks):
+    # a torrent's or backup's copy hard-linked into the library: the write replaces the library's name by a checked
+    # copy, so the other name keeps its bytes, and the user is told the two are now two files
+    song = write_tagged(tmp_path / "music" / "linked.mp3")
+    seeded = tmp_path / "seeding" / "linked.mp3"
+    seeded.parent.mkdir()
+    os.link(song, seeded)
+    before = seeded.read_bytes()
+    note = ("1 file(s) {} other names (hard links): {} (1 other); a write replaces the file by a checked copy, so "
+            "each {} a file of its own, and its other names keep the old genre and bytes")
+    dry = CliRunner().invoke(app, ["tag", str(song.parent)])
+    assert dry.exit_code == 0, dry.output
+    assert note.format("to be written have", song, "would become") in dry.stderr.splitlines()
+    result = CliRunner().invoke(app, ["tag", str(song.parent), "--write", "--log", str(tmp_path / "undo.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert actions(result.stdout) == {"linked.mp3": "written"}
+    assert note.format("written had", song, "is now") in result.stderr.splitlines()
+    assert read_tags(song).genres == ("Clicks",) and seeded.read_bytes() == before
+    assert song.stat().st_nlink == 1 and seeded.stat().st_nlink == 1
+    again = CliRunner().invoke(app, ["tag", str(seeded.parent), "--write", "--log", str(tmp_path / "undo.jsonl")])
+    assert "hard links" not in again.stderr  # a file with one name: nothing to say
+
+
 def test_a_log_of_an_earlier_run_is_appended_to(tmp_path, every_file_clicks):
     first, second = write_tagged(tmp_path / "a.mp3"), write_tagged(tmp_path / "b.mp3")
     log = tmp_path / "undo.jsonl"

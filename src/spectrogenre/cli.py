@@ -362,6 +362,7 @@ def tag(
         Row,
         check_log,
         default_log,
+        hard_link_note,
         leftover_copies,
         render_header,
         render_row,
@@ -439,6 +440,8 @@ def tag(
             typer.echo(f"undo log: {log} (spectrogenre tag --undo {log})", err=True)
         for note in given.notes(named_elsewhere=leftover_copies(given.system_files)):
             typer.echo(note, err=True)
+        if (linked := hard_link_note(rows, dry_run=not write)) is not None:
+            typer.echo(linked, err=True)
         typer.echo(summarise(rows, dry_run=not write) + given.summary_ending(), err=True)
         if given.not_files:
             raise typer.Exit(1)

@@ -87,6 +87,7 @@ class Row:
     current: tuple[str, ...] = ()
     predicted: str | None = None
     confidence: float | None = None
+    other_links: int = 0  # a file written (or to be) that has other names, hard links, which keep the old genre
 
     @property
     def failed(self) -> bool:
@@ -133,7 +134,7 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
 
     `predict(path)` gives predict_file's row. A symlink is followed: the real file is tagged, the link stays.
     """
-    current, verdict = (), None
+    current, verdict, other_links = (), None, 0
     try:
         # predict's own check and words: a broken link, a link loop, a pipe, a device or a folder named x.mp3 is
         # named as what it is, and only then is a link followed (resolving a loop raises)
@@ -157,15 +158,20 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         verdict = None if only_empty and current else predict(real)
         decision = decide(current, verdict, min_confidence=min_confidence, only_empty=only_empty, mode=mode)
         action = decision.action
+        if action == "write":
+            # the write replaces the file by a checked copy, so a name that is one of several (a hard link: a
+            # torrent's or backup's copy linked into the library) becomes a file of its own; the others keep the
+            # old genre, and their bytes (a seeded file stays whole), which the caller says
+            other_links = real.stat().st_nlink - 1
         if action == "write" and log is None:
             check_writable(real)
         elif action == "write":
             write_genres(real, old=stored_genres(real), new=decision.new, log=log)
             action = "written"
     except AudioError as err:
-        action = f"error: {err.problem}"
+        action, other_links = f"error: {err.problem}", 0
     return Row(str(path), action, current, verdict["genre"] if verdict else None,
-               verdict["confidence"] if verdict else None)
+               verdict["confidence"] if verdict else None, other_links)
 
 
 def is_temp_copy(path: Path) -> bool:
@@ -665,6 +671,18 @@ def render_row(row: Row, *, width: int) -> str:
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
     return (f"{shown_path(row.path):<{width}}  {show(row.current):<19}  {row.predicted or '-':<14} {confidence:>5}  "
             f"{row.action}")
+
+
+def hard_link_note(rows: list[Row], *, dry_run: bool) -> str | None:
+    """The line said after the table when a file written had other names (hard links), else None."""
+    linked = [row for row in rows if row.other_links and row.action in ("write", "written")]
+    if not linked:
+        return None
+    shown = ", ".join(f"{shown_path(row.path)} ({row.other_links} other)" for row in linked[:3])
+    return (f"{len(linked)} file(s) {'to be written have' if dry_run else 'written had'} other names (hard links): "
+            f"{shown}{', ...' if len(linked) > 3 else ''}; a write replaces the file by a checked copy, so each "
+            f"{'would become' if dry_run else 'is now'} a file of its own, and its other names keep the old genre "
+            f"and bytes")
 
 
 def summarise(rows: list[Row], *, dry_run: bool) -> str:
