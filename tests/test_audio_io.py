@@ -126,6 +126,55 @@ def damaged(tmp_path, fmt: str) -> tuple:
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
 
+def _encoded(tmp_path: Path, name: str, *options: str, seconds: float = 3.0) -> Path:
+    """A 440 Hz tone of `seconds` at 44.1 kHz, encoded by ffmpeg with `options` (codec, container) into `name`."""
+    wav, path = tmp_path / "tone.wav", tmp_path / name
+    sf.write(wav, sine(seconds, freq=440.0, sr=44100, amp=0.5), 44100)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), *options, str(path)], check=True)
+    return path
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name, options", [
+    ("tone.oga", ("-c:a", "flac", "-f", "ogg")),  # FLAC in Ogg, named as it should be
+    ("tone.mp3", ("-c:a", "wmav2", "-f", "asf")),  # a WMA file renamed
+    ("tone.ogg", ("-c:a", "libopus", "-f", "webm")),  # WebM named .ogg
+    ("tone.flac", ("-c:a", "alac", "-f", "ipod")),  # ALAC in MP4 named .flac
+])
+def test_a_file_libsndfile_cannot_open_holding_a_format_ffmpeg_reads_is_decoded(tmp_path, name, options):
+    from spectrogenre.audio_io import held_for_ffmpeg, undecodable
+
+    path = _encoded(tmp_path, name, *options)
+    with pytest.raises(sf.LibsndfileError):  # what made it "corrupt" before
+        sf.info(path)
+    mono = read_mono(path, sample_rate=22050)
+    # 3 s at 22.05 kHz, give or take the codecs' padding (Opus and WMA add a few tens of ms)
+    assert abs(len(mono) - 66150) < 0.05 * 22050, len(mono)
+    spectrum = np.abs(np.fft.rfft(mono[2205:-2205]))
+    assert abs(np.argmax(spectrum) * 22050 / len(mono[2205:-2205]) - 440) < 2  # the tone, not noise
+    assert undecodable(path) is None  # so the library scan takes it too
+    assert held_for_ffmpeg(path) is not None
+
+
+@needs_ffmpeg
+def test_a_damaged_file_of_a_format_libsndfile_reads_is_not_handed_to_ffmpeg(tmp_path):
+    """A file libsndfile cannot open that holds one of its own formats is damaged: it stays refused in its words, and
+    neither random bytes nor a WAV whose format code is unknown become audio by another decoder's guess."""
+    from spectrogenre.audio_io import held_for_ffmpeg
+
+    garbage = tmp_path / "garbage.ogg"
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 300_000, dtype=np.uint8).tobytes())
+    wav = tmp_path / "odd.wav"
+    sf.write(wav, sine(1.0, sr=44100), 44100, subtype="PCM_16")
+    data = bytearray(wav.read_bytes())
+    data[20:22] = (0x1234).to_bytes(2, "little")  # the fmt chunk's format code: one no WAV has
+    wav.write_bytes(bytes(data))
+    for path in (garbage, wav):
+        assert held_for_ffmpeg(path) is None
+        with pytest.raises(AudioError, match=rf"{path.name}: cannot be decoded: corrupt or not a \{path.suffix} audio"):
+            read_mono(path, sample_rate=22050)
+
+
 @needs_ffmpeg
 @pytest.mark.parametrize("fmt", ["flac", "mp3"])
 def test_a_file_damaged_in_the_middle_is_decoded_past_the_damage_and_named(tmp_path, fmt, caplog):

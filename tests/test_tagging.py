@@ -633,6 +633,24 @@ def test_a_hard_linked_file_is_written_as_a_file_of_its_own_and_said_so(tmp_path
     assert "hard links" not in again.stderr  # a file with one name: nothing to say
 
 
+def test_flac_in_ogg_is_checked_written_and_undone(tmp_path, every_file_clicks):
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    wav, song = tmp_path / "tone.wav", tmp_path / "music" / "tone.oga"
+    song.parent.mkdir()
+    sf.write(wav, sine(2.0, sr=44100), 44100)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "flac", "-f", "ogg",
+                    "-metadata", "genre=Rock", "-metadata", "title=Tone", str(song)], check=True)
+    assert type(mutagen.File(song)).__name__ == "OggFLAC"
+    log = tmp_path / "undo.jsonl"
+    result = CliRunner().invoke(app, ["tag", str(song), "--write", "--log", str(log)])
+    assert result.exit_code == 0, result.output
+    assert actions(result.stdout) == {"tone.oga": "written"}
+    assert read_tags(song).genres == ("Clicks",) and mutagen.File(song).tags["title"] == ["Tone"]
+    assert CliRunner().invoke(app, ["tag", "--undo", str(log)]).exit_code == 0
+    assert read_tags(song).genres == ("Rock",)
+
+
 def test_a_log_of_an_earlier_run_is_appended_to(tmp_path, every_file_clicks):
     first, second = write_tagged(tmp_path / "a.mp3"), write_tagged(tmp_path / "b.mp3")
     log = tmp_path / "undo.jsonl"
@@ -962,7 +980,7 @@ def test_a_wav_renamed_mp3_is_named_for_what_it_holds_and_untouched(tmp_path):
     before = path.read_bytes()
     for log in (None, tmp_path / "undo.jsonl"):  # the dry run says what the write would
         row = tag_file(path, never, min_confidence=0.5, only_empty=False, mode="replace", log=log)
-        assert row.action == "error: is a WAV file named .mp3: writing genre tags to WAV files is not supported"
+        assert row.action == "error: holds WAV audio, not what its name (.mp3) says: writing genre tags to WAV files is not supported"
     assert path.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()
 
 

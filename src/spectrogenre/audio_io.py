@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import re
@@ -342,7 +343,7 @@ def undecodable(path: Path) -> str | None:
         with _opened(path):
             pass
     except AudioError as err:
-        return err.problem
+        return None if held_for_ffmpeg(path) is not None else err.problem
     return None
 
 
@@ -553,6 +554,36 @@ def _ffprobe() -> str:
     return shutil.which("ffprobe") or str(Path(shutil.which("ffmpeg")).with_name("ffprobe"))
 
 
+# ffprobe's names for the containers and codecs libsndfile reads itself: a file it cannot open that holds one of
+# these is damaged, and stays refused in libsndfile's words, never handed on to a second decoder
+_SNDFILE_CONTAINERS = frozenset({"wav", "w64", "aiff", "flac", "mp3"})
+_SNDFILE_OGG_CODECS = frozenset({"vorbis", "opus"})
+_PROBED_BY_CONTENT = 51  # ffprobe's score past a guess from the file's name alone (AVPROBE_SCORE_EXTENSION, 50)
+
+
+def held_for_ffmpeg(path: Path) -> str | None:
+    """The format `path` holds, as ffprobe names it, where that is one only ffmpeg decodes though the name is one
+    libsndfile reads: FLAC in Ogg (`.oga`), and files whose name is not their format (a WMA or MP4 named `.mp3`,
+    WebM named `.ogg`), which players play whatever their names. None where ffmpeg is not installed, or it finds
+    no audio stream, or only a format libsndfile reads. Asked only of a file libsndfile could not open."""
+    if shutil.which("ffmpeg") is None:
+        return None
+    try:
+        probe = subprocess.run([_ffprobe(), "-v", "quiet", "-show_entries",
+                                "format=format_name,probe_score:stream=codec_type,codec_name", "-of", "json",
+                                ffmpeg_input(path)], capture_output=True, timeout=60, check=False)
+        found = json.loads(probe.stdout or b"{}")
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        return None
+    container = str(found.get("format", {}).get("format_name", ""))
+    codecs = [stream.get("codec_name") for stream in found.get("streams", []) if stream.get("codec_type") == "audio"]
+    if not codecs or int(found.get("format", {}).get("probe_score", 0)) < _PROBED_BY_CONTENT:
+        return None
+    if container in _SNDFILE_CONTAINERS or (container == "ogg" and codecs[0] in _SNDFILE_OGG_CODECS):
+        return None
+    return f"{codecs[0]} in {container.split(',')[0]}"
+
+
 def mpeg_quiet(path: Path, handle: sf.SoundFile | None = None):
     """libmpg123 writes its complaints about damaged frames to stderr itself, opening a file or reading it:
     silenced for MPEG audio (by its detected format once open, by its name before), as the file's problems
@@ -681,11 +712,18 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     """
     path = Path(path)
     no_frame_count = _mp3_without_frame_count(path)  # read once: which decoder, and whether a cut can be told
-    if path.suffix.lower() in FFMPEG_EXTENSIONS or (no_frame_count and shutil.which("ffmpeg")):
+    opened = None
+    if path.suffix.lower() not in FFMPEG_EXTENSIONS and not (no_frame_count and shutil.which("ffmpeg")):
+        try:
+            with _opened(path) as info:
+                opened = info.samplerate, info.frames, _unstated_length(path, info)
+        except AudioError:
+            if held_for_ffmpeg(path) is None:
+                raise
+    if opened is None:
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
-        with _opened(path) as info:
-            rate, frames, unstated = info.samplerate, info.frames, _unstated_length(path, info)
+        rate, frames, unstated = opened
         if unstated is not None:  # libsndfile would stop short of the end: ffmpeg reads to it
             if shutil.which("ffmpeg") is None:
                 raise AudioError(path, f"{unstated}; ffmpeg decodes it to its end, and is not installed "

@@ -30,6 +30,7 @@ from spectrogenre.audio_io import (
     BoundedReads,
     SndfileInput,
     ffmpeg_input,
+    held_for_ffmpeg,
     mpeg_quiet,
     unreadable,
     with_mutagen,
@@ -147,8 +148,8 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
                                      "is not supported")
         if (held := _unwritable_content(real)) is not None:
-            raise TaggingError(path, f"is a {held} file named {real.suffix}: writing genre tags to {held} files is "
-                                     f"not supported")
+            raise TaggingError(path, f"holds {held} audio, not what its name ({real.suffix}) says: writing genre "
+                                     f"tags to {held} files is not supported")
         try:
             current = read_tags(real, second_block=False).genres
         except TagError as unread:
@@ -501,12 +502,21 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
     Two files with the same audio give the same blocks."""
     ffmpeg = shutil.which("ffmpeg")
     if path.suffix.lower() not in FFMPEG_DECODED and not (path.suffix.lower() == ".mp3" and ffmpeg):
-        try:  # opened by Python: soundfile cannot open a name that is not UTF-8 (an old archive's Latin-1)
-            with SndfileInput(path) as file:
-                yield from sf.blocks(file, blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
-        except sf.LibsndfileError as err:
-            raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
-        return
+        # opened by Python: soundfile cannot open a name that is not UTF-8 (an old archive's Latin-1)
+        with SndfileInput(path) as file:
+            try:
+                handle = sf.SoundFile(file)
+            except sf.LibsndfileError as err:
+                if held_for_ffmpeg(path) is None:  # else FLAC in Ogg, which ffmpeg decodes, as predict does
+                    raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
+                handle = None
+            if handle is not None:
+                with handle:
+                    try:
+                        yield from handle.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
+                    except sf.LibsndfileError as err:
+                        raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
+                return
     if ffmpeg is None:
         raise TaggingError(path, f"checking {path.suffix} audio needs ffmpeg, which is not installed")
     with subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", ffmpeg_input(path), "-vn", "-f", "f32le", "-"],
