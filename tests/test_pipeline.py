@@ -26,6 +26,8 @@ def test_repro_writes_metrics_models_and_a_clean_leak_report(tiny_project):
     assert metrics["track"]["test"]["tracks"] == 6  # 1 test album x 2 tracks x 3 genres
     assert set(metrics["test_per_genre"]) == {"Clicks", "Drone", "Noise"}
     assert json.loads((tiny_project / "data/split/leak_report.json").read_text())["disjoint"] is True
+    # its library is its own: the demo stage wrote only a note where the demo library goes
+    assert [path.name for path in (tiny_project / "data/demo_library").iterdir()] == ["NOT-GENERATED.txt"]
     spec = json.loads((tiny_project / "data/export/spec.json").read_text())
     assert spec["labels"] == ["Clicks", "Drone", "Noise"]
     assert spec["frontend"]["shape"] == [129, 126] and "mel_filterbank" not in spec["frontend"]  # an STFT's dB

@@ -13,7 +13,6 @@ from tests.synth import write_tiny_library
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ["evaluate", "export"]
 TINY_PARAMS = {
-    "demo": {"albums_per_genre": 1, "tracks_per_album": 1},  # the scan stage waits for it, though it reads `library`
     "frontend": {"sample_rate": 8000, "clip_seconds": 2.0, "n_fft": 256, "hop_length": 128},
     "clip": {"hop_seconds": 0.5},
     "features": {"chunk_mb": 0.5},
