@@ -85,6 +85,18 @@ def test_a_quote_in_a_file_name_is_named_as_its_owner_wrote_it():
     assert client_file_name("../../etc/x.mp3") == "x.mp3"
 
 
+@pytest.mark.parametrize("content_type, suffix", [
+    ("audio/x-aiff", ".aiff"), ("audio/aiff", ".aiff"), ("audio/x-ms-wma", ".wma"), ("video/mp4", ".mp4"),
+    ("audio/vnd.wave", ".wav"), ("audio/x-wavpack", ".wv"), ("audio/mpeg3", ".mp3"), ("audio/x-aac; codecs=x", ".aac"),
+])
+def test_an_upload_without_a_suffix_is_taken_by_each_name_its_type_goes_by(content_type, suffix):
+    from types import SimpleNamespace
+
+    from spectrogenre.server.api import upload_suffix
+
+    assert upload_suffix(SimpleNamespace(filename="blob", content_type=content_type)) == suffix
+
+
 def test_a_file_named_only_by_its_extension_is_taken_as_that_format(client):
     # to pathlib ".wav" is a hidden file's name with no suffix: it was refused as "unsupported file type
     # application/octet-stream", curl's type for any file

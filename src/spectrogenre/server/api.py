@@ -63,6 +63,10 @@ SUFFIX_BY_TYPE = {
     "audio/webm": ".webm", "video/webm": ".webm", "audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp3": ".mp3",
     "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav", "audio/flac": ".flac", "audio/x-flac": ".flac",
     "audio/mp4": ".m4a", "audio/x-m4a": ".m4a", "audio/aac": ".aac", "audio/opus": ".opus",
+    # the other names browsers, phones and file managers give these formats
+    "audio/vnd.wave": ".wav", "audio/mpeg3": ".mp3", "audio/x-mpeg-3": ".mp3", "audio/x-mpeg": ".mp3",
+    "audio/aiff": ".aiff", "audio/x-aiff": ".aiff", "audio/x-aac": ".aac", "audio/x-ms-wma": ".wma",
+    "audio/x-wavpack": ".wv", "audio/x-matroska": ".mka", "video/mp4": ".mp4", "audio/vorbis": ".ogg",
 }
 
 
