@@ -157,6 +157,15 @@ def test_a_file_libsndfile_cannot_open_holding_a_format_ffmpeg_reads_is_decoded(
 
 
 @needs_ffmpeg
+def test_an_mp3_inside_a_wav_is_decoded_whole_not_called_truncated(tmp_path):
+    # libsndfile's frame count for MPEG audio in a WAV is libmpg123's estimate (0.3 % over here), not the header's
+    path = _encoded(tmp_path, "broadcast.wav", "-c:a", "libmp3lame", "-f", "wav", seconds=30.0)
+    assert sf.info(path).subtype == "MPEG_LAYER_III"
+    mono = read_mono(path, sample_rate=22050)
+    assert abs(len(mono) - 30 * 22050) < 0.1 * 22050, len(mono)  # the encoder's padding: 41 ms here
+
+
+@needs_ffmpeg
 def test_a_damaged_file_of_a_format_libsndfile_reads_is_not_handed_to_ffmpeg(tmp_path):
     """A file libsndfile cannot open that holds one of its own formats is damaged: it stays refused in its words, and
     neither random bytes nor a WAV whose format code is unknown become audio by another decoder's guess."""

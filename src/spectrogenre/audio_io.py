@@ -48,6 +48,9 @@ UNREAD_AUDIO_EXTENSIONS = frozenset({".dsf", ".dff", ".mpc", ".tta", ".shn", ".m
 _UNKNOWN_FRAMES = 0x7FFFFFFFFFFFFFFF
 # Formats whose header states the exact frame count, so a short read means truncation.
 _EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF"})
+# MPEG audio inside one of those (an MP3 in a WAV, as some broadcast tools write): its count is libmpg123's
+# estimate, as for an MP3 file, and a short read may be damage a decoder can skip
+_MPEG_SUBTYPES = frozenset({"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"})
 # Formats that store samples as they are: a short read is bytes missing, never damage a decoder could skip.
 _PCM_FORMATS = frozenset({"WAV", "WAVEX", "AIFF", "W64"})
 # An MP3's frame count is an estimate (Xing header or bitrate): allow this much shortfall.
@@ -395,13 +398,13 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
             _check_ogg_end(path, decoded_s=decoded / handle.samplerate, limits=limits)
         if handle.frames >= _UNKNOWN_FRAMES:  # no length to hold the decode to (a chained Ogg file: see stream_mono)
             return
-        exact = handle.format in _EXACT_LENGTH_FORMATS
+        exact = handle.format in _EXACT_LENGTH_FORMATS and handle.subtype not in _MPEG_SUBTYPES
         declared = handle.frames
         if not exact and decoded < declared * (1 - _ESTIMATED_LENGTH_TOLERANCE):
             declared = _mp3_frames(path, handle)
         if decoded < (declared if exact else declared * (1 - _ESTIMATED_LENGTH_TOLERANCE)):
             truncated = AudioError(path, f"truncated: header declares {declared} frames, only {decoded} decoded")
-            if handle.format in _PCM_FORMATS:  # its samples are not there: nothing to decode past
+            if handle.format in _PCM_FORMATS and handle.subtype not in _MPEG_SUBTYPES:  # nothing to decode past
                 raise truncated
             # libmpg123 may stop at damage without a word: the same as a decoder that says so
             yield from _past_the_damage(path, handle, decoded=decoded, where=f"at {decoded / handle.samplerate:.1f} s",
