@@ -391,7 +391,12 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     song.write_bytes(b"x")
     (tmp_path / "other.mp3").symlink_to(song)
     given = [tmp_path / "album", song, tmp_path / "album" / ".." / "album" / "song.mp3", tmp_path / "other.mp3"]
-    assert survey(given).files == [song]  # the first name it was given by
+    found = survey(given)
+    assert found.files == [song]  # the first name it was given by
+    # another name for it is said, at the end of the run; the same name again needs no word
+    assert found.passed_over == [(tmp_path / "other.mp3", f"the same file as {song}: classified once, under that name")]
+    assert found.notes() == [f"passed over 1 system folder(s) or repeated link(s): {tmp_path / 'other.mp3'}: the same "
+                             f"file as {song}: classified once, under that name"]
 
 
 def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_path(tmp_path):

@@ -122,7 +122,8 @@ def survey(paths: list[Path]) -> Survey:
             found.without_audio.append(path)
         found.passed_over += tree.passed_over + tree.repeated
         found.system_files += tree.system_files
-    found.files = _each_once(found.files)
+    found.files, repeated = _each_once(found.files)
+    found.passed_over += repeated
     return found
 
 
@@ -137,15 +138,19 @@ def _not_a_path(written: str) -> str | None:
     return None
 
 
-def _each_once(files: list[Path]) -> list[Path]:
+def _each_once(files: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """`files` without the later names of a file already listed (given twice, inside a folder also given, or
-    through a link): each is classified once, under the first name it was given by."""
-    seen, once = set(), []
+    through a link): each is classified once, under the first name it was given by; and (name, why) for each
+    later name that is another name for it (a link), so that no name given goes unsaid."""
+    seen: dict[str, Path] = {}
+    once, repeated = [], []
     for file in files:
         if (real := os.path.realpath(file)) not in seen:
-            seen.add(real)
+            seen[real] = file
             once.append(file)
-    return once
+        elif os.path.abspath(file) != os.path.abspath(seen[real]):
+            repeated.append((file, f"the same file as {shown_path(seen[real])}: classified once, under that name"))
+    return once, repeated
 
 
 def _is_folder(path: Path) -> bool:
