@@ -369,6 +369,30 @@ def test_a_path_inside_a_folder_it_may_not_read_gets_its_own_row(tmp_path, monke
     assert survey([locked, tmp_path]).files == [locked]  # listed as given: predict_file says why it cannot be read
 
 
+def test_control_characters_reach_csv_as_they_are_and_the_table_and_notes_escaped(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from spectrogenre import inference
+
+    monkeypatch.setattr(inference.ExportedModel, "load", lambda path: SimpleNamespace())
+    link = tmp_path / "esc\x1b[31mred.mp3"  # a broken link whose name and target hold an escape sequence
+    link.symlink_to("/nonexistent/evil\n\x1b[31mRED.mp3")
+    playlist = tmp_path / "list.m3u"
+    playlist.write_text("http://example.com/\x1b[31mred.mp3\n")
+    # piped (the runner's output is no terminal): the CSV names the file as it is, escape and all
+    result = runner.invoke(app, ["predict", "--format", "csv", str(link)])
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["path"] == str(link)
+    assert row["error"] == "broken symbolic link: it points to /nonexistent/evil\n\x1b[31mRED.mp3, which does not exist"
+    result = runner.invoke(app, ["predict", str(link), str(playlist)])
+    assert result.stdout.splitlines() == [
+        (f"{tmp_path}/esc\\x1b[31mred.mp3  ERROR  broken symbolic link: it points to /nonexistent/evil\\n\\x1b[31mRED.mp3, "
+         f"which does not exist")]
+    assert f"{playlist}, line 1: http://example.com/\\x1b[31mred.mp3: a URI, not a file's path on this machine (a " \
+           f"local file:/// URI is read as its path): not classified" in result.stderr.splitlines()
+    assert "\x1b" not in result.output
+
+
 @pytest.mark.parametrize("output", ["json", "csv"])
 def test_a_name_that_is_not_utf8_is_valid_text_in_json_and_csv(output):
     from spectrogenre.prediction import render
@@ -395,8 +419,8 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     assert found.files == [song]  # the first name it was given by
     # another name for it is said, at the end of the run; the same name again needs no word
     assert found.passed_over == [(tmp_path / "other.mp3", f"the same file as {song}: classified once, under that name")]
-    assert found.notes() == [f"passed over 1 system folder(s) or repeated link(s): {tmp_path / 'other.mp3'}: the same "
-                             f"file as {song}: classified once, under that name"]
+    assert found.notes() == [(f"passed over 1 system folder(s) or repeated link(s): {tmp_path / 'other.mp3'}: the "
+                              f"same file as {song}: classified once, under that name")]
 
 
 def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_path(tmp_path):

@@ -757,6 +757,14 @@ def test_the_tables_names_are_padded_up_to_60_columns_as_predicts(tmp_path, monk
     assert rows == ["a.mp3" + " " * 55 + rest, "x" * 150 + ".mp3" + rest]
 
 
+def test_a_genre_tag_holding_control_characters_is_shown_escaped(tmp_path, monkeypatch, every_file_clicks):
+    # a tag is anyone's text: an escape sequence in it would clear or recolour the terminal, a newline split the row
+    monkeypatch.chdir(tmp_path)
+    write_tagged(tmp_path / "a.mp3", genre="Rock\x1b[2J")
+    _header, row = CliRunner().invoke(app, ["tag", "a.mp3"]).stdout.splitlines()
+    assert row == "a.mp3  " + "Rock\\x1b[2J".ljust(19) + "  Clicks           90%  write"
+
+
 def test_a_long_current_genre_stays_apart_from_the_predicted_one(tmp_path, monkeypatch, every_file_clicks):
     # "Alternative Rock; Indie" (23 characters) ran into the next column with one space: "...; Indie Clicks"
     # read as a genre "Indie Clicks"

@@ -175,7 +175,9 @@ def _written(text: str) -> None:
     """`text` on standard output; a write that fails (a full disk, a device error) is one error line, not a
     traceback. A closed pipe (`| head`) is left to click, which ends quietly."""
     try:
-        typer.echo(text, nl=False)
+        # color=True: click would strip what looks like a colour code from a name where the output is not a
+        # terminal, and a CSV piped on would name a file that does not exist
+        typer.echo(text, nl=False, color=True)
     except OSError as err:
         if err.errno == errno.EPIPE:
             raise

@@ -30,7 +30,7 @@ from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.library.sources import local_file_path
 from spectrogenre.playlists import is_playlist, playlist_entries
-from spectrogenre.shown import shown_path, text_path
+from spectrogenre.shown import shown_path, shown_text, text_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 from spectrogenre.walk import walk
 
@@ -64,7 +64,7 @@ class Survey:
         notes = []
         if self.without_audio:
             notes.append(f"found no audio files in {', '.join(map(str, self.without_audio))}")
-        notes += [f"{line}: not classified" for line in self.not_files]
+        notes += [f"{shown_text(line)}: not classified" for line in self.not_files]
         elsewhere = set(named_elsewhere)
         # hidden files named like audio are said, as covers are: a dot-file may be a song the user hid or renamed
         hidden = [path for path in self.system_files if is_music_file(path) and path not in elsewhere]
@@ -331,7 +331,7 @@ class Rendering:
         name = shown_path(r["path"])
         name += " " * max(0, self.width - cell_len(name))  # columns on screen: a CJK character takes two
         if r["error"]:
-            return f"{name}  ERROR  {r['error']}\n"
+            return f"{name}  ERROR  {shown_text(r['error'])}\n"
         if r["genre"] == NO_MUSIC:
             lines = [f"{name}  {NO_MUSIC}"]
         else:

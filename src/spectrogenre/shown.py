@@ -16,5 +16,10 @@ def text_path(path) -> str:
 
 def shown_path(path) -> str:
     """`path` with non-UTF-8 bytes as \\xNN and control characters as Python writes them (\\n, \\x1b)."""
-    text = text_path(path)
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return shown_text(text_path(path))
+
+
+def shown_text(text: str) -> str:
+    """`text` that may quote a name (an error naming where a link points, a playlist's line) with its control
+    characters as Python writes them, as shown_path shows a name."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text_path(text))

@@ -43,7 +43,7 @@ from spectrogenre.library.tags import (
     mp4_numeric_genres,
     read_tags,
 )
-from spectrogenre.shown import shown_path
+from spectrogenre.shown import shown_path, shown_text
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 # Containers whose genre tag we write (ID3v2 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
@@ -679,8 +679,8 @@ def render_header(width: int) -> str:
 def render_row(row: Row, *, width: int) -> str:
     # two spaces after the current genres however long: with one, "Rock; Indie" and "pop" read as "Indie pop"
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
-    return (f"{shown_path(row.path):<{width}}  {show(row.current):<19}  {row.predicted or '-':<14} {confidence:>5}  "
-            f"{row.action}")
+    return (f"{shown_path(row.path):<{width}}  {shown_text(show(row.current)):<19}  {row.predicted or '-':<14} "
+            f"{confidence:>5}  {shown_text(row.action)}")
 
 
 def hard_link_note(rows: list[Row], *, dry_run: bool) -> str | None:
