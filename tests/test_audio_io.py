@@ -485,6 +485,22 @@ def test_a_file_whose_second_half_is_zero_bytes_is_named_cut_short(tmp_path, cap
     assert 0.3 < seconds / (20.0 if kind == "mp3" else 30.0) < 0.7
 
 
+@pytest.mark.parametrize("name", ["whole.ogg", pytest.param("whole.opus", marks=needs_ffmpeg)])
+def test_zero_bytes_after_a_whole_ogg_stream_are_not_called_a_cut(tmp_path, caplog, name):
+    # the stream's last page is there, marked as its end: the zeros after it are padding, and nothing is missing
+    path = tmp_path / name
+    if name.endswith(".ogg"):
+        sf.write(path, sine(30.0, sr=16000), 16000, format="OGG", subtype="VORBIS")
+    else:
+        path = _encoded(tmp_path, name, "-c:a", "libopus", seconds=30.0)
+    whole = read_mono(path, sample_rate=16000)
+    path.write_bytes(path.read_bytes() + bytes(8192))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        padded = read_mono(path, sample_rate=16000)
+    assert [record.getMessage() for record in caplog.records] == []
+    np.testing.assert_array_equal(padded, whole)
+
+
 @needs_ffmpeg
 def test_an_mp3_cut_short_is_still_refused_where_its_frame_count_says_so(tmp_path):
     path = tmp_path / "song.mp3"

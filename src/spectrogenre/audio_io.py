@@ -766,7 +766,8 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
             yield out
     if len(out := resampler.finish()):
         yield out
-    if (no_frame_count or _is_ogg(path)) and (zeros := zero_tail_bytes(path)) >= ZERO_TAIL_BYTES:
+    if (no_frame_count or _is_ogg(path)) and (zeros := zero_tail_bytes(path)) >= ZERO_TAIL_BYTES \
+            and not ogg_ended_before(path, zeros):
         limits.warn(path, f"its last {zeros / 1024:,.0f} KB are zero bytes, where the stream stops: a copy or "
                           f"download that stopped part way (one that made the file its full size first), so the file "
                           f"is cut short: only its first {decoded / rate:.1f} s are there")
@@ -826,6 +827,27 @@ def ogg_cut_short(path: Path) -> bool:
     if len(header) < 27 or len(lacing) < header[26]:
         return True  # cut inside the last page's header
     return not header[5] & _OGG_END_OF_STREAM or last + 27 + len(lacing) + sum(lacing) > len(tail)
+
+
+def ogg_ended_before(path: Path, zeros: int) -> bool:
+    """Whether `path` is an Ogg stream whose last page before its last `zeros` bytes is whole and marked as the
+    stream's end: the zeros then follow a stream that ended (a tool's padding), not one a stopped download cut."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = max(size - zeros - _OGG_MAX_PAGE_BYTES, 0)
+            handle.seek(start)
+            # the last page's worth before the zeros, and as far into them as that page could reach
+            tail = handle.read(min(size, size - zeros + _OGG_MAX_PAGE_BYTES) - start)
+    except OSError:
+        return False
+    last = tail.rfind(b"OggS\x00", 0, size - zeros - start)
+    header = tail[last:last + 27] if last >= 0 else b""
+    if len(header) < 27 or not header[5] & _OGG_END_OF_STREAM:
+        return False
+    lacing = tail[last + 27:last + 27 + header[26]]
+    # the page may end in zero bytes of its own: it ends among the zeros, not before them
+    return len(lacing) == header[26] and size - zeros - start <= last + 27 + len(lacing) + sum(lacing) <= size - start
 
 
 def ogg_chained(path: Path) -> bool:
