@@ -40,6 +40,27 @@ def test_an_m3u_in_latin_1_is_read_and_an_m3u8_that_is_not_utf8_refused(tmp_path
         playlist_entries(tmp_path / "bad.m3u8")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_an_m3u_saved_as_utf16_with_its_byte_order_mark_is_read(tmp_path, encoding):
+    (tmp_path / "utf16.m3u").write_bytes("\ufeff#EXTM3U\r\nCafé.mp3\r\nSong 2.flac\r\n".encode(encoding))
+    assert playlist_entries(tmp_path / "utf16.m3u") == [Entry(2, "Café.mp3", tmp_path / "Café.mp3"),
+                                                        Entry(3, "Song 2.flac", tmp_path / "Song 2.flac")]
+    (tmp_path / "cut.m3u").write_bytes(b"\xff\xfea\x00b")  # an odd byte count: not UTF-16
+    with pytest.raises(SpectrogenreError, match=r"cut\.m3u: starts as UTF-16 text \(its byte order mark\) and is "
+                                                r"not: truncated data at byte 4"):
+        playlist_entries(tmp_path / "cut.m3u")
+
+
+def test_a_playlist_a_playlist_names_is_said_not_to_be_read(tmp_path):
+    (tmp_path / "a.mp3").write_bytes(b"x")
+    (tmp_path / "inner.m3u").write_text("a.mp3\n")
+    (tmp_path / "outer.m3u").write_text("inner.m3u\na.mp3\n")
+    given = survey([tmp_path / "outer.m3u"])
+    assert given.files == [tmp_path / "a.mp3"]
+    assert given.not_files == [f"{tmp_path / 'outer.m3u'}, line 1: inner.m3u: a playlist, and a playlist's own "
+                               f"playlists are not read: give it as well"]
+
+
 def test_a_playlist_line_holding_a_nul_names_no_file_and_the_others_are_read(tmp_path):
     # os.stat and realpath raise ValueError on it: predict and tag stopped with a traceback, every row lost
     (tmp_path / "song.mp3").write_bytes(b"x")

@@ -42,7 +42,8 @@ def playlist_entries(playlist: Path) -> list[Entry]:
     playlist's folder or absolute, or a local file:// URI, read as a manifest's paths are (sources.listed_file).
 
     M3U: every line but blank ones and comments (#EXTM3U, #EXTINF); an .m3u8 is UTF-8, an .m3u too where it
-    decodes as UTF-8, else Latin-1 (Winamp's), and so is a .pls. PLS: each FileN, in the order of N. XSPF: the
+    decodes as UTF-8, else Latin-1 (Winamp's), and so is a .pls; either is UTF-16 where it starts with its byte
+    order mark. PLS: each FileN, in the order of N. XSPF: the
     first <location> of each <track> (a relative location is a URI: %20 is a space). WPL: each <media>'s src.
     """
     try:
@@ -54,6 +55,12 @@ def playlist_entries(playlist: Path) -> list[Entry]:
 
 
 def _text(playlist: Path, data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte order mark: UTF-16, as some Windows tools save text
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise SpectrogenreError(f"{playlist}: starts as UTF-16 text (its byte order mark) and is not: "
+                                    f"{err.reason} at byte {err.start}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -100,6 +100,9 @@ def survey(paths: list[Path]) -> Survey:
                 where = f"{path}, line {entry.line}"
                 if entry.path is None:
                     found.not_files.append(f"{where}: {entry.written}: {entry.why}")
+                elif is_playlist(entry.path):
+                    found.not_files.append(f"{where}: {entry.written}: a playlist, and a playlist's own playlists "
+                                           f"are not read: give it as well")
                 else:
                     found.files.append(entry.path)
                     found.listed_in.setdefault(entry.path, where)
