@@ -57,8 +57,8 @@ def test_a_playlist_a_playlist_names_is_said_not_to_be_read(tmp_path):
     (tmp_path / "outer.m3u").write_text("inner.m3u\na.mp3\n")
     given = survey([tmp_path / "outer.m3u"])
     assert given.files == [tmp_path / "a.mp3"]
-    assert given.not_files == [f"{tmp_path / 'outer.m3u'}, line 1: inner.m3u: a playlist, and a playlist's own "
-                               f"playlists are not read: give it as well"]
+    assert given.not_files == [(f"{tmp_path / 'outer.m3u'}, line 1: inner.m3u: a playlist, and a playlist's own "
+                                f"playlists are not read: give it as well")]
 
 
 def test_a_playlist_line_holding_a_nul_names_no_file_and_the_others_are_read(tmp_path):
