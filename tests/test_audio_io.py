@@ -157,6 +157,25 @@ def test_a_file_libsndfile_cannot_open_holding_a_format_ffmpeg_reads_is_decoded(
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("default", [0, 1, None])
+def test_of_several_audio_streams_the_default_is_read_and_the_others_said_to_be_left(tmp_path, caplog, default):
+    # a silent stream first and the tone second: a player plays the one marked as the default, the first if none is
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, sine(3.0, freq=440.0, sr=44100, amp=0.5), 44100)
+    path = tmp_path / "two.mka"
+    marks = ["-disposition:a:0", "default" if default == 0 else "0", "-disposition:a:1", "default" if default == 1 else "0"]
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-i",
+                    str(tone), "-t", "3", "-map", "0:a", "-map", "1:a", "-c:a", "flac", *marks, str(path)], check=True)
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        mono = read_mono(path, sample_rate=22050)
+    read = 1 if default == 1 else 0
+    which = "its default" if default is not None else "the first"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: holds 2 audio streams: only stream {read} ({which}) is read"]
+    assert (np.abs(mono).max() > 0.4) == (read == 1)  # the tone, or the silence
+
+
+@needs_ffmpeg
 def test_an_mp3_inside_a_wav_is_decoded_whole_not_called_truncated(tmp_path):
     # libsndfile's frame count for MPEG audio in a WAV is libmpg123's estimate (0.3 % over here), not the header's
     path = _encoded(tmp_path, "broadcast.wav", "-c:a", "libmp3lame", "-f", "wav", seconds=30.0)

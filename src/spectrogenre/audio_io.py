@@ -528,14 +528,16 @@ def _past_the_damage(path: Path, handle: sf.SoundFile, *, decoded: int, where: s
                       f"with ffmpeg, {lost / rate:.1f} s of {declared / rate:.1f} s lost")
 
 
-def _largest_gap(path: Path, *, rate: int, limits: DecodeLimits) -> tuple[float, float] | None:
+def _largest_gap(path: Path, *, rate: int, limits: DecodeLimits, stream: int | None = None
+                 ) -> tuple[float, float] | None:
     """(where, seconds) of the largest stretch ffmpeg's decode of `path` leaves out, by its frames' timestamps:
     each frame should start where the last ended. None where none is missing. The timestamps are the container's
     where it has them (an Ogg page's granule position, an MP4 index, a FLAC frame's number), so the gap is the
     audio the damage cost; an MP3's are counted from the frames found, so only frames that failed to decode show.
     The file is decoded once more, to a line a frame: for a file already found damaged."""
     try:
-        probe = subprocess.run([_ffprobe(), "-v", "quiet", "-select_streams", "a:0", "-show_entries",
+        probe = subprocess.run([_ffprobe(), "-v", "quiet", "-select_streams", "a:0" if stream is None else str(stream),
+                                "-show_entries",
                                 "frame=pts_time,nb_samples", "-of", "compact=p=0", ffmpeg_input(path)],
                                capture_output=True, timeout=limits.remaining_s(), check=False)
     except subprocess.TimeoutExpired:
@@ -928,16 +930,22 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
     if path.stat().st_size == 0:
         raise AudioError(path, "is empty (0 bytes)")
     try:
-        probe = subprocess.run([_ffprobe(), "-v", "error", "-select_streams", "a:0", "-show_entries",
-                                "stream=sample_rate,channels,duration:format=duration", "-of", "csv=p=0", ffmpeg_input(path)],
+        entries = "stream=index,codec_type,sample_rate,channels,duration:stream_disposition=default:format=duration"
+        probe = subprocess.run([_ffprobe(), "-v", "error", "-show_entries", entries, "-of", "json", ffmpeg_input(path)],
                                capture_output=True, timeout=limits.remaining_s() or 60, check=False)
     except subprocess.TimeoutExpired:
         raise WorkTimeout(path, "took too long to read its header: stopped") from None
-    # the stream's line, then the container's duration (Matroska states it for the segment, not the stream)
-    stream, container_s = (probe.stdout.decode(errors="replace").strip().splitlines() + ["", ""])[:2]
     try:
-        rate, channels = (int(v) for v in stream.split(",")[:2])
+        found = json.loads(probe.stdout or b"{}")
     except ValueError:
+        found = {}
+    audio = [stream for stream in found.get("streams", []) if stream.get("codec_type") == "audio"]
+    # the stream marked as the default, as players choose (a second language, a commentary beside it); else the first
+    defaults = [stream for stream in audio if stream.get("disposition", {}).get("default")]
+    chosen = (defaults or audio or [{}])[0]
+    try:
+        rate, channels, index = int(chosen["sample_rate"]), int(chosen["channels"]), int(chosen["index"])
+    except (KeyError, TypeError, ValueError):
         message = probe.stderr.decode(errors="replace").strip().splitlines()
         if path.suffix.lower() in _MP4_EXTENSIONS and any("moov atom not found" in line for line in message):
             raise AudioError(path, f"truncated or not a valid {path.suffix} file: its index (moov atom) is missing, "
@@ -947,13 +955,19 @@ def _ffmpeg_blocks(path: Path, limits: DecodeLimits) -> tuple[int, Iterator[np.n
         raise AudioError(path, f"cannot be decoded: {_strip_path(message[-1], path) if message else 'no audio stream'}"
                          ) from None
     check_stream_format(path, sample_rate=rate, channels=channels)
-    stated_s = _stated_seconds(path, stream_s=(stream.split(",") + [""])[2], container_s=container_s)
+    if len(audio) > 1:
+        limits.warn(path, f"holds {len(audio)} audio streams: only stream {index} "
+                          f"({'its default' if defaults else 'the first'}) is read")
+    # Matroska states its duration for the segment, not the stream: the container's is the fallback there
+    stated_s = _stated_seconds(path, stream_s=str(chosen.get("duration", "N/A")),
+                               container_s=str(found.get("format", {}).get("duration", "N/A")))
     decode_errors: list[str] = []
-    blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors)
+    blocks = _ffmpeg_stream(path, channels=channels, limits=limits, decode_errors=decode_errors, stream=index)
     if stated_s is None or stated_s <= 0:
-        return rate, _named_if_damaged(path, blocks, rate=rate, decode_errors=decode_errors, limits=limits)
+        return rate, _named_if_damaged(path, blocks, rate=rate, decode_errors=decode_errors, limits=limits,
+                                       stream=index)
     return rate, _held_to_stated_length(path, blocks, rate=rate, stated_s=stated_s, decode_errors=decode_errors,
-                                        limits=limits)
+                                        limits=limits, stream=index)
 
 
 def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | None:
@@ -978,7 +992,7 @@ def _stated_seconds(path: Path, *, stream_s: str, container_s: str) -> float | N
 
 
 def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: int, stated_s: float,
-                           decode_errors: list[str], limits: DecodeLimits) -> Iterator[np.ndarray]:
+                           decode_errors: list[str], limits: DecodeLimits, stream: int) -> Iterator[np.ndarray]:
     """`blocks`, ffmpeg's decode of a file whose container states its length (`stated_s`), then the rule for
     MP3 and FLAC: more than MAX_LOST_FRACTION of it missing is AudioError (a file cut short, or badly damaged);
     less, where ffmpeg met damage (`decode_errors`, filled as it ends) or a stretch is missing, is named on the
@@ -1001,14 +1015,14 @@ def _held_to_stated_length(path: Path, blocks: Iterator[np.ndarray], *, rate: in
                           f"damaged, and how much audio was lost is not known")
         return
     if decode_errors or lost > _ESTIMATED_LENGTH_TOLERANCE * declared:
-        gap = _largest_gap(path, rate=rate, limits=limits)
+        gap = _largest_gap(path, rate=rate, limits=limits, stream=stream)
         limits.warn(path, f"damaged{f' at {gap[0]:.1f} s' if gap else ''} ({len(decode_errors)} decoding error(s)"
                           f"{f', the first: {decode_errors[0]}' if decode_errors else ''}); decoded on past the damage "
                           f"with ffmpeg, {lost / rate:.1f} s of {stated_s:.1f} s lost")
 
 
 def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, decode_errors: list[str],
-                      limits: DecodeLimits) -> Iterator[np.ndarray]:
+                      limits: DecodeLimits, stream: int) -> Iterator[np.ndarray]:
     """`blocks`, ffmpeg's decode of a file not held to a stated length (an MP3 without a frame count, whose length
     is estimated from its size; a WebM written live, with none), then, where ffmpeg met damage (`decode_errors`,
     filled as it ends) and its decode leaves a gap (_largest_gap), the file named on the log with where. How much
@@ -1019,22 +1033,23 @@ def _named_if_damaged(path: Path, blocks: Iterator[np.ndarray], *, rate: int, de
             decoded += len(block)
             yield block
     # a complaint with no gap in the audio is about something else ffmpeg read (a cover picture it could not decode)
-    if decode_errors and (gap := _largest_gap(path, rate=rate, limits=limits)):
+    if decode_errors and (gap := _largest_gap(path, rate=rate, limits=limits, stream=stream)):
         limits.warn(path, f"damaged at {gap[0]:.1f} s ({len(decode_errors)} decoding error(s), the first: "
                           f"{decode_errors[0]}); decoded on past the damage with ffmpeg to {decoded / rate:.1f} s; "
                           f"how much was lost is not known")
 
 
 def _ffmpeg_stream(path: Path, *, channels: int, limits: DecodeLimits, start_s: float = 0.0, seek: bool = True,
-                   decode_errors: list[str] | None = None) -> Iterator[np.ndarray]:
-    """The file's first audio stream from `start_s` seconds, as mono float32 blocks at its own rate: sought there
+                   stream: int | None = None, decode_errors: list[str] | None = None) -> Iterator[np.ndarray]:
+    """The file's audio stream numbered `stream` (None: its first) from `start_s` seconds, as mono float32 blocks at its own rate: sought there
     (`seek`), or decoded from the start with what comes before dropped. ffmpeg goes on past damage, saying so on its
     stderr: those lines go in `decode_errors`, where given, once it ends."""
     start = ["-ss", f"{start_s:.6f}"] if start_s else []
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen([shutil.which("ffmpeg"), "-nostdin", "-v", "error", *(start if seek else []), "-i",
                                     ffmpeg_input(path), *([] if seek else start), "-vn",
-                                    "-map", "0:a:0", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
+                                    "-map", "0:a:0" if stream is None else f"0:{stream}", "-f", "f32le", "-c:a",
+                                    "pcm_f32le", "pipe:1"],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
         remaining = limits.remaining_s()
         watchdog = threading.Timer(max(remaining, 0), process.kill) if remaining is not None else None
