@@ -176,6 +176,25 @@ def test_of_several_audio_streams_the_default_is_read_and_the_others_said_to_be_
 
 
 @needs_ffmpeg
+def test_a_file_named_as_no_audio_format_is_audio_by_its_content_where_a_decoder_knows_it(tmp_path):
+    from spectrogenre.audio_io import audio_by_content
+
+    video = tmp_path / "clip.mkv"  # a video with a sound track
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5", "-f",
+                    "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "3", "-c:v", "mpeg4", "-c:a",
+                    "flac", str(video)], check=True)
+    silent_video = tmp_path / "silent.mkv"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5", "-t", "1",
+                    "-c:v", "mpeg4", str(silent_video)], check=True)
+    bare = tmp_path / "track01"  # a download without a suffix
+    sf.write(bare, sine(3.0, sr=44100), 44100, format="WAV")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("RIFF is a word, not a header\n")
+    assert [audio_by_content(path) for path in (video, bare, silent_video, notes)] == [True, True, False, False]
+    assert abs(len(read_mono(video, sample_rate=22050)) - 3 * 22050) < 0.05 * 22050
+
+
+@needs_ffmpeg
 def test_an_mp3_inside_a_wav_is_decoded_whole_not_called_truncated(tmp_path):
     # libsndfile's frame count for MPEG audio in a WAV is libmpg123's estimate (0.3 % over here), not the header's
     path = _encoded(tmp_path, "broadcast.wav", "-c:a", "libmp3lame", "-f", "wav", seconds=30.0)

@@ -59,7 +59,8 @@ def test_bad_files_are_reported_and_the_rest_still_classified(tiny_project, tmp_
     assert rows[str(good)]["genre"] in {"Clicks", "Drone", "Noise"} and rows[str(good)]["error"] == ""
     assert rows[str(corrupt)]["error"].startswith("cannot be decoded")
     assert rows[str(short)]["error"] == "too short: 0.5 s of audio (0.5 s once silences are cut), needs 2 s"
-    assert rows[str(notes)]["error"] == "unsupported file type .txt"
+    assert rows[str(notes)]["error"] == "unsupported file type .txt: not audio that spectrogenre reads, by its name " \
+                                        "or its content"
     assert "1 classified, 3 failed" in result.stderr
 
 
@@ -438,6 +439,24 @@ def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_
     (tmp_path / "https:").mkdir()  # a folder of that name is a folder
     (tmp_path / "https:" / "x.mp3").write_bytes(b"x")
     assert survey([tmp_path / "https:" / "x.mp3"]).files == [tmp_path / "https:" / "x.mp3"]
+
+
+def test_a_file_given_by_name_is_classified_where_its_content_is_audio_whatever_its_suffix(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from spectrogenre import prediction
+    from spectrogenre.inference import Verdict
+
+    monkeypatch.setattr(prediction, "classify_file", lambda path, exported, **options: Verdict(
+        status="genre", genre="Rock", confidence=0.9, probabilities={"Rock": 0.9, "Pop": 0.1}, windows=[]))
+    bare, notes = tmp_path / "track01", tmp_path / "notes.txt"
+    sf.write(bare, sine(3.0, sr=44100), 44100, format="WAV")
+    notes.write_text("hello\n")
+    rows = [prediction.predict_file(path, SimpleNamespace(), hop_seconds=None, threshold=None, top_k=1)
+            for path in (bare, notes)]
+    assert [(row["genre"], row["error"]) for row in rows] == [
+        ("Rock", None),
+        (None, "unsupported file type .txt: not audio that spectrogenre reads, by its name or its content")]
 
 
 def rows_of(names):

@@ -337,6 +337,17 @@ def _check_frame_size(path: Path, handle: sf.SoundFile) -> None:
                                f"{align}-byte frames: its samples cannot be told apart (use a good copy)")
 
 
+def audio_by_content(path: Path) -> bool:
+    """Whether `path`, whatever its name, holds audio a decoder here knows by its content: libsndfile opens it, or
+    ffmpeg knows its format (held_for_ffmpeg). For a file given by name that is not named as audio (a video's
+    `.mkv` or `.mov`, a download without a suffix)."""
+    try:
+        with _opened(path):
+            return True
+    except AudioError:
+        return held_for_ffmpeg(path) is not None
+
+
 def undecodable(path: Path) -> str | None:
     """Why `path`'s header already shows it cannot be decoded (empty, not the format its name says, an
     impossible rate), or None. Only the header is read; formats decoded through ffmpeg are not checked."""

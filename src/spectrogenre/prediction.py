@@ -22,6 +22,7 @@ from tqdm import tqdm
 from spectrogenre.audio_io import (
     DecodeLimits,
     DecodeWarnings,
+    audio_by_content,
     is_music_file,
     unread_format,
     unreadable,
@@ -180,8 +181,11 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     try:
         if (problem := unreadable(path)) is not None:
             raise AudioError(path, problem)
-        if not can_predict(path):
-            raise AudioError(path, unread_format(path) or f"unsupported file type {path.suffix or '(none)'}")
+        # a file named as no audio format is read where its content is one a decoder here knows: a video's .mkv, a
+        # download without a suffix (given by name: a folder's such files are counted as not audio, never read)
+        if not can_predict(path) and (unread_format(path) or not audio_by_content(path)):
+            raise AudioError(path, unread_format(path) or f"unsupported file type {path.suffix or '(none)'}: not "
+                                                          f"audio that spectrogenre reads, by its name or its content")
         verdict = classify_file(path, exported, hop_seconds=hop_seconds, unsure_below=threshold,
                                 limits=limits)
     except AudioError as err:
