@@ -83,6 +83,17 @@ def test_one_name_under_two_genres_is_one_album_in_one_folder_and_two_in_two():
     assert leak_report(apart, split_units(apart))["disjoint"] is True
 
 
+def test_an_albums_discs_in_their_own_folders_are_one_unit_whatever_their_genre_tags():
+    # a deluxe edition's remix disc tagged Electronic beside the album's Rock: Album/Disc 1, Album/Disc 2
+    clips = shared_album_clips()
+    discs = clips.assign(track=clips["track"].str.replace("Artist/S/5", "Artist/S/Disc 2/5")
+                         .str.replace(r"Artist/S/(\d)$", r"Artist/S/Disc 1/\1", regex=True))
+    assert discs["track"].tolist()[-2:] == ["Artist/S/Disc 1/4", "Artist/S/Disc 2/5"]
+    assert split_units(discs).tolist()[-6:] == ["pop/S"] * 6
+    other = clips.assign(track=clips["track"].str.replace("Artist/S/5", "Artist/S/Bonus/5"))  # no disc's name
+    assert split_units(other).tolist()[-6:] == ["rock/S"] * 5 + ["pop/S"]
+
+
 def test_group_names_written_alike_are_one_unit_under_the_first_spelling():
     clips = pd.DataFrame({"genre": ["pop"] * 5, "group": ["c layne - vi", "C Layne - VI", "C  Layne - VI",
                                                             "E\u0301lan", "\u00c9lan"]})

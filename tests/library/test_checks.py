@@ -144,6 +144,17 @@ def test_suggested_map_places_values_by_name_and_offers_the_rest():
         '    "Electronica": []  # 5 track(s): keep as a genre, move into another, or delete\n')
 
 
+def test_a_suggested_map_writes_genre_names_as_they_are_and_reads_back_as_the_same_map():
+    import yaml
+
+    genres = GenreMap({"\U0001f39b Electronic": [], "\u00c9lectro pop": ["Pop"]})
+    suggestion = suggest_map(genres, Counter({"Clássica": 50}))
+    # escaped as JSON's \ud83c\udf9b, the emoji read back from YAML as two lone surrogates, which no text can print
+    assert '"\U0001f39b Electronic": []' in suggestion and '"\u00c9lectro pop": ["Pop"]' in suggestion
+    assert set(yaml.safe_load(suggestion)["source"]["genres"]) == {"\U0001f39b Electronic", "\u00c9lectro pop",
+                                                                   "Clássica"}
+
+
 def test_a_tags_library_without_a_map_stops_and_suggests_one(tmp_path):
     for i, genre in enumerate(["Alternative Rock", "Alternative Rock", "Classical"]):
         write_tagged(tmp_path / "lib" / f"{i}.mp3", genre=genre, album=f"A{i}")

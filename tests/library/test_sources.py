@@ -159,6 +159,23 @@ def test_same_titled_albums_are_one_group_unless_their_album_artists_differ(tmp_
     assert names(load_catalog(tmp_path / "folders", layout="folders")) == [("Rock", "Hits", f"Rock/Hits/1{suffix}")]
 
 
+def test_an_albums_album_artist_tags_that_disagree_as_taggers_leave_them_make_one_group(tmp_path):
+    lib = tmp_path / "lib"
+    # the tag on every second track only; one name the start of the other; two artists' albums in one folder
+    for n in range(4):
+        write_tagged(lib / "Leoni" / f"{n}.mp3", genre="Rock", album="Human Needs", artist="Barbara Leoni",
+                     album_artist="Barbara Leoni" if n % 2 else "")
+        write_tagged(lib / "Mood" / f"{n}.mp3", genre="Rock", album="Mood Swings", artist=f"Band {n}",
+                     album_artist="Various Artists" if n < 3 else "Various")
+        write_tagged(lib / "Flat" / f"{n}.mp3", genre="Rock", album="Greatest Hits", artist="Queen ABBA".split()[n % 2],
+                     album_artist="Queen ABBA".split()[n % 2])
+    catalog = load_catalog(lib, layout="tags", genre_map=GenreMap({"rock": []}))
+    groups = {t.name: t.group for t in catalog.tracks}
+    assert {groups[f"Leoni/{n}.mp3"] for n in range(4)} == {"Human Needs [Barbara Leoni]"}
+    assert {groups[f"Mood/{n}.mp3"] for n in range(4)} == {"Mood Swings [Various Artists]"}  # 3 of 4 tracks' name
+    assert [groups[f"Flat/{n}.mp3"] for n in range(4)] == ["Greatest Hits [Queen]", "Greatest Hits [ABBA]"] * 2
+
+
 def test_a_value_joining_genres_with_a_slash_or_comma_counts_as_its_parts_unless_the_map_holds_it(tmp_path):
     lib = tmp_path / "lib"
     write_tagged(lib / "a.mp3", genre="Rock/Soundtrack")  # ID3v2.3 as mutagen and Picard join values

@@ -14,15 +14,18 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from spectrogenre.library.group_names import group_key, one_spelling
+from spectrogenre.library.group_names import (
+    group_key,
+    is_disc_folder,
+    one_spelling,
+    whole_album,
+)
 from spectrogenre.library.sources import (
     OUTSIDE_A_GENRE_FOLDER,
     OUTSIDE_AN_ALBUM_FOLDER,
     Catalog,
     GenreMap,
     Track,
-    is_disc_folder,
-    whole_album,
 )
 from spectrogenre.library.tags import genre_key
 
@@ -316,7 +319,7 @@ def suggest_map(genre_map: GenreMap, unmapped) -> str:
     lines = ["source:", "  genres:"]
     for genre, values in targets.items():
         note = f"  # +{counts[genre]} track(s) suggested" if counts[genre] else ""
-        lines.append(f"    {json.dumps(genre)}: {json.dumps(values, ensure_ascii=False)}{note}")
+        lines.append(f"    {json.dumps(genre, ensure_ascii=False)}: {json.dumps(values, ensure_ascii=False)}{note}")
     for genre, values in new.items():
         lines.append(f"    {json.dumps(genre, ensure_ascii=False)}: {json.dumps(values, ensure_ascii=False)}"
                      f"  # {new_counts[genre]} track(s): keep as a genre, move into another, or delete")

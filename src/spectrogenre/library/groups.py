@@ -6,7 +6,7 @@ pre-flight check that counts the groups per genre.
 
 A unit is a genre's group (album, else artist, else track), names written alike one (group_names). Units
 of two genres are one where one album's tracks carry different genre tags: the same group name for tracks
-in the same folder (an album is kept in one folder) under two genres; its tracks in two sets would test the
+in the same folder (an album is kept in one folder, its discs' folders in it) under two genres; its tracks in two sets would test the
 model on an album it trained on. Same-titled albums in other folders stay apart (Rock's "Greatest Hits"
 is not Pop's), as do a genre folder's own albums in the folders layout.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spectrogenre.errors import LibraryError
-from spectrogenre.library.group_names import group_key, one_spelling
+from spectrogenre.library.group_names import album_folder, group_key, one_spelling
 
 UNTAGGED = ""
 
@@ -39,8 +39,8 @@ def split_units(clips: pd.DataFrame) -> pd.Series:
     parent = {name: name for name in spelled}
     in_folder: dict[tuple[str, str], str] = {}
     for name, group, track in zip(spelled, clips["group"].astype(str), clips["track"].astype(str)):
-        folder = track.rsplit("/", 1)[0] if "/" in track else ""
-        first, this = _root(parent, in_folder.setdefault((group_key(group), folder), name)), _root(parent, name)
+        key = (group_key(group), album_folder(track))
+        first, this = _root(parent, in_folder.setdefault(key, name)), _root(parent, name)
         parent[max(first, this)] = min(first, this)
     return spelled.map(lambda name: _root(parent, name))
 

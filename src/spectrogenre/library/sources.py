@@ -33,7 +33,14 @@ from spectrogenre.audio_io import (
     unreadable,
 )
 from spectrogenre.errors import LibraryError
-from spectrogenre.library.tags import TagError, TrackTags, genre_key, joined_parts, read_tags
+from spectrogenre.library.group_names import album_folder, group_key, whole_album
+from spectrogenre.library.tags import (
+    TagError,
+    TrackTags,
+    genre_key,
+    joined_parts,
+    read_tags,
+)
 from spectrogenre.params import LAYOUTS
 from spectrogenre.walk import is_system_entry, walk
 
@@ -79,28 +86,6 @@ class Track:
         if album := whole_album(self.album):
             return f"{album} [{self.album_artist}]" if self.album_artist else album
         return f"[artist] {self.artist}" if self.artist else f"[track] {self.name}"
-
-
-# A disc's mark on its album's name: "Abbey Road CD2", "Hits (Disc 1 of 2)", "Hits [Disk 2]", "Hits - CD 1",
-# "CD1-JS Bach-Six Sonatas", and where rippers put more after it: "The Wall (Disc 2) [2011 Remaster]", "The Wall
-# CD2 (FLAC)", "Mellon Collie Disc 1 - Dawn to Dusk" (a disc's own title goes with its mark, in brackets too:
-# "Hits (Disc 1 - Live)", "Hits [Disc 2: Bonus]"), "Hits - Disc One".
-# The discs of one album are one album, so never in two sets.
-_DISC = r"(?:cd|disc|disk)(?:\s*\d+|\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))\b(?:\s*(?:of|/)\s*\d+)?"
-_DISC_BRACKETED = re.compile(rf"\s*[(\[]\s*{_DISC}\s*(?:[-:\u2013]\s*[^)\]]*)?[)\]]", re.IGNORECASE)
-_DISC_AFTER = re.compile(rf"(?:^|[\s,_-]+){_DISC}\s*(?:[-:\u2013]\s.*|(?:[(\[][^)\]]*[)\]]\s*)*)$", re.IGNORECASE)
-_DISC_ALONE = re.compile(rf"\s*[(\[]?\s*{_DISC}\s*[)\]]?\s*", re.IGNORECASE)
-_DISC_BEFORE = re.compile(r"^\s*[(\[]?(?:cd|disc|disk)\s*\d+[)\]]?\s*[-_.:]\s*", re.IGNORECASE)
-
-
-def is_disc_folder(name: str) -> bool:
-    """Whether `name` is a disc's mark alone ("CD1", "Disc 2", "(CD 1 of 2)"): a folder inside an album."""
-    return _DISC_ALONE.fullmatch(name) is not None
-
-
-def whole_album(album: str) -> str:
-    """`album` without a disc's mark (see above), or as it is if that would leave nothing."""
-    return _DISC_BEFORE.sub("", _DISC_AFTER.sub("", _DISC_BRACKETED.sub("", album))).strip() or album
 
 
 @dataclass
@@ -210,8 +195,33 @@ def load_catalog(library: Path, *, layout: str, genre_map: GenreMap | None = Non
     catalog.map_conflicts = genre_map.conflicts
     if not genre_map:
         _learn_alike_names_as_one(catalog)
+    catalog.tracks = _album_artists_made_one(catalog.tracks)
     catalog.tracks.sort(key=lambda t: (t.genre, t.group, t.name))
     return catalog
+
+
+def _album_artists_made_one(tracks: list[Track]) -> list[Track]:
+    """`tracks`, where the album artist tags of one album (one title in one folder: album_folder) disagree as taggers
+    leave them, made one: the tag on some tracks only, or one name the start of another ("Various" and "Various
+    Artists", "X" and "X feat. Y"). Each then takes the name most of them carry (of equal counts, the first in sorted
+    order), so the album is one group, never in two sets. Names that disagree otherwise (two artists' "Greatest Hits"
+    in one folder of a flat library) stay two albums."""
+    albums: dict[tuple[str, str], list[int]] = {}
+    for number, track in enumerate(tracks):
+        if track.album:
+            albums.setdefault((album_folder(track.name), group_key(whole_album(track.album))), []).append(number)
+    tracks = list(tracks)
+    for numbers in albums.values():
+        named = Counter(tracks[n].album_artist for n in numbers if tracks[n].album_artist)
+        if not named or (len(named) == 1 and all(tracks[n].album_artist for n in numbers)):
+            continue
+        words = sorted((group_key(name).split() for name in named), key=len)
+        if any(other[:len(words[0])] != words[0] for other in words[1:]):
+            continue
+        chosen = min(named, key=lambda name: (-named[name], name))
+        for n in numbers:
+            tracks[n] = replace(tracks[n], album_artist=chosen)
+    return tracks
 
 
 def _alike(name: str) -> str:
