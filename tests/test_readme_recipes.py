@@ -8,7 +8,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_the_playlists_to_manifest_recipe_keeps_every_track_and_playlist_name(tmp_path):
-    block = re.search(r"```bash\n(cd ~/Music/Playlists && .*?> playlists\.tsv)\n", README.read_text(), re.S)[1]
+    block = re.search(r"```bash\n(cd ~/Music/Playlists && .*?> playlists\.tsv)\n", README.read_text(), re.DOTALL)[1]
     (tmp_path / "R&B.m3u8").write_bytes(b"\xef\xbb\xbf#EXTM3U\r\n#EXTINF:215,A - B\r\n../a b.mp3\r\n\r\n../c&d.mp3")
     (tmp_path / "Drum|Bass.m3u8").write_text("../e|f.mp3\n../ lead.mp3\n")
     subprocess.run(["bash", "-c", block.replace("~/Music/Playlists", str(tmp_path))], check=True)

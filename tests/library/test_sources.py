@@ -167,8 +167,8 @@ def test_an_albums_album_artist_tags_that_disagree_as_taggers_leave_them_make_on
                      album_artist="Barbara Leoni" if n % 2 else "")
         write_tagged(lib / "Mood" / f"{n}.mp3", genre="Rock", album="Mood Swings", artist=f"Band {n}",
                      album_artist="Various Artists" if n < 3 else "Various")
-        write_tagged(lib / "Flat" / f"{n}.mp3", genre="Rock", album="Greatest Hits", artist="Queen ABBA".split()[n % 2],
-                     album_artist="Queen ABBA".split()[n % 2])
+        write_tagged(lib / "Flat" / f"{n}.mp3", genre="Rock", album="Greatest Hits", artist=["Queen", "ABBA"][n % 2],
+                     album_artist=["Queen", "ABBA"][n % 2])
     catalog = load_catalog(lib, layout="tags", genre_map=GenreMap({"rock": []}))
     groups = {t.name: t.group for t in catalog.tracks}
     assert {groups[f"Leoni/{n}.mp3"] for n in range(4)} == {"Human Needs [Barbara Leoni]"}
