@@ -107,6 +107,22 @@ def test_artist_folders_read_as_genres_get_the_hint_to_use_tags():
     assert report.errors[-1].startswith("4 of 4 genre folders have too few albums: if the top folders are artists")
 
 
+def test_groups_that_are_subgenres_holding_albums_of_several_artists_are_warned_of_in_the_folders_layout():
+    def track(genre, group, album, artist):
+        return Track(path=None, name=f"{genre}/{group}/{album}/1.mp3", genre=genre, album=group, artist=artist,
+                     seconds=60.0)
+
+    # Metal/<subgenre>/<album>: each subgenre's albums by three artists; Rock/<artist>/<album>: one artist each
+    tracks = [track("Metal", sub, f"{artist} - Album", artist) for sub in ("Black", "Doom", "Thrash")
+              for artist in ("A", "B", "C")]
+    tracks += [track("Rock", artist, album, artist) for artist in ("X", "Y", "Z") for album in ("One", "Two", "Six")]
+    report = check_catalog(catalog_of(*tracks), genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.warnings == [
+        "genre 'Metal': 3 of its 3 groups (the folders under the genre's, each kept whole in one set) hold albums of "
+        "several artists, as Metal/Black/ holds 3 by 3: where they are subgenres, the test set is one or two of them; "
+        "layout flat groups by the album tags"]
+
+
 def test_a_folders_library_of_one_genre_folder_gets_the_hint_to_use_tags():
     catalog = catalog_of(*(track("Music", "Media", seconds=s) for s in (60.0, 61.0)))  # Music/Media/<artist>/...
     error, _ = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors  # then Music's 1 group

@@ -153,6 +153,10 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     return report
 
 
+# A folder of albums whose tracks name this many artists is no artist's folder (features aside)
+_SUBGENRE_ARTISTS = 3
+
+
 def _groups_holding_albums(genres: dict[str, list[Track]]) -> list[str]:
     """A warning for each genre (folders layout) most of whose groups, the folders under the genre's, hold their
     tracks two folders down or more (discs aside): a <genre>/<subgenre or decade>/<artist>/<album> tree, where a
@@ -161,11 +165,17 @@ def _groups_holding_albums(genres: dict[str, list[Track]]) -> list[str]:
     warnings = []
     for genre, tracks in genres.items():
         deep: dict[str, str] = {}  # group -> a folder two down in it
+        albums: dict[str, set[str]] = {}  # group -> its folders one down
+        artists: dict[str, set[str]] = {}  # group -> its tracks' artist tags
         for track in tracks:
             parts = track.name.split("/")
             folders = [part for part in parts[2:-1] if not is_disc_folder(part)]
             if len(folders) >= 2:
                 deep.setdefault(parts[1], "/".join(folders[:2]))
+            if folders:
+                albums.setdefault(parts[1], set()).add(folders[0])
+            if track.artist:
+                artists.setdefault(parts[1], set()).add(group_key(track.artist))
         groups = {track.name.split("/")[1] for track in tracks}
         if len(deep) * 2 > len(groups):
             group = sorted(deep)[0]
@@ -173,6 +183,17 @@ def _groups_holding_albums(genres: dict[str, list[Track]]) -> list[str]:
                             f"each kept whole in one set) hold their tracks two folders down, as {genre}/{group}/"
                             f"{deep[group]}/: where they are subgenres or decades, the test set is one or two of them;"
                             f" layout flat groups by the album tags")
+            continue
+        # <genre>/<subgenre>/<album>: a group of albums is an artist's where its tracks name one artist, as
+        # <genre>/<artist>/<album> trees have them; albums by several artists make it a subgenre (or a label)
+        mixed = sorted(group for group in groups if len(albums.get(group, ())) >= 2
+                       and len(artists.get(group, ())) >= _SUBGENRE_ARTISTS)
+        if len(mixed) * 2 > len(groups):
+            group = mixed[0]
+            warnings.append(f"genre '{genre}': {len(mixed)} of its {len(groups)} groups (the folders under the genre's, "
+                            f"each kept whole in one set) hold albums of several artists, as {genre}/{group}/ holds "
+                            f"{len(albums[group])} by {len(artists[group])}: where they are subgenres, the test set is "
+                            f"one or two of them; layout flat groups by the album tags")
     return warnings
 
 
