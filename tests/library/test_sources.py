@@ -241,6 +241,20 @@ def test_manifest_tsv_and_absolute_paths(tmp_path):
     assert [(t.genre, t.group, t.path) for t in catalog.tracks] == [("folk", "A", track)]
 
 
+def test_a_manifest_cell_joining_genres_with_semicolons_or_bars_is_read_as_a_tags_values(tmp_path):
+    for name in ("a", "b", "c", "d"):
+        write_tagged(tmp_path / f"{name}.ogg", album=name)
+    (tmp_path / "beets.tsv").write_text("path\tgenre\na.ogg\tRock; Indie\nb.ogg\tRock | Indie\nc.ogg\tRock\n"
+                                        "d.ogg\t3\n")
+    mapped = load_catalog(tmp_path / "beets.tsv", layout="manifest", genre_map=GenreMap({"Rock": [], "3": []}))
+    assert [(t.name, t.genre) for t in mapped.tracks] == [("d.ogg", "3"), ("a.ogg", "Rock"), ("b.ogg", "Rock"),
+                                                          ("c.ogg", "Rock")]  # a number stays a label
+    unmapped = load_catalog(tmp_path / "beets.tsv", layout="manifest")
+    assert sorted(t.name for t in unmapped.tracks) == ["c.ogg", "d.ogg"]
+    assert ("beets.tsv row 2: a.ogg", "genre 'Rock', 'Indie' matches 2 genres (Indie, Rock): ambiguous, not guessed"
+            ) in unmapped.left_out
+
+
 def test_a_manifest_path_that_names_no_file_says_where_it_was_looked_for(tmp_path):
     write_tagged(tmp_path / "Music" / "Rock" / "1.mp3")
     (tmp_path / "lists").mkdir()

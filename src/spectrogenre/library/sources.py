@@ -40,6 +40,7 @@ from spectrogenre.library.tags import (
     genre_key,
     joined_parts,
     read_tags,
+    separate_values,
 )
 from spectrogenre.params import LAYOUTS
 from spectrogenre.walk import is_system_entry, walk
@@ -449,8 +450,8 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
             catalog.left_out += catalog.ignored[ignored:]
             del catalog.ignored[ignored:]
             continue
-        genre = _mapped_genre(tuple(v for v in [row.get("genre", "").strip()] if v), genre_map, catalog,
-                              f"{where}: {cell}", what="genre")
+        genre = _mapped_genre(separate_values(row.get("genre", "")), genre_map, catalog, f"{where}: {cell}",
+                              what="genre")
         if genre is None:
             continue
         album, artist = row.get("album", "").strip(), row.get("artist", "").strip()

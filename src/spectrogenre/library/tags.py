@@ -62,6 +62,12 @@ def genre_key(value: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+def separate_values(text: str) -> tuple[str, ...]:
+    """One text's genres where it joins several with `;` or `|` (a manifest's cell, as beets writes them), stripped,
+    non-empty, in order, without repeats; no number read as an ID3v1 code (a dataset's labels may be numbers)."""
+    return tuple(dict.fromkeys(part for part in (p.strip() for p in _VALUE_SEPARATORS.split(text)) if part))
+
+
 def split_genres(values) -> tuple[str, ...]:
     """Tag values as separate, stripped, non-empty genre names, in order, without repeats."""
     names = []
