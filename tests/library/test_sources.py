@@ -227,11 +227,12 @@ def test_manifest_csv_with_albums_artists_and_bad_rows(tmp_path):
     assert catalog.left_out == [
         ("manifest.csv row 5: audio/missing.mp3",
          f"no such file in {root} (a relative path is read from the manifest's folder)"),
-        ("manifest.csv row 6: audio/./1.mp3", "listed again (first at row 2); that row is used"),
-        ("manifest.csv row 7: audio/2.flac", "listed again (first at row 3); that row is used"),
+        ("manifest.csv row 6: audio/./1.mp3 (first at row 2)",
+         "listed again, with another genre (jazz here, blues there); the first row is used"),
+        ("manifest.csv row 7: audio/2.flac (first at row 3)", "listed again; the first row is used"),
         ("manifest.csv row 8", "no path"),
-        ("manifest.csv row 9: audio/missing.mp3",
-         "listed again (first at row 5); that row is left out too, for the reason it gives")]
+        ("manifest.csv row 9: audio/missing.mp3 (first at row 5)",
+         "listed again; the first row is left out too, for the reason it gives")]
 
 
 def test_manifest_tsv_and_absolute_paths(tmp_path):

@@ -416,7 +416,7 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
     root = manifest.parent
     catalog = Catalog(root=root, layout="manifest")
     rows = _manifest_rows(manifest)
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # a file -> the row that first listed it, and its genre cell
     used: set[int] = set()  # the rows whose tracks are in the catalog
     for line, row in rows:
         where = f"{manifest.name} row {line}"
@@ -432,12 +432,16 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
             why = f"names no file this machine can have ({getattr(err, 'strerror', None) or err})"
             catalog.left_out.append((f"{where}: {cell}", why))
             continue
+        genre_cell = row.get("genre", "").strip()
         if key in seen:
-            first = seen[key]
-            catalog.left_out.append((f"{where}: {cell}", f"listed again (first at row {first}); " + (
-                "that row is used" if first in used else "that row is left out too, for the reason it gives")))
+            # the first row's number goes with the name, so that the reason, alike for every repeat, is said once
+            first, first_genre = seen[key]
+            other = (f", with another genre ({genre_cell} here, {first_genre} there)"
+                     if genre_cell and first_genre and genre_key(genre_cell) != genre_key(first_genre) else "")
+            catalog.left_out.append((f"{where}: {cell} (first at row {first})", f"listed again{other}; the first row "
+                                     + ("is used" if first in used else "is left out too, for the reason it gives")))
             continue
-        seen[key] = line
+        seen[key] = line, genre_cell
         if not exists:
             catalog.left_out.append((f"{where}: {cell}", _no_such_file(cell, root)))
             continue
