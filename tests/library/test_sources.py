@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -50,11 +51,17 @@ def test_music_in_a_format_not_read_is_left_out_with_the_fix_not_ignored_as_not_
     (tiny_library / "Classical" / "Album 0").mkdir(parents=True)
     (tiny_library / "Classical" / "Album 0" / "01.dsf").write_bytes(b"DSD \x1c")
     (tiny_library / "Drone" / "Album 0" / "02.MPC").write_bytes(b"MPCK")
+    (tiny_library / "Drone" / "Album 0" / "03.m4p").write_bytes(b"\0\0\0\x20ftypM4P ")  # a protected purchase
+    (tiny_library / "Drone" / "Album 0" / "04.wave").write_bytes(
+        (tiny_library / "Drone" / "Album 0" / "01 Track.wav").read_bytes())  # a WAV by another name: read
     catalog = load_catalog(tiny_library, layout=layout, genre_map=GenreMap({"Drone": [], "Classical": []}))
-    assert [entry for entry in sorted(catalog.left_out) if entry[0].endswith((".dsf", ".MPC"))] == [
+    assert [entry for entry in sorted(catalog.left_out) if entry[0].endswith((".dsf", ".MPC", ".m4p"))] == [
         ("Classical/Album 0/01.dsf", ".dsf audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"),
-        ("Drone/Album 0/02.MPC", ".mpc audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it")]
-    assert catalog.ignored == []
+        ("Drone/Album 0/02.MPC", ".mpc audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"),
+        ("Drone/Album 0/03.m4p", ".m4p is an iTunes Store purchase protected against copying (DRM): no decoder may "
+                                 "read it; use an unprotected copy (the store's newer download, or the CD)")]
+    assert catalog.ignored == []  # the .wave too: a track (folders), or left out for its missing genre tag (tags)
+    assert ("Drone/Album 0/04.wave" in [track.name for track in catalog.tracks]) == (layout == "folders")
     if layout == "folders":  # a genre folder of such music only is an error, not "holds no audio"
         assert catalog.empty_genre_folders() == [("Classical", 1)]
 
@@ -422,6 +429,18 @@ def test_a_manifest_as_excel_saves_it(tmp_path):
     with pytest.raises(LibraryError, match=r"latin\.csv is not UTF-8 text \(line 2 holds byte 0xe9, .*save it as "
                                            r"UTF-8 \(Excel: \"CSV UTF-8\"\)"):
         load_catalog(tmp_path / "latin.csv", layout="manifest")
+
+
+@pytest.mark.parametrize("name, data, problem", [
+    ("list.csv", "path,genre\na.mp3,rock\n".encode("utf-16-le"),
+     "holds NUL bytes: UTF-16 text without its byte order mark, or not a text file"),
+    ("list.xlsx", b"PK\x03\x04" + bytes(40), "is a zip file (a spreadsheet's own format"),
+    ("song.mp3", b"ID3\x04" + bytes(40), "is an audio file: `library` names the library's folder"),
+])
+def test_a_file_that_is_no_manifest_is_named_for_what_it_is(tmp_path, name, data, problem):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(LibraryError, match=re.escape(f"manifest {tmp_path / name} {problem}")):
+        load_catalog(tmp_path / name, layout="manifest")
 
 
 def test_a_damaged_manifest_is_one_error_and_a_path_no_file_can_have_is_its_rows(tmp_path):

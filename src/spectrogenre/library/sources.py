@@ -515,16 +515,25 @@ def _no_such_file(cell: str, root: Path) -> str:
 def _manifest_text(manifest: Path) -> str:
     """The manifest's text: UTF-8 (a BOM allowed) or UTF-16 with its BOM (Excel's "Unicode text"); any other
     encoding is one error naming the line, since a guessed one would misread the paths."""
+    if is_music_file(manifest):
+        raise LibraryError(f"manifest {manifest} is an audio file: `library` names the library's folder, or for "
+                           f"layout manifest a CSV or TSV list of its tracks")
     try:
         data = manifest.read_bytes()
     except OSError as err:
         raise LibraryError(f"manifest {manifest} cannot be read: {err.strerror or err}") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise LibraryError(f"manifest {manifest} is a zip file (a spreadsheet's own format: Excel's .xlsx, "
+                           f"OpenDocument's .ods), not text: save it as CSV (Excel: \"CSV UTF-8\")")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as err:
             raise LibraryError(f"manifest {manifest} starts as UTF-16 text (its byte order mark) and is not: "
                                f"{err.reason} at byte {err.start}; save it again as UTF-8 or UTF-16") from None
+    if (start := data[:4096]).count(0) * 4 > len(start):  # UTF-16 holds one in every ASCII character's two bytes
+        raise LibraryError(f"manifest {manifest} holds NUL bytes: UTF-16 text without its byte order mark, or not a "
+                           f"text file: save it as UTF-8 (Excel: \"CSV UTF-8\")")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
