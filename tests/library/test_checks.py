@@ -123,6 +123,12 @@ def test_groups_that_are_subgenres_holding_albums_of_several_artists_are_warned_
         "layout flat groups by the album tags"]
 
 
+def test_artists_written_alike_are_counted_once_as_albums_are():
+    catalog = catalog_of(track("rock", "A", artist="The Band"), track("rock", "B", artist="the  band"),
+                         track("rock", "C", artist="Other"))
+    assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).genres["rock"]["artists"] == 2
+
+
 def test_a_folders_library_of_one_genre_folder_gets_the_hint_to_use_tags():
     catalog = catalog_of(*(track("Music", "Media", seconds=s) for s in (60.0, 61.0)))  # Music/Media/<artist>/...
     error, _ = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors  # then Music's 1 group

@@ -296,6 +296,14 @@ def test_a_manifest_made_on_windows_reads_its_backslashes_as_folders(tmp_path):
           "folder, or as the path on this machine"))]
 
 
+def test_a_manifest_path_in_the_home_folder_is_read_as_library_is(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    track = write_tagged(tmp_path / "home" / "Music" / "x.ogg", album="A")
+    (tmp_path / "list.csv").write_text("path,genre\n~/Music/x.ogg,folk\n")
+    catalog = load_catalog(tmp_path / "list.csv", layout="manifest")
+    assert [(t.genre, t.path) for t in catalog.tracks] == [("folk", track)]
+
+
 def test_a_manifest_reads_a_local_file_uri_as_its_path(tmp_path):
     track = write_tagged(tmp_path / "My Music" / "Été.mp3")
     (tmp_path / "m.csv").write_text("path,genre\n"

@@ -273,7 +273,7 @@ def _genre_summary(tracks: list[Track], *, clip_seconds: float) -> dict:
         "groups_with_a_clip": sum(seconds >= clip_seconds for seconds in group_seconds.values()),
         # an album's discs are one, as are names written alike, as in groups
         "albums": len({group_key(whole_album(t.album)) for t in tracks if t.album}),
-        "artists": len({t.artist for t in tracks if t.artist}),
+        "artists": len({group_key(t.artist) for t in tracks if t.artist}),  # written alike, as albums
         "hours": round(sum(known) / 3600, 3),
         "tracks_of_unknown_length": len(tracks) - len(known),
         "grouped_by": grouped_by,

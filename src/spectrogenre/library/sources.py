@@ -470,9 +470,12 @@ def listed_file(written: str, folder: Path) -> tuple[Path, str]:
     the track's name. A relative path written with backslashes (a list made on Windows, `Rock\\Album\\01.mp3`)
     is read with them as folders' separators where no file has the name as written: on Linux a backslash may be
     part of a file's name, and that file comes first. A file URI (`file:///music/My%20Song.mp3`, as players write
-    playlists) is read as the path it names."""
+    playlists) is read as the path it names, and `~/Music/...` as in the home folder (unless a file so named is in
+    `folder`)."""
     if (local := local_file_path(written)) is not None:
         return Path(local), local
+    if written.startswith("~") and not (folder / written).exists():  # a home folder, as `library: ~/Music` reads
+        written = os.path.expanduser(written)
     if Path(written).is_absolute():
         return Path(written), written
     if "\\" in written and not PureWindowsPath(written).anchor and not (folder / written).exists():
