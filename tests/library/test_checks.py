@@ -129,6 +129,14 @@ def test_artists_written_alike_are_counted_once_as_albums_are():
     assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).genres["rock"]["artists"] == 2
 
 
+@pytest.mark.parametrize("layout", ["folders", "flat", "tags"])
+def test_a_library_folder_with_no_audio_at_all_is_one_error_saying_so(tmp_path, layout):
+    catalog = load_catalog(tmp_path, layout=layout)
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0)
+    assert report.errors == [f"no audio files found in {tmp_path}: name the folder that holds the music"]
+    assert not report.suggested_map  # no genre map to suggest for nothing
+
+
 def test_a_folders_library_of_one_genre_folder_gets_the_hint_to_use_tags():
     catalog = catalog_of(*(track("Music", "Media", seconds=s) for s in (60.0, 61.0)))  # Music/Media/<artist>/...
     error, _ = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0).errors  # then Music's 1 group

@@ -76,6 +76,10 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.genres[genre] = _genre_summary(tracks, clip_seconds=clip_seconds)
     if model_requirement:
         report.errors.append(f"model: {model_requirement}")
+    if not catalog.tracks and not catalog.left_out and not catalog.ignored and catalog.layout != "manifest":
+        # nothing at all: a wrong path, or a folder the music has not been copied to yet; no map can help
+        report.errors.append(f"no audio files found in {catalog.root}: name the folder that holds the music")
+        return report
     if catalog.layout == "tags" and not genre_map:
         report.errors.append("layout tags needs a genre map: list the genres to learn and the tag values that count as "
                              "each under source.genres in params.yaml (a suggestion is below)")
