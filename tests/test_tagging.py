@@ -757,6 +757,20 @@ def test_the_tables_names_are_padded_up_to_60_columns_as_predicts(tmp_path, monk
     assert rows == ["a.mp3" + " " * 55 + rest, "x" * 150 + ".mp3" + rest]
 
 
+def test_the_tables_columns_line_up_on_screen_for_names_and_genres_in_wide_characters(tmp_path, monkeypatch,
+                                                                                       every_file_clicks):
+    from rich.cells import cell_len
+
+    monkeypatch.chdir(tmp_path)
+    write_tagged(tmp_path / "a.mp3")
+    write_tagged(tmp_path / "日本語.mp3", genre="ロック")  # each character two columns wide on a terminal
+    header, *rows = CliRunner().invoke(app, ["tag", "a.mp3", "日本語.mp3"]).stdout.splitlines()
+    # the predicted genre starts in the same screen column on every line (the header's "predicted")
+    starts = {cell_len(line[:line.index(word)]) for line, word in zip([header, *rows], ["predicted", "Clicks",
+                                                                                        "Clicks"])}
+    assert starts == {cell_len("日本語.mp3") + 2 + 19 + 2}
+
+
 def test_a_genre_tag_holding_control_characters_is_shown_escaped(tmp_path, monkeypatch, every_file_clicks):
     # a tag is anyone's text: an escape sequence in it would clear or recolour the terminal, a newline split the row
     monkeypatch.chdir(tmp_path)

@@ -359,6 +359,8 @@ def tag(
     A dry run unless --write. Each write is made on a copy, checked (same audio, other tags unchanged) and logged
     before it replaces the file; --undo LOG reverses a run. Exit status 1 if any file failed.
     """
+    from rich.cells import cell_len
+
     from spectrogenre.library.tagging import (
         LEFTOVER_COPY,
         Row,
@@ -422,7 +424,7 @@ def tag(
         log = (log or default_log()) if write else None
         if log is not None:
             check_log(log)
-        width = min(NAME_COLUMNS, max(len(shown_path(path)) for path in files))  # as predict's table
+        width = min(NAME_COLUMNS, max(cell_len(shown_path(path)) for path in files))  # as predict's table
         typer.echo(render_header(width))
 
         def stopped(done) -> str:

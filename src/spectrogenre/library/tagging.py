@@ -24,6 +24,7 @@ import numpy as np
 import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
+from rich.cells import cell_len
 
 from spectrogenre.audio_io import (
     MUTAGEN_ERRORS,
@@ -679,8 +680,13 @@ def render_header(width: int) -> str:
 def render_row(row: Row, *, width: int) -> str:
     # two spaces after the current genres however long: with one, "Rock; Indie" and "pop" read as "Indie pop"
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
-    return (f"{shown_path(row.path):<{width}}  {shown_text(show(row.current)):<19}  {row.predicted or '-':<14} "
-            f"{confidence:>5}  {shown_text(row.action)}")
+    return (f"{_padded(shown_path(row.path), width)}  {_padded(shown_text(show(row.current)), 19)}  "
+            f"{_padded(row.predicted or '-', 14)} {confidence:>5}  {shown_text(row.action)}")
+
+
+def _padded(text: str, columns: int) -> str:
+    """`text` filled with spaces to `columns` columns on screen: a CJK character takes two."""
+    return text + " " * max(0, columns - cell_len(text))
 
 
 def hard_link_note(rows: list[Row], *, dry_run: bool) -> str | None:
