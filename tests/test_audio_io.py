@@ -157,6 +157,27 @@ def test_a_file_libsndfile_cannot_open_holding_a_format_ffmpeg_reads_is_decoded(
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("name, options", [
+    ("tone.mp2", ("-c:a", "mp2")),  # MPEG-1 Layer II: broadcast archives, old rips
+    ("tone.ac3", ("-c:a", "ac3")),  # Dolby Digital: a DVD's soundtrack
+    ("tone.caf", ("-c:a", "pcm_s16le")),  # Apple's Core Audio Format
+    ("tone.spx", ("-c:a", "libspeex", "-ar", "16000")),  # Speex in Ogg: speech, but a file people keep
+    ("tone.tta", ("-c:a", "tta")),  # True Audio, lossless
+    ("tone.ra", ("-c:a", "real_144", "-ar", "8000", "-ac", "1")),  # RealAudio, from the early web
+])
+def test_music_formats_only_ffmpeg_reads_are_decoded_by_their_name(tmp_path, name, options):
+    from spectrogenre.audio_io import is_audio_file, unread_format
+
+    path = _encoded(tmp_path, name, *options)
+    assert is_audio_file(path) and unread_format(path) is None
+    mono = read_mono(path, sample_rate=22050)
+    # 3 s at 22.05 kHz, give or take a codec's frames of padding (AC-3: 1536 samples, RealAudio 144: 160 at 8 kHz)
+    assert abs(len(mono) - 66150) < 0.1 * 22050, len(mono)
+    spectrum = np.abs(np.fft.rfft(mono[2205:-2205]))
+    assert abs(np.argmax(spectrum) * 22050 / len(mono[2205:-2205]) - 440) < 3  # the tone, not noise
+
+
+@needs_ffmpeg
 @pytest.mark.parametrize("default", [0, 1, None])
 def test_of_several_audio_streams_the_default_is_read_and_the_others_said_to_be_left(tmp_path, caplog, default):
     # a silent stream first and the tone second: a player plays the one marked as the default, the first if none is

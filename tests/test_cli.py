@@ -118,8 +118,9 @@ def test_scan_says_which_hours_leave_out_tracks_of_unknown_length_and_decode_kee
     # 6 tracks of 9 s each = 0.015 h; Drone's 4 known tracks 0.01 h and 2 unknown; Noise's 6 all unknown
     assert [line.split()[:6] for line in result.stdout.splitlines()[2:]] == [
         ["Clicks", "6", "3", "3", "0", "0.01"], ["Drone", "6", "3", "3", "0", "0.01+"], ["Noise", "6", "3", "3", "0", "?"]]
-    assert result.stderr.startswith("note: 8 track(s) of unknown length (their headers state none: a FLAC written "
-                                    "to a pipe, a WAV whose recorder never filled in its size): the hours leave them")
+    assert result.stderr.startswith("note: 8 track(s) of unknown length (their headers state none, or are read only "
+                                    "by decoding: a FLAC written to a pipe, a WAV whose recorder never filled in its "
+                                    "size, a CAF or RealAudio file): the hours leave them")
     result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
     assert result.exit_code == 0, result.output
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],

@@ -281,13 +281,14 @@ def test_a_folders_pipes_dangling_links_and_odd_folders_are_reported_not_passed_
     (tmp_path / "Live.mp3").mkdir()  # an album folder named like a file: searched
     shutil.copy(tmp_path / "good.wav", tmp_path / "Live.mp3" / "01.wav")
     (tmp_path / "cover.jpg").write_bytes(b"jpeg")
-    (tmp_path / "SACD.dsf").write_bytes(b"DSD \x1c")  # music in a format not read: its row says so
+    (tmp_path / "Purchase.m4p").write_bytes(b"\0\0\0\x20ftypM4P ")  # music no decoder may read: its row says so
     result = predict(tiny_project, str(tmp_path), "--format", "json", "--threshold", "0")
     rows = {Path(row["path"]).name: row["error"] for row in json.loads(result.stdout)}
     assert rows == {"01.wav": None, "empty folder.mp3": "is a folder, not an audio file", "good.wav": None,
                     "link.flac": f"broken symbolic link: it points to {tmp_path / 'gone.flac'}, which does not exist",
                     "pipe.mp3": "is a named pipe (FIFO), not a file: not read",
-                    "SACD.dsf": ".dsf audio is not a format spectrogenre reads: convert it (to FLAC, say) to use it"}
+                    "Purchase.m4p": ".m4p is an iTunes Store purchase protected against copying (DRM): no decoder "
+                                    "may read it; use an unprotected copy (the store's newer download, or the CD)"}
     assert "2 classified, 4 failed" in result.stderr
     assert "passed over 1 file(s) that are not audio (.jpg: 1)" in result.stderr
 

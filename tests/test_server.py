@@ -88,6 +88,7 @@ def test_a_quote_in_a_file_name_is_named_as_its_owner_wrote_it():
 @pytest.mark.parametrize("content_type, suffix", [
     ("audio/x-aiff", ".aiff"), ("audio/aiff", ".aiff"), ("audio/x-ms-wma", ".wma"), ("video/mp4", ".mp4"),
     ("audio/vnd.wave", ".wav"), ("audio/x-wavpack", ".wv"), ("audio/mpeg3", ".mp3"), ("audio/x-aac; codecs=x", ".aac"),
+    ("video/quicktime", ".mp4"), ("video/x-matroska", ".mka"), ("audio/ac3", ".ac3"), ("audio/x-caf", ".caf"),
 ])
 def test_an_upload_without_a_suffix_is_taken_by_each_name_its_type_goes_by(content_type, suffix):
     from types import SimpleNamespace

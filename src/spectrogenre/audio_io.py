@@ -38,15 +38,14 @@ from spectrogenre.resampler import StreamResampler
 SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".aifc", ".w64"})
 # Formats decoded through ffmpeg, where it is installed (libsndfile does not read them).
 FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".mka",
-                               ".wv", ".ape"})
+                               ".wv", ".ape", ".mp2", ".ac3", ".dts", ".caf", ".spx", ".tta", ".mpc", ".shn", ".dsf",
+                               ".dff", ".ra", ".rm"})
 AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
-# Formats music is kept in that are not decoded (DSD, Musepack, TTA, Shorten, MP2, AC3/DTS, CAF, Speex, RealAudio):
-# a library's file of one is music left out, never a file that is not music (a cover, a playlist).
-UNREAD_AUDIO_EXTENSIONS = frozenset({".dsf", ".dff", ".mpc", ".tta", ".shn", ".mp2", ".ac3", ".dts", ".caf", ".spx",
-                                     ".ra", ".rm", ".m4p"})
-# Why one of them is not read, where converting it is not the way
+# Music no decoder may read, and why: a library's file of one is music left out, never a file that is not music
+# (a cover, a playlist).
 _UNREAD_BECAUSE = {".m4p": ".m4p is an iTunes Store purchase protected against copying (DRM): no decoder may read it; "
                            "use an unprotected copy (the store's newer download, or the CD)"}
+UNREAD_AUDIO_EXTENSIONS = frozenset(_UNREAD_BECAUSE)
 # libsndfile's frame count for a stream whose length it cannot tell (a chained Ogg file): unknown, not long
 _UNKNOWN_FRAMES = 0x7FFFFFFFFFFFFFFF
 # Formats whose header states the exact frame count, so a short read means truncation.
@@ -245,11 +244,7 @@ def is_music_file(path: Path) -> bool:
 
 def unread_format(path: Path) -> str | None:
     """Why `path`, named as audio in a format the pipeline does not decode, is left out; None for any other name."""
-    suffix = path.suffix.lower()
-    if suffix in UNREAD_AUDIO_EXTENSIONS:
-        return _UNREAD_BECAUSE.get(suffix, f"{suffix} audio is not a format spectrogenre reads: convert it (to FLAC, "
-                                           f"say) to use it")
-    return None
+    return _UNREAD_BECAUSE.get(path.suffix.lower())
 
 
 def unreadable(path: Path) -> str | None:

@@ -102,8 +102,9 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
                      f"{_hours(s):>7}  {by}")
     problems = [f"note: {note}" for note in report.genre_notes]
     if unknown := sum(s.get("tracks_of_unknown_length", 0) for s in report.genres.values()):
-        problems.append(f"note: {unknown} track(s) of unknown length (their headers state none: a FLAC written to a "
-                        f"pipe, a WAV whose recorder never filled in its size): the hours leave them out ('+' after "
+        problems.append(f"note: {unknown} track(s) of unknown length (their headers state none, or are read only by "
+                        f"decoding: a FLAC written to a pipe, a WAV whose recorder never filled in its size, a CAF "
+                        f"or RealAudio file): the hours leave them out ('+' after "
                         f"the hours, '?' where no track's length is known); `spectrogenre scan --decode` decodes them")
     sections = [("left out", report.left_out), ("note", report.notes)] + ([("ignored", report.ignored)] if verbose else [])
     for heading, entries in sections:

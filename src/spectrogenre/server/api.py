@@ -67,6 +67,10 @@ SUFFIX_BY_TYPE = {
     "audio/vnd.wave": ".wav", "audio/mpeg3": ".mp3", "audio/x-mpeg-3": ".mp3", "audio/x-mpeg": ".mp3",
     "audio/aiff": ".aiff", "audio/x-aiff": ".aiff", "audio/x-aac": ".aac", "audio/x-ms-wma": ".wma",
     "audio/x-wavpack": ".wv", "audio/x-matroska": ".mka", "video/mp4": ".mp4", "audio/vorbis": ".ogg",
+    "video/x-matroska": ".mka", "video/quicktime": ".mp4",  # a video's sound: ffmpeg finds the container by content
+    # the formats only ffmpeg reads
+    "audio/ac3": ".ac3", "audio/vnd.dts": ".dts", "audio/x-caf": ".caf", "audio/x-tta": ".tta",
+    "audio/x-musepack": ".mpc", "audio/x-speex": ".spx", "audio/x-pn-realaudio": ".ra", "audio/x-dsf": ".dsf",
 }
 
 
