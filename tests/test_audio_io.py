@@ -164,6 +164,8 @@ def test_a_file_libsndfile_cannot_open_holding_a_format_ffmpeg_reads_is_decoded(
     ("tone.spx", ("-c:a", "libspeex", "-ar", "16000")),  # Speex in Ogg: speech, but a file people keep
     ("tone.tta", ("-c:a", "tta")),  # True Audio, lossless
     ("tone.ra", ("-c:a", "real_144", "-ar", "8000", "-ac", "1")),  # RealAudio, from the early web
+    ("tone.3gp", ("-c:a", "aac", "-f", "3gp")),  # a phone's voice recorder
+    ("tone.m4r", ("-c:a", "aac", "-f", "ipod")),  # an iPhone ringtone
 ])
 def test_music_formats_only_ffmpeg_reads_are_decoded_by_their_name(tmp_path, name, options):
     from spectrogenre.audio_io import is_audio_file, unread_format

@@ -39,7 +39,7 @@ SNDFILE_EXTENSIONS = frozenset({".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga"
 # Formats decoded through ffmpeg, where it is installed (libsndfile does not read them).
 FFMPEG_EXTENSIONS = frozenset({".webm", ".weba", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".mka",
                                ".wv", ".ape", ".mp2", ".ac3", ".dts", ".caf", ".spx", ".tta", ".mpc", ".shn", ".dsf",
-                               ".dff", ".ra", ".rm"})
+                               ".dff", ".ra", ".rm", ".m4r", ".3gp", ".3ga", ".amr"})
 AUDIO_EXTENSIONS = SNDFILE_EXTENSIONS | FFMPEG_EXTENSIONS
 # Music no decoder may read, and why: a library's file of one is music left out, never a file that is not music
 # (a cover, a playlist).
@@ -112,7 +112,8 @@ _OVER_SCALE_STRETCHES = 3
 # where its writer could go back to fill in the segment's duration (ffmpeg, mkvmerge; not a WebM written live,
 # which states none): a decode that falls short of it is a file cut short or damaged, held to MAX_LOST_FRACTION as
 # MP3 and FLAC are. A raw .aac's length is an estimate from its bitrate.
-_MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac"})
+# (.m4r: a ringtone; .3gp, .3ga: a phone's recording)
+_MP4_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".alac", ".m4r", ".3gp", ".3ga"})
 _STREAM_LENGTH_EXTENSIONS = _MP4_EXTENSIONS | {".wv", ".ape"}  # ffprobe's stream duration is their header's
 _MATROSKA_EXTENSIONS = frozenset({".webm", ".weba", ".mka"})  # the segment's, not the stream's
 _ASF_EXTENSIONS = frozenset({".wma"})  # ffmpeg estimates it from the file's size: mutagen reads the header's
