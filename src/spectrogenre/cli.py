@@ -359,8 +359,6 @@ def tag(
     A dry run unless --write. Each write is made on a copy, checked (same audio, other tags unchanged) and logged
     before it replaces the file; --undo LOG reverses a run. Exit status 1 if any file failed.
     """
-    from rich.cells import cell_len
-
     from spectrogenre.library.tagging import (
         LEFTOVER_COPY,
         Row,
@@ -376,7 +374,7 @@ def tag(
         undo_log,
     )
     from spectrogenre.prediction import ctrl_c_noticed, until_ctrl_c
-    from spectrogenre.shown import shown_path
+    from spectrogenre.shown import names_width, shown_path
 
     def shown(rows, line, *, stopped):
         """The rows, each printed as it is done. Ctrl-C ends the run saying how far it got and `stopped(done)`
@@ -409,7 +407,7 @@ def tag(
             raise SpectrogenreError("give audio files, folders or playlists to tag, or --undo LOG")
         from spectrogenre.audio_io import DecodeLimits
         from spectrogenre.inference import ExportedModel
-        from spectrogenre.prediction import NAME_COLUMNS, predict_file
+        from spectrogenre.prediction import predict_file
 
         def name_leftovers(given) -> None:  # even where nothing else is there to tag
             for leftover in leftover_copies(given.system_files):
@@ -424,7 +422,7 @@ def tag(
         log = (log or default_log()) if write else None
         if log is not None:
             check_log(log)
-        width = min(NAME_COLUMNS, max(cell_len(shown_path(path)) for path in files))  # as predict's table
+        width = names_width(files)  # as predict's table
         typer.echo(render_header(width))
 
         def stopped(done) -> str:

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rich.cells import cell_len
 from tqdm import tqdm
 
 from spectrogenre.audio_io import (
@@ -31,7 +30,7 @@ from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.library.sources import local_file_path
 from spectrogenre.playlists import is_playlist, playlist_entries
-from spectrogenre.shown import shown_path, shown_text, text_path
+from spectrogenre.shown import names_width, padded, shown_path, shown_text, text_path
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 from spectrogenre.walk import walk
 
@@ -288,11 +287,6 @@ def until_ctrl_c(rows: Iterable, interrupted: threading.Event, *, happened=lambd
         yield row
 
 
-# Names are padded to the longest of the files' names up to this many columns; a longer one only pushes its own
-# line (a path of a thousand characters would otherwise widen every line to it).
-NAME_COLUMNS = 60
-
-
 # A CSV row's warnings, in one cell: a warning's own text holds semicolons and commas (and may quote ffmpeg's
 # words), which this separator stands apart from.
 WARNINGS_APART = " | "
@@ -309,11 +303,11 @@ def window_confidence(window: dict) -> str:
 class Rendering:
     """Result rows as text, one row at a time, so that each is shown as soon as its file is done and a run
     stopped part way leaves whole output: head(), row(r) per result, tail(). For the table, the names' column
-    is as wide as the longest of `paths` (all known before the first result), up to NAME_COLUMNS."""
+    is as wide as the longest of `paths` (all known before the first result), up to NAME_COLUMNS (shown.py)."""
 
     def __init__(self, *, output: str, timeline: bool, paths: list[str]):
         self.output, self.timeline, self.rows = output, timeline, 0
-        self.width = min(NAME_COLUMNS, max((cell_len(shown_path(p)) for p in paths), default=0))
+        self.width = names_width(paths)
 
     def head(self) -> str:
         if self.output == "json":
@@ -335,8 +329,7 @@ class Rendering:
             if self.timeline and r["windows"]:
                 return "".join(self._csv(base + [w["start_s"], w["genre"], w["confidence"]]) for w in r["windows"])
             return self._csv(base + ([""] * 3 if self.timeline else []))
-        name = shown_path(r["path"])
-        name += " " * max(0, self.width - cell_len(name))  # columns on screen: a CJK character takes two
+        name = padded(shown_path(r["path"]), self.width)
         if r["error"]:
             return f"{name}  ERROR  {shown_text(r['error'])}\n"
         if r["genre"] == NO_MUSIC:

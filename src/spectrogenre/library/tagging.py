@@ -24,7 +24,6 @@ import numpy as np
 import soundfile as sf
 from mutagen.id3 import ID3, TCON, Encoding
 from mutagen.mp4 import MP4Tags
-from rich.cells import cell_len
 
 from spectrogenre.audio_io import (
     MUTAGEN_ERRORS,
@@ -44,7 +43,7 @@ from spectrogenre.library.tags import (
     mp4_numeric_genres,
     read_tags,
 )
-from spectrogenre.shown import shown_path, shown_text
+from spectrogenre.shown import padded, shown_path, shown_text
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 # Containers whose genre tag we write (ID3v2 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
@@ -680,13 +679,8 @@ def render_header(width: int) -> str:
 def render_row(row: Row, *, width: int) -> str:
     # two spaces after the current genres however long: with one, "Rock; Indie" and "pop" read as "Indie pop"
     confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
-    return (f"{_padded(shown_path(row.path), width)}  {_padded(shown_text(show(row.current)), 19)}  "
-            f"{_padded(row.predicted or '-', 14)} {confidence:>5}  {shown_text(row.action)}")
-
-
-def _padded(text: str, columns: int) -> str:
-    """`text` filled with spaces to `columns` columns on screen: a CJK character takes two."""
-    return text + " " * max(0, columns - cell_len(text))
+    return (f"{padded(shown_path(row.path), width)}  {padded(shown_text(show(row.current)), 19)}  "
+            f"{padded(row.predicted or '-', 14)} {confidence:>5}  {shown_text(row.action)}")
 
 
 def hard_link_note(rows: list[Row], *, dry_run: bool) -> str | None:
