@@ -337,15 +337,29 @@ def _check_frame_size(path: Path, handle: sf.SoundFile) -> None:
                                f"{align}-byte frames: its samples cannot be told apart (use a good copy)")
 
 
+@contextlib.contextmanager
+def _opened_or_for_ffmpeg(path: Path) -> Iterator[sf.SoundFile | None]:
+    """`path` opened by libsndfile (_opened), or None where libsndfile cannot open it and it holds a format only
+    ffmpeg decodes (held_for_ffmpeg); libsndfile's AudioError for any other file it cannot open."""
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(_opened(path))
+        except AudioError:
+            if held_for_ffmpeg(path) is None:
+                raise
+            handle = None
+        yield handle
+
+
 def audio_by_content(path: Path) -> bool:
     """Whether `path`, whatever its name, holds audio a decoder here knows by its content: libsndfile opens it, or
     ffmpeg knows its format (held_for_ffmpeg). For a file given by name that is not named as audio (a video's
     `.mkv` or `.mov`, a download without a suffix)."""
     try:
-        with _opened(path):
+        with _opened_or_for_ffmpeg(path):
             return True
     except AudioError:
-        return held_for_ffmpeg(path) is not None
+        return False
 
 
 def undecodable(path: Path) -> str | None:
@@ -354,11 +368,10 @@ def undecodable(path: Path) -> str | None:
     if path.suffix.lower() not in SNDFILE_EXTENSIONS:
         return None
     try:
-        with _opened(path):
-            pass
+        with _opened_or_for_ffmpeg(path):
+            return None
     except AudioError as err:
-        return None if held_for_ffmpeg(path) is not None else err.problem
-    return None
+        return err.problem
 
 
 def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
@@ -730,12 +743,9 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     no_frame_count = _mp3_without_frame_count(path)  # read once: which decoder, and whether a cut can be told
     opened = None
     if path.suffix.lower() not in FFMPEG_EXTENSIONS and not (no_frame_count and shutil.which("ffmpeg")):
-        try:
-            with _opened(path) as info:
+        with _opened_or_for_ffmpeg(path) as info:
+            if info is not None:
                 opened = info.samplerate, info.frames, _unstated_length(path, info)
-        except AudioError:
-            if held_for_ffmpeg(path) is None:
-                raise
     if opened is None:
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
