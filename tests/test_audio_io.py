@@ -857,6 +857,21 @@ def test_a_wav_whose_data_size_is_a_placeholder_decodes_the_samples_present(tmp_
     np.testing.assert_allclose(mono, samples, atol=1 / 32768)
 
 
+@pytest.mark.parametrize("fmt, suffix, declared", [
+    ("RF64", ".wav", "its ds64 chunk declares 66150 frames, only 44100 present"),  # 3 s stated, 2 s there
+    ("W64", ".w64", "data chunk declares 264600 bytes, only 176400 present"),  # 2 channels x 2 bytes a frame
+])
+def test_a_wav_for_large_files_cut_short_is_truncated_as_a_wav_is(tmp_path, fmt, suffix, declared):
+    # RF64 and W64 keep their length where libsndfile does not hold the bytes to it: it read the 2 s left as the file
+    path = tmp_path / f"cut{suffix}"
+    stereo = np.stack([sine(3.0, sr=22050)] * 2, axis=1)
+    sf.write(path, stereo, 22050, format=fmt, subtype="PCM_16")
+    assert len(read_mono(path, sample_rate=22050)) == 3 * 22050  # whole, it is read whole without a word
+    path.write_bytes(path.read_bytes()[:-22050 * 4])  # its last second's frames gone
+    with pytest.raises(AudioError, match=re.escape(f"truncated: {declared}")):
+        read_mono(path, sample_rate=22050)
+
+
 def test_a_wav_cut_short_is_still_truncated_and_without_ffmpeg_a_zero_data_size_says_so(tmp_path, monkeypatch):
     from spectrogenre import audio_io
 

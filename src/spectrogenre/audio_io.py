@@ -61,6 +61,11 @@ _ESTIMATED_LENGTH_TOLERANCE = 0.02
 # indented under its FORM line).
 _SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _WAV_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)", re.MULTILINE)
+# The two WAVs for files past 4 GB (a long broadcast or field recording) state their length where libsndfile does not
+# compare it with the bytes there: RF64 in its ds64 chunk (libsndfile logs the mismatch), Sony's W64 in its data
+# chunk, whose size counts the chunk's own 24-byte header
+_RF64_FRAMES_SHORT = re.compile(r"Calculated frame count (\d+) does not match value from 'ds64' chunk of (\d+)")
+_W64_DATA_HEADER = 24
 # A WAV's or AIFF's data size damaged to less than its samples: libsndfile reads that many, then finds what follows
 # is no chunk. More such bytes than the data, and more than a tag or padding takes, are the file's audio
 _JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?"
@@ -639,6 +644,14 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
     for declared, present in _SHORT_CHUNK.findall(handle.extra_info):
         declared, present = int(declared), int(present)
         if present < declared and declared not in _UNSTATED_WAV_DATA_SIZES:
+            raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
+    if handle.format == "RF64" and (found := _RF64_FRAMES_SHORT.search(handle.extra_info)) \
+            and int(found[1]) < int(found[2]):
+        raise AudioError(path, f"truncated: its ds64 chunk declares {int(found[2])} frames, only {found[1]} present")
+    if handle.format == "W64" and (found := _WAV_DATA_SIZE.search(handle.extra_info)) \
+            and (width := _SAMPLE_BYTES.get(handle.subtype)) is not None:
+        declared, present = int(found[1]) - _W64_DATA_HEADER, handle.frames * handle.channels * width
+        if present < declared - handle.channels * width:  # a last frame's bytes short: padding, not audio
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
     if handle.format in _PCM_FORMATS and (found := _JUNK_AFTER_DATA.search(handle.extra_info)):
         stated, size = int(found[1]), path.stat().st_size
