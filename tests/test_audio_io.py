@@ -522,6 +522,25 @@ def test_an_mp3_without_a_frame_count_cut_short_is_named_with_the_seconds_that_a
 
 
 @needs_ffmpeg
+@pytest.mark.parametrize("suffix, codec, kind", [(".aac", "aac", "AAC"), (".mp2", "mp2", "MP2")])
+def test_a_raw_aac_or_mp2_cut_short_is_named_as_an_mp3_is(tmp_path, caplog, suffix, codec, kind):
+    # their frames state their sizes and the file no length: a download that stopped decoded without a word
+    whole = _encoded(tmp_path, f"whole{suffix}", "-c:a", codec, "-b:a", "128k", seconds=20.0)
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) // 2 + 3])  # about 10 s of the 20 s, 3 bytes into a frame
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert abs(len(read_mono(whole, sample_rate=22050)) / 22050 - 20.0) < 0.1
+        assert caplog.records == []  # whole: nothing to say
+        mono = read_mono(cut, sample_rate=22050)
+    [message] = [record.getMessage() for record in caplog.records]
+    found = re.fullmatch(rf"{re.escape(str(cut))}: the {kind} ends part way through a frame, so the file is cut short "
+                         rf"\(a copy or download that stopped\): its first (\d+\.\d) s are there; its header states no "
+                         rf"length, so how much is missing is not known", message)
+    assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and 9 < len(mono) / 22050 < 11, message
+
+
+@needs_ffmpeg
 @pytest.mark.parametrize("kind", ["mp3", "ogg"])
 def test_a_file_whose_second_half_is_zero_bytes_is_named_cut_short(tmp_path, caplog, kind):
     """A download that stopped in a file made its full size first (torrent clients do): zeros where the rest was

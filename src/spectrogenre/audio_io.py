@@ -775,12 +775,13 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
                 limits.check_length(path, frames / rate)
             blocks = iter_mono_blocks(path, limits=limits)
     with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
+        framed = no_frame_count or path.suffix.lower() in _FRAMES_WITHOUT_LENGTH
         yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits,
-                                          no_frame_count=no_frame_count)
+                                          framed_without_length=framed)
 
 
 def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: int, sample_rate: int,
-                           limits: DecodeLimits, no_frame_count: bool) -> Iterator[np.ndarray]:
+                           limits: DecodeLimits, framed_without_length: bool) -> Iterator[np.ndarray]:
     resampler, decoded, said_over = StreamResampler(orig_sr=rate, target_sr=sample_rate), 0, False
     over: set[int] = set()  # the half seconds with samples far over full scale, until there are enough to say so
     first, peak = 0, 0.0
@@ -802,7 +803,7 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
             yield out
     if len(out := resampler.finish()):
         yield out
-    if (no_frame_count or _is_ogg(path)) and (zeros := zero_tail_bytes(path)) >= ZERO_TAIL_BYTES \
+    if (framed_without_length or _is_ogg(path)) and (zeros := zero_tail_bytes(path)) >= ZERO_TAIL_BYTES \
             and not ogg_ended_before(path, zeros):
         limits.warn(path, f"its last {zeros / 1024:,.0f} KB are zero bytes, where the stream stops: a copy or "
                           f"download that stopped part way (one that made the file its full size first), so the file "
@@ -810,15 +811,18 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
     elif ogg_cut_short(path):
         limits.warn(path, f"the Ogg stream stops without its end-of-stream mark, so the file is cut short (a copy "
                           f"or download that stopped): only its first {decoded / rate:.1f} s are there")
-    elif no_frame_count and ends_inside_a_frame(path):  # an MP3 with a frame count is held to it
-        limits.warn(path, f"the MP3 ends part way through a frame, so the file is cut short (a copy or download that "
-                          f"stopped): its first {decoded / rate:.1f} s are there; its header states no length, so "
+    elif framed_without_length and ends_inside_a_frame(path):  # an MP3 with a frame count is held to it
+        limits.warn(path, f"the {path.suffix[1:].upper()} ends part way through a frame, so the file is cut short (a "
+                          f"copy or download that stopped): its first {decoded / rate:.1f} s are there; its header states no length, so "
                           f"how much is missing is not known")
     elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
         limits.warn(path, f"a chained Ogg file (streams one after another: joined files, a radio recording); the "
                           f"decoder reads the first only: {decoded / rate:.1f} s")
 
 
+# Formats of frames one after another whose files state no length, as an MP3 without a frame count: MPEG Layer II,
+# raw AAC (ADTS). A cut shows as their last frame's end past the file's (mpeg_frames.py)
+_FRAMES_WITHOUT_LENGTH = frozenset({".mp2", ".aac"})
 # Zero bytes at the end of a compressed stream this long are no audio (an encoder writes silence as frames, and
 # tags are not zeros): a file a download or copy made its full size first (torrent clients, some copy tools) and
 # filled part way. An MP3 with a frame count and every other format with a stated length are held to it instead.

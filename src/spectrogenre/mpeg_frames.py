@@ -1,7 +1,7 @@
 """Whether an MP3 file ends part way through an MPEG audio frame: cut short.
 
 An MP3 without a frame count (no Xing/Info/VBRI header: older encoders' CBR files, streams saved to disk)
-states no length, so a copy or download that stopped part way decodes, without a word from any decoder,
+states no length, nor does an MP2 file or a raw AAC one (ADTS frames, whose headers state their sizes too), so a copy or download that stopped part way decodes, without a word from any decoder,
 to where it stopped. What shows it is its last frame: every frame header states the frame's size, an
 encoder writes whole frames, and a cut at a random byte lands inside one (it misses a frame's end by
 chance once in a few hundred cuts). So the frames are followed header to header from the first; tags
@@ -25,12 +25,20 @@ _BITRATES_KBPS = {
 # sample rates by the header's version bits (3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5) and rate index
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN", b"ID3")
+_HEADER_BYTES = 6  # as many as an ADTS header needs for its frame's size (an MPEG audio header has 4)
+_ADTS = -1  # the version a frame's kind gives ADTS frames, apart from MPEG audio's 0, 2 and 3
 
 
 def _frame(header: bytes) -> tuple[tuple[int, int, int], int] | None:
-    """((version, layer, rate index), the frame's size in bytes) for a valid MPEG audio frame header, else None."""
+    """((version, layer, rate index), the frame's size in bytes) for a valid MPEG audio frame header, or
+    ((_ADTS, profile, rate index), size) for an ADTS one; else None."""
     if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
         return None
+    if header[1] & 0xF6 == 0xF0:  # ADTS: a 12-bit sync, then the version bit, and a layer of 0
+        if len(header) < _HEADER_BYTES or (rate_index := header[2] >> 2 & 0xF) > 12:
+            return None
+        size = (header[3] & 3) << 11 | header[4] << 3 | header[5] >> 5
+        return ((_ADTS, header[2] >> 6, rate_index), size) if size >= 7 else None
     version, layer_bits = header[1] >> 3 & 3, header[1] >> 1 & 3
     bitrate_index, rate_index, padding = header[2] >> 4, header[2] >> 2 & 3, header[2] >> 1 & 1
     if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
@@ -61,9 +69,9 @@ def _next_chain(data, start: int, kind: tuple[int, int, int] | None) -> int | No
     first one's end: a frame, not a chance 0xFF in other bytes. None where there is none."""
     position = data.find(b"\xff", start)
     while position != -1:
-        first = _frame(data[position:position + 4])
+        first = _frame(data[position:position + _HEADER_BYTES])
         if first is not None and (kind is None or first[0] == kind):
-            second = _frame(data[position + first[1]:position + first[1] + 4])
+            second = _frame(data[position + first[1]:position + first[1] + _HEADER_BYTES])
             if second is not None and second[0] == first[0]:
                 return position
         position = data.find(b"\xff", position + 1)
@@ -80,11 +88,11 @@ def ends_inside_a_frame(path: Path) -> bool:
             position = _next_chain(data, _audio_start(data), None)
             if position is None:
                 return False
-            kind = _frame(data[position:position + 4])[0]
+            kind = _frame(data[position:position + _HEADER_BYTES])[0]
             while position < length:
-                if length - position < 4 and data[position] == 0xFF:
+                if length - position < _HEADER_BYTES and data[position] == 0xFF:
                     return True  # cut inside the next frame's header
-                frame = _frame(data[position:position + 4])
+                frame = _frame(data[position:position + _HEADER_BYTES])
                 if frame is not None and frame[0] == kind:
                     if position + frame[1] > length:
                         return True
