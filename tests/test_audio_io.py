@@ -866,6 +866,8 @@ def wav_sized(tmp_path, data_size: int, riff_size: int | None = None):
 @pytest.mark.parametrize("data_size, riff_size", [
     (0xFFFFFFFF, 0xFFFFFFFF),  # ffmpeg or sox writing to a pipe
     (0x7FFFF000, None),  # arecord's placeholder
+    (0x7FFFFFFF, 0x7FFFFFFF),  # streaming servers' and recorder apps' (the largest signed 32-bit size)
+    (0xFFFFFF9B, None),  # one a hundred bytes short of the limit
     pytest.param(0, 0, marks=needs_ffmpeg),  # a recorder that stopped before it wrote either size
 ])
 def test_a_wav_whose_data_size_is_a_placeholder_decodes_the_samples_present(tmp_path, data_size, riff_size, caplog):

@@ -87,11 +87,17 @@ _MP3_MOST_BITRATE = 320_000 * 1.1
 # this for an ID3v1 or APEv2 tag at its end): enough to have ffprobe count the frames the file holds
 _MP3_BYTES_SLACK = 16 * 1024
 # WAV data sizes that state no length: a writer that cannot go back to fill in the size leaves a placeholder,
-# and players read such a file to its end, as this does. 0xFFFFFFFF: ffmpeg and sox writing to a pipe;
-# 0x7FFFF000 (2 GiB less 4 KiB): arecord's, replaced only when it stops cleanly; 0: a recorder that stopped
-# (crashed, lost power) before it wrote the size. libsndfile reads the first two up to the file's end; it takes
-# 0 at its word (no samples), so such a file is decoded by ffmpeg, which reads on.
-_UNSTATED_WAV_DATA_SIZES = frozenset({0xFFFFFFFF, 0x7FFFF000, 0})
+# and players read such a file to its end, as this does. Near the format's limits, past the file's own size:
+# 0xFFFFFFFF (ffmpeg and sox writing to a pipe), 0x7FFFF000 (arecord's, replaced only when it stops cleanly),
+# 0x7FFFFFFF and the like (streaming servers, recorder apps); and 0: a recorder that stopped (crashed, lost power)
+# before it wrote the size. libsndfile reads the first up to the file's end; it takes 0 at its word (no samples),
+# so such a file is decoded by ffmpeg, which reads on.
+_PLACEHOLDER_DATA_SIZE_FROM = 0x7FFF0000  # 2 GiB less 64 KiB
+
+
+def _data_size_unstated(size: int, path: Path) -> bool:
+    """Whether a WAV's data size `size` is a placeholder for `path`'s (see _PLACEHOLDER_DATA_SIZE_FROM)."""
+    return size == 0 or (size >= _PLACEHOLDER_DATA_SIZE_FROM and size > path.stat().st_size)
 
 BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: bounded memory, few Python calls
 # What a real recording's header can say. Outside these, a header is lying (a 1 GHz rate would size
@@ -643,7 +649,7 @@ def mix_to_mono(block: np.ndarray) -> np.ndarray:
 def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
     for declared, present in _SHORT_CHUNK.findall(handle.extra_info):
         declared, present = int(declared), int(present)
-        if present < declared and declared not in _UNSTATED_WAV_DATA_SIZES:
+        if present < declared and not _data_size_unstated(declared, path):
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
     if handle.format == "RF64" and (found := _RF64_FRAMES_SHORT.search(handle.extra_info)) \
             and int(found[1]) < int(found[2]):
@@ -655,24 +661,24 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
             raise AudioError(path, f"truncated: data chunk declares {declared} bytes, only {present} present")
     if handle.format in _PCM_FORMATS and (found := _JUNK_AFTER_DATA.search(handle.extra_info)):
         stated, size = int(found[1]), path.stat().st_size
-        if stated not in _UNSTATED_WAV_DATA_SIZES and size > 2 * stated + _JUNK_AFTER_DATA_SLACK:
+        if not _data_size_unstated(stated, path) and size > 2 * stated + _JUNK_AFTER_DATA_SLACK:
             raise AudioError(path, f"damaged header: its data chunk states {stated:,} bytes "
                                    f"({handle.frames / handle.samplerate:.1f} s), but {(size - stated) / 1e6:.1f} MB "
                                    f"that are not chunks follow it: where its audio ends cannot be told (use a good "
                                    f"copy)")
 
 
-def _wav_data_size_unstated(handle: sf.SoundFile) -> bool:
-    """Whether `handle` is a WAV whose data chunk's size is a placeholder (_UNSTATED_WAV_DATA_SIZES)."""
+def _wav_data_size_unstated(path: Path, handle: sf.SoundFile) -> bool:
+    """Whether `handle` (`path`) is a WAV whose data chunk's size is a placeholder (_data_size_unstated)."""
     size = _WAV_DATA_SIZE.search(handle.extra_info) if handle.format in ("WAV", "WAVEX") else None
-    return size is not None and int(size[1]) in _UNSTATED_WAV_DATA_SIZES
+    return size is not None and _data_size_unstated(int(size[1]), path)
 
 
 @dataclass(frozen=True)
 class SndfileHeader:
     """What the header of a file libsndfile reads says beside its audio.
     length_unstated: its header states no length where its format has one (a FLAC written to a pipe: its
-    STREAMINFO's sample count 0; a WAV whose data size is a placeholder, _UNSTATED_WAV_DATA_SIZES); a tag
+    STREAMINFO's sample count 0; a WAV whose data size is a placeholder, _data_size_unstated); a tag
     reader takes these at their word: no audio, or hours of it.
     metadata: libsndfile's strings (a WAV's RIFF INFO list: title, artist, album, genre, ...)."""
 
@@ -687,7 +693,7 @@ def sndfile_header(path: Path) -> SndfileHeader:
         return SndfileHeader()
     try:
         with _opened(path) as handle:
-            return SndfileHeader(_unstated_length(path, handle) is not None or _wav_data_size_unstated(handle),
+            return SndfileHeader(_unstated_length(path, handle) is not None or _wav_data_size_unstated(path, handle),
                                  handle.copy_metadata())
     except AudioError:
         return SndfileHeader()
@@ -706,7 +712,7 @@ def _unstated_length(path: Path, handle: sf.SoundFile) -> str | None:
     if handle.format == "MP3" and (understated := _mp3_understated(
             path, stated_s=handle.frames / handle.samplerate)) is not None:
         return understated
-    if handle.frames == 0 and _wav_data_size_unstated(handle):
+    if handle.frames == 0 and _wav_data_size_unstated(path, handle):
         return ("its header's data size is 0 (left so by a recording stopped before it finished its header, or "
                 "no audio at all)")
     return None
