@@ -105,6 +105,18 @@ def test_a_file_named_only_by_its_extension_is_taken_as_that_format(client):
     assert response.status_code == 200, response.json()
 
 
+def test_a_malformed_multipart_body_gets_one_answer_saying_so_and_no_stray_line_on_stderr(client, capfd):
+    # a part's head line ending in CR alone: python-multipart printed its own words bare on stderr, and the answer
+    # was Starlette's "Invalid multipart data."
+    body = b'--B\r\nContent-Disposition: form-data; name="file"; filename="x.wav"\rl\n\r\nRIFF\r\n--B--\r\n'
+    response = client.post("/api/classify", content=body, headers={"content-type": "multipart/form-data; boundary=B"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "bad_request", "detail": "malformed multipart/form-data body (a part's head or "
+                                                                 "a boundary is broken): send the recording as part "
+                                                                 "'file' (curl -F file=@song.mp3)"}
+    assert "Did not find LF" not in capfd.readouterr().err
+
+
 def test_a_truncated_upload_is_refused(client):
     data = wav_bytes(clicks(5.0))
     response = client.post("/api/classify", files={"file": ("cut.wav", data[: len(data) // 2], "audio/wav")})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -47,14 +48,21 @@ NAMELESS_PART = ("the 'file' part has no file name, so it reads as text, not a f
                  "name (curl -F file=@song.mp3)")
 OVERSIZED_TEXT_PART = ("a text part over 1 MB (a part without a file name reads as text): send the recording as part "
                        "'file' with its file name (curl -F file=@song.mp3)")
+MALFORMED_MULTIPART = ("malformed multipart/form-data body (a part's head or a boundary is broken): send the recording "
+                       "as part 'file' (curl -F file=@song.mp3)")
 
 
 def install(app: FastAPI) -> None:
+    # python-multipart logs each malformed body it refuses, bare, on stderr: the refusal is this server's 400 answer
+    logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> JSONResponse:
         detail = str(err.detail)
         if err.status_code == 400 and detail.startswith("Part exceeded maximum size"):  # Starlette's text-part limit
             detail = OVERSIZED_TEXT_PART
+        elif err.status_code == 400 and detail == "Invalid multipart data.":  # Starlette's words for any parse error
+            detail = MALFORMED_MULTIPART
         return error_response(err.status_code, detail, getattr(err, "headers", None))
 
     @app.exception_handler(RequestValidationError)
