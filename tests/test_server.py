@@ -304,6 +304,33 @@ def test_the_work_of_a_client_that_went_away_is_logged_as_499(client, monkeypatc
         'testclient:50000 - "POST /api/classify HTTP/1.1" 499']
 
 
+def test_a_client_that_leaves_part_way_through_its_upload_is_logged_as_499(client, caplog):
+    import asyncio
+    import logging
+
+    body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="mid.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+            + wav_bytes(clicks(5.0)) + b"\r\n--B--\r\n")
+    messages = [{"type": "http.request", "body": body[:1000], "more_body": True}, {"type": "http.disconnect"}]
+    sent = []
+
+    async def receive():
+        return messages.pop(0) if messages else await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/classify", "raw_path": b"/api/classify", "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"multipart/form-data; boundary=B"),
+                         (b"content-length", str(len(body)).encode())],
+             "client": ("127.0.0.1", 50001), "server": ("127.0.0.1", 8000)}
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        asyncio.run(asyncio.wait_for(client.app(scope, receive, send), timeout=30))
+    # uvicorn logs an answer as it sends one, and sends none to a closed connection: the line is the server's own
+    assert [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"] == [
+        '127.0.0.1:50001 - "POST /api/classify HTTP/1.1" 499']
+
+
 def test_an_upload_that_decodes_with_a_warning_gets_its_verdict_and_the_warning_by_its_own_name(client, tmp_path,
                                                                                                  caplog):
     cut = cut_short_ogg()

@@ -301,7 +301,7 @@ def test_a_body_sent_fast_then_stopped_frees_its_place_when_it_stalls_not_at_the
         started = time.monotonic()
         head, _, payload = read_response(sock).partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 408"), head
-        assert json.loads(payload)["detail"] == "the upload stopped: no byte for 2 s"
+        assert json.loads(payload)["detail"] == "a.wav: the upload stopped: no byte for 2 s"  # its name had come
         assert time.monotonic() - started < 20  # not the body timeout's 60 s
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 import tempfile
 import threading
@@ -18,11 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits, DecodeWarnings
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
-from spectrogenre.server.errors import client_file_name, responses
+from spectrogenre.server.errors import client_file_name, log_client_gone, responses
 from spectrogenre.verdicts import NO_MUSIC
 
 router = APIRouter(prefix="/api")
-access_log = logging.getLogger("uvicorn.access")
 
 
 class Ranked(BaseModel):
@@ -111,14 +109,6 @@ async def _set_when_disconnected(request: Request, gone: threading.Event) -> Non
     gone.set()
 
 
-def log_gone(request: Request) -> None:
-    """The access line of a request whose client left before its answer, as status 499: uvicorn logs an answer
-    as it sends it, and sends nothing to a closed connection, so it would leave no line at all."""
-    client = f"{request.client.host}:{request.client.port}" if request.client else "-"
-    access_log.info('%s - "%s %s HTTP/%s" %d', client, request.method, request.url.path,
-                    request.scope.get("http_version", "1.1"), 499)
-
-
 @router.post("/classify", responses=responses(400, 405, 408, 413, 415, 422, 503))
 async def classify_upload(request: Request, file: UploadFile) -> Classification:
     """Classify one recording (deleted as soon as it is classified).
@@ -157,7 +147,7 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
                 verdict = await run_in_threadpool(classify_file, path, exported, limits=limits)
                 request.app.state.admission.served(monotonic() - started)  # for a busy server's Retry-After
         except WorkCancelled:
-            log_gone(request)
+            log_client_gone(request.scope)
             raise HTTPException(499, f"{name}: the client closed the connection; the work was stopped") from None
         except AudioTooLong:
             raise HTTPException(413, f"{name}: more than the {settings.max_duration_s:g} s of audio this server "

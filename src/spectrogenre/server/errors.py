@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+access_log = logging.getLogger("uvicorn.access")
+
 # Every error status the API answers, by machine-readable code (the OpenAPI schema lists them all).
 CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
          413: "too_large", 415: "unsupported_media_type", 422: "unusable_audio", 499: "client_closed_request",
@@ -50,6 +52,15 @@ OVERSIZED_TEXT_PART = ("a text part over 1 MB (a part without a file name reads 
                        "'file' with its file name (curl -F file=@song.mp3)")
 MALFORMED_MULTIPART = ("malformed multipart/form-data body (a part's head or a boundary is broken): send the recording "
                        "as part 'file' (curl -F file=@song.mp3)")
+
+
+def log_client_gone(scope) -> None:
+    """The access line of a request whose client left before its answer (part way through its upload, or while it
+    was classified), as status 499: uvicorn logs an answer as it sends it, and sends nothing to a closed
+    connection, so it would leave no line at all."""
+    client = f"{scope['client'][0]}:{scope['client'][1]}" if scope.get("client") else "-"
+    access_log.info('%s - "%s %s HTTP/%s" %d', client, scope["method"], scope["path"], scope.get("http_version", "1.1"),
+                    499)
 
 
 def install(app: FastAPI) -> None:

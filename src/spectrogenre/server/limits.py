@@ -18,7 +18,7 @@ import time
 
 from python_multipart.multipart import parse_options_header
 
-from spectrogenre.server.errors import client_file_name, error_body
+from spectrogenre.server.errors import client_file_name, error_body, log_client_gone
 from spectrogenre.server.settings import ServerSettings
 
 # After a 413, the rest of the body is read and thrown away for this long before the connection
@@ -107,11 +107,14 @@ class RequestLimits:
             except asyncio.TimeoutError:
                 answered = True
                 first = min(deadline, too_slow_at, stalled_at)
-                await _answer(send, 408, f"the upload did not arrive within {self.settings.body_timeout_s:g} s"
-                              if first == deadline else f"the upload arrives slower than "
-                              f"{self.settings.min_upload_kb_s:g} KB/s" if first == too_slow_at else
-                              f"the upload stopped: no byte for {self.settings.upload_stall_s:g} s")
+                name = upload_name(headers.get(b"content-type", b""), body_start)
+                await _answer(send, 408, (f"{name}: " if name else "") + (
+                    f"the upload did not arrive within {self.settings.body_timeout_s:g} s" if first == deadline else
+                    f"the upload arrives slower than {self.settings.min_upload_kb_s:g} KB/s" if first == too_slow_at
+                    else f"the upload stopped: no byte for {self.settings.upload_stall_s:g} s"))
                 raise _Refused from None
+            if message["type"] == "http.disconnect":  # part way through its upload: the app's answer reaches no one
+                log_client_gone(scope)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if len(body_start) < NAME_BYTES:
