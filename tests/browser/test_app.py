@@ -505,6 +505,12 @@ def test_a_wav_cut_short_is_refused_and_a_file_no_decoder_reads_is_named(phone, 
     else:
         assert message == ("half a wav.wav: damaged: only 20.0 s of its 40.0 s are in the file (cut short: a copy or "
                            "download that stopped)")
+    streamed = audio_dir / "streamed.wav"  # a streaming tool's placeholder data size: no length stated, read whole
+    data = bytearray(whole.read_bytes())
+    data[40:44] = (0x7FFFFFFF).to_bytes(4, "little")
+    streamed.write_bytes(bytes(data))
+    phone.set_input_files("#file", str(streamed))
+    assert shown_verdict(phone)["meta"].startswith("streamed.wav · ")
     if mode == "device":  # the server's words for it are tested in tests/test_server.py
         notes = audio_dir / "notes.mp3"
         notes.write_text("a shopping list, not a song\n" * 100)
@@ -513,8 +519,10 @@ def test_a_wav_cut_short_is_refused_and_a_file_no_decoder_reads_is_named(phone, 
                                        "format the browser does not read (mp3, m4a, ogg, flac and wav play in most)")
 
 
-def test_a_warning_from_the_server_about_a_file_it_classified_is_shown_with_its_verdict(phone, audio_dir, exported,
-                                                                                        caplog):
+@pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_warning_about_a_file_it_classified_is_shown_with_its_verdict_in_predicts_words(phone, audio_dir, exported,
+                                                                                          caplog, mode):
+    import numpy as np
     import soundfile as sf
 
     from tests.synth import melody
@@ -523,24 +531,30 @@ def test_a_warning_from_the_server_about_a_file_it_classified_is_shown_with_its_
     sf.write(whole, melody(30.0, sr=44100), 44100, format="OGG", subtype="VORBIS")
     cut = audio_dir / "cut short.ogg"  # a download that stopped half way: its pages decode up to the cut
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        expected = classify(decode(cut, sample_rate=exported.frontend.sample_rate), exported)
-    [predicts] = [record.getMessage() for record in caplog.records]  # what predict prints for it
-    set_server_mode(phone, True)
-    phone.set_input_files("#file", str(cut))
-    shown = shown_verdict(phone)
-    assert shown["genre"] == expected.genre and shown["meta"].startswith("cut short.ogg · ")
-    # with the verdict, a note in predict's words naming the file: not an error (the status line stays as it is)
-    assert phone.is_visible("#warnings")
-    assert phone.locator("#warnings li").all_text_contents() == [predicts.replace(f"{cut}: ", "cut short.ogg: ", 1)]
-    assert predicts.startswith(f"{cut}: the Ogg stream stops without its end-of-stream mark")
-    assert "error" not in (phone.get_attribute("#status", "class") or "")
+    loud = audio_dir / "too loud.wav"  # a DAW's float export with its gain up: 4 times full scale throughout
+    tune = melody(20.0, sr=22050)
+    sf.write(loud, 4 * tune / np.abs(tune).max(), 22050, subtype="FLOAT")
+    set_server_mode(phone, mode == "server")
+    for path in (cut, loud):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+            expected = classify(decode(path, sample_rate=exported.frontend.sample_rate), exported)
+        [predicts] = [record.getMessage() for record in caplog.records]  # what predict prints for it
+        phone.set_input_files("#file", str(path))
+        shown = shown_verdict(phone)
+        assert shown["genre"] == expected.genre and shown["meta"].startswith(f"{path.name} · ")
+        # with the verdict, a note in predict's words naming the file: not an error (the status line stays as it is)
+        assert phone.is_visible("#warnings")
+        assert phone.locator("#warnings li").all_text_contents() == [predicts.replace(f"{path}: ", f"{path.name}: ", 1)]
+        assert "error" not in (phone.get_attribute("#status", "class") or "")
+    assert predicts.startswith(f"{loud}: samples far over full scale from 0.0 s (4.0 times it, +12 dB)")
     # the next file, whole, has no note; the history's entry for the cut one shows its note again
     phone.set_input_files("#file", str(whole))
     assert shown_verdict(phone)["meta"].startswith("whole melody.ogg · ") and not phone.is_visible("#warnings")
-    phone.locator("#history li").nth(1).click()
+    phone.locator("#history li").nth(2).click()
     assert phone.text_content("#result-meta").startswith("cut short.ogg · ")
-    assert phone.locator("#warnings li").all_text_contents() == [predicts.replace(f"{cut}: ", "cut short.ogg: ", 1)]
+    [note] = phone.locator("#warnings li").all_text_contents()
+    assert note.startswith("cut short.ogg: the Ogg stream stops without its end-of-stream mark, so the file is cut short")
 
 
 def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):

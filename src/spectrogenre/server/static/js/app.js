@@ -193,8 +193,9 @@ async function classify({ pcm, upload, source, recorded = false }) {
   } else {
     setStatus(`Analysing ${source}…`);
     const classifier = await deviceClassifier();
-    const { samples, rate } = await pcm();
+    const { samples, rate, warnings = [] } = await pcm();
     verdict = await classifier.classify(samples, rate, (done) => setStatus(`Analysing ${source}… ${percent(done)}`));
+    verdict = { ...verdict, warnings };
   }
   const entry = {
     status: verdict.status,
@@ -202,7 +203,7 @@ async function classify({ pcm, upload, source, recorded = false }) {
     confidence: verdict.confidence,
     probabilities: verdict.probabilities,
     windows: verdict.windows.length,
-    warnings: verdict.warnings ?? [], // the server's: a file it classified though its decode found a problem
+    warnings: verdict.warnings ?? [], // a file classified though its decoding found a problem (picked-file.js)
     source,
     recorded, // from the microphone: "no music heard" then says what to try
     mode,

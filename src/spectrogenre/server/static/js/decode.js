@@ -10,9 +10,11 @@ const MP3_RATES = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [1102
 
 const tag = (view, at) => String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, 4));
 
-// WAV data sizes that state no length (audio_io._UNSTATED_WAV_DATA_SIZES): a writer to a pipe, arecord
-// stopped, a recorder that never came back to fill the size in. Such a file is read to its end.
-const UNSTATED_WAV_DATA_SIZES = [0xffffffff, 0x7ffff000, 0];
+// WAV data sizes that state no length (audio_io._data_size_unstated): 0, from a recorder that never came back to
+// fill the size in, and sizes near the format's 2 and 4 GB limits (a writer to a pipe, arecord stopped, streaming
+// tools), more than a browser decodes. Such a file is read to its end.
+const PLACEHOLDER_DATA_SIZE_FROM = 0x7fff0000;
+const dataSizeUnstated = (size) => size === 0 || size >= PLACEHOLDER_DATA_SIZE_FROM;
 
 /**
  * {rate, bits, lengthEstimated} from a WAV, FLAC, Ogg, MP4 or MP3 header: the sample rate (null
@@ -36,7 +38,7 @@ export function sniffFormat(view) {
         const bits = integer ? view.getUint16(at + 22, true) : null;
         wav = { ...format, rate: view.getUint32(at + 12, true), bits, byteRate: view.getUint32(at + 16, true) };
       } else if (tag(view, at) === 'data') {
-        const stated = !UNSTATED_WAV_DATA_SIZES.includes(size) && wav.byteRate > 0;
+        const stated = !dataSizeUnstated(size) && wav.byteRate > 0;
         const { byteRate, ...found } = wav;
         return { ...found, data: stated ? { start: at + 8, bytes: size, bytesPerSecond: byteRate } : null };
       }

@@ -2,6 +2,7 @@
 // decodes a file whole, at once: a 2-hour song needs GBs and kills a phone's tab, so a file longer
 // than the device takes is refused before it is read. A decoder that stops at damage returns
 // the audio before it, which would be classified (or called too short) as if it were the song.
+// A file classified though its decoding found a problem gets the note predict and the server give it.
 
 import { decodeAudio, sniffFile } from './decode.js';
 import { statedDuration } from './duration.js';
@@ -20,6 +21,14 @@ const UNMEASURED_MAX_BYTES = 10 * 2 ** 20;
 // (audio_io.MAX_LOST_FRACTION): a damaged frame the decoder skips costs a fraction of a second; a
 // file cut short or broken part way loses more, and classifying the rest would pass a part off as the song.
 const MAX_LOST_FRACTION = 0.1;
+// Samples past this many times full scale, again and again (in this many half seconds), are a file too loud, said
+// as predict says it (audio_io.FAR_OVER_FULL_SCALE, _OVER_SCALE_STRETCH_S, _OVER_SCALE_STRETCHES)
+const FAR_OVER_FULL_SCALE = 2.0;
+const OVER_SCALE_STRETCH_S = 0.5;
+const OVER_SCALE_STRETCHES = 3;
+// An Ogg page's end-of-stream flag, and the most bytes a page takes (audio_io.ogg_cut_short)
+const OGG_END_OF_STREAM = 0x04;
+const OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255;
 
 /** "3.2 s", "3 min 20 s", "2 h": a duration as messages say it. */
 function spoken(seconds) {
@@ -57,11 +66,54 @@ export async function decodePicked(file, serverTakes = () => false) {
     throw new Error(`${file.name}: damaged: only ${spoken((file.size - wav.start) / wav.bytesPerSecond)} of its `
       + `${spoken(wav.bytes / wav.bytesPerSecond)} are in the file (cut short: a copy or download that stopped)`);
   }
-  const audio = await decodeAudio(await file.arrayBuffer());
+  const bytes = await file.arrayBuffer();
+  const cutShort = oggCutShort(new Uint8Array(bytes)); // read before decodeAudioData takes the buffer over
+  const audio = await decodeAudio(bytes);
   const decoded = audio.samples.length / audio.rate;
   // An MP3 without a frame count states an estimate, which can be minutes off: no measure of damage.
   if (seconds !== null && !format.lengthEstimated && decoded < (1 - MAX_LOST_FRACTION) * seconds) {
     throw new Error(`${file.name}: damaged: only ${spoken(decoded)} of its ${spoken(seconds)} could be decoded`);
   }
-  return audio;
+  const warnings = [overFullScale(audio), cutShort ? 'the Ogg stream stops without its end-of-stream mark, so the '
+    + `file is cut short (a copy or download that stopped): only its first ${decoded.toFixed(1)} s are there` : null];
+  return { ...audio, warnings: warnings.filter(Boolean).map((warning) => `${file.name}: ${warning}`) };
+}
+
+/**
+ * Whether `data` (a whole file) is an Ogg stream whose last page lacks the end-of-stream flag encoders set on it,
+ * or is not whole: no header states an Ogg file's length, and its pages decode up to a cut.
+ */
+export function oggCutShort(data) {
+  const oggS = (at) => data[at] === 0x4f && data[at + 1] === 0x67 && data[at + 2] === 0x67 && data[at + 3] === 0x53;
+  if (!oggS(0)) return false;
+  let last = data.length - 4;
+  const from = Math.max(data.length - OGG_MAX_PAGE_BYTES, 0);
+  while (last >= from && !(oggS(last) && data[last + 4] === 0)) last--; // version 0: a header, not page data
+  if (last < from) return false; // no page in a page's worth of bytes: something else follows the stream
+  const segments = data[last + 26];
+  if (segments === undefined || last + 27 + segments > data.length) return true; // cut inside the header
+  let body = 0;
+  for (let i = 0; i < segments; i++) body += data[last + 27 + i];
+  return !(data[last + 5] & OGG_END_OF_STREAM) || last + 27 + segments + body > data.length;
+}
+
+/** predict's note on mono `samples` far over full scale again and again, or null. */
+export function overFullScale({ samples, rate }) {
+  const stretch = Math.max(Math.round(rate * OVER_SCALE_STRETCH_S), 1);
+  const stretches = new Set();
+  let first = -1;
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const level = Math.abs(samples[i]);
+    if (level > FAR_OVER_FULL_SCALE) {
+      if (first < 0) first = i;
+      peak = Math.max(peak, level);
+      stretches.add(Math.floor(i / stretch));
+    }
+  }
+  if (stretches.size < OVER_SCALE_STRETCHES) return null;
+  const db = Math.round(20 * Math.log10(peak));
+  return `samples far over full scale from ${(first / rate).toFixed(1)} s (${peak.toFixed(1)} times it, `
+    + `${db >= 0 ? '+' : ''}${db} dB); every path clips them at full scale, as a 16-bit copy would, which distorts: `
+    + 'scale the file down';
 }
