@@ -680,6 +680,20 @@ def test_an_app_its_service_worker_could_not_store_says_it_is_not_saved_for_offl
         context.close()
 
 
+def test_a_past_doubtful_result_shows_its_file_name_whole(phone):
+    # "not sure: maybe Pop-punk? 39%" left the file and time 8 em, less than the time takes: the name showed as "…3"
+    entry = {"status": "unsure", "genre": "Pop-punk", "confidence": 0.39, "probabilities": {"Pop-punk": 0.39},
+             "windows": 4, "warnings": [], "source": "long12.mp3", "recorded": False, "mode": "device",
+             "seconds": 1.0, "at": 1764633600000}
+    phone.evaluate("(entry) => localStorage.setItem('spectrogenre.history', JSON.stringify([entry]))", entry)
+    phone.set_viewport_size({"width": 1280, "height": 900})  # a computer's window: the card at its widest
+    phone.reload()
+    wait_ready(phone)
+    when = phone.locator("#history .when")
+    assert when.text_content().startswith("long12.mp3 · ")
+    assert when.evaluate("(el) => el.scrollWidth <= el.clientWidth")  # none of it cut off
+
+
 def test_a_past_result_opens_from_the_keyboard(phone, song):
     """The history's entries open their result on a tap: from the keyboard (or a screen reader's) they were out of
     reach, not focusable."""
