@@ -392,12 +392,16 @@ $('file').addEventListener('change', (event) => {
 $('clear-history').addEventListener('click', () => showHistory(clearHistory()));
 showHistory(loadHistory());
 
-/** "musicnn model abc123: 4 genres (Classical, …), 74 % of test tracks right": what the app runs. */
+/**
+ * "musicnn model abc123: 4 genres (Classical, …), right on 74 % of 40 held-out songs of its library": what the app
+ * runs, and how well, said with what it was measured on (songs by artists it never heard may fare worse).
+ */
 function describeModel(s) {
-  const accuracy = s.evaluation?.track?.test?.accuracy;
+  const test = s.evaluation?.track?.test;
   const genres = s.labels.join(', ');
   return `${s.kind ?? 'model'} model ${s.version ?? ''}: ${s.labels.length} genres (${genres})`
-    + (accuracy === undefined ? '' : `, ${Math.round(100 * accuracy)} % of test songs right`);
+    + (test?.accuracy === undefined ? ''
+      : `, right on ${Math.round(100 * test.accuracy)} % of ${test.tracks ?? 'its'} held-out songs of its library`);
 }
 
 // The server switch is offered only where a spectrogenre server answers. A static site says it has none
