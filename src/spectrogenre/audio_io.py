@@ -1170,10 +1170,28 @@ def atomic_flac_writer(path: Path, *, sample_rate: int) -> Iterator[sf.SoundFile
 
 def _cannot_open(path: Path, err: Exception) -> AudioError:
     """libsndfile could not open `path`: corrupt, or not the format its name says. Its reason follows without
-    the file it repeats."""
+    the file it repeats; a WAV header stating a rate of 0 Hz (libsndfile: "SF_INFO struct incomplete") is said as
+    check_stream_format says any impossible rate."""
     reason = re.sub(r"^Error opening <.*>: ", "", _short(err))  # <_io.BufferedReader name=...>: the file _opened gives
+    if "SF_INFO struct incomplete" in reason and (stated := _wav_fmt(path)) is not None:
+        try:
+            check_stream_format(path, sample_rate=stated[0], channels=stated[1])
+        except AudioError as impossible:
+            return impossible
     return AudioError(path, f"cannot be decoded: corrupt or not a {path.suffix or 'known'} audio file"
                             + (f" ({reason})" if reason else ""))
+
+
+def _wav_fmt(path: Path) -> tuple[int, int] | None:
+    """(sample rate, channels) as a WAV's fmt chunk states them, for a file that starts as a WAV; else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE" or (at := head.find(b"fmt ", 12)) < 0 or len(head) < at + 16:
+        return None
+    return int.from_bytes(head[at + 12:at + 16], "little"), int.from_bytes(head[at + 10:at + 12], "little")
 
 
 def _short(err: Exception) -> str:

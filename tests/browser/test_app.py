@@ -520,6 +520,10 @@ def test_a_wav_cut_short_is_refused_and_a_file_no_decoder_reads_is_named(phone, 
         phone.set_input_files("#file", str(notes))
         assert status_error(phone) == ("notes.mp3: this browser cannot decode it: it is damaged, not audio, or in a "
                                        "format the browser does not read (mp3, m4a, ogg, flac and wav play in most)")
+        empty = audio_dir / "empty.mp3"  # a download that never started: predict's words, not "cannot decode"
+        empty.write_bytes(b"")
+        phone.set_input_files("#file", str(empty))
+        assert status_error(phone) == "empty.mp3: is empty (0 bytes)"
 
 
 @pytest.mark.parametrize("mode", ["device", "server"])

@@ -47,6 +47,7 @@ function spoken(seconds) {
  * the server would take a file refused here (seconds null: not known); then the message offers it.
  */
 export async function decodePicked(file, serverTakes = () => false) {
+  if (file.size === 0) throw new Error(`${file.name}: is empty (0 bytes)`); // as predict says it
   const [seconds, format] = await Promise.all([statedDuration(file), sniffFile(file)]);
   const maxSeconds = DEVICE_MAX_SECONDS * Math.min(1, DEVICE_MAX_RATE / (format.rate || DEVICE_MAX_RATE));
   const atRate = maxSeconds < DEVICE_MAX_SECONDS ? ` at ${format.rate / 1000} kHz` : '';
