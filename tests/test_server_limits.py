@@ -102,6 +102,7 @@ def test_concurrent_uploads_are_all_answered_200_or_503_with_retry_after(server,
     for status, headers, body in answers:
         if status == 503:
             assert int(headers["retry-after"]) >= 1 and body["error"] == "busy"
+            assert body["detail"] == "track.wav: busy: every worker and queue place is taken, try again shortly"
     assert process.poll() is None
 
 
