@@ -343,10 +343,11 @@ def test_an_upload_that_decodes_with_a_warning_gets_its_verdict_and_the_warning_
     assert warning.startswith("half a song.ogg: the Ogg stream stops without its end-of-stream mark, so the file is "
                               "cut short (a copy or download that stopped): only its first ")
     assert "/tmp" not in warning and "upload" not in warning
-    # the server's log keeps its line: the temporary copy it decoded, and the upload's own name
+    # the server's log keeps its line: the temporary copy it decoded, the upload's own name and its client, as the
+    # access log names it
     [logged] = [record.getMessage() for record in caplog.records]
-    assert logged.startswith("/") and "/upload.ogg (half a song.ogg): " in logged
-    assert logged.split(" (half a song.ogg): ", 1)[1] == warning.removeprefix("half a song.ogg: ")
+    assert logged.startswith("/") and "/upload.ogg (half a song.ogg from testclient:50000): " in logged
+    assert logged.split(" (half a song.ogg from testclient:50000): ", 1)[1] == warning.removeprefix("half a song.ogg: ")
     # in the words predict prints for the same file, the upload's own name where predict names the path
     assert body["warnings"] == predicts_warnings(tmp_path, "half a song.ogg", cut)
 

@@ -138,8 +138,10 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
             # Queued uploads wait here holding only their file: `workers` are decoded and classified at
             # once, so memory is bounded by the workers, not the queue; the time limit starts now.
             async with request.app.state.working:
-                # this request's own: work for others at once, in other threads, keeps its warnings apart
-                warnings = DecodeWarnings(name=name)
+                # this request's own: work for others at once, in other threads, keeps its warnings apart; its log
+                # line names the client as the access log does, so that the two can be matched
+                client = f" from {request.client.host}:{request.client.port}" if request.client else ""
+                warnings = DecodeWarnings(name=f"{name}{client}")
                 limits = DecodeLimits(max_seconds=settings.max_duration_s, time_limit_s=settings.time_limit_s,
                                       cancelled=gone, warnings=warnings)
                 limits.check_time(path)  # one that left while queued is not started
