@@ -456,6 +456,10 @@ def test_a_manifest_as_excel_saves_it(tmp_path):
      "holds NUL bytes: UTF-16 text without its byte order mark, or not a text file"),
     ("list.xlsx", b"PK\x03\x04" + bytes(40), "is a zip file (a spreadsheet's own format"),
     ("song.mp3", b"ID3\x04" + bytes(40), "is an audio file: `library` names the library's folder"),
+    ("rock.m3u8", "\ufeff#EXTM3U\n#EXTINF:180,Band - Song\nSong.mp3\n".encode(), (
+        "is a playlist, which names tracks but no genre: make a manifest of your playlists, one genre each (the "
+        "README's recipe")),
+    ("jazz.pls", b"[playlist]\nFile1=Song.mp3\nNumberOfEntries=1\n", "is a playlist, which names tracks"),
 ])
 def test_a_file_that_is_no_manifest_is_named_for_what_it_is(tmp_path, name, data, problem):
     (tmp_path / name).write_bytes(data)

@@ -515,6 +515,10 @@ def _no_such_file(cell: str, root: Path) -> str:
     return "no such file"
 
 
+# How a playlist starts (M3U's header, PLS's section, XSPF's and WPL's XML), which a manifest never does
+_PLAYLIST_START = re.compile(r"\ufeff?\s*(?:#EXTM3U|\[playlist\]|<\?xml[^>]*>\s*<playlist|<\?wpl|<smil)", re.IGNORECASE)
+
+
 def _manifest_text(manifest: Path) -> str:
     """The manifest's text: UTF-8 (a BOM allowed) or UTF-16 with its BOM (Excel's "Unicode text"); any other
     encoding is one error naming the line, since a guessed one would misread the paths."""
@@ -573,6 +577,9 @@ def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
             raise LibraryError(f"manifest {manifest} has the column {column} {len(numbers)} times (columns "
                                f"{', '.join(numbers)} of its header: {', '.join(header)}); keep one")
     missing = [c for c in ("path", "genre") if c not in header]
+    if missing and _PLAYLIST_START.match(text):
+        raise LibraryError(f"manifest {manifest} is a playlist, which names tracks but no genre: make a manifest of "
+                           f"your playlists, one genre each (the README's recipe, under \"A playlist per genre\")")
     if missing:
         raise LibraryError(f"manifest {manifest} has no {' or '.join(missing)} column (its header: "
                            f"{', '.join(header)}); it needs path and genre, optionally album and artist")
