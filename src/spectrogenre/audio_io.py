@@ -868,11 +868,20 @@ def ogg_cut_short(path: Path) -> bool:
     _, tail, last = pages
     if last < 0:  # no page in the last page's worth of bytes: something else follows the stream
         return False
-    header = tail[last:last + 27]
-    lacing = tail[last + 27:last + 27 + header[26]] if len(header) == 27 else b""
-    if len(header) < 27 or len(lacing) < header[26]:
+    if (page := _ogg_page(tail, last)) is None:
         return True  # cut inside the last page's header
-    return not header[5] & _OGG_END_OF_STREAM or last + 27 + len(lacing) + sum(lacing) > len(tail)
+    flags, end = page
+    return not flags & _OGG_END_OF_STREAM or end > len(tail)
+
+
+def _ogg_page(data: bytes, at: int) -> tuple[int, int] | None:
+    """(its header's flags, where it ends) of the Ogg page whose header starts at `at` in `data`, by its segment
+    table; None where `data` ends inside the header or the table."""
+    header = data[at:at + 27]
+    lacing = data[at + 27:at + 27 + header[26]] if len(header) == 27 else b""
+    if len(header) < 27 or len(lacing) < header[26]:
+        return None
+    return header[5], at + 27 + len(lacing) + sum(lacing)
 
 
 def ogg_ended_before(path: Path, zeros: int) -> bool:
@@ -888,12 +897,10 @@ def ogg_ended_before(path: Path, zeros: int) -> bool:
     except OSError:
         return False
     last = tail.rfind(b"OggS\x00", 0, size - zeros - start)
-    header = tail[last:last + 27] if last >= 0 else b""
-    if len(header) < 27 or not header[5] & _OGG_END_OF_STREAM:
+    if last < 0 or (page := _ogg_page(tail, last)) is None or not page[0] & _OGG_END_OF_STREAM:
         return False
-    lacing = tail[last + 27:last + 27 + header[26]]
     # the page may end in zero bytes of its own: it ends among the zeros, not before them
-    return len(lacing) == header[26] and size - zeros - start <= last + 27 + len(lacing) + sum(lacing) <= size - start
+    return size - zeros - start <= page[1] <= size - start
 
 
 def ogg_chained(path: Path) -> bool:
