@@ -357,7 +357,8 @@ def test_a_wav_is_unsupported_and_untouched(tmp_path):
     path = write_audio(tmp_path / "a.wav", sine(1.0, sr=44100), 44100)
     before = path.read_bytes()
     row = tag_file(path, never, min_confidence=0.5, only_empty=False, mode="replace", log=tmp_path / "undo.jsonl")
-    assert row.action == "error: writing genre tags to .wav files is not supported"
+    assert row.action == ("error: writing genre tags to .wav files is not supported (only to flac, m4a, mp3, mp4, oga, "
+                          "ogg, opus)")
     assert path.read_bytes() == before
 
 

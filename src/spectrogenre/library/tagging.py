@@ -146,7 +146,7 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
             raise TaggingError(path, LEFTOVER_COPY)
         if real.suffix.lower() not in WRITABLE:
             raise TaggingError(path, f"writing genre tags to {real.suffix.lower() or 'extension-less'} files "
-                                     "is not supported")
+                                     f"is not supported (only to {', '.join(sorted(s[1:] for s in WRITABLE))})")
         if (held := _unwritable_content(real)) is not None:
             raise TaggingError(path, f"holds {held} audio, not what its name ({real.suffix}) says: writing genre "
                                      f"tags to {held} files is not supported")
