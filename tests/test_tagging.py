@@ -1011,3 +1011,19 @@ def test_mutagens_own_words_name_the_file_once_not_its_python_repr():
     path = Path("/music/a.mp3")
     err = mutagen.id3.ID3NoHeaderError(f"{path!r} doesn't start with an ID3 tag")
     assert describe_mutagen_error(err, path) == "the file doesn't start with an ID3 tag"
+
+
+def test_a_chained_ogg_file_is_refused_and_untouched_and_its_check_ends(tmp_path):
+    # two Ogg Vorbis files joined: libsndfile counts its length as 2**63 frames, and the write's check read blocks of
+    # nothing for ever
+    first, second = write_audio(tmp_path / "a.ogg", sine(2.0, sr=44100), 44100), tmp_path / "b.ogg"
+    write_audio(second, clicks(2.0, sr=44100), 44100)
+    chain = tmp_path / "chain.ogg"
+    chain.write_bytes(first.read_bytes() + second.read_bytes())
+    before = chain.read_bytes()
+    row = tag_file(chain, never, min_confidence=0.5, only_empty=False, mode="replace", log=tmp_path / "undo.jsonl")
+    assert row.action == ("error: a chained Ogg file (streams one after another: joined files, a radio recording): a "
+                          "genre written to its first stream could not be checked against the others; not supported")
+    assert chain.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()
+    # the check itself reads the first stream to its end, and stops there
+    assert sum(len(block) for block in tagging.sample_blocks(chain)) == 2 * 44100

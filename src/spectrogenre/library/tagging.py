@@ -32,6 +32,7 @@ from spectrogenre.audio_io import (
     ffmpeg_input,
     held_for_ffmpeg,
     mpeg_quiet,
+    ogg_chained,
     unreadable,
     with_mutagen,
 )
@@ -150,6 +151,10 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if (held := _unwritable_content(real)) is not None:
             raise TaggingError(path, f"holds {held} audio, not what its name ({real.suffix}) says: writing genre "
                                      f"tags to {held} files is not supported")
+        if ogg_chained(real):  # the tag is the first stream's, and the check of a write decodes the first alone
+            raise TaggingError(path, "a chained Ogg file (streams one after another: joined files, a radio "
+                                     "recording): a genre written to its first stream could not be checked against "
+                                     "the others; not supported")
         try:
             current = read_tags(real, second_block=False).genres
         except TagError as unread:
@@ -513,7 +518,9 @@ def sample_blocks(path: Path) -> Iterator[np.ndarray]:
             if handle is not None:
                 with handle:
                     try:
-                        yield from handle.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True)
+                        # to where a read gives nothing: a length libsndfile cannot tell is counted as 2**63 frames
+                        while len(block := handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
+                            yield block
                     except sf.LibsndfileError as err:
                         raise Undecodable(path, f"cannot be decoded ({err.error_string})") from None
                 return
