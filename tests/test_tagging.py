@@ -1027,3 +1027,24 @@ def test_a_chained_ogg_file_is_refused_and_untouched_and_its_check_ends(tmp_path
     assert chain.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()
     # the check itself reads the first stream to its end, and stops there
     assert sum(len(block) for block in tagging.sample_blocks(chain)) == 2 * 44100
+
+
+@pytest.mark.parametrize("frame", [
+    b"TPE1" + bytes([0, 0, 0, 7, 0, 0]) + b"\x09Artist",  # a text encoding no version of ID3 has
+    b"APIC" + bytes([0, 0, 0, 10, 0, 0]) + b"\x03image/png",  # a picture cut off after its type
+])
+def test_an_id3_frame_no_reader_parses_is_not_dropped_by_a_write(tmp_path, frame):
+    # mutagen drops such a frame on load, ffprobe does not show it: compared by both, the copy looked the same
+    path = tmp_path / "a.mp3"
+    write_audio(path, sine(2.0, sr=44100), 44100)
+    text = lambda name, value: name.encode() + bytes([0, 0, 0, len(value) + 1, 0, 0]) + b"\x03" + value
+    frames = text("TIT2", b"Song") + text("TCON", b"Rock") + frame
+    size = len(frames) + 100  # and padding
+    synchsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    path.write_bytes(b"ID3\x04\x00\x00" + synchsafe + frames + bytes(100) + path.read_bytes())
+    before = path.read_bytes()
+    with pytest.raises(TaggingError, match=rf"its ID3 tag holds {frame[:4].decode()} frame\(s\) that mutagen cannot "
+                                           r"read, which writing the genre would drop \(a malformed frame\); file "
+                                           r"left as it was"):
+        write_genres(path, old=("Rock",), new=("Jazz",), log=tmp_path / "undo.jsonl")
+    assert path.read_bytes() == before

@@ -11,8 +11,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -434,6 +436,9 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
     if not _id3v1_alone(original) and (changed := _changed_as_ffmpeg_reads(original, copy)) is not None:
         raise TaggingError(original, f"writing the genre would change other tags as ffmpeg reads them ({changed}): "
                                      f"a tag mutagen cannot read (a malformed frame) would be lost; file left as it was")
+    if lost := _id3_frames_lost(original, copy):
+        raise TaggingError(original, f"its ID3 tag holds {', '.join(lost)} frame(s) that mutagen cannot read, which "
+                                     f"writing the genre would drop (a malformed frame); file left as it was")
     stored = stored_genres(copy)
     if stored != genres:
         raise TaggingError(original, f"the genre tag holds {list(stored)}, not {list(genres)}; file left as it was")
@@ -448,6 +453,49 @@ def _id3v1_alone(path: Path) -> bool:
     with BoundedReads(path) as file:
         tags = getattr(_mutagen_file(file), "tags", None)
     return isinstance(tags, ID3) and tags.version < (2, 2)
+
+
+def _id3_frames_lost(original: Path, copy: Path) -> list[str]:
+    """The IDs of the frames (but the genre's, TCON) in `original`'s ID3v2 tag that `copy`'s has fewer of, as
+    stored: the third reader. mutagen drops a frame it cannot parse (a text frame of an unknown encoding, a picture
+    cut short) and ffmpeg skips it too, so neither sees it go. [] where either has no ID3v2.3 or 2.4 tag, or the
+    two versions differ (a frame's ID is the version's)."""
+    before, after = _id3_frame_ids(original), _id3_frame_ids(copy)
+    if before is None or after is None or before[0] != after[0]:
+        return []
+    lost = before[1] - after[1]
+    lost.pop("TCON", None)
+    return sorted(lost)
+
+
+# An ID3v2 frame's ID: four capitals or digits; what follows the last frame is padding (zero bytes)
+_ID3_FRAME_ID = re.compile(rb"[A-Z0-9]{4}")
+
+
+def _id3_frame_ids(path: Path) -> tuple[int, Counter] | None:
+    """(its version, the IDs of its frames counted) of the ID3v2.3 or 2.4 tag at `path`'s start, as its bytes hold
+    them; None where there is none."""
+    with open(path, "rb") as file:
+        head = file.read(10)
+        if len(head) < 10 or head[:3] != b"ID3" or head[3] not in (3, 4):
+            return None
+        data = file.read(_synchsafe(head[6:10]))
+    version, flags = head[3], head[5]
+    if version == 3 and flags & 0x80:  # the whole tag unsynchronised: 0xFF 0x00 stands for 0xFF
+        data = data.replace(b"\xff\x00", b"\xff")
+    at = 0
+    if flags & 0x40 and len(data) >= 4:  # an extended header: 2.4 counts its own size field, 2.3 does not
+        at = _synchsafe(data[:4]) if version == 4 else int.from_bytes(data[:4], "big") + 4
+    ids = Counter()
+    while at + 10 <= len(data) and _ID3_FRAME_ID.fullmatch(frame := data[at:at + 4]):
+        ids[frame.decode("ascii")] += 1
+        size = data[at + 4:at + 8]
+        at += 10 + (_synchsafe(size) if version == 4 else int.from_bytes(size, "big"))
+    return version, ids
+
+
+def _synchsafe(data: bytes) -> int:
+    return sum((byte & 0x7F) << (7 * (len(data) - 1 - i)) for i, byte in enumerate(data))
 
 
 def _changed_as_ffmpeg_reads(original: Path, copy: Path) -> str | None:
