@@ -409,6 +409,18 @@ def test_a_name_that_is_not_utf8_is_valid_text_in_json_and_csv(output):
     assert paths == ["/music/caf\\xe9.mp3"]  # as scan's reports and the table write it
 
 
+def test_a_hard_link_to_a_file_given_is_listed_once_as_a_symbolic_link_is(tmp_path):
+    # each name of a hard link is a file of its own to every path function: tag wrote both, as two files
+    from spectrogenre.prediction import survey
+
+    song, linked = tmp_path / "song.mp3", tmp_path / "linked.mp3"
+    song.write_bytes(b"x")
+    os.link(song, linked)
+    found = survey([song, linked])
+    assert found.files == [song]
+    assert found.passed_over == [(linked, f"the same file as {song}: classified once, under that name")]
+
+
 def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_path):
     from spectrogenre.prediction import survey
 

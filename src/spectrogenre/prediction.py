@@ -143,17 +143,27 @@ def _not_a_path(written: str) -> str | None:
 
 def _each_once(files: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """`files` without the later names of a file already listed (given twice, inside a folder also given, or
-    through a link): each is classified once, under the first name it was given by; and (name, why) for each
-    later name that is another name for it (a link), so that no name given goes unsaid."""
-    seen: dict[str, Path] = {}
+    through a link, symbolic or hard): each is classified once, under the first name it was given by; and (name,
+    why) for each later name that is another name for it (a link), so that no name given goes unsaid."""
+    seen: dict[object, Path] = {}
     once, repeated = [], []
     for file in files:
-        if (real := os.path.realpath(file)) not in seen:
-            seen[real] = file
+        if (same := _file_identity(file)) not in seen:
+            seen[same] = file
             once.append(file)
-        elif os.path.abspath(file) != os.path.abspath(seen[real]):
-            repeated.append((file, f"the same file as {shown_path(seen[real])}: classified once, under that name"))
+        elif os.path.abspath(file) != os.path.abspath(seen[same]):
+            repeated.append((file, f"the same file as {shown_path(seen[same])}: classified once, under that name"))
     return once, repeated
+
+
+def _file_identity(file: Path) -> object:
+    """What is the same for every name of one file: its device and inode (a hard link is a name of its own, which
+    no path resolves to another); where it cannot be read (a broken link), its resolved path."""
+    try:
+        found = os.stat(file)
+    except (OSError, ValueError):
+        return os.path.realpath(file)
+    return found.st_dev, found.st_ino
 
 
 def _is_folder(path: Path) -> bool:
