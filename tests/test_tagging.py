@@ -292,6 +292,20 @@ def test_undo_leaves_a_genre_changed_since_and_skips_what_is_undone(tmp_path):
     assert [row.action for row in undo_log(log)] == ["skip: already undone", rows[1].action]
 
 
+def test_undo_through_a_link_now_at_the_logged_name_restores_the_file_it_names_and_keeps_the_link(tmp_path):
+    # the file moved since, and a link left in its place: the undo replaced the link by a file of its own, and the
+    # moved file kept the written genre
+    song = tagged_file(tmp_path, "song.flac", genre="Rock")
+    log = tmp_path / "undo.jsonl"
+    write_genres(song, old=("Rock",), new=("Drone",), log=log)
+    moved = tmp_path / "moved.flac"
+    song.rename(moved)
+    song.symlink_to(moved.name)
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert song.is_symlink() and os.readlink(song) == "moved.flac"
+    assert read_tags(moved).genres == ("Rock",)
+
+
 def test_a_last_line_that_parses_but_is_no_entry_is_an_error_not_a_cut_line(tmp_path):
     log = tmp_path / "undo.jsonl"
     log.write_text('{"path": "/x.mp3", "old": [], "new": ["Rock"]}\n{"path": "/y.mp3"}\n')

@@ -710,16 +710,18 @@ def undo_log(log: Path) -> Iterator[Row]:
 
 
 def undo_entry(path: Path, *, old: tuple[str, ...], new: tuple[str, ...]) -> str:
-    """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone."""
+    """Write `old` back if the genre tag is still `new`; a genre changed since is a conflict, left alone. A link
+    now at `path` is followed, as tag follows one: the file it names is restored, and the link stays a link."""
     if (problem := unreadable(path)) is not None:
         raise TaggingError(path, problem)
-    current = stored_genres(path)
+    real = path.resolve()
+    current = stored_genres(real)
     if current == old:
         return "skip: already undone"
     if current != new:
         raise TaggingError(path, f"conflict: the genre is now {show(current)}, the log wrote {show(new)}; "
                                  "left as it is")
-    write_genres(path, old=new, new=old, log=None, restoring=True)
+    write_genres(real, old=new, new=old, log=None, restoring=True)
     return "restored"
 
 
