@@ -510,15 +510,22 @@ def test_an_mp3_without_a_frame_count_cut_short_is_named_with_the_seconds_that_a
     cut.write_bytes(data[: len(data) // 2 + 100])  # 160 KB of 320 KB: about 10 s of the 20 s
     if not ffmpeg_installed:
         monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    assert_named_cut_inside_a_frame(whole, cut, caplog, kind="MP3", seconds=(9.5, 10.5))
+
+
+def assert_named_cut_inside_a_frame(whole: Path, cut: Path, caplog, *, kind: str, seconds: tuple[float, float]):
+    """Of `whole` (20 s) nothing is said; `cut` is named as a `kind` that ends part way through a frame, with the
+    seconds decoded, which lie within `seconds`."""
     with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
         assert abs(len(read_mono(whole, sample_rate=22050)) / 22050 - 20.0) < 0.1
         assert caplog.records == []  # whole: nothing to say
         mono = read_mono(cut, sample_rate=22050)
     [message] = [record.getMessage() for record in caplog.records]
-    found = re.fullmatch(rf"{re.escape(str(cut))}: the MP3 ends part way through a frame, so the file is cut short "
+    found = re.fullmatch(rf"{re.escape(str(cut))}: the {kind} ends part way through a frame, so the file is cut short "
                          rf"\(a copy or download that stopped\): its first (\d+\.\d) s are there; its header states no "
                          rf"length, so how much is missing is not known", message)
-    assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and 9.5 < len(mono) / 22050 < 10.5, message
+    low, high = seconds
+    assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and low < len(mono) / 22050 < high, message
 
 
 @needs_ffmpeg
@@ -529,15 +536,7 @@ def test_a_raw_aac_or_mp2_cut_short_is_named_as_an_mp3_is(tmp_path, caplog, suff
     data = whole.read_bytes()
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(data[: len(data) // 2 + 3])  # about 10 s of the 20 s, 3 bytes into a frame
-    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
-        assert abs(len(read_mono(whole, sample_rate=22050)) / 22050 - 20.0) < 0.1
-        assert caplog.records == []  # whole: nothing to say
-        mono = read_mono(cut, sample_rate=22050)
-    [message] = [record.getMessage() for record in caplog.records]
-    found = re.fullmatch(rf"{re.escape(str(cut))}: the {kind} ends part way through a frame, so the file is cut short "
-                         rf"\(a copy or download that stopped\): its first (\d+\.\d) s are there; its header states no "
-                         rf"length, so how much is missing is not known", message)
-    assert found and abs(float(found[1]) - len(mono) / 22050) <= 0.06 and 9 < len(mono) / 22050 < 11, message
+    assert_named_cut_inside_a_frame(whole, cut, caplog, kind=kind, seconds=(9, 11))
 
 
 @needs_ffmpeg
