@@ -819,8 +819,8 @@ def _checked_and_resampled(path: Path, blocks: Iterator[np.ndarray], *, rate: in
                           f"or download that stopped): only its first {decoded / rate:.1f} s are there")
     elif framed_without_length and ends_inside_a_frame(path):  # an MP3 with a frame count is held to it
         limits.warn(path, f"the {path.suffix[1:].upper()} ends part way through a frame, so the file is cut short (a "
-                          f"copy or download that stopped): its first {decoded / rate:.1f} s are there; its header states no length, so "
-                          f"how much is missing is not known")
+                          f"copy or download that stopped): its first {decoded / rate:.1f} s are there; its header "
+                          f"states no length, so how much is missing is not known")
     elif path.suffix.lower() not in FFMPEG_EXTENSIONS and ogg_chained(path):  # ffmpeg (Opus) reads every stream
         limits.warn(path, f"a chained Ogg file (streams one after another: joined files, a radio recording); the "
                           f"decoder reads the first only: {decoded / rate:.1f} s")

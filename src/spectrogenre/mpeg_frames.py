@@ -1,11 +1,12 @@
 """Whether an MP3 file ends part way through an MPEG audio frame: cut short.
 
 An MP3 without a frame count (no Xing/Info/VBRI header: older encoders' CBR files, streams saved to disk)
-states no length, nor does an MP2 file or a raw AAC one (ADTS frames, whose headers state their sizes too), so a copy or download that stopped part way decodes, without a word from any decoder,
-to where it stopped. What shows it is its last frame: every frame header states the frame's size, an
-encoder writes whole frames, and a cut at a random byte lands inside one (it misses a frame's end by
-chance once in a few hundred cuts). So the frames are followed header to header from the first; tags
-after the last frame (ID3v1, APEv2, Lyrics3, an appended ID3v2) end the walk as whole.
+states no length, nor does an MP2 file or a raw AAC one (ADTS frames, whose headers state their sizes too),
+so a copy or download that stopped part way decodes, without a word from any decoder, to where it stopped.
+What shows it is its last frame: every frame header states the frame's size, an encoder writes whole frames,
+and a cut at a random byte lands inside one (it misses a frame's end by chance once in a few hundred cuts). So
+the frames are followed header to header from the first; tags after the last frame (ID3v1, APEv2, Lyrics3, an
+appended ID3v2) end the walk as whole.
 """
 
 from __future__ import annotations

@@ -89,9 +89,9 @@ class RequestLimits:
         if not self.admission.try_enter():
             body_start, more = await _body_start(receive)  # its file named, as in every answer about an upload
             name = upload_name(headers.get(b"content-type", b""), body_start)
-            return await _answer(send, 503, f"{name + ': ' if name else ''}busy: every worker and queue place is taken, "
-                                 f"try again shortly", {"retry-after": str(self.admission.retry_after_s())},
-                                 linger=receive if more else None)
+            busy = "busy: every worker and queue place is taken, try again shortly"
+            return await _answer(send, 503, f"{name}: {busy}" if name else busy,
+                                 {"retry-after": str(self.admission.retry_after_s())}, linger=receive if more else None)
         started, received, answered, body_done = time.monotonic(), 0, False, False
         body_start = b""  # its first NAME_BYTES, to name the file if it runs over the limit
         deadline = started + self.settings.body_timeout_s
