@@ -78,9 +78,12 @@ class RequestLimits:
             return await self.app(scope, receive, send)
         limit, headers = self.settings.max_upload_bytes, dict(scope["headers"])
 
-        def too_large(body_start: bytes) -> str:
+        def named(problem: str, body_start: bytes) -> str:  # by the upload's file, where its name has arrived
             name = upload_name(headers.get(b"content-type", b""), body_start)
-            return f"{name + ': ' if name else ''}upload larger than {self.settings.max_upload_mb:g} MB"
+            return f"{name}: {problem}" if name else problem
+
+        def too_large(body_start: bytes) -> str:
+            return named(f"upload larger than {self.settings.max_upload_mb:g} MB", body_start)
 
         length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > limit:
@@ -88,9 +91,8 @@ class RequestLimits:
             return await _answer(send, 413, too_large(body_start), linger=receive if more else None)
         if not self.admission.try_enter():
             body_start, more = await _body_start(receive)  # its file named, as in every answer about an upload
-            name = upload_name(headers.get(b"content-type", b""), body_start)
-            busy = "busy: every worker and queue place is taken, try again shortly"
-            return await _answer(send, 503, f"{name}: {busy}" if name else busy,
+            return await _answer(send, 503, named("busy: every worker and queue place is taken, try again shortly",
+                                                  body_start),
                                  {"retry-after": str(self.admission.retry_after_s())}, linger=receive if more else None)
         started, received, answered, body_done = time.monotonic(), 0, False, False
         body_start = b""  # its first NAME_BYTES, to name the file if it runs over the limit
@@ -110,11 +112,10 @@ class RequestLimits:
             except asyncio.TimeoutError:
                 answered = True
                 first = min(deadline, too_slow_at, stalled_at)
-                name = upload_name(headers.get(b"content-type", b""), body_start)
-                await _answer(send, 408, (f"{name}: " if name else "") + (
+                await _answer(send, 408, named(
                     f"the upload did not arrive within {self.settings.body_timeout_s:g} s" if first == deadline else
                     f"the upload arrives slower than {self.settings.min_upload_kb_s:g} KB/s" if first == too_slow_at
-                    else f"the upload stopped: no byte for {self.settings.upload_stall_s:g} s"))
+                    else f"the upload stopped: no byte for {self.settings.upload_stall_s:g} s", body_start))
                 raise _Refused from None
             if message["type"] == "http.disconnect":  # part way through its upload: the app's answer reaches no one
                 log_client_gone(scope)
