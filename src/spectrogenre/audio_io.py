@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled, WorkTimeout
-from spectrogenre.mpeg_frames import ends_inside_a_frame
+from spectrogenre.mpeg_frames import ends_inside_a_frame, synchsafe
 from spectrogenre.quiet import native_stderr_silenced
 from spectrogenre.resampler import StreamResampler
 
@@ -726,8 +726,8 @@ def _flac_audio_bytes(path: Path) -> int:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(0)
             start = handle.read(10)
-            if start[:3] == b"ID3" and len(start) == 10:  # its size: 4 bytes of 7 bits each, after a 10-byte header
-                handle.seek(10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(start[6:10])))
+            if start[:3] == b"ID3" and len(start) == 10:  # its size after a 10-byte header
+                handle.seek(10 + synchsafe(start[6:10]))
             else:
                 handle.seek(0)
             if handle.read(4) != b"fLaC":

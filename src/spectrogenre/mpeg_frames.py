@@ -54,14 +54,20 @@ def _frame(header: bytes) -> tuple[tuple[int, int, int], int] | None:
     return (version, layer, rate_index), size
 
 
+def synchsafe(data: bytes) -> int:
+    """An ID3v2 size: 7 bits a byte, most significant first (no byte holds 0xFF, which could pass for a frame sync)."""
+    size = 0
+    for byte in data:
+        size = size << 7 | byte & 0x7F
+    return size
+
+
 def _audio_start(data) -> int:
     """Where the audio starts: past any ID3v2 tags at the file's start."""
     start = 0
     while data[start:start + 3] == b"ID3" and len(data) >= start + 10:
-        size = 0
-        for byte in data[start + 6:start + 10]:  # synchsafe: 7 bits a byte
-            size = size << 7 | byte & 0x7F
-        start += 10 + size + (10 if data[start + 5] & 0x10 else 0)  # a footer doubles the header
+        footer = 10 if data[start + 5] & 0x10 else 0  # a footer doubles the header
+        start += 10 + synchsafe(data[start + 6:start + 10]) + footer
     return start
 
 

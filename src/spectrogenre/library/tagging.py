@@ -46,6 +46,7 @@ from spectrogenre.library.tags import (
     mp4_numeric_genres,
     read_tags,
 )
+from spectrogenre.mpeg_frames import synchsafe
 from spectrogenre.shown import padded, shown_path, shown_text
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
@@ -479,23 +480,19 @@ def _id3_frame_ids(path: Path) -> tuple[int, Counter] | None:
         head = file.read(10)
         if len(head) < 10 or head[:3] != b"ID3" or head[3] not in (3, 4):
             return None
-        data = file.read(_synchsafe(head[6:10]))
+        data = file.read(synchsafe(head[6:10]))
     version, flags = head[3], head[5]
     if version == 3 and flags & 0x80:  # the whole tag unsynchronised: 0xFF 0x00 stands for 0xFF
         data = data.replace(b"\xff\x00", b"\xff")
     at = 0
     if flags & 0x40 and len(data) >= 4:  # an extended header: 2.4 counts its own size field, 2.3 does not
-        at = _synchsafe(data[:4]) if version == 4 else int.from_bytes(data[:4], "big") + 4
+        at = synchsafe(data[:4]) if version == 4 else int.from_bytes(data[:4], "big") + 4
     ids = Counter()
     while at + 10 <= len(data) and _ID3_FRAME_ID.fullmatch(frame := data[at:at + 4]):
         ids[frame.decode("ascii")] += 1
         size = data[at + 4:at + 8]
-        at += 10 + (_synchsafe(size) if version == 4 else int.from_bytes(size, "big"))
+        at += 10 + (synchsafe(size) if version == 4 else int.from_bytes(size, "big"))
     return version, ids
-
-
-def _synchsafe(data: bytes) -> int:
-    return sum((byte & 0x7F) << (7 * (len(data) - 1 - i)) for i, byte in enumerate(data))
 
 
 def _changed_as_ffmpeg_reads(original: Path, copy: Path) -> str | None:
