@@ -448,10 +448,20 @@ def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_
     given = survey([Path("-"), Path("https://example.com/song.mp3"), Path(f"file://{tmp_path}/a,%20b.mp3")])
     assert given.files == [song]
     assert given.not_files == ["-: standard input is not read: give the songs' files, folders or playlists",
-                               "https:/example.com/song.mp3: a https URL, not a file on this machine: download it first"]
+                               "https://example.com/song.mp3: a URL (https), not a file on this machine: download it "
+                               "first"]  # as it was written
     (tmp_path / "https:").mkdir()  # a folder of that name is a folder
     (tmp_path / "https:" / "x.mp3").write_bytes(b"x")
     assert survey([tmp_path / "https:" / "x.mp3"]).files == [tmp_path / "https:" / "x.mp3"]
+
+
+def test_a_url_given_alone_is_refused_as_a_url_written_as_given(tmp_path):
+    # the model is never loaded: there is nothing to classify
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path), "https://example.com/song.mp3"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: nothing to classify: https://example.com/song.mp3: a URL (https), not a file on this machine: "
+        "download it first: not classified")
 
 
 def test_a_file_given_by_name_is_classified_where_its_content_is_audio_whatever_its_suffix(tmp_path, monkeypatch):

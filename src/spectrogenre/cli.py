@@ -459,6 +459,8 @@ def _audio_files(paths: list[Path], *, before_refusal=None):
     given = survey(paths)
     if before_refusal is not None:
         before_refusal(given)
+    if not given.files and given.not_files:  # a URL, `-`, a playlist's lines: said as what they are
+        raise SpectrogenreError("nothing to classify: " + "; ".join(given.notes()))
     if not given.files:
         raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}")
     return given

@@ -92,7 +92,7 @@ def survey(paths: list[Path]) -> Survey:
     for path in paths:
         if not os.path.lexists(path):  # no file has the name as given: a URI, `-`?
             if (why := _not_a_path(str(path))) is not None:
-                found.not_files.append(f"{path}: {why}")
+                found.not_files.append(f"{_url_as_written(str(path))}: {why}")
                 continue
             path = Path(local_file_path(str(path)) or path)
         if is_playlist(path):  # its tracks, wherever they are
@@ -137,8 +137,14 @@ def _not_a_path(written: str) -> str | None:
         return "standard input is not read: give the songs' files, folders or playlists"
     scheme = written.split(":/", 1)[0] if ":/" in written else ""
     if len(scheme) > 1 and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum() and scheme != "file":
-        return f"a {scheme} URL, not a file on this machine: download it first"
+        return f"a URL ({scheme}), not a file on this machine: download it first"
     return None
+
+
+def _url_as_written(written: str) -> str:
+    """A URL as the user wrote it: typer's Path has made `https:/` of its `https://`."""
+    scheme, slash, rest = written.partition(":/")
+    return f"{scheme}://{rest}" if slash and not rest.startswith("/") else written
 
 
 def _each_once(files: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
