@@ -448,8 +448,8 @@ def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_
     given = survey([Path("-"), Path("https://example.com/song.mp3"), Path(f"file://{tmp_path}/a,%20b.mp3")])
     assert given.files == [song]
     assert given.not_files == ["-: standard input is not read: give the songs' files, folders or playlists",
-                               "https://example.com/song.mp3: a URL (https), not a file on this machine: download it "
-                               "first"]  # as it was written
+                               ("https://example.com/song.mp3: a URL (https), not a file on this machine: "
+                                "download it first")]  # as it was written
     (tmp_path / "https:").mkdir()  # a folder of that name is a folder
     (tmp_path / "https:" / "x.mp3").write_bytes(b"x")
     assert survey([tmp_path / "https:" / "x.mp3"]).files == [tmp_path / "https:" / "x.mp3"]
