@@ -571,8 +571,16 @@ def test_a_file_over_the_servers_upload_limit_is_named(phone, audio_dir):
     big = audio_dir / "over_twenty_mb.wav"  # 2 min of 16-bit stereo at 44.1 kHz: 21.2 MB
     sf.write(big, np.zeros((44100 * 120, 2), dtype=np.int16), 44100, subtype="PCM_16")
     set_server_mode(phone, True)
+    count_requests = []
+    phone.on("request", lambda request: count_requests.append(request.url))
     phone.set_input_files("#file", str(big))
-    assert status_error(phone) == "over_twenty_mb.wav: upload larger than 20 MB"
+    # refused before it is sent (a phone's data), with the way to classify it all the same
+    assert status_error(phone) == ("over_twenty_mb.wav: upload larger than 20 MB, this server's limit: switch off "
+                                   "Server to classify it on this device")
+    assert not [url for url in count_requests if url.endswith("/api/classify")]
+    set_server_mode(phone, False)
+    phone.set_input_files("#file", str(big))
+    assert shown_verdict(phone)["genre"] == "no music heard"  # two minutes of digital silence, on the device
 
 
 def test_a_model_that_does_not_load_is_said_to_be_still_loading(browser, base_url):

@@ -187,8 +187,13 @@ async function classify({ pcm, upload, source, recorded = false }) {
   const started = performance.now();
   let verdict;
   if (mode === 'server') {
-    setStatus(`Sending ${source} to the server…`);
     const { blob, name } = await upload();
+    if (serverLimits !== null && blob.size > serverLimits.max_upload_mb * 2 ** 20) {
+      // said before the upload, which the server would refuse (413) after a phone had sent up to its limit
+      throw new Error(`${name}: upload larger than ${serverLimits.max_upload_mb} MB, this server's limit: switch off `
+        + 'Server to classify it on this device');
+    }
+    setStatus(`Sending ${source} to the server…`);
     verdict = await classifyOnServer(blob, name);
   } else {
     setStatus(`Analysing ${source}…`);
