@@ -11,6 +11,7 @@ import base64
 import contextlib
 import dataclasses
 import os
+import shutil
 import socket
 import threading
 import time
@@ -20,12 +21,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-CHROMIUM = Path("/usr/bin/chromium")
+# SPECTROGENRE_CHROMIUM names another build (Google Chrome, a Chromium elsewhere)
+_FOUND = os.environ.get("SPECTROGENRE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = Path(_FOUND or "/usr/bin/chromium")
 STATIC = Path(__file__).resolve().parents[2] / "src/spectrogenre/server/static"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing (Debian: apt-get install chromium)", allow_module_level=True)
+NO_CHROMIUM = None if CHROMIUM.exists() else pytest.mark.skip(
+    reason=f"{CHROMIUM} is missing (Debian: apt-get install chromium; or set SPECTROGENRE_CHROMIUM to a Chromium or "
+           f"Chrome)")
 
 
 def pytest_configure(config):
@@ -36,6 +40,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.path):
             item.add_marker("browser")
+            if NO_CHROMIUM is not None:
+                item.add_marker(NO_CHROMIUM)
 
 
 @pytest.fixture(scope="session")
