@@ -228,7 +228,8 @@ def plan_windows(levels_db: np.ndarray, *, n_samples: int, frontend: Frontend, s
         # Too little non-silent audio for one window: use the song as it is, padded if just short.
         if n_samples < clip - short_tolerance_s * sr:
             raise ValueError(f"too short: {n_samples / sr:.1f} s of audio "
-                             f"({kept / sr:.1f} s once silences are cut), needs {frontend.clip_seconds:g} s")
+                             f"({kept / sr:.1f} s once silences are cut), needs at least "
+                             f"{frontend.clip_seconds - short_tolerance_s:g} s")
         segments = np.array([[0, max(n_samples, clip)]], dtype=np.int64)
     parts = cut_clips(segments, clip_samples=clip, hop_samples=max(1, int(round(hop_seconds * sr))))
     bounds = np.array([[p[0, 0], p[-1, 1]] for p in parts]) / sr

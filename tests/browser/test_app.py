@@ -491,6 +491,21 @@ def test_a_damaged_mp3_is_refused_or_classified_as_the_server_does(phone, audio_
 
 
 @pytest.mark.parametrize("mode", ["device", "server"])
+def test_a_file_too_short_for_a_window_is_refused_with_the_length_it_needs(phone, audio_dir, exported, mode):
+    import soundfile as sf
+
+    from tests.synth import melody
+
+    set_server_mode(phone, mode == "server")
+    short = audio_dir / "short.wav"
+    sf.write(short, melody(0.5, sr=22050), 22050, subtype="PCM_16")
+    needs = exported.frontend.clip_seconds - exported.short_tolerance_s  # as predict says it
+    phone.set_input_files("#file", str(short))
+    assert status_error(phone) == (
+        f"short.wav: too short: 0.5 s of audio (0.5 s once silences are cut), needs at least {needs:g} s")
+
+
+@pytest.mark.parametrize("mode", ["device", "server"])
 def test_a_wav_cut_short_is_refused_and_a_file_no_decoder_reads_is_named(phone, audio_dir, mode):
     import soundfile as sf
 

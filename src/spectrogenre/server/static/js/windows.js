@@ -68,7 +68,8 @@ export function cutWindows(audio, spec, hopSeconds) {
     // spec.windows.short_tolerance_s: a recording this much shorter than a clip is padded, not refused
     if (audio.length < clipSamples - spec.windows.short_tolerance_s * sr) {
       throw new Error(`too short: ${(audio.length / sr).toFixed(1)} s of audio `
-        + `(${(keptSamples / sr).toFixed(1)} s once silences are cut), needs ${clipSeconds} s`);
+        + `(${(keptSamples / sr).toFixed(1)} s once silences are cut), needs at least `
+        + `${Number((clipSeconds - spec.windows.short_tolerance_s).toFixed(3))} s`);
     }
     const padded = new Float32Array(Math.max(clipSamples, audio.length));
     padded.set(audio);
