@@ -277,6 +277,34 @@ def test_a_latin_1_genre_frame_stays_latin_1_where_the_genre_fits_it_and_comes_b
     assert (frame.text, frame.encoding) == (["Alternative Rock"], written_in)
 
 
+@pytest.mark.parametrize("name, id3v23, stored", [
+    # ffmpeg shows one value of an ID3 frame (v2.3 has no separator of its own; v2.4's nulls) and of an MP4's
+    # ©gen: joined in one
+    ("v23.mp3", True, ("Jazz; Blues; Clicks",)),
+    ("v24.mp3", False, ("Jazz; Blues; Clicks",)),
+    ("a.m4a", False, ("Jazz; Blues; Clicks",)),
+    # a Vorbis comment's several GENRE fields are read whole: the value there is kept as it is, the genre beside it
+    ("a.flac", False, ("Jazz; Blues", "Clicks")),
+    ("a.ogg", False, ("Jazz; Blues", "Clicks")),
+])
+def test_append_adds_the_genre_where_players_show_it_and_undo_gives_the_value_back(tmp_path, name, id3v23, stored):
+    path = tagged_file(tmp_path, name, genre="Jazz; Blues")  # one value, as a user typed it
+    if id3v23:
+        mutagen.id3.ID3(path).save(v2_version=3)
+    log = tmp_path / "undo.jsonl"
+    row = tag_file(path, lambda p: verdict(), min_confidence=0.5, only_empty=False, mode="append", log=log)
+    assert (row.current, row.action) == (("Jazz", "Blues"), "written")
+    assert tagging.stored_genres(path) == stored
+    assert read_tags(path).genres == ("Jazz", "Blues", "Clicks")
+    shown = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of",
+                                       "json", str(path)], capture_output=True, text=True, check=True).stdout)
+    tags = shown["format"].get("tags") or shown["streams"][0]["tags"]  # Ogg: the stream's
+    genre = {key.lower(): value for key, value in tags.items()}["genre"]
+    assert "Clicks" in genre  # what ffmpeg-based players show holds the genre written
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert tagging.stored_genres(path) == ("Jazz; Blues",)
+
+
 def test_undo_leaves_a_genre_changed_since_and_skips_what_is_undone(tmp_path):
     changed, kept = tagged_file(tmp_path, "changed.flac"), tagged_file(tmp_path, "kept.flac", genre="Rock")
     log = tmp_path / "undo.jsonl"

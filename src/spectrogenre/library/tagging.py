@@ -175,12 +175,37 @@ def tag_file(path: Path, predict: Callable[[Path], dict], *, min_confidence: flo
         if action == "write" and log is None:
             check_writable(real)
         elif action == "write":
-            write_genres(real, old=stored_genres(real), new=decision.new, log=log)
+            old = stored_genres(real)
+            write_genres(real, old=old, new=_to_store(decision.new, old=old, path=real, mode=mode), log=log,
+                         reads_as=decision.new)
             action = "written"
     except AudioError as err:
         action, other_links = f"error: {err.problem}", 0
     return Row(str(path), action, current, verdict["genre"] if verdict else None,
                verdict["confidence"] if verdict else None, other_links)
+
+
+# How --mode append joins several genres in one value where players show one value of a genre tag: "Jazz; Rock"
+JOINED_BY = "; "
+
+
+def _to_store(new: tuple[str, ...], *, old: tuple[str, ...], path: Path, mode: str) -> tuple[str, ...]:
+    """The values to store for the genre tag `new` (as read_tags reads it) over `old` (as stored). append: the
+    values there as they are stored ("Jazz; Blues" stays one value, not two), the genre after them; where players
+    show one value (_shows_one_value), all joined in one ("Jazz; Blues; Rock"). Either reads back as `new`
+    (tags.split_genres splits a value at ";")."""
+    if mode != "append" or len(new) < 2:
+        return new
+    return (JOINED_BY.join(new),) if _shows_one_value(path) else (*old, new[-1])
+
+
+def _shows_one_value(path: Path) -> bool:
+    """Whether players may show only the first of several values of `path`'s genre tag: ffmpeg (and so the players
+    built on it) does of an ID3 frame's null-separated values, v2.4's own way, which v2.3 does not have, and iTunes
+    and ffmpeg of an MP4's ©gen atom's. A Vorbis comment's several GENRE fields are read whole."""
+    with BoundedReads(path) as file:
+        tags = getattr(_mutagen_file(file), "tags", None)
+    return isinstance(tags, ID3 | MP4Tags)
 
 
 def is_temp_copy(path: Path) -> bool:
@@ -212,11 +237,11 @@ def temp_copy(path: Path) -> Path:
 
 
 def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log: Path | None,
-                 restoring: bool = False) -> None:
+                 restoring: bool = False, reads_as: tuple[str, ...] | None = None) -> None:
     """Make `path`'s genre tag `new` (empty: no genre tag) through a checked copy, logging (old, new) first.
 
-    The copy must then store exactly `new`, and read as `new` too (a genre the reader would split or map is not
-    written), unless `restoring`: an undo gives stored values back as they were, whatever they read as.
+    The copy must then store exactly `new`, and read as `reads_as` (default `new`: a genre the reader would split or
+    map is not written), unless `restoring`: an undo gives stored values back as they were, whatever they read as.
 
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
@@ -227,7 +252,7 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     try:
         shutil.copyfile(path, temp)
         set_genres(temp, new)
-        verify_copy(path, temp, new, restoring=restoring)
+        verify_copy(path, temp, new, restoring=restoring, reads_as=reads_as)
         keep_owner_and_mode(path, temp)
         with open(temp, "rb+") as copy:  # on disk before it replaces the original, even if power fails
             os.fsync(copy.fileno())
@@ -425,9 +450,10 @@ def _xattr_names(path: Path) -> list[str]:
         return []
 
 
-def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restoring: bool = False) -> None:
+def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restoring: bool = False,
+                reads_as: tuple[str, ...] | None = None) -> None:
     """Raise TaggingError unless `copy` has `original`'s samples and other tags, stores `genres` exactly and,
-    unless `restoring` (see write_genres), reads back as `genres`."""
+    unless `restoring` (see write_genres), reads back as `reads_as` (default `genres`)."""
     if not same_samples(original, copy):
         raise TaggingError(original, "the tagged copy decodes to different audio; file left as it was")
     if other_tags(original) != other_tags(copy):
@@ -444,8 +470,9 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
     if stored != genres:
         raise TaggingError(original, f"the genre tag holds {list(stored)}, not {list(genres)}; file left as it was")
     read_back = read_tags(copy, second_block=False).genres
-    if not restoring and read_back != genres:
-        raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(genres)}; "
+    expected = genres if reads_as is None else reads_as
+    if not restoring and read_back != expected:
+        raise TaggingError(original, f"the genre reads back as {list(read_back)}, not {list(expected)}; "
                                      "file left as it was")
 
 
