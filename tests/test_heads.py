@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectrogenre.errors import LibraryError
 from spectrogenre.heads import attach_head, fit_logistic_head
 
 
@@ -133,7 +134,8 @@ def test_fewer_groups_than_folds_use_fewer_folds_and_one_group_is_refused():
     labels = np.repeat([0, 1], 6)
     three = np.repeat(["a", "b", "c", "d", "e", "f"], 2)  # 3 groups per genre
     assert choose_c(features, labels, three, n_genres=2, seed=0, grid=(1.0,)).folds == 3
-    with pytest.raises(ValueError, match="at least 2 groups of every genre"):
+    with pytest.raises(LibraryError, match="at least 2 groups .* of every genre; genre number 0 of its training set "
+                                          "has 1"):
         choose_c(features, labels, np.repeat(["a", "b"], 6), n_genres=2, seed=0, grid=(1.0,))
 
 

@@ -26,6 +26,7 @@ from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
+from spectrogenre.errors import LibraryError
 from spectrogenre.library.groups import assign_folds
 
 # Inverse L2 strengths tried; on 200-d musicnn embeddings of a few hundred clips the best sit at 0.001-0.01.
@@ -167,9 +168,12 @@ def choice_folds(labels: np.ndarray, groups: np.ndarray, *, seed: int,
                  folds: int = CHOICE_FOLDS) -> tuple[int, np.ndarray]:
     """(k, each row's fold) for choosing by grouped cross-validation: whole groups (`groups` (n,)), each genre's
     spread over the folds; k is `folds`, or fewer where a genre has fewer groups (at least 2)."""
-    k = min(folds, int(pd.Series(groups).groupby(labels).nunique().min()))
-    if k < 2:
-        raise ValueError("choosing by grouped cross-validation needs at least 2 groups of every genre")
+    per_genre = pd.Series(groups).groupby(labels).nunique()
+    k = min(folds, int(per_genre.min()))
+    if k < 2:  # the scan's cross-validation check says so first, by genre name, where a crossval fold is short
+        raise LibraryError(f"choosing the model by grouped cross-validation needs at least 2 groups (albums, artists "
+                           f"or tracks) of every genre; genre number {int(per_genre.idxmin())} of its training "
+                           f"set has {int(per_genre.min())}")
     return k, assign_folds(pd.DataFrame({"genre": labels}), pd.Series(groups), folds=k, seed=seed).to_numpy()
 
 

@@ -78,6 +78,26 @@ def test_crossval_needs_as_many_independent_groups_as_folds():
     assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="album").ok
 
 
+def test_crossval_needs_two_groups_of_each_genre_left_to_train_on_in_every_fold():
+    # rock: 2 artists, x with albums A, B and C, y with D; a fold testing x trains on D alone, and the choice of C
+    # (or epochs) inside the fold, by grouped cross-validation, needs 2 albums
+    rock = [track("rock", a, artist="x") for a in "ABC"] + [track("rock", "D", artist="y")]
+    catalog = catalog_of(*(track("jazz", a, artist=f"j{a}") for a in "ABCD"), *rock)
+    report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="auto")
+    assert report.errors == [("genre 'rock' has 2 independent group(s) by artist; in 2-fold cross-validation a fold "
+                              "may train on 1 of its albums (or artists, where untagged), and choosing the model "
+                              "inside a fold by grouped cross-validation needs 2: add artists")]
+    # by album: 4 groups, a fold tests 2 and trains on 2
+    assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="album").ok
+    # one more rock artist, z (album E): 2 folds may test x and another, leaving 1 album; 3 folds test one artist,
+    # at worst x, leaving 2 (jazz, 4 artists of an album each: at most 2 tested, 2 left, either way)
+    more = catalog_of(*(track("jazz", a, artist=f"j{a}") for a in "ABCD"), *rock, track("rock", "E", artist="z"))
+    assert check_catalog(more, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="auto").ok
+    [error] = check_catalog(more, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="auto").errors
+    assert error.startswith("genre 'rock' has 3 independent group(s) by artist; in 2-fold cross-validation a fold may "
+                            "train on 1 of its albums") and error.endswith(": set crossval.folds to 3 or add artists")
+
+
 @pytest.mark.parametrize("layout, fix", [("flat", "tag them, or use a manifest"),
                                          ("manifest", "fill the manifest's album or artist column for them")])
 def test_tracks_grouped_alone_are_warned_of(layout, fix):

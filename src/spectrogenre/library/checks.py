@@ -303,10 +303,28 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
         numbers, by = clip_groups(frame, group=group)
     except LibraryError as err:
         return [f"crossval: {err}"]
-    counts = frame.assign(number=numbers).groupby("genre")["number"].nunique()
-    return [f"genre '{genre}' has {n} independent group(s) by {by}; {folds}-fold cross-validation needs {folds}: "
-            f"lower crossval.folds or add {'artists' if by == 'artist' else 'albums'}"
-            for genre, n in counts.items() if n < folds]
+    more = "artists" if by == "artist" else "albums"
+    errors = []
+    for genre, rows in frame.assign(number=numbers).groupby("genre"):
+        # each independent group's split units (albums, else artists, else tracks), most first
+        units = rows.groupby("number")["group"].nunique().sort_values(ascending=False).to_numpy()
+        if len(units) < folds:
+            errors.append(f"genre '{genre}' has {len(units)} independent group(s) by {by}; {folds}-fold "
+                          f"cross-validation needs {folds}: lower crossval.folds or add {more}")
+        elif (fewest := _fewest_training_units(units, folds)) < 2:
+            better = [k for k in range(folds + 1, len(units) + 1) if _fewest_training_units(units, k) >= 2]
+            errors.append(f"genre '{genre}' has {len(units)} independent group(s) by {by}; in {folds}-fold "
+                          f"cross-validation a fold may train on {fewest} of its albums (or artists, where untagged), "
+                          f"and choosing the model inside a fold by grouped cross-validation needs 2: "
+                          f"{f'set crossval.folds to {better[0]} or ' if better else ''}add {more}")
+    return errors
+
+
+def _fewest_training_units(units, folds: int) -> int:
+    """The fewest split units (albums, else artists, else tracks) of a genre a cross-validation fold can train on:
+    assign_folds spreads the genre's independent groups (`units`: each one's units, most first) evenly, so a fold
+    tests at most ceil(groups / folds) of them, at worst the largest."""
+    return int(units.sum() - units[: -(-len(units) // folds)].sum())
 
 
 def _all_values(catalog: Catalog):
