@@ -67,3 +67,33 @@ def test_a_splits_tracks_are_counted_unsure_as_predict_would_call_them():
         "unsure": 0.75, "answered_accuracy": 1.0}
     assert track_verdicts(probs, labels, tracks, temperature=1.0, unsure_below=0.9) == {
         "unsure": 1.0, "answered_accuracy": None}
+
+
+def test_the_reliability_plot_draws_raw_and_calibrated_apart(tmp_path):
+    import json
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from spectrogenre.evaluate import calibrate
+
+    rng = np.random.default_rng(0)
+    sharp = rng.dirichlet([0.3] * 3, size=200)
+    _, curve = calibrate(3.0, sharp, rng.integers(0, 3, 200))
+    curve.to_csv(tmp_path / "reliability.csv", index=False)
+    project = Path(__file__).resolve().parents[1]
+    offline = {**os.environ, "DVC_NO_ANALYTICS": "1"}  # DVC would report its use over the network
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True, env=offline)
+    (tmp_path / ".dvc/plots").mkdir(exist_ok=True)
+    shutil.copy(project / ".dvc/plots/reliability.json", tmp_path / ".dvc/plots/reliability.json")
+    subprocess.run([sys.executable, "-m", "dvc", "plots", "show", "reliability.csv", "--template", "reliability",
+                    "-x", "confidence", "-y", "accuracy", "-o", "out", "-q"], cwd=tmp_path, check=True, env=offline)
+    html = (tmp_path / "out/index.html").read_text()
+    spec = json.loads(re.search(r"var spec = (\{.*\});\n", html)[1])
+    [diagonal, series] = spec["layer"]
+    assert diagonal["data"]["values"] == [{"x": 0, "y": 0}, {"x": 1, "y": 1}]
+    assert series["encoding"]["color"]["field"] == "probabilities"  # one line each, not one zig-zag
+    assert {row["probabilities"] for row in series["data"]["values"]} == {"raw", "calibrated"}
