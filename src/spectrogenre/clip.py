@@ -68,13 +68,32 @@ def group_segments(index: pd.DataFrame, kept: pd.DataFrame) -> dict[tuple[str, s
     return segments
 
 
-def majority_track(parts: np.ndarray, tracks: pd.DataFrame) -> int:
-    """Row position in `tracks` (columns start, end) of the track holding most of the clip's samples."""
+def samples_in(parts: np.ndarray, tracks: pd.DataFrame) -> np.ndarray:
+    """How many of the samples of `parts` (k, 2) each of `tracks` (columns start, end) holds."""
     overlap = np.zeros(len(tracks), dtype=np.int64)
     starts, ends = tracks["start"].to_numpy(), tracks["end"].to_numpy()
     for s, e in parts:
         overlap += np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None)
-    return int(np.argmax(overlap))
+    return overlap
+
+
+def majority_track(parts: np.ndarray, tracks: pd.DataFrame) -> int:
+    """Row position in `tracks` (columns start, end) of the track holding most of the clip's samples."""
+    return int(np.argmax(samples_in(parts, tracks)))
+
+
+def tracks_without_clips(tracks: pd.DataFrame, segments: np.ndarray, clips: list[np.ndarray], *,
+                         sample_rate: int) -> list[dict]:
+    """The tracks of one group none of whose samples is in a clip, each with why: all silence (trim cut it whole),
+    or too little sound left (what trim kept of it fell outside the group's clips: its last part, shorter than a
+    clip, or a hop's gap). None is dropped unsaid: a track that trains nothing is listed."""
+    used = sum((samples_in(parts, tracks) for parts in clips), np.zeros(len(tracks), dtype=np.int64))
+    kept = samples_in(segments, tracks)
+    return [{"track": track, "seconds": round((end - start) / sample_rate, 2),
+             "why": "all silence (trim cut it whole)" if sound == 0 else
+                    f"{sound / sample_rate:.1f} s of sound once silences are cut, outside every clip of its group"}
+            for track, start, end, sound, in_clips in zip(tracks["track"], tracks["start"], tracks["end"], kept, used)
+            if in_clips == 0]
 
 
 def format_segments(parts: np.ndarray) -> str:
@@ -112,12 +131,14 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
             })
         trimmed = int((segments[:, 1] - segments[:, 0]).sum())
         used = (len(clips) - 1) * hop_samples + clip_samples if clips else 0
-        stats = summary.setdefault(genre, {"groups": 0, "clips": 0, "unused_seconds": 0.0, "groups_without_clips": []})
+        stats = summary.setdefault(genre, {"groups": 0, "clips": 0, "unused_seconds": 0.0, "groups_without_clips": [],
+                                           "tracks_without_clips": []})
         stats["groups"] += 1
         stats["clips"] += len(clips)
         stats["unused_seconds"] = round(stats["unused_seconds"] + max(0, trimmed - used) / sample_rate, 3)
         if not clips:
             stats["groups_without_clips"].append(group)
+        stats["tracks_without_clips"] += tracks_without_clips(tracks, segments, clips, sample_rate=sample_rate)
     table = pd.DataFrame(rows, columns=CLIP_COLUMNS)
     write_csv(table, out_dir / "clips.csv")
     write_json(summary, out_dir / "summary.json")
