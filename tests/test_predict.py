@@ -111,7 +111,7 @@ def test_a_folders_system_files_are_passed_over(tmp_path):
     assert given.files == [tmp_path / "...And Justice for All/one.mp3", tmp_path / "cd2/two.flac",
                            tmp_path / "song.mp3"]
     assert [(p.name, why.split(" (")[0]) for p, why in given.passed_over] == [
-        (".trash", "a system folder"), ("@eaDir", "a system folder")]
+        (".trash", "a hidden folder"), ("@eaDir", "a system folder")]
     assert survey([tmp_path / "._song.mp3"]).files == [tmp_path / "._song.mp3"]  # named on its own: taken as asked
     for name in ("cover.jpg", "cd2/back.JPG", "cd2/playlist.m3u", "README"):
         (tmp_path / name).write_bytes(b"x")
@@ -121,7 +121,7 @@ def test_a_folders_system_files_are_passed_over(tmp_path):
                            tmp_path / "song.mp3"]
     assert given.not_audio == {".jpg": 2, ".m3u": 1, "(no suffix)": 1}
     assert [(p.name, why.split(" (")[0]) for p, why in given.passed_over] == [
-        (".trash", "a system folder"), ("@eaDir", "a system folder"),
+        (".trash", "a hidden folder"), ("@eaDir", "a system folder"),
         ("again.mp3", "a link to song.mp3 in this folder: listed there")]
 
 
@@ -433,8 +433,8 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     assert found.files == [song]  # the first name it was given by
     # another name for it is said, at the end of the run; the same name again needs no word
     assert found.passed_over == [(tmp_path / "other.mp3", f"the same file as {song}: classified once, under that name")]
-    assert found.notes() == [(f"passed over 1 system folder(s) or repeated link(s): {tmp_path / 'other.mp3'}: the "
-                              f"same file as {song}: classified once, under that name")]
+    assert found.notes() == [(f"passed over 1 system or hidden folder(s) or repeated link(s): "
+                              f"{tmp_path / 'other.mp3'}: the same file as {song}: classified once, under that name")]
 
 
 def test_a_url_and_standard_input_are_said_to_be_no_files_and_a_file_uri_is_its_path(tmp_path):

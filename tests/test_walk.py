@@ -31,7 +31,7 @@ def test_system_entries_are_passed_over_and_their_folders_said(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in found.files] == [
         "Metal/...And Justice for All/01.mp3", "Metal/.5 The Gray Chapter/01.mp3", "Metal/Kill Em All/01.mp3"]
     assert [(p.relative_to(tmp_path).as_posix(), why.split(" (")[0]) for p, why in found.passed_over] == [
-        ("Metal/.stversions", "a system folder"), ("Metal/Kill Em All/@eaDir", "a system folder")]
+        ("Metal/.stversions", "a hidden folder"), ("Metal/Kill Em All/@eaDir", "a system folder")]
     assert [p.relative_to(tmp_path).as_posix() for p in found.system_files] == [
         "Metal/Kill Em All/.DS_Store", "Metal/Kill Em All/._01.mp3"]
 

@@ -73,7 +73,7 @@ class Survey:
                          f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
         if self.passed_over:
             shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
-            notes.append(f"passed over {len(self.passed_over)} system folder(s) or repeated link(s): {shown}"
+            notes.append(f"passed over {len(self.passed_over)} system or hidden folder(s) or repeated link(s): {shown}"
                          f"{'; ...' if len(self.passed_over) > 3 else ''}")
         if hidden:
             notes.append(f"passed over {len(hidden)} hidden file(s) named like audio (a name starting with a dot: "

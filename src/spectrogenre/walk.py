@@ -68,7 +68,10 @@ def walk(folder: Path) -> Walk:
         walked[real] = here
         found.folders.append(here)
         for name in sorted(d for d in dirs if is_system_entry(d)):
-            found.passed_over.append((here / name, "a system folder (thumbnails, old versions, deleted files)"))
+            found.passed_over.append((here / name, "a system folder (thumbnails, old versions, deleted files)"
+                                      if name.lower() in SYSTEM_FOLDERS else "a hidden folder (its name starts with "
+                                      "a dot: a tool's, as .git, .stversions or .Trash, or one you hid): rename it "
+                                      "to include it"))
         dirs[:] = sorted(d for d in dirs if not is_system_entry(d))
         for name in list(dirs):
             if (target := inside(here / name)) is not None:

@@ -116,7 +116,7 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
             problems.append(f"{heading}: {len(where)} {what}: {why}: {', '.join(shown)}{more}")
     if report.ignored and not verbose:
         problems.append(f"ignored: {len(report.ignored)} file(s) or folder(s) that are not music (covers, playlists, "
-                        f"system folders): {ignored_list or '`spectrogenre scan --verbose`'} lists them")
+                        f"system and hidden folders): {ignored_list or '`spectrogenre scan --verbose`'} lists them")
     problems += [f"warning: {w}" for w in report.warnings] + [f"error: {e}" for e in report.errors]
     if report.suggested_map:
         problems.append("suggested genre map (edit, then paste into params.yaml):\n" + report.suggested_map.rstrip())
