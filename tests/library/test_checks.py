@@ -231,6 +231,22 @@ def test_without_a_map_the_suggested_map_holds_the_values_of_tracks_that_name_se
         '    "Classical": []  # 1 track(s): keep as a genre, move into another, or delete\n')
 
 
+def test_a_value_only_ever_beside_a_mapped_one_is_named_but_not_suggested_as_a_genre(tmp_path):
+    # "Classical; Baroque": learnt as classical; a map with "Baroque" as a genre of its own would make it ambiguous
+    write_tagged(tmp_path / "lib" / "0.mp3", genre="Classical; Baroque", album="A0")
+    write_tagged(tmp_path / "lib" / "1.mp3", genre="Baroque", album="A1")
+    write_tagged(tmp_path / "lib" / "2.mp3", genre="Rock; Indie", album="A2")
+    genre_map = GenreMap({"classical": [], "rock": []})
+    catalog = load_catalog(tmp_path / "lib", layout="tags", genre_map=genre_map)
+    assert sorted(t.name for t in catalog.tracks) == ["0.mp3", "2.mp3"]
+    report = check_catalog(catalog, genre_map=genre_map, clip_seconds=1.0)
+    assert ("genre values not in the genre map, with their track counts: 'Baroque' (2), 'Indie' (1, each track "
+            "placed by another of its values)") in report.warnings
+    assert report.suggested_map == (  # Baroque's other track, which nothing placed, is counted
+        'source:\n  genres:\n    "classical": []\n    "rock": []\n'
+        '    "Baroque": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+
+
 def test_a_genre_folder_that_links_to_one_already_walked_says_so_not_that_it_holds_no_audio(tmp_path):
     lib = tmp_path / "lib"
     for genre in (lib / "Jazz", tmp_path / "store" / "rock"):

@@ -150,10 +150,15 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.warnings.append(f"genre folder '{folder}' is not learned as a genre of its own: {why}")
     report.genre_notes = _names_learned_as_one(genres)
     if catalog.unmapped:
-        values = ", ".join(f"'{v}' ({n})" for v, n in catalog.unmapped.most_common())
+        beside = catalog.unmapped_beside_placed
+        values = ", ".join(f"'{v}' ({n}{', each track placed by another of its values' if beside[v] == n else ''})"
+                           for v, n in catalog.unmapped.most_common())
         report.warnings.append(f"genre values not in the genre map, with their track counts: {values}")
-    if catalog.unmapped or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
-        report.suggested_map = suggest_map(genre_map, catalog.unmapped if genre_map else _all_values(catalog))
+    # a value only ever beside one the map places is not suggested as a genre: mapping it could make those tracks
+    # ambiguous, or a genre of too few groups
+    unplaced = Counter(catalog.unmapped) - catalog.unmapped_beside_placed  # the tracks nothing placed, each
+    if unplaced or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
+        report.suggested_map = suggest_map(genre_map, unplaced if genre_map else _all_values(catalog))
     return report
 
 

@@ -99,6 +99,8 @@ class Catalog:
     left_out: list[tuple[str, str]] = field(default_factory=list)  # audio (or manifest rows) not used, and why
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files that are not audio, system folders
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
+    # of those, the tracks each is on that another value placed ("Classical; Baroque" with classical mapped)
+    unmapped_beside_placed: Counter = field(default_factory=Counter)
     # With no map, the values of tracks left out for naming several genres: tracks each, so that the map scan
     # suggests holds every value the tags hold, not only those of tracks with one genre.
     several: Counter = field(default_factory=Counter)
@@ -327,9 +329,10 @@ def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog
     if not values:
         catalog.left_out.append((name, f"no {what}"))
         return None
+    genres = genre_map.genres_of(values)
     for value in genre_map.unmapped(values):
         catalog.unmapped[value] += 1
-    genres = genre_map.genres_of(values)
+        catalog.unmapped_beside_placed[value] += len(genres) == 1
     if len(genres) == 1:
         return genres.pop()
     quoted = ", ".join(f"'{v}'" for v in values)
