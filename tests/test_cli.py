@@ -90,8 +90,8 @@ def test_scan_decode_leaves_out_a_track_whose_decoding_ends_its_process_and_keep
     result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
     assert result.exit_code == 0, result.output
     assert ("left out: 1 file(s): cannot be decoded: decoding it ended the process that ran it, a crash in the "
-            "decoder or the system's memory limit (the file is likely damaged; try playing it): Drone/Album 2/03 "
-            "Crash.wav") in result.stderr
+            "decoder or the system's memory limit (a damaged file: try playing it; or one longer than the memory "
+            "allows: a Dask worker's --memory-limit): Drone/Album 2/03 Crash.wav") in result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Drone", "6"],
                                                                            ["Noise", "6"]]
 
@@ -186,7 +186,7 @@ def test_scan_stops_on_a_genre_folder_of_unusable_audio_warns_of_an_empty_one_an
     assert "warning: genre folder 'Folk' holds no audio: it is not learned" in result.stderr
     assert ("error: genre folder 'Jazz' has no usable audio: all 1 of its audio file(s) are left out (listed "
             "above); mend them, or move the folder out of the library") in result.stderr
-    assert ("ignored: 1 file(s) or folder(s) that are not music (covers, playlists, system folders): "
+    assert ("ignored: 1 file(s) or folder(s) that are not music (covers, playlists, system and hidden folders): "
             "`spectrogenre scan --verbose` lists them") in result.stderr
     shutil.rmtree(tiny_library / "Jazz")
     verbose = runner.invoke(app, ["scan", str(tiny_library), "--verbose"])

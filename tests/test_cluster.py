@@ -310,3 +310,14 @@ def test_spectrogenre_worker_refuses_an_address_that_is_no_schedulers_in_one_lin
     assert result.output.startswith("error: the scheduler's address 'scheduler-host' is not a Dask scheduler's "
                                     "address (missing port number")
     assert "Traceback" not in result.output
+
+
+def test_spectrogenre_worker_given_options_before_the_address_says_the_order():
+    from typer.testing import CliRunner
+
+    from spectrogenre.cli import app
+
+    result = CliRunner().invoke(app, ["worker", "--nthreads", "1", "tcp://127.0.0.1:8786"])
+    assert result.exit_code == 1
+    assert result.output == ("error: the scheduler's address comes first, then dask worker's options: spectrogenre "
+                             "worker tcp://127.0.0.1:8786 --nthreads 1\n")

@@ -106,7 +106,8 @@ MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 768_000
 MAX_CHANNELS = 64
 # The problem of a file whose decoding ends the process decoding it (concat's and scan --decode's pools find it)
 ENDED_ITS_PROCESS = ("cannot be decoded: decoding it ended the process that ran it, a crash in the decoder or the "
-                     "system's memory limit (the file is likely damaged; try playing it)")
+                     "system's memory limit (a damaged file: try playing it; or one longer than the memory allows: "
+                     "a Dask worker's --memory-limit)")
 # A damaged file decoded on past the damage may miss at most this share of the frames its header declares:
 # a glitch costs a fraction of a second; more is a file cut short, refused as truncated.
 MAX_LOST_FRACTION = 0.1

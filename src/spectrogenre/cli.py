@@ -303,6 +303,11 @@ def worker(
     from spectrogenre.cluster import check_scheduler
     from spectrogenre.portable import worker_environment
 
+    if scheduler.startswith("-"):  # typer took the first of dask's options for the address
+        given = [scheduler, *ctx.args]
+        address = next((arg for arg in given if "://" in arg), "tcp://scheduler:8786")
+        raise SpectrogenreError(f"the scheduler's address comes first, then dask worker's options: spectrogenre "
+                                f"worker {' '.join([address, *(arg for arg in given if arg != address)])}")
     check_scheduler(scheduler, given_as="the scheduler's address")
     typer.echo(f"spectrogenre: a Dask worker for {scheduler}, its kernels pinned (Ctrl-C stops it)")
     sys.stdout.flush()
