@@ -55,7 +55,7 @@ echo "$status"
 # `library` is kept because dropping it crashes `dvc exp show` when the library folder is
 # itself named `library` (the param and the dependency then share one column name).
 metrics='clip\.test\.(accuracy|macro_f1)|track\.test\.(accuracy|macro_f1)|epochs_run|bytes\..*'
-params='library|clip\.hop_seconds|trim\.(enabled|min_silence_s)|frontend\.(kind|n_fft|hop_length|clip_seconds)'
+params='library|model\.kind|clip\.hop_seconds|trim\.(enabled|min_silence_s)|frontend\.(kind|n_fft|hop_length|clip_seconds)'
 dvc exp show --no-pager --md --precision 4 --drop '.*' --keep "^(Experiment|$metrics|$params)\$"
 # Only this sweep's failures count: the queue also lists earlier tasks.
 failed="$(awk -v names=" ${queued[*]} " 'BEGIN {ORS = " "} index(names, " " $2 " ") && $NF == "Failed" {print $2}' \
