@@ -87,10 +87,10 @@ def _nothing_there(address: str) -> str | None:
             socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
             return None
         except socket.gaierror:
-            return f"no host is named {host!r} (a typo, or a name this machine cannot resolve)"
+            return f"no host is named {host!r} (a typo, or a name this machine cannot resolve): check the name"
         except ConnectionRefusedError:
             if time.monotonic() >= deadline:
-                return f"nothing listens on port {port} of {host} (connection refused)"
+                return f"nothing listens on port {port} of {host} (connection refused): start a Dask scheduler there"
             time.sleep(0.25)
         except OSError:
             return None  # unreachable, timed out: the connect says so
@@ -102,7 +102,7 @@ def check_scheduler(address: str, *, given_as: str | None = None) -> None:
     label, otherwise = (f"{SCHEDULER_ENV}=", f", or unset {SCHEDULER_ENV} to run here") if given_as is None \
         else (f"{given_as} ", "")
     if (nothing := _nothing_there(address)) is not None:
-        raise SpectrogenreError(f"{label}{address}: {nothing}; start a Dask scheduler there{otherwise}")
+        raise SpectrogenreError(f"{label}{address}: {nothing}{otherwise}")
     try:
         reply = asyncio.run(_identity(address))
     except ValueError as err:  # distributed's address parser: no port, an unknown scheme

@@ -85,8 +85,10 @@ def test_crossval_needs_two_groups_of_each_genre_left_to_train_on_in_every_fold(
     catalog = catalog_of(*(track("jazz", a, artist=f"j{a}") for a in "ABCD"), *rock)
     report = check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="auto")
     assert report.errors == [("genre 'rock' has 2 independent group(s) by artist; in 2-fold cross-validation a fold "
-                              "may train on 1 of its albums (or artists, where untagged), and choosing the model "
-                              "inside a fold by grouped cross-validation needs 2: add artists")]
+                              "may train on 1 of its albums (or of its artists or tracks, where albums are not "
+                              "known), and choosing the model inside a fold by grouped cross-validation needs 2: "
+                              "crossval.group album (folds of albums, an artist's in several), or add artists, or "
+                              "crossval.folds 0 (no cross-validation)")]
     # by album: 4 groups, a fold tests 2 and trains on 2
     assert check_catalog(catalog, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="album").ok
     # one more rock artist, z (album E): 2 folds may test x and another, leaving 1 album; 3 folds test one artist,
@@ -95,7 +97,9 @@ def test_crossval_needs_two_groups_of_each_genre_left_to_train_on_in_every_fold(
     assert check_catalog(more, genre_map=GenreMap(), clip_seconds=15.0, folds=3, crossval_group="auto").ok
     [error] = check_catalog(more, genre_map=GenreMap(), clip_seconds=15.0, folds=2, crossval_group="auto").errors
     assert error.startswith("genre 'rock' has 3 independent group(s) by artist; in 2-fold cross-validation a fold may "
-                            "train on 1 of its albums") and error.endswith(": set crossval.folds to 3 or add artists")
+                            "train on 1 of its albums") and error.endswith(
+        ": set crossval.folds to 3, or crossval.group album (folds of albums, an artist's in several), or add "
+        "artists, or crossval.folds 0 (no cross-validation)")
 
 
 @pytest.mark.parametrize("layout, fix", [("flat", "tag them, or use a manifest"),
@@ -240,11 +244,26 @@ def test_a_value_only_ever_beside_a_mapped_one_is_named_but_not_suggested_as_a_g
     catalog = load_catalog(tmp_path / "lib", layout="tags", genre_map=genre_map)
     assert sorted(t.name for t in catalog.tracks) == ["0.mp3", "2.mp3"]
     report = check_catalog(catalog, genre_map=genre_map, clip_seconds=1.0)
-    assert ("genre values not in the genre map, with their track counts: 'Baroque' (2), 'Indie' (1, each track "
-            "placed by another of its values)") in report.warnings
+    assert ("genre values not in the genre map, with their track counts: 'Baroque' (2, 1 placed by another value), "
+            "'Indie' (1, each track placed by another of its values)") in report.warnings
     assert report.suggested_map == (  # Baroque's other track, which nothing placed, is counted
         'source:\n  genres:\n    "classical": []\n    "rock": []\n'
         '    "Baroque": []  # 1 track(s): keep as a genre, move into another, or delete\n')
+
+
+def test_a_genre_of_the_map_left_with_no_track_stops_the_scan(tmp_path):
+    # Baroque kept as a genre of its own, as a suggested map offered it: "Classical; Baroque" names two genres
+    write_tagged(tmp_path / "lib" / "0.mp3", genre="Classical; Baroque", album="A0")
+    for i in (1, 2, 3):
+        write_tagged(tmp_path / "lib" / f"{i}.mp3", genre="Baroque", album=f"A{i}")
+    genre_map = GenreMap({"classical": [], "Baroque": [], "jazz": []})
+    catalog = load_catalog(tmp_path / "lib", layout="tags", genre_map=genre_map)
+    report = check_catalog(catalog, genre_map=genre_map, clip_seconds=1.0)
+    no_track = ("of the genre map has no track (a track whose values name it beside another of the map's genres is "
+                "left out as ambiguous, listed above): map its other values into one of them, or leave the genre out "
+                "of the map")
+    assert [e for e in report.errors if "of the genre map" in e] == [
+        f"genre 'classical' {no_track}", f"genre 'jazz' {no_track}"]
 
 
 def test_a_genre_folder_that_links_to_one_already_walked_says_so_not_that_it_holds_no_audio(tmp_path):

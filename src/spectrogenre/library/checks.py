@@ -84,6 +84,10 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
         report.errors.append("layout tags needs a genre map: list the genres to learn and the tag values that count as "
                              "each under source.genres in params.yaml (a suggestion is below)")
     report.errors += catalog.map_conflicts
+    for genre in (g for g in genre_map.targets if g not in genres):  # a genre asked for: a model without it is not
+        report.errors.append(f"genre '{genre}' of the genre map has no track (a track whose values name it beside "
+                             f"another of the map's genres is left out as ambiguous, listed above): map its other "
+                             f"values into one of them, or leave the genre out of the map")
     too_deep = _given_a_folder_too_deep(catalog)
     if len(genres) < 2:
         hint = f" ({len(catalog.left_out)} audio file(s) left out: see why above)" if catalog.left_out else ""
@@ -151,8 +155,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     report.genre_notes = _names_learned_as_one(genres)
     if catalog.unmapped:
         beside = catalog.unmapped_beside_placed
-        values = ", ".join(f"'{v}' ({n}{', each track placed by another of its values' if beside[v] == n else ''})"
-                           for v, n in catalog.unmapped.most_common())
+        values = ", ".join(f"'{v}' ({n}{_placed_words(beside[v], n)})" for v, n in catalog.unmapped.most_common())
         report.warnings.append(f"genre values not in the genre map, with their track counts: {values}")
     # a value only ever beside one the map places is not suggested as a genre: mapping it could make those tracks
     # ambiguous, or a genre of too few groups
@@ -318,11 +321,21 @@ def _crossval_errors(genres: dict[str, list[Track]], *, folds: int, group: str) 
                           f"cross-validation needs {folds}: lower crossval.folds or add {more}")
         elif (fewest := _fewest_training_units(units, folds)) < 2:
             better = [k for k in range(folds + 1, len(units) + 1) if _fewest_training_units(units, k) >= 2]
+            fixes = ([f"set crossval.folds to {better[0]}"] if better else []) + (
+                ["crossval.group album (folds of albums, an artist's in several)"] if by == "artist" else []) + [
+                f"add {more}", "crossval.folds 0 (no cross-validation)"]
             errors.append(f"genre '{genre}' has {len(units)} independent group(s) by {by}; in {folds}-fold "
-                          f"cross-validation a fold may train on {fewest} of its albums (or artists, where untagged), "
-                          f"and choosing the model inside a fold by grouped cross-validation needs 2: "
-                          f"{f'set crossval.folds to {better[0]} or ' if better else ''}add {more}")
+                          f"cross-validation a fold may train on {fewest} of its albums (or of its artists or tracks, "
+                          f"where albums are not known), and choosing the model inside a fold by grouped "
+                          f"cross-validation needs 2: {', or '.join(fixes)}")
     return errors
+
+
+def _placed_words(placed: int, tracks: int) -> str:
+    """What the unmapped-values warning adds for a value on `tracks` tracks, `placed` of which another value placed."""
+    if not placed:
+        return ""
+    return ", each track placed by another of its values" if placed == tracks else f", {placed} placed by another value"
 
 
 def _fewest_training_units(units, folds: int) -> int:
