@@ -1,6 +1,5 @@
 """DVC stage `clip`: clips of the front end's length, within split groups (albums), with provenance."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +8,6 @@ import typer
 from spectrogenre.stage import run_stage
 from spectrogenre.clip import clip_library
 from spectrogenre.config import load_params
-from spectrogenre.files import read_json
 
 
 def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")],
@@ -19,11 +17,6 @@ def main(concat: Annotated[Path, typer.Option(help="The concat stage's folder.")
     clips = clip_library(concat, trim, out, sample_rate=params.frontend.sample_rate,
                          clip_seconds=params.frontend.clip_seconds, hop_seconds=params.clip.hop_seconds)
     print(f"clip: {len(clips)} clips")
-    unused = [track for genre in read_json(out / "summary.json").values() for track in genre["tracks_without_clips"]]
-    for track in unused:  # a track that trains nothing is said, by name, as concat's skipped tracks are
-        print(f"clip: {track['track']}: in no clip: {track['why']}", file=sys.stderr)
-    if unused:
-        print(f"clip: {len(unused)} track(s) in no clip (listed above and in {out / 'summary.json'})", file=sys.stderr)
 
 
 if __name__ == "__main__":

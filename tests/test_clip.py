@@ -71,13 +71,15 @@ def test_albums_and_genres_named_like_missing_values_keep_their_clips(tiny_libra
 def test_a_track_in_no_clip_is_listed_with_why():
     import pandas as pd
 
-    from spectrogenre.clip import tracks_without_clips
+    from spectrogenre.clip import samples_in, tracks_without_clips
 
     # one group at 10 Hz: a 4 s track, a silent 2 s one (trim kept none of it), a 1 s one after them; clips of 2 s
     tracks = pd.DataFrame({"track": ["a.mp3", "silent.mp3", "tail.mp3"], "start": [0, 40, 60], "end": [40, 60, 70]})
     segments = np.array([[0, 40], [60, 70]])  # what trim kept
     clips = cut_clips(segments, clip_samples=20, hop_samples=20)  # [0, 20), [20, 40); the 1 s left is no clip
-    assert tracks_without_clips(tracks, segments, clips, sample_rate=10) == [
+    used = sum(samples_in(parts, tracks) for parts in clips)
+    assert used.tolist() == [40, 0, 0]
+    assert tracks_without_clips(tracks, segments, used, sample_rate=10) == [
         {"track": "silent.mp3", "seconds": 2.0, "why": "all silence (trim cut it whole)"},
         {"track": "tail.mp3", "seconds": 1.0,
          "why": "1.0 s of sound once silences are cut, outside every clip of its group"}]

@@ -8,6 +8,7 @@ every clip, and every track, in one set.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,17 +78,12 @@ def samples_in(parts: np.ndarray, tracks: pd.DataFrame) -> np.ndarray:
     return overlap
 
 
-def majority_track(parts: np.ndarray, tracks: pd.DataFrame) -> int:
-    """Row position in `tracks` (columns start, end) of the track holding most of the clip's samples."""
-    return int(np.argmax(samples_in(parts, tracks)))
-
-
-def tracks_without_clips(tracks: pd.DataFrame, segments: np.ndarray, clips: list[np.ndarray], *,
+def tracks_without_clips(tracks: pd.DataFrame, segments: np.ndarray, used: np.ndarray, *,
                          sample_rate: int) -> list[dict]:
-    """The tracks of one group none of whose samples is in a clip, each with why: all silence (trim cut it whole),
-    or too little sound left (what trim kept of it fell outside the group's clips: its last part, shorter than a
-    clip, or a hop's gap). None is dropped unsaid: a track that trains nothing is listed."""
-    used = sum((samples_in(parts, tracks) for parts in clips), np.zeros(len(tracks), dtype=np.int64))
+    """The tracks of one group none of whose samples is in a clip (`used`: each track's samples in the group's
+    clips), each with why: all silence (trim cut it whole), or too little sound left (what trim kept of it,
+    `segments`, fell outside the group's clips: its last part, shorter than a clip, or a hop's gap). None is
+    dropped unsaid: a track that trains nothing is listed."""
     kept = samples_in(segments, tracks)
     return [{"track": track, "seconds": round((end - start) / sample_rate, 2),
              "why": "all silence (trim cut it whole)" if sound == 0 else
@@ -121,8 +117,11 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
         genre, grouped_by = tracks["genre"].iloc[0], tracks["grouped_by"].iloc[0]
         segments = trimmed_groups[(genre_file, group)]
         clips = cut_clips(segments, clip_samples=clip_samples, hop_samples=hop_samples)
+        in_clips = np.zeros(len(tracks), dtype=np.int64)  # each track's samples in the group's clips
         for parts in clips:
-            track = tracks.iloc[majority_track(parts, tracks)]
+            in_this = samples_in(parts, tracks)
+            in_clips += in_this
+            track = tracks.iloc[int(np.argmax(in_this))]  # the track holding most of the clip
             inside = intersect(parts, int(track["start"]), int(track["end"]))
             rows.append({
                 "clip_id": len(rows), "genre": genre, "genre_file": genre_file, "group": group, "grouped_by": grouped_by,
@@ -138,7 +137,10 @@ def clip_library(concat_dir: Path, trim_dir: Path, out_dir: Path, *, sample_rate
         stats["unused_seconds"] = round(stats["unused_seconds"] + max(0, trimmed - used) / sample_rate, 3)
         if not clips:
             stats["groups_without_clips"].append(group)
-        stats["tracks_without_clips"] += tracks_without_clips(tracks, segments, clips, sample_rate=sample_rate)
+        unused = tracks_without_clips(tracks, segments, in_clips, sample_rate=sample_rate)
+        for track in unused:  # a track that trains nothing is said, by name, as concat's skipped tracks are
+            print(f"clip: {track['track']}: in no clip: {track['why']}", file=sys.stderr)
+        stats["tracks_without_clips"] += unused
     table = pd.DataFrame(rows, columns=CLIP_COLUMNS)
     write_csv(table, out_dir / "clips.csv")
     write_json(summary, out_dir / "summary.json")

@@ -188,7 +188,7 @@ async function classify({ pcm, upload, source, recorded = false }) {
   let verdict;
   if (mode === 'server') {
     const { blob, name } = await upload();
-    if (serverLimits !== null && blob.size > serverLimits.max_upload_mb * 2 ** 20) {
+    if (serverLimits !== null && !withinUploadLimit(blob.size)) {
       // said before the upload, which the server would refuse (413) after a phone had sent up to its limit
       throw new Error(`${name}: upload larger than ${serverLimits.max_upload_mb} MB, this server's limit: switch off `
         + 'Server to classify it on this device');
@@ -267,9 +267,14 @@ function onRecord() {
   });
 }
 
+/** Whether an upload of `bytes` is within the server's limit (serverLimits known). */
+function withinUploadLimit(bytes) {
+  return bytes <= serverLimits.max_upload_mb * 2 ** 20;
+}
+
 /** Whether the server would take a file the device refuses (seconds null: its length is not known). */
 function serverTakes({ seconds, bytes }) {
-  return serverLimits !== null && bytes <= serverLimits.max_upload_mb * 2 ** 20
+  return serverLimits !== null && withinUploadLimit(bytes)
     && (seconds === null || seconds <= serverLimits.max_duration_s);
 }
 
