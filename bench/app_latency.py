@@ -19,6 +19,8 @@ import base64
 import functools
 import http.server
 import json
+import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -35,7 +37,9 @@ from bench.measure import ROOT, load_average
 from bench.window_latency import window_latency
 
 LABELS = ("A", "B", "C", "D")
-CHROMIUM = "/usr/bin/chromium"
+# as the browser tests find it: SPECTROGENRE_CHROMIUM, else chromium or chromium-browser on the PATH
+CHROMIUM = os.environ.get("SPECTROGENRE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") \
+    or "/usr/bin/chromium"
 # (kind, model.layers): the seed CNN, and musicnn with each network the layers run (musicnn's, MSD_vgg, both)
 MODELS = (("seed_cnn", ()), ("musicnn", ("embedding",)), ("musicnn", ("vgg",)), ("musicnn", ("embedding", "vgg")))
 
