@@ -47,6 +47,27 @@ def test_folders_list_covers_as_ignored_and_loose_audio_as_left_out_with_the_fix
 
 
 @pytest.mark.parametrize("layout", ["folders", "tags"])
+def test_music_in_a_hidden_or_system_folder_is_left_out_file_by_file_and_a_folder_without_music_ignored(
+        tiny_library, layout):
+    hidden = tiny_library / "Drone" / ".Album 9"  # an album the user hid
+    (hidden / "CD1").mkdir(parents=True)
+    shutil.copy(tiny_library / "Drone" / "Album 0" / "01 Track.wav", hidden / "CD1" / "01.wav")
+    (hidden / "02.mp3").write_bytes(b"x")
+    (hidden / "cover.jpg").write_bytes(b"jpeg")
+    (tiny_library / "Noise" / ".git").mkdir()  # a tool's folder, no music in it
+    (tiny_library / "Noise" / ".git" / "HEAD").write_text("ref")
+    catalog = load_catalog(tiny_library, layout=layout)
+    why = ("in Drone/.Album 9, a hidden folder (its name starts with a dot: a tool's, as .git, .stversions or "
+           ".Trash, or one you hid): rename it to include it")
+    assert [entry for entry in catalog.left_out if ".Album 9" in entry[0]] == [
+        ("Drone/.Album 9/02.mp3", why), ("Drone/.Album 9/CD1/01.wav", why)]
+    assert [entry for entry in catalog.ignored if ".git" in entry[0] or ".Album" in entry[0]] == [
+        ("Noise/.git", "a hidden folder (its name starts with a dot: a tool's, as .git, .stversions or .Trash, or "
+                       "one you hid): rename it to include it")]
+    assert not any(".Album 9" in track.name for track in catalog.tracks)
+
+
+@pytest.mark.parametrize("layout", ["folders", "tags"])
 def test_music_in_a_format_not_read_is_left_out_with_the_reason_not_ignored_as_not_audio(tiny_library, layout):
     # a protected iTunes purchase is music no decoder may read: the scan must not call it a cover or a playlist
     (tiny_library / "Classical" / "Album 0").mkdir(parents=True)

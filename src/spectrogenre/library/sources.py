@@ -262,7 +262,13 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
     """Files under `root` (walk.py: links followed). Folders and system files passed over go in `ignored`; a file
     reached again through a link, or audio whose name is not UTF-8 text, in `left_out`; each with why."""
     found = walk(root)
-    catalog.ignored += [(_shown(path, root), why) for path, why in found.passed_over]
+    for path, why in found.passed_over:
+        # the music in a hidden or system folder is left out, file by file, where a scan says so by default: an
+        # album the user hid, a Trash of songs
+        if held := (_music_files_in(path) if is_system_entry(path.name) else []):
+            catalog.left_out += [(_shown(file, root), f"in {_shown(path, root)}, {why}") for file in held]
+        else:
+            catalog.ignored.append((_shown(path, root), why))
     catalog.ignored += [(_shown(path, root), "a hidden or system file (a macOS ._ copy, .DS_Store)")
                         for path in found.system_files]
     catalog.left_out += [(_shown(path, root), why) for path, why in found.repeated]
@@ -277,6 +283,12 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
             else:
                 catalog.ignored.append((_shown(path, root), "not an audio file"))
     return usable
+
+
+def _music_files_in(folder: Path) -> list[Path]:
+    """The files named as music anywhere under `folder`, sorted (links not followed; none if it cannot be read)."""
+    return sorted(Path(here, name) for here, _, names in os.walk(folder) for name in names
+                  if is_music_file(Path(name)))
 
 
 def _shown(path: Path, root: Path) -> str:
