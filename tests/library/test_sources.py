@@ -62,8 +62,8 @@ def test_music_in_a_hidden_or_system_folder_is_left_out_file_by_file_and_a_folde
     assert [entry for entry in catalog.left_out if ".Album 9" in entry[0]] == [
         ("Drone/.Album 9/02.mp3", why), ("Drone/.Album 9/CD1/01.wav", why)]
     assert [entry for entry in catalog.ignored if ".git" in entry[0] or ".Album" in entry[0]] == [
-        ("Noise/.git", "a hidden folder (its name starts with a dot: a tool's, as .git, .stversions or .Trash, or "
-                       "one you hid): rename it to include it")]
+        ("Noise/.git", ("a hidden folder (its name starts with a dot: a tool's, as .git, .stversions or .Trash, "
+                        "or one you hid): rename it to include it"))]
     assert not any(".Album 9" in track.name for track in catalog.tracks)
 
 
