@@ -322,3 +322,34 @@ def test_spectrogenre_worker_given_options_before_the_address_says_the_order():
     assert result.exit_code == 1
     assert result.output == ("error: the scheduler's address comes first, then dask worker's options: spectrogenre "
                              "worker tcp://127.0.0.1:8786 --nthreads 1\n")
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--memory-limit", "2XB"], "error: --memory-limit 2XB: Could not interpret 'XB' as a byte unit (give bytes as "
+                                "4GB or 4GiB, a fraction of the machine's memory as 0.5, or auto)\n"),
+    (["--nthreads", "1", "--memory-limit=4 gigs"], "error: --memory-limit 4 gigs: Could not interpret 'gigs' as a "
+                                                   "byte unit (give bytes as 4GB or 4GiB, a fraction of the machine's "
+                                                   "memory as 0.5, or auto)\n"),
+    (["--memory-limit"], "error: --memory-limit needs a value: bytes (4GB), a fraction of the machine's memory (0.5) "
+                         "or auto\n"),
+])
+def test_spectrogenre_worker_says_what_is_wrong_with_a_memory_limit_before_starting_dask(options, said):
+    from typer.testing import CliRunner
+
+    from spectrogenre.cli import app
+
+    # nothing listens on the address: a limit that passed would be told so instead, and no worker would start
+    result = CliRunner().invoke(app, ["worker", "tcp://127.0.0.1:9", *options])
+    assert result.exit_code == 1
+    assert result.output == said
+
+
+@pytest.mark.parametrize("limit", ["4GB", "4GiB", "0.5", "auto", "4000000000"])
+def test_spectrogenre_worker_takes_a_memory_limit_dask_takes(limit):
+    from typer.testing import CliRunner
+
+    from spectrogenre.cli import app
+
+    result = CliRunner().invoke(app, ["worker", "tcp://127.0.0.1:9", "--memory-limit", limit])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: the scheduler's address tcp://127.0.0.1:9: nothing listens on port 9")

@@ -308,12 +308,44 @@ def worker(
         address = next((arg for arg in given if "://" in arg), "tcp://scheduler:8786")
         raise SpectrogenreError(f"the scheduler's address comes first, then dask worker's options: spectrogenre "
                                 f"worker {' '.join([address, *(arg for arg in given if arg != address)])}")
+    if (problem := _memory_limit_problem(ctx.args)) is not None:
+        raise SpectrogenreError(problem)
     check_scheduler(scheduler, given_as="the scheduler's address")
     typer.echo(f"spectrogenre: a Dask worker for {scheduler}, its kernels pinned (Ctrl-C stops it)")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-m", "dask", "worker", scheduler, *ctx.args],
               worker_environment(os.environ))
+
+
+def _memory_limit_problem(args: list[str]) -> str | None:
+    """What is wrong with a `--memory-limit` among dask worker's options, said before the worker starts (dask's own
+    answer is a traceback); None where it is bytes ("4GB", "4GiB", 4000000000), a fraction of the machine's memory
+    (0.5) or "auto"."""
+    from dask.utils import parse_bytes
+
+    for i, arg in enumerate(args):
+        if arg.startswith("--memory-limit="):
+            value = arg.partition("=")[2]
+        elif arg == "--memory-limit":
+            if i + 1 == len(args):
+                return "--memory-limit needs a value: bytes (4GB), a fraction of the machine's memory (0.5) or auto"
+            value = args[i + 1]
+        else:
+            continue
+        if value.lower() == "auto":
+            continue
+        try:
+            float(value)
+            continue
+        except ValueError:
+            pass
+        try:
+            parse_bytes(value)
+        except ValueError as err:
+            return (f"--memory-limit {value}: {err} (give bytes as 4GB or 4GiB, a fraction of the machine's memory "
+                    f"as 0.5, or auto)")
+    return None
 
 
 @app.command()
