@@ -325,13 +325,13 @@ def test_spectrogenre_worker_given_options_before_the_address_says_the_order():
 
 
 @pytest.mark.parametrize(("options", "said"), [
-    (["--memory-limit", "2XB"], "error: --memory-limit 2XB: Could not interpret 'XB' as a byte unit (give bytes as "
-                                "4GB or 4GiB, a fraction of the machine's memory as 0.5, or auto)\n"),
-    (["--nthreads", "1", "--memory-limit=4 gigs"], "error: --memory-limit 4 gigs: Could not interpret 'gigs' as a "
-                                                   "byte unit (give bytes as 4GB or 4GiB, a fraction of the machine's "
-                                                   "memory as 0.5, or auto)\n"),
-    (["--memory-limit"], "error: --memory-limit needs a value: bytes (4GB), a fraction of the machine's memory (0.5) "
-                         "or auto\n"),
+    (["--memory-limit", "2XB"], ("error: --memory-limit 2XB: Could not interpret 'XB' as a byte unit (give bytes "
+                                 "as 4GB or 4GiB, a fraction of the machine's memory as 0.5, or auto)\n")),
+    (["--nthreads", "1", "--memory-limit=4 gigs"], ("error: --memory-limit 4 gigs: Could not interpret 'gigs' as a "
+                                                    "byte unit (give bytes as 4GB or 4GiB, a fraction of the "
+                                                    "machine's memory as 0.5, or auto)\n")),
+    (["--memory-limit"], ("error: --memory-limit needs a value: bytes (4GB), a fraction of the machine's memory "
+                          "(0.5) or auto\n")),
 ])
 def test_spectrogenre_worker_says_what_is_wrong_with_a_memory_limit_before_starting_dask(options, said):
     from typer.testing import CliRunner
