@@ -171,6 +171,30 @@ def test_tag_reads_and_writes_the_main_block_and_leaves_an_apev2_genre_alone(tmp
     assert ("TCON" in mutagen.File(path), str(APEv2(path)["Genre"])) == (False, "Pop")
 
 
+@pytest.mark.parametrize("name", ["a.flac", "a.ogg", "a.opus"])
+@pytest.mark.parametrize("comments, written", [
+    ([("title", "Tone"), ("genre", "Rock"), ("artist", "A")],  # a tagger's lower-case key, mid-block
+     [("title", "Tone"), ("genre", "Clicks"), ("artist", "A")]),
+    ([("Genre", "Rock"), ("title", "Tone")], [("Genre", "Clicks"), ("title", "Tone")]),
+    ([("title", "Tone")], [("title", "Tone"), ("GENRE", "Clicks")]),  # none: added at the end
+])
+def test_a_vorbis_genre_is_written_in_place_under_its_key_and_undo_gives_the_file_back_byte_for_byte(
+        tmp_path, name, comments, written):
+    path = tagged_file(tmp_path, name)
+    audio = mutagen.File(path)
+    audio.tags.clear()
+    audio.tags.extend(comments)
+    audio.save()
+    before = path.read_bytes()
+    old = tuple(value for key, value in comments if key.lower() == "genre")
+    log = tmp_path / "undo.jsonl"
+
+    write_genres(path, old=old, new=("Clicks",), log=log)
+    assert list(mutagen.File(path).tags) == written
+    assert [row.action for row in undo_log(log)] == ["restored"]
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize("version", [3, 4])
 def test_an_id3_tag_keeps_its_version_and_frames_through_a_write_and_its_undo(tmp_path, version):
     path = write_audio(tmp_path / "old.mp3", sine(2.0, sr=44100), 44100)

@@ -350,6 +350,9 @@ def _id3v2(file: BoundedReads, *, translate: bool) -> ID3:
 
 
 def _replace_genres(tags, genres: tuple[str, ...]) -> None:
+    if isinstance(tags, list):  # a Vorbis comment block: its (key, value) pairs in order
+        _replace_vorbis_genres(tags, genres)
+        return
     encoding = _id3_text_encoding(tags.get("TCON"), genres) if isinstance(tags, ID3) else None
     for key in [key for key in tags.keys() if key.lower() in _genre_keys(tags)]:  # noqa: SIM118 (a Vorbis block iterates as pairs)
         del tags[key]
@@ -357,6 +360,19 @@ def _replace_genres(tags, genres: tuple[str, ...]) -> None:
         tags.add(TCON(encoding=encoding, text=list(genres)))
     elif genres:
         tags["\xa9gen" if isinstance(tags, MP4Tags) else "GENRE"] = list(genres)
+
+
+def _replace_vorbis_genres(pairs: list, genres: tuple[str, ...]) -> None:
+    """The genre fields of a Vorbis comment block replaced where the first of them was, under its key as written
+    ("genre" stays "genre"; none: "GENRE", at the end), so that writing the old genres back restores the block."""
+    # mutagen's block is a list whose item access is by key: its pairs are read and set through list's own methods
+    old = list(list.__iter__(pairs))
+    at = next((i for i, (key, _) in enumerate(old) if key.lower() == "genre"), len(old))
+    key = old[at][0] if at < len(old) else "GENRE"
+    kept = [(i, pair) for i, pair in enumerate(old) if pair[0].lower() != "genre"]
+    list.clear(pairs)
+    list.extend(pairs, [pair for i, pair in kept if i < at] + [(key, genre) for genre in genres]
+                + [pair for i, pair in kept if i > at])
 
 
 def _id3_text_encoding(frame, genres: tuple[str, ...]) -> Encoding:
