@@ -27,7 +27,7 @@ from spectrogenre.library.sources import (
     GenreMap,
     Track,
 )
-from spectrogenre.library.tags import genre_key
+from spectrogenre.library.tags import genre_key, joined_parts
 
 SPLIT_SETS = ("train", "val", "test")  # the split puts at least one group of every genre in each
 # Playlist files, which some keep one per genre beside their music: never read as genres (README: "A playlist per
@@ -106,7 +106,13 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                       "by the album tags)",
            "manifest": "add albums, fill the manifest's album or artist column"}.get(
         catalog.layout, "add albums, tag the tracks' albums or artists")
-    for genre, summary in [] if too_deep else report.genres.items():  # albums taken for genres: the error below
+    short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
+    artists_for_genres = (catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres)
+                          and not too_deep)
+    # A genre's own errors are not told where its name is not yet a genre: albums or artists taken for genres (one
+    # error below says so), or a tag library's raw values before its map
+    raw_values = catalog.layout == "tags" and not genre_map
+    for genre, summary in [] if too_deep or artists_for_genres or raw_values else report.genres.items():
         usable = summary["groups_with_a_clip"]
         if usable < len(SPLIT_SETS):
             named = ", ".join(f"'{g}'" for g in _groups_with_a_clip(genres[genre], clip_seconds=clip_seconds))
@@ -115,14 +121,14 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
                 f"of audio{f' ({named})' if named else ''}; the {'/'.join(SPLIT_SETS)} split keeps each group in one "
                 f"set and needs "
                 f"{len(SPLIT_SETS)}: {fix}, or leave the genre out")
-    short = sum(summary["groups_with_a_clip"] < len(SPLIT_SETS) for summary in report.genres.values())
-    if catalog.layout == "folders" and short > 2 and short * 2 > len(report.genres) and not too_deep:
-        report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums: if the top folders "
-                             f"are artists and the genres are in the files' tags, use layout tags (`spectrogenre scan "
-                             f"--layout tags` lists the tag values)")
+    if artists_for_genres:
+        report.errors.append(f"{short} of {len(report.genres)} genre folders have too few albums (fewer than "
+                             f"{len(SPLIT_SETS)} groups with a clip each): if the top folders are artists and the "
+                             f"genres are in the files' tags, use layout tags (`spectrogenre scan --layout tags` lists "
+                             f"the tag values); if they are genres, add albums to them")
     if catalog.layout == "folders":
         report.warnings += _groups_holding_albums(genres)
-    if folds and not too_deep:
+    if folds and not (too_deep or artists_for_genres or raw_values):
         report.errors += _crossval_errors(genres, folds=folds, group=crossval_group)
     alone_fix = ("fill the manifest's album or artist column for them" if catalog.layout == "manifest"
                  else "tag them, or use a manifest")
@@ -161,7 +167,7 @@ def check_catalog(catalog: Catalog, *, genre_map: GenreMap, clip_seconds: float,
     # ambiguous, or a genre of too few groups
     unplaced = Counter(catalog.unmapped) - catalog.unmapped_beside_placed  # the tracks nothing placed, each
     if unplaced or (not genre_map and (catalog.layout == "tags" or report.genre_notes)):
-        report.suggested_map = suggest_map(genre_map, unplaced if genre_map else _all_values(catalog))
+        report.suggested_map = suggest_map(genre_map, unplaced) if genre_map else first_map(catalog)
     return report
 
 
@@ -223,11 +229,13 @@ def _given_a_folder_too_deep(catalog: Catalog) -> str | None:
         return None
     if reasons == {OUTSIDE_AN_ALBUM_FOLDER}:
         return (f"every audio file is one folder down in {catalog.root}: if it is one genre's folder, scan the "
-                f"library folder that holds the genre folders; if the library is <genre>/<track>, use layout flat")
+                f"library folder that holds the genre folders; if the library is <genre>/<track>, use layout flat; if "
+                f"the genres are in the files' tags, use layout tags")
     if reasons <= {OUTSIDE_A_GENRE_FOLDER, OUTSIDE_AN_ALBUM_FOLDER}:
         where = "<genre>/<album>/<track>" if catalog.layout == "folders" else "<genre>/<track>"
         return (f"no audio file stands where layout {catalog.layout} looks for it ({where}) in {catalog.root}: if "
-                f"it is one genre's or one album's folder, scan the library folder that holds the genre folders")
+                f"it is one genre's or one album's folder, scan the library folder that holds the genre folders; if "
+                f"the genres are in the files' tags, use layout tags")
     return None
 
 
@@ -345,13 +353,62 @@ def _fewest_training_units(units, folds: int) -> int:
     return int(units.sum() - units[: -(-len(units) // folds)].sum())
 
 
-def _all_values(catalog: Catalog):
-    """Every genre name the tracks hold, as the library writes it (a library read without a map), with its tracks:
-    those of tracks left out for naming several too."""
-    counts = Counter(catalog.unmapped) + catalog.several
+def first_map(catalog: Catalog) -> str:
+    """The `source:` block suggested for a library read without a genre map, which, pasted as it is, leaves no genre
+    without a track. Every value some track holds alone is offered as a genre, its spellings together (the most
+    used first), with the tracks the map would give it: its own, and those whose other values no track holds alone
+    (they count under it). A value that joins others with `/` or `,` (ID3v2.3's "Rock/Alternative") is listed under
+    the one genre among its parts, as the map would place it; one joining two genres ("Pop/Rock") is offered whole.
+    Values never a track's only one are said in a comment, not offered (those tracks would be ambiguous, and the
+    genre left with none); so are the tracks naming two offered genres, left out as ambiguous."""
+    def key(value: str) -> str:
+        return genre_key(value) or value  # a name of no letter or digit is its own
+
+    spellings: dict[str, Counter] = {}
     for track in catalog.tracks:
-        counts[track.genre_written or track.genre] += 1
-    return counts
+        written = track.genre_written or track.genre
+        spellings.setdefault(key(written), Counter())[written] += 1
+    offered = {k: max(sorted(c), key=c.__getitem__) for k, c in spellings.items()}  # its most used spelling
+    home = {k: k for k in offered}
+    for k, name in offered.items():  # "Rock/Alternative" under Rock; "Pop/Rock" stays whole
+        parts = {key(part) for part in joined_parts(name)} & offered.keys() - {k}
+        if len(joined_parts(name)) > 1 and len(parts) == 1:
+            home[k] = parts.pop()
+    tracks = Counter({k: sum(c.values()) for k, c in spellings.items()})
+    for values in catalog.several:  # a track none of whose values is offered: its first (its tag's main genre) is
+        if not any(key(v) in home for v in values):
+            spellings.setdefault(key(values[0]), Counter())
+            offered[key(values[0])] = values[0]
+            home[key(values[0])] = key(values[0])
+    beside, alone_nowhere, ambiguous = Counter(), Counter(), Counter()
+    for values, n in catalog.several.items():
+        named = {home[key(v)] for v in values if key(v) in home}
+        if len(named) > 1:
+            ambiguous["; ".join(values)] += n
+        else:
+            beside[named.pop()] += n
+            alone_nowhere.update({v: n for v in values if key(v) not in home})
+    totals = Counter()
+    for k in offered:
+        totals[home[k]] += tracks[k] + beside[k]
+    lines = ["source:", "  genres:"]
+    for k in sorted((k for k in offered if home[k] == k), key=lambda k: (-totals[k], offered[k])):
+        values = [v for v in sorted(spellings[k], key=lambda v: (-spellings[k][v], v)) if v != offered[k]]
+        values += [offered[j] for j in sorted(offered, key=offered.get) if home[j] == k and j != k]
+        values += [v for j in sorted(offered) if home[j] == k and j != k for v in sorted(spellings[j])
+                   if v != offered[j]]
+        with_others = f", {beside[k]} of them beside other values" if beside[k] else ""
+        lines.append(f"    {json.dumps(offered[k], ensure_ascii=False)}: {json.dumps(values, ensure_ascii=False)}"
+                     f"  # {totals[k]} track(s){with_others}: keep as a genre, move into another, or delete")
+    for value, n in sorted(alone_nowhere.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"    # {json.dumps(value, ensure_ascii=False)} ({n} track(s)) is never a track's only genre: not "
+                     f"offered; its tracks count under their other genre")
+    if ambiguous:
+        example = max(sorted(ambiguous), key=ambiguous.__getitem__)
+        lines.append(f"    # {sum(ambiguous.values())} track(s) name two of these genres (as "
+                     f"{json.dumps(example, ensure_ascii=False)}): left out as ambiguous (a track is learned as one "
+                     f"genre)")
+    return "\n".join(lines) + "\n"
 
 
 def suggest_map(genre_map: GenreMap, unmapped) -> str:

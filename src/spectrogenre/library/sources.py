@@ -101,8 +101,8 @@ class Catalog:
     unmapped: Counter = field(default_factory=Counter)  # genre values the genre map does not place: tracks each
     # of those, the tracks each is on that another value placed ("Classical; Baroque" with classical mapped)
     unmapped_beside_placed: Counter = field(default_factory=Counter)
-    # With no map, the values of tracks left out for naming several genres: tracks each, so that the map scan
-    # suggests holds every value the tags hold, not only those of tracks with one genre.
+    # With no map, the values of each track left out for naming several genres (one spelling each), counted: the
+    # map scan suggests places them too, not only the tracks of one genre.
     several: Counter = field(default_factory=Counter)
     notes: list[tuple[str, str]] = field(default_factory=list)  # used, with a caveat (tags unreadable)
     map_conflicts: list[str] = field(default_factory=list)
@@ -352,7 +352,7 @@ def _mapped_genre(values: tuple[str, ...], genre_map: GenreMap, catalog: Catalog
         catalog.left_out.append((name, f"{what} {quoted} is not in the genre map (source.genres)"))
     else:
         if not genre_map:
-            catalog.several.update(_one_spelling_each(values))
+            catalog.several[tuple(_one_spelling_each(values))] += 1
         catalog.left_out.append((name, f"{what} {quoted} matches {len(genres)} genres ({', '.join(sorted(genres))}): "
                                        f"ambiguous, not guessed"))
     return None
