@@ -3,7 +3,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from spectrogenre.library.checks import check_catalog, suggest_map
+from spectrogenre.library.checks import check_catalog, first_map, suggest_map
 from spectrogenre.library.scan import render
 from spectrogenre.library.sources import Catalog, GenreMap, Track, load_catalog
 from tests.synth import NFC, NFD, hiphop_library, write_tagged
@@ -275,6 +275,16 @@ def test_the_map_suggested_without_one_pasted_as_it_is_gives_each_genre_the_trac
     assert not any("has no track" in error for error in report.errors)
     assert [(where, why.split(":")[0]) for where, why in catalog.left_out] == [
         ("8.mp3", "genre tag 'Pop', 'Rock' matches 2 genres (Pop, Rock)")]
+
+
+@pytest.mark.parametrize("layout, suggested", [
+    ("tags", '    "Jazz": ["Jazz, Blues"]  # 2 track(s): keep as a genre, move into another, or delete\n'),
+    ("folders", '    "Jazz": []  # 1 track(s): keep as a genre, move into another, or delete\n'  # the user's folder
+                '    "Jazz, Blues": []  # 1 track(s): keep as a genre, move into another, or delete\n'),
+])
+def test_a_joined_tag_value_is_suggested_under_its_genre_but_a_genre_folder_stays_its_own(layout, suggested):
+    catalog = catalog_of(track("Jazz", "A"), track("Jazz, Blues", "B"), layout=layout)
+    assert first_map(catalog) == "source:\n  genres:\n" + suggested
 
 
 def test_a_value_only_ever_beside_a_mapped_one_is_named_but_not_suggested_as_a_genre(tmp_path):

@@ -500,12 +500,15 @@ def test_a_damaged_manifest_is_one_error_and_a_path_no_file_can_have_is_its_rows
                                            r"\(131072\)\): a quote opened there or before and never closed\?"):
         load_catalog(tmp_path / "quote.csv", layout="manifest")
     long_name = "x" * 300 + ".mp3"
-    (tmp_path / "names.csv").write_text(f"path,genre\na.mp3,pop\nb\0c.mp3,pop\n{long_name},pop\n")
+    (tmp_path / "loop1.mp3").symlink_to("loop2.mp3")  # links that lead to each other
+    (tmp_path / "loop2.mp3").symlink_to("loop1.mp3")
+    (tmp_path / "names.csv").write_text(f"path,genre\na.mp3,pop\nb\0c.mp3,pop\n{long_name},pop\nloop1.mp3,pop\n")
     catalog = load_catalog(tmp_path / "names.csv", layout="manifest")
     assert [t.path for t in catalog.tracks] == [track]
     assert catalog.left_out == [
         ("names.csv row 3: b\0c.mp3", "names no file this machine can have (embedded null byte)"),
-        (f"names.csv row 4: {long_name}", "names no file this machine can have (File name too long)")]
+        (f"names.csv row 4: {long_name}", "names no file this machine can have (File name too long)"),
+        ("names.csv row 5: loop1.mp3", "a link that leads back to itself (a loop of links)")]
 
 
 def test_a_manifest_written_by_hand_with_spaces_after_its_commas_reads_its_quoted_cells(tmp_path):

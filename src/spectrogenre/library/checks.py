@@ -357,8 +357,9 @@ def first_map(catalog: Catalog) -> str:
     """The `source:` block suggested for a library read without a genre map, which, pasted as it is, leaves no genre
     without a track. Every value some track holds alone is offered as a genre, its spellings together (the most
     used first), with the tracks the map would give it: its own, and those whose other values no track holds alone
-    (they count under it). A value that joins others with `/` or `,` (ID3v2.3's "Rock/Alternative") is listed under
-    the one genre among its parts, as the map would place it; one joining two genres ("Pop/Rock") is offered whole.
+    (they count under it). A tag or manifest value that joins others with `/` or `,` (ID3v2.3's "Rock/Alternative")
+    is listed under the one genre among its parts, as the map would place it; one joining two genres ("Pop/Rock") is
+    offered whole, as is every genre folder.
     Values never a track's only one are said in a comment, not offered (those tracks would be ambiguous, and the
     genre left with none); so are the tracks naming two offered genres, left out as ambiguous."""
     def key(value: str) -> str:
@@ -370,7 +371,8 @@ def first_map(catalog: Catalog) -> str:
         spellings.setdefault(key(written), Counter())[written] += 1
     offered = {k: max(sorted(c), key=c.__getitem__) for k, c in spellings.items()}  # its most used spelling
     home = {k: k for k in offered}
-    for k, name in offered.items():  # "Rock/Alternative" under Rock; "Pop/Rock" stays whole
+    # "Rock/Alternative" under Rock, "Pop/Rock" whole: a tag's joined values; a folder's name is the user's own genre
+    for k, name in offered.items() if catalog.layout in ("tags", "manifest") else ():
         parts = {key(part) for part in joined_parts(name)} & offered.keys() - {k}
         if len(joined_parts(name)) > 1 and len(parts) == 1:
             home[k] = parts.pop()

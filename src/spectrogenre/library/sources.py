@@ -447,6 +447,9 @@ def _from_manifest(manifest: Path, genre_map: GenreMap) -> Catalog:
             why = f"names no file this machine can have ({getattr(err, 'strerror', None) or err})"
             catalog.left_out.append((f"{where}: {cell}", why))
             continue
+        except RuntimeError:  # Python 3.11's resolve() on links that lead to each other
+            catalog.left_out.append((f"{where}: {cell}", "a link that leads back to itself (a loop of links)"))
+            continue
         genre_cell = row.get("genre", "").strip()
         if key in seen:
             # the first row's number goes with the name, so that the reason, alike for every repeat, is said once
