@@ -320,3 +320,18 @@ def test_scan_reads_a_relative_library_in_a_params_file_from_that_files_folder(t
     params.write_text("library: gone\n")
     result = runner.invoke(app, ["scan", "--params", "../params.yaml"])
     assert result.stderr.strip() == "error: library path ../gone does not exist in " + str(elsewhere)
+
+
+def test_a_name_the_outputs_encoding_cannot_hold_is_written_escaped_not_a_traceback(tiny_library, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tiny_library / "Drone").rename(tiny_library / "\U0001f3b5 Drone")  # an emoji, where the output is Latin-1
+    result = subprocess.run([sys.executable, "-c", "from spectrogenre.cli import app; app()", "scan",
+                             str(tiny_library), "--layout", "folders"], capture_output=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONIOENCODING": "latin-1"}, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr.decode("latin-1")
+    rows = result.stdout.decode("latin-1").splitlines()
+    assert [row.split()[:2] for row in rows[2:]] == [["Clicks", "6"], ["Noise", "6"], ["\\U0001f3b5", "Drone"]]
+    assert b"Traceback" not in result.stderr

@@ -37,6 +37,10 @@ def options(verbose: Annotated[bool, typer.Option("--verbose", help="Also show t
     if verbose:
         os.environ["SPECTROGENRE_VERBOSE"] = "1"
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    # a file's name the output's encoding cannot hold (an emoji where it is Latin-1) is written escaped, as Python
+    # writes it to stderr, not a UnicodeEncodeError halfway through the results
+    if callable(getattr(sys.stdout, "reconfigure", None)):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 class Layout(str, Enum):
