@@ -1114,3 +1114,22 @@ def test_an_id3_frame_no_reader_parses_is_not_dropped_by_a_write(tmp_path, frame
                                            r"left as it was"):
         write_genres(path, old=("Rock",), new=("Jazz",), log=tmp_path / "undo.jsonl")
     assert path.read_bytes() == before
+
+
+def test_a_genre_frame_mutagen_cannot_read_is_not_replaced_unread(tmp_path):
+    # UTF-16 text ending in half a surrogate pair: ffprobe shows the genre, mutagen drops the frame on load, and the
+    # file looked as if it had no genre: a write (or --only-empty) would have lost the user's
+    path = tmp_path / "a.mp3"
+    write_audio(path, sine(2.0, sr=44100), 44100)
+    genre = b"\x01\xff\xfeR\x00\x00\xd8"
+    frames = b"TCON" + bytes([0, 0, 0, len(genre), 0, 0]) + genre
+    size = len(frames) + 100
+    synchsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    path.write_bytes(b"ID3\x04\x00\x00" + synchsafe + frames + bytes(100) + path.read_bytes())
+    before = path.read_bytes()
+    assert read_tags(path).genres == ()  # as mutagen sees it
+    row = tag_file(path, lambda p: verdict(confidence=0.9), min_confidence=0.5, only_empty=True, mode="replace",
+                   log=tmp_path / "undo.jsonl")
+    assert row.action == ("error: its ID3 tag holds a genre frame (TCON) that mutagen cannot read (a malformed "
+                          "frame), which writing the genre would replace unread; file left as it was")
+    assert path.read_bytes() == before and not (tmp_path / "undo.jsonl").exists()

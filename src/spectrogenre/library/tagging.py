@@ -479,6 +479,9 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
     if not _id3v1_alone(original) and (changed := _changed_as_ffmpeg_reads(original, copy)) is not None:
         raise TaggingError(original, f"writing the genre would change other tags as ffmpeg reads them ({changed}): "
                                      f"a tag mutagen cannot read (a malformed frame) would be lost; file left as it was")
+    if _unread_genre_frames(original):
+        raise TaggingError(original, "its ID3 tag holds a genre frame (TCON) that mutagen cannot read (a malformed "
+                                     "frame), which writing the genre would replace unread; file left as it was")
     if lost := _id3_frames_lost(original, copy):
         raise TaggingError(original, f"its ID3 tag holds {', '.join(lost)} frame(s) that mutagen cannot read, which "
                                      f"writing the genre would drop (a malformed frame); file left as it was")
@@ -510,6 +513,16 @@ def _id3_frames_lost(original: Path, copy: Path) -> list[str]:
     lost = before[1] - after[1]
     lost.pop("TCON", None)
     return sorted(lost)
+
+
+def _unread_genre_frames(path: Path) -> int:
+    """How many genre frames (TCON) of `path`'s ID3v2.3 or 2.4 tag, as its bytes hold them, mutagen did not parse:
+    a write replaces the genre frames it read, and one it dropped, the user's genre, would be lost unseen."""
+    if (stored := _id3_frame_ids(path)) is None or not stored[1]["TCON"]:
+        return 0
+    with BoundedReads(path) as file:
+        tags = getattr(_mutagen_file(file), "tags", None)
+    return stored[1]["TCON"] - (len(tags.getall("TCON")) if isinstance(tags, ID3) else 0)
 
 
 # An ID3v2 frame's ID: four capitals or digits; what follows the last frame is padding (zero bytes)
