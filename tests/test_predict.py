@@ -433,7 +433,7 @@ def test_a_file_given_twice_or_inside_a_folder_also_given_is_listed_once(tmp_pat
     assert found.files == [song]  # the first name it was given by
     # another name for it is said, at the end of the run; the same name again needs no word
     assert found.passed_over == [(tmp_path / "other.mp3", f"the same file as {song}: classified once, under that name")]
-    assert found.notes() == [(f"passed over 1 system or hidden folder(s) or repeated link(s): "
+    assert found.notes() == [(f"passed over 1 folder(s) or link(s) (system, hidden, unreadable or repeated): "
                               f"{tmp_path / 'other.mp3'}: the same file as {song}: classified once, under that name")]
 
 
@@ -661,3 +661,20 @@ def test_a_folder_given_beside_others_that_holds_no_audio_is_named(tmp_path):
     assert given.notes() == [f"found no audio files in {tmp_path / 'empty'}, {tmp_path / 'covers'}",
                              "passed over 1 file(s) that are not audio (.jpg: 1)"]
     assert survey([tmp_path / "album"]).notes() == []
+
+
+def test_a_folder_of_nothing_but_a_folder_it_cannot_read_says_so_in_its_error(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from spectrogenre.cli import app
+    from tests.library.test_sources import deeper_than_a_path_can_name
+
+    (tmp_path / "music").mkdir()
+    deeper_than_a_path_can_name(tmp_path / "music", monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["predict", "music", "--model", str(tmp_path / "no-export")])
+    assert result.exit_code == 1
+    said = result.output.splitlines()[-1]
+    assert said.startswith("error: no audio files found in music; passed over 1 folder(s) or link(s) (system, "
+                           "hidden, unreadable or repeated): music/" + "d" * 30 + "/"), said
+    assert said.endswith(": cannot be read: File name too long")

@@ -73,8 +73,8 @@ class Survey:
                          f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
         if self.passed_over:
             shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
-            notes.append(f"passed over {len(self.passed_over)} system or hidden folder(s) or repeated link(s): {shown}"
-                         f"{'; ...' if len(self.passed_over) > 3 else ''}")
+            notes.append(f"passed over {len(self.passed_over)} folder(s) or link(s) (system, hidden, unreadable or "
+                         f"repeated): {shown}{'; ...' if len(self.passed_over) > 3 else ''}")
         if hidden:
             notes.append(f"passed over {len(hidden)} hidden file(s) named like audio (a name starting with a dot: "
                          f"macOS's ._ copies, tag's temporary copies): {', '.join(map(str, hidden[:3]))}"

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CANNOT_BE_READ = "cannot be read"  # how a folder the walk could not list is said, and known
 SYSTEM_FOLDERS = frozenset({"@eadir", "#recycle", "$recycle.bin", "system volume information", "lost+found"})
 
 
@@ -56,7 +57,7 @@ def walk(folder: Path) -> Walk:
         return os.path.relpath(target, top) if os.path.commonpath([target, top]) == top else None
 
     def unreadable(err: OSError) -> None:
-        found.passed_over.append((Path(err.filename), f"cannot be read: {err.strerror or err}"))
+        found.passed_over.append((Path(err.filename), f"{CANNOT_BE_READ}: {err.strerror or err}"))
 
     for root, dirs, names in os.walk(folder, onerror=unreadable, followlinks=True):
         here = Path(root)

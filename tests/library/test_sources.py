@@ -67,6 +67,28 @@ def test_music_in_a_hidden_or_system_folder_is_left_out_file_by_file_and_a_folde
     assert not any(".Album 9" in track.name for track in catalog.tracks)
 
 
+def deeper_than_a_path_can_name(folder: Path, monkeypatch) -> Path:
+    """A folder under `folder` too deep for its path to be named (past PATH_MAX, 4096 on Linux): walking it fails, as
+    it would for a folder this user may not read (chmod means nothing to root, who runs the tests in CI)."""
+    monkeypatch.chdir(folder)
+    for _ in range(150):
+        os.mkdir("d" * 30)
+        os.chdir("d" * 30)
+    Path("1.mp3").write_bytes(b"x")
+    return folder / ("d" * 30)
+
+
+def test_a_folder_that_cannot_be_read_is_left_out_said_by_default_and_its_genre_stopped_on(tiny_library,
+                                                                                            monkeypatch):
+    (tiny_library / "Jazz" / "Album 0").mkdir(parents=True)
+    deeper_than_a_path_can_name(tiny_library / "Jazz" / "Album 0", monkeypatch)
+    monkeypatch.chdir(tiny_library)
+    catalog = load_catalog(tiny_library, layout="folders")
+    [(where, why)] = [entry for entry in catalog.left_out if entry[0].startswith("Jazz/")]
+    assert where.startswith("Jazz/Album 0/" + "d" * 30 + "/") and why == "a folder that cannot be read: File name too long"
+    assert catalog.empty_genre_folders() == [("Jazz", 1)]
+
+
 @pytest.mark.parametrize("layout", ["folders", "tags"])
 def test_music_in_a_format_not_read_is_left_out_with_the_reason_not_ignored_as_not_audio(tiny_library, layout):
     # a protected iTunes purchase is music no decoder may read: the scan must not call it a cover or a playlist

@@ -43,7 +43,7 @@ from spectrogenre.library.tags import (
     separate_values,
 )
 from spectrogenre.params import LAYOUTS
-from spectrogenre.walk import is_system_entry, walk
+from spectrogenre.walk import CANNOT_BE_READ, is_system_entry, walk
 
 MANIFEST_COLUMNS = ("path", "genre", "album", "artist")
 # Why audio is left out where it stands too high in the tree for the layout (checks.py tells a library given one
@@ -267,6 +267,8 @@ def _library_files(root: Path, catalog: Catalog) -> list[Path]:
         # album the user hid, a Trash of songs
         if held := (_music_files_in(path) if is_system_entry(path.name) else []):
             catalog.left_out += [(_shown(file, root), f"in {_shown(path, root)}, {why}") for file in held]
+        elif why.startswith(CANNOT_BE_READ):  # it may hold music: said by default
+            catalog.left_out.append((_shown(path, root), f"a folder that {why}"))
         else:
             catalog.ignored.append((_shown(path, root), why))
     catalog.ignored += [(_shown(path, root), "a hidden or system file (a macOS ._ copy, .DS_Store)")
