@@ -102,6 +102,17 @@ def test_a_text_file_named_mp3_is_an_error_and_the_decoders_own_notes_stay_off_s
     assert capfd.readouterr().err == ""  # libmpg123 writes "Note: Illegal Audio-MPEG-Header ..." to fd 2 itself
 
 
+def test_an_mp3_frame_header_followed_by_garbage_is_not_said_to_be_a_missing_file_or_a_pipe(tmp_path):
+    path = tmp_path / "cut.mp3"
+    frame_header = b"\xff\xfb\x90\x04"  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+    path.write_bytes(frame_header + np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    with pytest.raises(AudioError) as raised:
+        read_mono(path, sample_rate=22050)
+    # libsndfile's words were "File does not exist or is not a regular file (possibly a pipe?)."
+    assert str(raised.value) == (f"{path}: cannot be decoded: corrupt or not a .mp3 audio file (no audio header or "
+                                 f"frame where it should start)")
+
+
 def test_the_decoders_reason_is_kept_without_the_path_it_repeats(tmp_path):
     path = tmp_path / "noise.flac"
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())

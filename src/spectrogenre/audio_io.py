@@ -1181,6 +1181,10 @@ def _cannot_open(path: Path, err: Exception) -> AudioError:
     the file it repeats; a WAV header stating a rate of 0 Hz (libsndfile: "SF_INFO struct incomplete") is said as
     check_stream_format says any impossible rate."""
     reason = re.sub(r"^Error opening <.*>: ", "", _short(err))  # <_io.BufferedReader name=...>: the file _opened gives
+    # what libsndfile says of a file whose start it cannot place (a cut MP3, garbage after its tag): the file is
+    # there and regular, as _opened made sure
+    reason = reason.replace("File does not exist or is not a regular file (possibly a pipe?).",
+                            "no audio header or frame where it should start")
     if "SF_INFO struct incomplete" in reason and (stated := _wav_fmt(path)) is not None:
         try:
             check_stream_format(path, sample_rate=stated[0], channels=stated[1])
