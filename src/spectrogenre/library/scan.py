@@ -8,6 +8,7 @@ notes of genre names written alike that are learned as one).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from spectrogenre.files import fresh_dir, write_csv, write_json
@@ -38,7 +39,8 @@ def check(catalog: Catalog, params: Params, *, model_requirement: str | None) ->
 
 
 def decode_check(catalog: Catalog, params: Params, *, model_requirement: str | None) -> tuple[Catalog, Report]:
-    """Decode every track as concat will; a track that fails moves to `left_out`; the checks run again."""
+    """Decode every track as concat will; a track that fails moves to `left_out`, one whose header states no length
+    takes the length decoded; the checks run again."""
     from tqdm import tqdm
 
     from spectrogenre.audio_io import ENDED_ITS_PROCESS
@@ -48,23 +50,24 @@ def decode_check(catalog: Catalog, params: Params, *, model_requirement: str | N
     jobs = available_cores()
     with LocalExecutor(jobs) as pool:
         tasks = ((t.path, params.frontend.sample_rate) for t in catalog.tracks)
-        problems = list(tqdm(ordered_map(pool, _decode_problem, tasks, in_flight=2 * jobs,
-                                         if_killed=lambda _: ENDED_ITS_PROCESS),
-                             total=len(catalog.tracks), unit="track", leave=False, disable=None))
-    catalog.left_out += [(t.name, problem) for t, problem in zip(catalog.tracks, problems) if problem]
-    catalog.tracks = [t for t, problem in zip(catalog.tracks, problems) if not problem]
+        decoded = list(tqdm(ordered_map(pool, _decoded, tasks, in_flight=2 * jobs,
+                                        if_killed=lambda _: (ENDED_ITS_PROCESS, None)),
+                            total=len(catalog.tracks), unit="track", leave=False, disable=None))
+    catalog.left_out += [(t.name, problem) for t, (problem, _) in zip(catalog.tracks, decoded) if problem]
+    catalog.tracks = [t if t.seconds is not None else replace(t, seconds=seconds)
+                      for t, (problem, seconds) in zip(catalog.tracks, decoded) if not problem]
     return catalog, check(catalog, params, model_requirement=model_requirement)
 
 
-def _decode_problem(path: Path, sample_rate: int) -> str | None:
+def _decoded(path: Path, sample_rate: int) -> tuple[str | None, float | None]:
+    """(why `path` cannot be decoded, None) or (None, its length in seconds as decoded)."""
     from spectrogenre.audio_io import read_mono
     from spectrogenre.errors import AudioError
 
     try:
-        read_mono(path, sample_rate=sample_rate)
+        return None, len(read_mono(path, sample_rate=sample_rate)) / sample_rate
     except AudioError as err:
-        return err.problem
-    return None
+        return err.problem, None
 
 
 def library_root(library: Path) -> Path:
