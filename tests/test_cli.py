@@ -54,17 +54,19 @@ def test_scan_leaves_out_an_album_copied_into_a_second_genre(tiny_library, tmp_p
     assert "error: genre 'Drone' has 2 group(s)" in result.stderr  # what leaving the copies out costs it
 
 
-def test_scan_leaves_out_what_is_not_audio_by_its_header_and_decode_what_is_cut_short(tiny_library, tmp_path,
-                                                                                         monkeypatch):
+def test_scan_leaves_out_what_is_not_audio_or_cut_short_by_its_header_and_decode_finds_the_same(tiny_library,
+                                                                                                tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tiny_library / "Drone" / "Album 2" / "03 Bad.wav").write_bytes(b"RIFF....WAVEfmt garbage")
     cut = tiny_library / "Drone" / "Album 2" / "04 Cut.wav"
     shutil.copyfile(tiny_library / "Drone" / "Album 2" / "01 Track.wav", cut)
-    cut.write_bytes(cut.read_bytes()[:-20000])  # its header and tags are whole: only decoding finds it
+    cut.write_bytes(cut.read_bytes()[:-20000])  # its tags are whole; its data chunk states 20000 bytes more
     result = runner.invoke(app, ["scan", str(tiny_library)])
     assert result.exit_code == 0, result.output  # the pipeline skips them and goes on
     assert "left out: 1 file(s): cannot be decoded: corrupt or not a .wav audio file" in result.stderr
-    assert "Drone/Album 2/03 Bad.wav" in result.stderr and "04 Cut.wav" not in result.stderr
+    assert "Drone/Album 2/03 Bad.wav" in result.stderr
+    assert ("left out: 1 file(s): truncated: data chunk declares 288000 bytes, only 268000 present: Drone/Album 2/04 "
+            "Cut.wav") in result.stderr
     result = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
     assert result.exit_code == 0, result.output
     assert "left out: 1 file(s): truncated: data chunk declares" in result.stderr
@@ -211,7 +213,7 @@ def test_scan_leaves_out_junk_in_any_container_and_stops_on_a_genre_emptied_by_d
         assert f"Drone/Album 0/junk{suffix}" in result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]][1] == ["Drone", "6"]
     assert "error: genre folder 'caf\\xe9' has no usable audio: all 1 of its audio file(s)" in result.stderr
-    for track in (tiny_library / "Noise").rglob("*.*"):  # whole headers, cut data: only decoding finds them
+    for track in (tiny_library / "Noise").rglob("*.*"):  # cut data: the WAVs' headers say so, the FLACs' decoding
         track.write_bytes(track.read_bytes()[: len(track.read_bytes()) // 2])
     decoded = runner.invoke(app, ["scan", "--decode", str(tiny_library)])
     assert "error: genre folder 'Noise' has no usable audio: all 6 of its audio file(s)" in decoded.stderr

@@ -374,13 +374,21 @@ def audio_by_content(path: Path) -> bool:
         return False
 
 
+# Formats whose header states all decoding will find (channels, width, rate, the data's size): the library scan
+# checks every such file's, as decoding would, where a tag reader's length would pass a header no decoder takes
+HEADER_CHECKED = frozenset({".wav", ".wave", ".aif", ".aiff", ".aifc", ".w64"})
+
+
 def undecodable(path: Path) -> str | None:
     """Why `path`'s header already shows it cannot be decoded (empty, not the format its name says, an
-    impossible rate), or None. Only the header is read; formats decoded through ffmpeg are not checked."""
+    impossible rate or channel count, a data chunk cut short), or None. Only the header is read; formats decoded
+    through ffmpeg are not checked."""
     if path.suffix.lower() not in SNDFILE_EXTENSIONS:
         return None
     try:
-        with _opened_or_for_ffmpeg(path):
+        with _opened_or_for_ffmpeg(path) as handle:
+            if handle is not None:
+                _check_chunk_sizes(path, handle)
             return None
     except AudioError as err:
         return err.problem

@@ -67,6 +67,23 @@ def test_music_in_a_hidden_or_system_folder_is_left_out_file_by_file_and_a_folde
     assert not any(".Album 9" in track.name for track in catalog.tracks)
 
 
+def test_a_wav_whose_header_no_decoder_takes_is_left_out_by_the_scan_as_decoding_would(tiny_library):
+    import struct
+
+    impossible = tiny_library / "Clicks" / "Album 0" / "01 Track.wav"
+    data = bytearray(impossible.read_bytes())
+    data[22:24] = struct.pack("<H", 1000)  # the fmt chunk's channel count (a tag reader still gives a length)
+    impossible.write_bytes(bytes(data))
+    cut = tiny_library / "Clicks" / "Album 1" / "01 Track.wav"
+    cut.write_bytes(cut.read_bytes()[:len(cut.read_bytes()) // 2])  # its data chunk states twice what is there
+    catalog = load_catalog(tiny_library, layout="folders")
+    left_out = dict(catalog.left_out)
+    assert left_out["Clicks/Album 0/01 Track.wav"] == "header claims 1000 channels; 1 to 64 are accepted"
+    assert re.fullmatch(r"truncated: data chunk declares (\d+) bytes, only \d+ present",
+                        left_out["Clicks/Album 1/01 Track.wav"])
+    assert "Clicks/Album 0/01 Track.wav" not in [t.name for t in catalog.tracks]
+
+
 def deeper_than_a_path_can_name(folder: Path, monkeypatch) -> Path:
     """A folder under `folder` too deep for its path to be named (past PATH_MAX, 4096 on Linux): walking it fails, as
     it would for a folder this user may not read (chmod means nothing to root, who runs the tests in CI)."""

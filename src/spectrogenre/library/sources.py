@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from spectrogenre.audio_io import (
+    HEADER_CHECKED,
     is_audio_file,
     is_music_file,
     missing_decoder,
@@ -324,7 +325,7 @@ def _tags_or_none(path: Path, catalog: Catalog, name: str, *, genre_from_tags: b
         tags, problem = read_tags(path), None
     except TagError as err:
         tags, problem = None, err.problem
-    if tags is None or tags.seconds is None:
+    if tags is None or tags.seconds is None or path.suffix.lower() in HEADER_CHECKED:
         if (undecoded := undecodable(path)) is not None:
             catalog.left_out.append((name, undecoded))
             return None
