@@ -83,6 +83,9 @@ def test_a_quote_in_a_file_name_is_named_as_its_owner_wrote_it():
     assert client_file_name("100% pure.mp3") == "100% pure.mp3"  # no other escape is undone
     assert client_file_name("") == "upload"
     assert client_file_name("../../etc/x.mp3") == "x.mp3"
+    long_name = "a" * 250 + "b" * 1000 + ".mp3"  # longer than any file system's names: its start and end said
+    assert client_file_name(long_name) == "a" * 200 + "..." + "b" * 36 + ".mp3"
+    assert client_file_name("c" * 251 + ".mp3") == "c" * 251 + ".mp3"  # 255: a name a file can have
 
 
 @pytest.mark.parametrize("content_type, suffix", [

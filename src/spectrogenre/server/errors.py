@@ -35,8 +35,15 @@ def error_response(status: int, detail: str, headers: dict[str, str] | None = No
 
 def client_file_name(filename: str | None) -> str:
     """An upload's file name as its client knows it, for messages (never a server path). Browsers and curl send a
-    '"' in it as %22 (HTML's multipart form encoding), which is undone: only that, as '%' itself is sent as it is."""
-    return Path((filename or "").replace("%22", '"')).name or "upload"
+    '"' in it as %22 (HTML's multipart form encoding), which is undone: only that, as '%' itself is sent as it is.
+    A name longer than any file's is shortened."""
+    name = Path((filename or "").replace("%22", '"')).name or "upload"
+    # no file system names a file longer than 255 bytes: a longer one is shortened, its start and end kept, rather
+    # than echoed whole into every message about it
+    return name if len(name) <= _LONGEST_NAME else f"{name[:200]}...{name[-40:]}"
+
+
+_LONGEST_NAME = 255
 
 
 def responses(*statuses: int) -> dict:
