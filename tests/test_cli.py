@@ -338,3 +338,13 @@ def test_a_name_the_outputs_encoding_cannot_hold_is_written_escaped_not_a_traceb
     rows = result.stdout.decode("latin-1").splitlines()
     assert [row.split()[:2] for row in rows[2:]] == [["Clicks", "6"], ["Noise", "6"], ["\\U0001f3b5", "Drone"]]
     assert b"Traceback" not in result.stderr
+
+
+def test_a_genre_folder_whose_name_holds_a_line_break_keeps_the_table_one_row_a_genre(tiny_library, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tiny_library / "Drone").rename(tiny_library / "Dro\nne")
+    result = runner.invoke(app, ["scan", str(tiny_library), "--layout", "folders"])
+    assert result.exit_code == 0, result.output
+    assert [row.split()[:2] for row in result.stdout.splitlines()[2:]] == [["Clicks", "6"], ["Dro\\nne", "6"],
+                                                                          ["Noise", "6"]]

@@ -16,6 +16,7 @@ from spectrogenre.library.checks import Report, check_catalog
 from spectrogenre.library.copies import leave_out_copies
 from spectrogenre.library.sources import Catalog, GenreMap, load_catalog
 from spectrogenre.params import Params
+from spectrogenre.shown import shown_text
 
 TRACK_COLUMNS = ["track", "genre", "group", "grouped_by", "album", "artist", "seconds", "bytes"]
 
@@ -101,7 +102,7 @@ def render(report: Report, *, layout: str, library: Path, verbose: bool = False,
              f"{'genre':<24} {'tracks':>6} {'groups':>6} {'albums':>6} {'artists':>7} {'hours':>7}  grouped by"]
     for genre, s in sorted(report.genres.items()):
         by = ", ".join(f"{k} {v}" for k, v in s["grouped_by"].items())
-        lines.append(f"{genre:<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
+        lines.append(f"{shown_text(genre):<24} {s['tracks']:>6} {s['groups']:>6} {s['albums']:>6} {s['artists']:>7} "
                      f"{_hours(s):>7}  {by}")
     problems = [f"note: {note}" for note in report.genre_notes]
     if unknown := sum(s.get("tracks_of_unknown_length", 0) for s in report.genres.values()):
