@@ -260,8 +260,9 @@ def _learn_alike_names_as_one(catalog: Catalog) -> None:
 
 
 def _library_files(root: Path, catalog: Catalog) -> list[Path]:
-    """Files under `root` (walk.py: links followed). Folders and system files passed over go in `ignored`; a file
-    reached again through a link, or audio whose name is not UTF-8 text, in `left_out`; each with why."""
+    """Files under `root` (walk.py: links followed). Folders and system files passed over go in `ignored`, but the
+    audio files in a hidden or system folder, a folder that cannot be read, a file reached again through a link and
+    audio whose name is not UTF-8 text go in `left_out`; each with why."""
     found = walk(root)
     for path, why in found.passed_over:
         # the music in a hidden or system folder is left out, file by file, where a scan says so by default: an
