@@ -502,10 +502,10 @@ def _audio_files(paths: list[Path], *, before_refusal=None):
         before_refusal(given)
     if not given.files and given.not_files:  # a URL, `-`, a playlist's lines: said as what they are
         raise SpectrogenreError("nothing to classify: " + "; ".join(given.notes()))
-    if not given.files:  # with what was passed over: a folder it may not read, a hidden one
-        passed = [note for note in given.notes() if note.startswith("passed over")]
+    if not given.files:  # with the folders passed over: one it may not read, a hidden one
+        passed = given.passed_over_note()
         raise SpectrogenreError(f"no audio files found in {', '.join(map(str, paths))}"
-                                + "".join(f"; {note}" for note in passed))
+                                + (f"; {passed}" if passed else ""))
     return given
 
 

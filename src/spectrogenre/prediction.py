@@ -58,6 +58,14 @@ class Survey:
         """What a run's last line ("3 classified, 1 failed") adds for arguments and playlist lines naming no file."""
         return f", {len(self.not_files)} argument(s) or playlist line(s) naming no file" if self.not_files else ""
 
+    def passed_over_note(self) -> str | None:
+        """The folders and links passed over, the first three with why, as a line; None where there are none."""
+        if not self.passed_over:
+            return None
+        shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
+        return (f"passed over {len(self.passed_over)} folder(s) or link(s) (system, hidden, unreadable or repeated): "
+                f"{shown}{'; ...' if len(self.passed_over) > 3 else ''}")
+
     def notes(self, *, named_elsewhere: Iterable[Path] = ()) -> list[str]:
         """What the folders held that is not classified, as lines for the end of a run (predict's and tag's);
         named_elsewhere: system files the caller names itself (tag's leftover temporary copies)."""
@@ -71,10 +79,8 @@ class Survey:
         if self.not_audio:
             notes.append(f"passed over {sum(self.not_audio.values())} file(s) that are not audio ("
                          f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(self.not_audio.items()))})")
-        if self.passed_over:
-            shown = "; ".join(f"{path}: {why}" for path, why in self.passed_over[:3])
-            notes.append(f"passed over {len(self.passed_over)} folder(s) or link(s) (system, hidden, unreadable or "
-                         f"repeated): {shown}{'; ...' if len(self.passed_over) > 3 else ''}")
+        if (passed := self.passed_over_note()) is not None:
+            notes.append(passed)
         if hidden:
             notes.append(f"passed over {len(hidden)} hidden file(s) named like audio (a name starting with a dot: "
                          f"macOS's ._ copies, tag's temporary copies): {', '.join(map(str, hidden[:3]))}"
