@@ -246,6 +246,9 @@ def write_genres(path: Path, *, old: tuple[str, ...], new: tuple[str, ...], log:
     On any failure the copy is deleted, the original is left byte-identical and TaggingError says why.
     """
     check_writable(path)
+    if _unread_genre_frames(path):  # the original's own: refused before a copy is made and compared
+        raise TaggingError(path, "its ID3 tag holds a genre frame (TCON) that mutagen cannot read (a malformed "
+                                 "frame), which writing the genre would replace unread; file left as it was")
     temp = temp_copy(path)
     if temp.exists() or temp.is_symlink():  # another run's, or one stopped mid-write: not ours to delete
         raise TaggingError(path, f"{temp} is in the way (left by a stopped run?): delete it and try again")
@@ -479,9 +482,6 @@ def verify_copy(original: Path, copy: Path, genres: tuple[str, ...], *, restorin
     if not _id3v1_alone(original) and (changed := _changed_as_ffmpeg_reads(original, copy)) is not None:
         raise TaggingError(original, f"writing the genre would change other tags as ffmpeg reads them ({changed}): "
                                      f"a tag mutagen cannot read (a malformed frame) would be lost; file left as it was")
-    if _unread_genre_frames(original):
-        raise TaggingError(original, "its ID3 tag holds a genre frame (TCON) that mutagen cannot read (a malformed "
-                                     "frame), which writing the genre would replace unread; file left as it was")
     if lost := _id3_frames_lost(original, copy):
         raise TaggingError(original, f"its ID3 tag holds {', '.join(lost)} frame(s) that mutagen cannot read, which "
                                      f"writing the genre would drop (a malformed frame); file left as it was")
