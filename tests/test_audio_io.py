@@ -1290,3 +1290,54 @@ def test_a_warnings_log_line_holds_no_newline_or_escape_code_of_a_name_a_client_
     [line] = [record.getMessage() for record in caplog.records]
     assert line == '/tmp/upload.ogg (x.ogg\\nINFO: 10.6.6.6 - "POST /api/admin" 200\\x1b[2J.ogg): cut short'
     assert limits.warnings.problems == ["cut short"]
+
+
+def _id3(title: str) -> bytes:
+    """An ID3v2.3 tag holding a title (TIT2), its size stated as the spec says (synchsafe)."""
+    text = b"\x03" + title.encode()
+    frame = b"TIT2" + len(text).to_bytes(4, "big") + b"\0\0" + text
+    size = len(frame)
+    return b"ID3\x03\x00\x00" + bytes([size >> 21 & 127, size >> 14 & 127, size >> 7 & 127, size & 127]) + frame
+
+
+@pytest.mark.parametrize("before", [
+    pytest.param(_id3("first") + bytes(3000) + _id3("second"), id="a second tag after the first one's padding"),
+    pytest.param(bytes(1000) + _id3("late"), id="zeros then a tag"),
+])
+def test_an_mp3_whose_frames_follow_padding_and_a_second_tag_decodes_as_players_play_it(tmp_path, before, caplog):
+    # libsndfile looks for a tag or a frame at the start only: these were "corrupt or not a .mp3 audio file"
+    bare = tmp_path / "bare.mp3"
+    sf.write(bare, sine(3.0, sr=44100), 44100)
+    tagged = tmp_path / "tagged.mp3"
+    tagged.write_bytes(before + bare.read_bytes())
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        decoded = read_mono(tagged, sample_rate=22050)
+    np.testing.assert_array_equal(decoded, read_mono(bare, sample_rate=22050))
+    assert caplog.records == []  # tags and their padding are no damage
+
+
+@pytest.mark.parametrize("tag", [b"", _id3("song")], ids=["no tag", "a tag"])
+def test_bytes_that_are_neither_tag_nor_audio_before_an_mp3s_frames_are_skipped_and_said(tmp_path, caplog, tag):
+    bare = tmp_path / "bare.mp3"
+    sf.write(bare, sine(3.0, sr=44100), 44100)
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(tag + b"\x01" * 1000 + bare.read_bytes())
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        decoded = read_mono(damaged, sample_rate=22050)
+    np.testing.assert_array_equal(decoded, read_mono(bare, sample_rate=22050))
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{damaged}: 1,000 bytes that are neither tag nor audio lie before its first audio frame: skipped (a damaged "
+        f"start may have cost its first moments)"]
+
+
+@needs_ffmpeg
+def test_an_mp3_without_a_frame_count_decoded_by_ffmpeg_says_the_bytes_before_its_frames_too(tmp_path, caplog):
+    bare = _encoded(tmp_path, "bare.mp3", "-c:a", "libmp3lame", "-write_xing", "0", "-id3v2_version", "0")
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(b"\x01" * 500 + bare.read_bytes())
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        decoded = read_mono(damaged, sample_rate=22050)
+    assert abs(len(decoded) - len(read_mono(bare, sample_rate=22050))) <= 1152  # ffmpeg resyncs a frame at most late
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{damaged}: 500 bytes that are neither tag nor audio lie before its first audio frame: skipped (a damaged "
+        f"start may have cost its first moments)"]

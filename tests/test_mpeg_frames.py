@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from spectrogenre.mpeg_frames import ends_inside_a_frame
+from spectrogenre.mpeg_frames import FirstFrames, ends_inside_a_frame, first_frames
 
 # MPEG-1 Layer III, 128 kbps, 44.1 kHz: 144 x 128000 / 44100 = 417.96, so 417 bytes a frame, 418 with padding
 FRAME_128K = bytes([0xFF, 0xFB, 0x90, 0x00])
@@ -55,3 +56,34 @@ def test_a_file_with_no_frames_to_follow_is_not_called_cut(tmp_path, content):
     path = tmp_path / "song.mp3"
     path.write_bytes(content)  # one header alone is no chain: a chance pair of bytes, as far as anyone can tell
     assert ends_inside_a_frame(path) is False
+
+
+def _tag(body: bytes, *, footer: bool = False) -> bytes:
+    """An ID3v2.4 tag header stating `body`'s size (synchsafe), the body, and with `footer` its footer."""
+    size = bytes([len(body) >> 21 & 127, len(body) >> 14 & 127, len(body) >> 7 & 127, len(body) & 127])
+    return b"ID3\x04\x00" + (b"\x10" if footer else b"\x00") + size + body + (b"3DI\x04\x00\x10" + size if footer else b"")
+
+
+@pytest.mark.parametrize(("before", "offset", "unknown"), [
+    (b"", 0, 0),
+    (_tag(b"T" * 20), 30, 0),
+    (_tag(b"T" * 20, footer=True), 40, 0),  # the footer: 10 more bytes than the header states
+    (_tag(b"T" * 20) + bytes(100), 130, 0),  # padding past the tag's stated size
+    (_tag(b"T" * 20) + bytes(100) + _tag(b"U" * 5), 145, 0),  # a second tag
+    (bytes(7) + b"\x01\x02\x03", 10, 3),  # zeros, then 3 bytes of neither
+    (_tag(b"T" * 20) + b"\xff\xfb\x90\x00" + b"\x05" * 50, 84, 54),  # a lone frame header is no frame
+])
+def test_first_frames_are_found_past_tags_padding_and_bytes_that_are_neither(tmp_path, before, offset, unknown):
+    path = tmp_path / "song.mp3"
+    path.write_bytes(before + frames(FRAME_128K, 417, 5))
+    assert first_frames(path) == FirstFrames(offset=offset, unknown=unknown)
+
+
+def test_bytes_without_three_frames_in_a_row_have_no_first_frames(tmp_path):
+    path = tmp_path / "song.mp3"
+    path.write_bytes(frames(FRAME_128K, 417, 2) + b"\x07" * 417)  # two frames, then not a third
+    assert first_frames(path) is None
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8).tobytes())
+    assert first_frames(path) is None
+    path.write_bytes(b"")
+    assert first_frames(path) is None

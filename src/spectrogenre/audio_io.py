@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled, WorkTimeout
-from spectrogenre.mpeg_frames import ends_inside_a_frame, synchsafe
+from spectrogenre.mpeg_frames import ends_inside_a_frame, first_frames, synchsafe
 from spectrogenre.quiet import native_stderr_silenced
 from spectrogenre.resampler import StreamResampler
 
@@ -222,14 +222,21 @@ class SndfileInput(io.BufferedReader):
     chunk's size sends libsndfile to an offset near 2**63) answers where the file stands, and libsndfile then says
     the file is damaged: raised, the error came out of cffi's callback as a traceback on stderr."""
 
-    def __init__(self, path):
+    def __init__(self, path, *, start: int = 0):
+        """start: the byte libsndfile is shown as the file's first (an MP3's first frame, past bytes it cannot
+        place)."""
         super().__init__(io.FileIO(path, "rb"))
+        self.start = start
+        super().seek(start)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         try:
-            return super().seek(offset, whence)
+            return super().seek(offset + self.start if whence == io.SEEK_SET else offset, whence) - self.start
         except (OSError, OverflowError):
             return self.tell()
+
+    def tell(self) -> int:
+        return super().tell() - self.start
 
 
 def _one_line(text: str) -> str:
@@ -324,11 +331,35 @@ def _opened(path: Path) -> Iterator[sf.SoundFile]:
         except (sf.LibsndfileError, RuntimeError, TypeError) as err:
             if path.stat().st_size == 0:
                 raise AudioError(path, "is empty (0 bytes)") from None
-            raise _cannot_open(path, err) from None
+            if (handle := _mp3_from_its_first_frame(path, stack)) is None:
+                raise _cannot_open(path, err) from None
         with handle:
             check_stream_format(path, sample_rate=handle.samplerate, channels=handle.channels)
             _check_frame_size(path, handle)
             yield handle
+
+
+def _mp3_from_its_first_frame(path: Path, stack: contextlib.ExitStack) -> sf.SoundFile | None:
+    """An MP3 libsndfile could not open, opened from its first MPEG audio frame, as players and ffmpeg play it
+    (mpeg_frames.first_frames: an ID3v2.4 tag with a footer, padding or damage between the tags and the frames);
+    None for any other file, or where libsndfile cannot open it from there either. Skipped bytes that are neither
+    tags nor their padding are said where the file is decoded (_junk_skipped)."""
+    if path.suffix.lower() != ".mp3" or (first := first_frames(path)) is None or first.offset == 0:
+        return None
+    try:
+        with mpeg_quiet(path):
+            return sf.SoundFile(stack.enter_context(SndfileInput(path, start=first.offset)))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OSError):
+        return None
+
+
+def _junk_skipped(path: Path, limits: DecodeLimits) -> None:
+    """Says, as a warning, bytes between an MP3's tags (and their padding) and its first frame, which either
+    decoder passes over: damage at its start may have cost audio."""
+    with contextlib.suppress(OSError):
+        if (first := first_frames(path)) is not None and first.unknown:
+            limits.warn(path, f"{first.unknown:,} bytes that are neither tag nor audio lie before its first audio frame: "
+                              f"skipped (a damaged start may have cost its first moments)")
 
 
 def _check_frame_size(path: Path, handle: sf.SoundFile) -> None:
@@ -769,11 +800,12 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
     """
     path = Path(path)
     no_frame_count = _mp3_without_frame_count(path)  # read once: which decoder, and whether a cut can be told
-    opened = None
+    opened, mpeg_audio = None, no_frame_count
     if path.suffix.lower() not in FFMPEG_EXTENSIONS and not (no_frame_count and shutil.which("ffmpeg")):
         with _opened_or_for_ffmpeg(path) as info:
             if info is not None:
                 opened = info.samplerate, info.frames, _unstated_length(path, info)
+                mpeg_audio = info.format == "MP3"
     if opened is None:
         rate, blocks = _ffmpeg_blocks(path, limits)
     else:
@@ -789,6 +821,8 @@ def stream_mono(path: Path, *, sample_rate: int, limits: DecodeLimits = NO_LIMIT
             if 0 < frames < _UNKNOWN_FRAMES:  # a header that already says too long is refused before decoding
                 limits.check_length(path, frames / rate)
             blocks = iter_mono_blocks(path, limits=limits)
+    if mpeg_audio:
+        _junk_skipped(path, limits)
     with contextlib.closing(blocks):  # stopped early (a limit, an error): an ffmpeg decoder is killed at once
         framed = no_frame_count or path.suffix.lower() in _FRAMES_WITHOUT_LENGTH
         yield from _checked_and_resampled(path, blocks, rate=rate, sample_rate=sample_rate, limits=limits,

@@ -12,6 +12,7 @@ appended ID3v2) end the walk as whole.
 from __future__ import annotations
 
 import mmap
+from dataclasses import dataclass
 from pathlib import Path
 
 # bits/s by (MPEG-1?, layer) and the header's bitrate index 1..14 (0: free format, whose frames state no size)
@@ -28,6 +29,7 @@ _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 
 _TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN", b"ID3")
 _HEADER_BYTES = 6  # as many as an ADTS header needs for its frame's size (an MPEG audio header has 4)
 _ADTS = -1  # the version a frame's kind gives ADTS frames, apart from MPEG audio's 0, 2 and 3
+_MAX_FRAME_BYTES = 8192  # an ADTS frame's size field holds 13 bits; no MPEG audio frame is larger
 
 
 def _frame(header: bytes) -> tuple[tuple[int, int, int], int] | None:
@@ -62,9 +64,8 @@ def synchsafe(data: bytes) -> int:
     return size
 
 
-def _audio_start(data) -> int:
-    """Where the audio starts: past any ID3v2 tags at the file's start."""
-    start = 0
+def _audio_start(data, start: int = 0) -> int:
+    """Where the audio starts: past any ID3v2 tags at `start` (the file's start)."""
     while data[start:start + 3] == b"ID3" and len(data) >= start + 10:
         footer = 10 if data[start + 5] & 0x10 else 0  # a footer doubles the header
         start += 10 + synchsafe(data[start + 6:start + 10]) + footer
@@ -83,6 +84,53 @@ def _next_chain(data, start: int, kind: tuple[int, int, int] | None) -> int | No
                 return position
         position = data.find(b"\xff", position + 1)
     return None
+
+
+# How far past its tags an MP3's first frames are looked for where a decoder finds none at its start
+FRAME_SEARCH_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FirstFrames:
+    """Where an MP3's first chain of MPEG audio frames starts (`offset`), and how many bytes before it are neither
+    ID3v2 tags nor the zeros that pad them (`unknown`: damage, or a format this reader does not know)."""
+
+    offset: int
+    unknown: int
+
+
+def first_frames(path: Path) -> FirstFrames | None:
+    """Where the MPEG audio frames of `path` start: past its ID3v2 tags (their footers counted), zeros padding
+    them (a tagger's padding left outside its tag's size), further tags (a second tagger's, written before the
+    first's), and bytes that are no frame (a damaged start). None where no chain of MPEG audio frames starts within
+    FRAME_SEARCH_BYTES of the tags' end."""
+    with open(path, "rb") as file:
+        if file.seek(0, 2) == 0:
+            return None
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            start = _audio_start(data)
+            searched = data[start:start + FRAME_SEARCH_BYTES + _MAX_FRAME_BYTES + _HEADER_BYTES]
+    known = 0  # past the zeros and tags that follow the first tags
+    while True:
+        past_zeros = len(searched) - len(searched[known:].lstrip(b"\0"))
+        if searched[past_zeros:past_zeros + 3] != b"ID3" or (past_tags := _audio_start(searched, past_zeros)) <= known:
+            break
+        known = past_tags
+    padded = len(searched) - len(searched[known:].lstrip(b"\0"))  # where the last tag's padding ends
+    position = known
+    while (position := _next_chain(searched, position, None)) is not None and position <= FRAME_SEARCH_BYTES:
+        if _frame(searched[position:position + _HEADER_BYTES])[0][0] != _ADTS and _third_follows(searched, position):
+            return FirstFrames(start + position, max(position - padded, 0))
+        position += 1
+    return None
+
+
+def _third_follows(data, position: int) -> bool:
+    """Whether the two frames at `position` (_next_chain) are followed by a third of their kind, or by the data's
+    end: three in a row are no chance in bytes that are not audio."""
+    kind, size = _frame(data[position:position + _HEADER_BYTES])
+    third = position + size + _frame(data[position + size:position + size + _HEADER_BYTES])[1]
+    return third >= len(data) or (_frame(data[third:third + _HEADER_BYTES]) or (None,))[0] == kind
 
 
 def ends_inside_a_frame(path: Path) -> bool:
