@@ -1326,8 +1326,8 @@ def test_bytes_that_are_neither_tag_nor_audio_before_an_mp3s_frames_are_skipped_
         decoded = read_mono(damaged, sample_rate=22050)
     np.testing.assert_array_equal(decoded, read_mono(bare, sample_rate=22050))
     assert [record.getMessage() for record in caplog.records] == [
-        f"{damaged}: 1,000 bytes that are neither tag nor audio lie before its first audio frame: skipped (a damaged "
-        f"start may have cost its first moments)"]
+        (f"{damaged}: 1,000 bytes that are neither tag nor audio lie before its first audio frame: skipped (a "
+         f"damaged start may have cost its first moments)")]
 
 
 @needs_ffmpeg
@@ -1339,5 +1339,5 @@ def test_an_mp3_without_a_frame_count_decoded_by_ffmpeg_says_the_bytes_before_it
         decoded = read_mono(damaged, sample_rate=22050)
     assert abs(len(decoded) - len(read_mono(bare, sample_rate=22050))) <= 1152  # ffmpeg resyncs a frame at most late
     assert [record.getMessage() for record in caplog.records] == [
-        f"{damaged}: 500 bytes that are neither tag nor audio lie before its first audio frame: skipped (a damaged "
-        f"start may have cost its first moments)"]
+        (f"{damaged}: 500 bytes that are neither tag nor audio lie before its first audio frame: skipped (a "
+         f"damaged start may have cost its first moments)")]
