@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,3 +104,16 @@ def test_the_tag_fuzzer_writes_undoes_and_checks_its_cases_the_same_for_the_same
     # every case answered as documented: nothing escaped, no invariant broken
     assert first["findings"] == []
     assert set(first["outcomes"]) <= {"written", "error", "skip", "restored"}
+
+
+def test_track_pooling_pools_whole_windows_or_the_whole_track():
+    from bench.track_pooling import examples
+
+    embedded = [np.arange(12, dtype=float).reshape(12, 1), np.full((5, 1), 3.0)]
+    windows, window_tracks = examples(embedded, np.array([0, 1]), whole_tracks=False)
+    # track 0: patches 0-4 and 5-9 (its last 2 make no window), track 1: one window of 3s
+    np.testing.assert_allclose(windows, [[2.0, np.sqrt(2.0)], [7.0, np.sqrt(2.0)], [3.0, 0.0]])
+    assert window_tracks.tolist() == [0, 0, 1]
+    whole, whole_tracks = examples(embedded, np.array([0]), whole_tracks=True)
+    np.testing.assert_allclose(whole, [[5.5, np.sqrt(143 / 12)]])  # the variance of 0..11: (12^2 - 1) / 12
+    assert whole_tracks.tolist() == [0]
