@@ -238,3 +238,18 @@ def test_noise_that_changes_has_no_pitch_and_gets_no_music_heard(kind, steady_ru
     assert (steady_rule_alone.shown == "A") == steady_rule_misses_it
     # and music still gets its genre with both rules on
     assert classify(melody(20.0, sr=sr), exported, hop_seconds=2.0).shown == "A"
+
+
+def test_a_verdict_just_under_the_threshold_is_reported_and_shown_under_it(tmp_path):
+    # 0.59996 beside a threshold of 0.6 was reported as 0.6 (rounded to 4 decimals) and shown as "unsure 60%"
+    import soundfile as sf
+
+    from spectrogenre.prediction import predict_file, render
+
+    path = tmp_path / "close.wav"
+    sf.write(path, sine(4.0, sr=8000), 8000)
+    row = predict_file(path, exported_with(LevelModel(0.59996)), hop_seconds=None, threshold=0.6, top_k=2)
+    assert (row["genre"], row["confidence"], row["top"]) == (
+        "unsure", 0.5999, [{"genre": "A", "probability": 0.5999}, {"genre": "B", "probability": 0.4}])
+    assert [(w["genre"], w["confidence"]) for w in row["windows"]] == [("unsure", 0.5999)] * 2
+    assert render([row], output="table", timeline=False).endswith("unsure       59%  (A 59%, B 40%)\n")

@@ -33,7 +33,7 @@ from spectrogenre.litert import ModelPool
 from spectrogenre.params import ExportParams, TrimParams
 from spectrogenre.steady import SteadyNoiseRule, is_noise
 from spectrogenre.trim import frame_levels_db, kept_intervals, sound_fraction
-from spectrogenre.verdicts import NO_MUSIC, UNSURE, is_sure
+from spectrogenre.verdicts import NO_MUSIC, UNSURE, is_sure, reported
 
 PREDICT_BATCH = 8  # windows per model call: memory is a few batches, whatever the song's length
 
@@ -318,7 +318,7 @@ def classify_blocks(blocks: Iterable[np.ndarray], exported: ExportedModel, *, ho
         # a window is judged by the track's rule: below the threshold it is unsure, its best guess kept beside
         timeline.append({"start_s": round(float(start), 2), "end_s": round(float(end), 2),
                          "genre": NO_MUSIC if not sound else guess if is_sure(p.max(), threshold) else UNSURE,
-                         "confidence": round(float(p.max()), 4) if sound else None, "best_guess": guess})
+                         "confidence": reported(p.max()) if sound else None, "best_guess": guess})
     if not len(probs):
         return Verdict(status=NO_MUSIC, genre=None, confidence=0.0, probabilities={}, windows=timeline)
     mean = probs.mean(axis=0)

@@ -30,8 +30,15 @@ from spectrogenre.errors import AudioError
 from spectrogenre.inference import ExportedModel, can_predict, classify_file
 from spectrogenre.library.sources import local_file_path
 from spectrogenre.playlists import is_playlist, playlist_entries
-from spectrogenre.shown import names_width, padded, shown_path, shown_text, text_path
-from spectrogenre.verdicts import NO_MUSIC, UNSURE
+from spectrogenre.shown import (
+    names_width,
+    padded,
+    percent,
+    shown_path,
+    shown_text,
+    text_path,
+)
+from spectrogenre.verdicts import NO_MUSIC, UNSURE, reported
 from spectrogenre.walk import walk
 
 
@@ -212,8 +219,8 @@ def predict_file(path: Path, exported: ExportedModel, *, hop_seconds: float | No
     except AudioError as err:
         row["error"] = err.problem
         return row
-    row.update(genre=verdict.shown, confidence=None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
-               top=[{"genre": g, "probability": round(p, 4)} for g, p in verdict.top(top_k)],
+    row.update(genre=verdict.shown, confidence=None if verdict.status == NO_MUSIC else reported(verdict.confidence),
+               top=[{"genre": g, "probability": reported(p)} for g, p in verdict.top(top_k)],
                windows=verdict.windows)
     return row
 
@@ -319,7 +326,7 @@ def window_confidence(window: dict) -> str:
     if window["confidence"] is None:
         return ""
     guess = f"  ({window['best_guess']})" if window["genre"] == UNSURE else ""
-    return f"{window['confidence']:.0%}{guess}"
+    return f"{percent(window['confidence'])}{guess}"
 
 
 class Rendering:
@@ -357,8 +364,8 @@ class Rendering:
         if r["genre"] == NO_MUSIC:
             lines = [f"{name}  {NO_MUSIC}"]
         else:
-            top = ", ".join(f"{t['genre']} {t['probability']:.0%}" for t in r["top"])
-            lines = [f"{name}  {r['genre']:<12} {r['confidence']:.0%}  ({top})"]
+            top = ", ".join(f"{t['genre']} {percent(t['probability'])}" for t in r["top"])
+            lines = [f"{name}  {r['genre']:<12} {percent(r['confidence'])}  ({top})"]
         if self.timeline:
             lines += [f"    {w['start_s']:7.1f}-{w['end_s']:7.1f} s  {w['genre']:<12} {window_confidence(w)}".rstrip()
                       for w in r["windows"]]

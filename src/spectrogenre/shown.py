@@ -1,4 +1,5 @@
-"""A file's name as a terminal table can show it: bytes that are not UTF-8 and control characters escaped.
+"""What a terminal table shows: a file's name with bytes that are not UTF-8 and control characters escaped, and
+a probability as a percentage.
 
 A name may hold an escape sequence (which would recolour or clear the terminal), a newline or tab (which
 would break the table's rows) or Latin-1 bytes from an old archive (which a UTF-8 terminal cannot print).
@@ -6,6 +7,7 @@ would break the table's rows) or Latin-1 bytes from an old archive (which a UTF-
 
 from __future__ import annotations
 
+import math
 import os
 
 from rich.cells import cell_len
@@ -39,3 +41,10 @@ def names_width(paths) -> int:
 def padded(text: str, columns: int) -> str:
     """`text` filled with spaces to `columns` columns on screen: a CJK character takes two."""
     return text + " " * max(0, columns - cell_len(text))
+
+
+def percent(probability: float) -> str:
+    """A probability as a whole percentage, rounded down: 0.49996 is "49%", so a verdict under an unsure threshold of
+    0.5 is never shown at it, nor one short of certain as "100%". (1e-6 of allowance keeps float32's 0.9,
+    0.89999998, at "90%".) The phone app's percent() rounds the same way."""
+    return f"{math.floor(probability * 100 + 1e-4)}%"

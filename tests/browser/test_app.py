@@ -724,6 +724,20 @@ def test_a_past_doubtful_result_shows_its_file_name_whole(phone):
     assert when.evaluate("(el) => el.scrollWidth <= el.clientWidth")  # none of it cut off
 
 
+def test_a_doubtful_result_just_under_the_threshold_is_not_shown_at_it(phone):
+    # 0.49996 beside unsure_below 0.5 showed as "only 50% sure", as predict's table showed "unsure 50%"
+    entry = {"status": "unsure", "genre": "Rock", "confidence": 0.49996, "probabilities": {"Rock": 0.49996,
+             "Pop": 0.45}, "windows": 4, "warnings": [], "source": "close.mp3", "recorded": False, "mode": "device",
+             "seconds": 1.0, "at": 1764633600000}
+    phone.evaluate("(entry) => localStorage.setItem('spectrogenre.history', JSON.stringify([entry]))", entry)
+    phone.reload()
+    wait_ready(phone)
+    assert phone.text_content("#history li .p") == "49%"
+    phone.click("#history li")
+    assert "only 49% sure" in phone.text_content("#result")
+    assert [v.text_content() for v in phone.query_selector_all("#result .value")][:2] == ["49%", "45%"]
+
+
 def test_a_past_result_opens_from_the_keyboard(phone, song):
     """The history's entries open their result on a tap: from the keyboard (or a screen reader's) they were out of
     reach, not focusable."""

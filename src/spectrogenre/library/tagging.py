@@ -47,7 +47,7 @@ from spectrogenre.library.tags import (
     read_tags,
 )
 from spectrogenre.mpeg_frames import synchsafe
-from spectrogenre.shown import padded, shown_path, shown_text
+from spectrogenre.shown import padded, percent, shown_path, shown_text
 from spectrogenre.verdicts import NO_MUSIC, UNSURE
 
 # Containers whose genre tag we write (ID3v2 TCON, Vorbis comment GENRE, MP4 \xa9gen) and can check decode.
@@ -788,7 +788,7 @@ def render_header(width: int) -> str:
 
 def render_row(row: Row, *, width: int) -> str:
     # two spaces after the current genres however long: with one, "Rock; Indie" and "pop" read as "Indie pop"
-    confidence = "-" if row.confidence is None else f"{row.confidence:.0%}"
+    confidence = "-" if row.confidence is None else percent(row.confidence)
     return (f"{padded(shown_path(row.path), width)}  {padded(shown_text(show(row.current)), 19)}  "
             f"{padded(row.predicted or '-', 14)} {confidence:>5}  {shown_text(row.action)}")
 

@@ -18,7 +18,7 @@ from spectrogenre.audio_io import AUDIO_EXTENSIONS, DecodeLimits, DecodeWarnings
 from spectrogenre.errors import AudioError, AudioTooLong, WorkCancelled
 from spectrogenre.inference import can_predict, classify_file
 from spectrogenre.server.errors import client_file_name, log_client_gone, responses
-from spectrogenre.verdicts import NO_MUSIC
+from spectrogenre.verdicts import NO_MUSIC, reported
 
 router = APIRouter(prefix="/api")
 
@@ -160,8 +160,8 @@ async def classify_upload(request: Request, file: UploadFile) -> Classification:
             watcher.cancel()
     return Classification(
         status=verdict.status, genre=verdict.shown,
-        confidence=None if verdict.status == NO_MUSIC else round(verdict.confidence, 4),
+        confidence=None if verdict.status == NO_MUSIC else reported(verdict.confidence),
         unsure_below=exported.unsure_below,
-        probabilities={g: round(p, 4) for g, p in verdict.probabilities.items()},
-        top=[Ranked(genre=g, probability=round(p, 4)) for g, p in verdict.top(settings.top_k)],
+        probabilities={g: reported(p) for g, p in verdict.probabilities.items()},
+        top=[Ranked(genre=g, probability=reported(p)) for g, p in verdict.top(settings.top_k)],
         windows=verdict.windows, warnings=[said(problem) for problem in warnings.problems])

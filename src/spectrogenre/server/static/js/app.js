@@ -14,7 +14,12 @@ import { encodeWav } from './wav.js';
 const $ = (id) => document.getElementById(id);
 const MODEL_BASE = new URL('model/', document.baseURI);
 const MODE_KEY = 'spectrogenre.mode';
-const percent = (p) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
+// Rounded down, as predict's shown.percent: a verdict under the unsure threshold never shows at it, nor one short
+// of certain as 100 %; 1e-6 of allowance keeps float32's 0.9 (0.89999998) at 90 %
+const percent = (p) => {
+  const digits = p < 0.1 ? 1 : 0;
+  return `${(Math.floor(100 * p * 10 ** digits + 1e-4 * 10 ** digits) / 10 ** digits).toFixed(digits)}%`;
+};
 const duration = (seconds) => (seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`);
 
 const SLOW_LOAD_S = 20; // a model still loading after this long is said to be so
