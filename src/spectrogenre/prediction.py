@@ -319,6 +319,22 @@ def until_ctrl_c(rows: Iterable, interrupted: threading.Event, *, happened=lambd
 # A CSV row's warnings, in one cell: a warning's own text holds semicolons and commas (and may quote ffmpeg's
 # words), which this separator stands apart from.
 WARNINGS_APART = " | "
+# A spreadsheet opening the CSV takes a cell starting with one of these for a formula: a file named
+# =HYPERLINK(...).mp3 would be run, not shown (CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def path_cell(path: str) -> str:
+    """A path as a CSV cell no spreadsheet runs: a relative one starting as a formula gets "./" before it (the same
+    file, as any program reads it); text_path's path otherwise as it is."""
+    return f"./{path}" if path.startswith(FORMULA_STARTS) else path
+
+
+def text_cell(cell):
+    """A CSV cell of text no spreadsheet runs: one starting as a formula (a genre named by a library's folder, an
+    error quoting a name) gets an apostrophe before it, which a spreadsheet reads as "this is text" and hides;
+    numbers as they are."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 def window_confidence(window: dict) -> str:
@@ -378,8 +394,9 @@ class Rendering:
 
     @staticmethod
     def _csv(cells: list) -> str:
+        """One CSV line of cells, the first a path: none of them a spreadsheet would run (path_cell, text_cell)."""
         buffer = io.StringIO()
-        csv.writer(buffer).writerow(cells)
+        csv.writer(buffer).writerow([path_cell(cells[0]), *map(text_cell, cells[1:])])
         return buffer.getvalue()
 
 
