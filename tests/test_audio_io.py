@@ -1247,6 +1247,58 @@ def test_a_wav_or_aiff_whose_data_size_is_damaged_to_less_than_its_samples_is_re
                                  f"are not chunks follow it: where its audio ends cannot be told (use a good copy)")
 
 
+@pytest.mark.parametrize("suffix, where, order, header", [(".wav", 40, "little", 0), (".aiff", 42, "big", 8)])
+@pytest.mark.parametrize("stated, said", [
+    # 60 % stated: 12 s read, and the 8 s after it were dropped without a word (a recorder stopped before it
+    # brought its header up to date writes such a file)
+    (1_058_400, ("705,600 bytes that are not chunks follow its data (12.0 s, as its header states, 8.0 s more if they "
+                "are audio): not read (its data size damaged, or a recording stopped before its header was brought "
+                "up to date: a good copy may hold all of it)")),
+    (1_764_000 - 30_000, None)])  # 30 kB after it: a tag's or padding's worth, not said
+def test_a_wav_or_aiff_whose_data_size_states_part_of_its_samples_is_read_as_stated_and_the_rest_said(
+        tmp_path, caplog, suffix, where, order, header, stated, said):
+    path = tmp_path / f"song{suffix}"
+    sf.write(path, np.stack([sine(20.0, sr=22050), sine(20.0, freq=660.0, sr=22050)], axis=1), 22050,
+             subtype="PCM_16")  # 1,764,000 bytes of samples
+    data = bytearray(path.read_bytes())
+    assert data[where - 4:where] in (b"data", b"SSND")
+    data[where:where + 4] = (stated + header).to_bytes(4, order)  # an AIFF's SSND counts its offset and block size
+    path.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        audio = read_mono(path, sample_rate=22050)
+    assert len(audio) == stated // 4
+    assert [r.getMessage() for r in caplog.records] == ([] if said is None else [f"{path}: {said}"])
+
+
+def test_a_wav_whose_damaged_data_size_is_followed_by_a_quiet_start_is_refused_too(tmp_path):
+    # samples after the stated data that start with zeros: libsndfile's log reads them as a chunk named 0 and says
+    # nothing of bytes that are not chunks; 0.1 s of silence first, then 20 s of tone
+    path = tmp_path / "song.wav"
+    sf.write(path, np.concatenate([np.zeros(2205, np.float32), sine(20.0, sr=22050)]), 22050, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[40:44] = (256).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError) as raised:
+        read_mono(path, sample_rate=22050)
+    assert str(raised.value) == (f"{path}: damaged header: its data chunk states 256 bytes (0.0 s), but 0.9 MB that "
+                                 f"are not chunks follow it: where its audio ends cannot be told (use a good copy)")
+
+
+def test_whole_chunks_and_a_raw_id3_tag_after_a_wavs_data_are_no_damage(tmp_path, caplog):
+    # a tagger's LIST chunk with a 100 kB comment, then an ID3v2 tag written as it is, without a chunk's header
+    path = tmp_path / "song.wav"
+    sf.write(path, sine(5.0, sr=22050), 22050, subtype="PCM_16")
+    comment = b"x" * 100_001  # odd: the chunk is padded to an even length
+    listed = b"LIST" + (4 + len(comment)).to_bytes(4, "little") + b"INFO" + comment + b"\0"
+    id3 = b"ID3\x03\x00\x00" + bytes([0, 6, 13, 32]) + b"\0" * 100_000  # synchsafe 100,000
+    data = path.read_bytes() + listed + id3
+    riff = (len(data) - 8).to_bytes(4, "little")
+    path.write_bytes(data[:4] + riff + data[8:])
+    with caplog.at_level("WARNING", logger="spectrogenre.audio_io"):
+        assert len(read_mono(path, sample_rate=22050)) == 5 * 22050
+    assert caplog.records == []
+
+
 @needs_ffmpeg
 def test_an_m4a_whose_index_understates_its_length_is_named(tmp_path, caplog):
     # Each sample's duration in the index (stts) damaged from 1024 to 7 ticks: the index states 0.1 s of its 20 s,

@@ -71,6 +71,8 @@ _W64_DATA_HEADER = 24
 _JUNK_AFTER_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*$.*?"
                               r"(?:Unknown chunk marker|Chunk size \d+ > file length)", re.MULTILINE | re.DOTALL)
 _JUNK_AFTER_DATA_SLACK = 64 * 1024
+# Chunk headers read to find a WAV's or AIFF's data chunk (libsndfile's own headers put it third or so)
+_CHUNKS_READ = 1000
 # A WAV's fmt chunk, as libsndfile's log gives it: a frame's size is stated thrice (channels x sample width, the
 # block align, the bytes a second over the rate)
 # libsndfile's description of a WAV header; a field it finds wrong is followed by "(should be N)"
@@ -436,6 +438,8 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
     """
     with _opened(path) as handle:
         _check_chunk_sizes(path, handle)
+        if (unread := _unread_after_data(path, handle)) is not None:
+            limits.warn(path, unread)
         decoded = 0
         while True:
             try:
@@ -702,10 +706,67 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
     if handle.format in _PCM_FORMATS and (found := _JUNK_AFTER_DATA.search(handle.extra_info)):
         stated, size = int(found[1]), path.stat().st_size
         if not _data_size_unstated(stated, path) and size > 2 * stated + _JUNK_AFTER_DATA_SLACK:
-            raise AudioError(path, f"damaged header: its data chunk states {stated:,} bytes "
-                                   f"({handle.frames / handle.samplerate:.1f} s), but {(size - stated) / 1e6:.1f} MB "
-                                   f"that are not chunks follow it: where its audio ends cannot be told (use a good "
-                                   f"copy)")
+            raise _data_size_damaged(path, handle, stated=stated, following=size - stated)
+    # libsndfile's log names bytes that are not chunks only where they do not start with zeros (a quiet start)
+    if (after := _after_data(path, handle)) is not None and after[1] > after[0] + _JUNK_AFTER_DATA_SLACK:
+        raise _data_size_damaged(path, handle, stated=after[0], following=after[1])
+
+
+def _data_size_damaged(path: Path, handle: sf.SoundFile, *, stated: int, following: int) -> AudioError:
+    return AudioError(path, f"damaged header: its data chunk states {stated:,} bytes "
+                            f"({handle.frames / handle.samplerate:.1f} s), but {following / 1e6:.1f} MB that are not "
+                            f"chunks follow it: where its audio ends cannot be told (use a good copy)")
+
+
+def _after_data(path: Path, handle: sf.SoundFile) -> tuple[int, int] | None:
+    """(the bytes of samples its data chunk states, the bytes after that chunk that are not chunks) of a WAV or
+    AIFF, from its chunks' headers; a raw ID3v2 tag after the data (a tagger's) counts as a chunk. None for another
+    format, a data size that is a placeholder (_data_size_unstated), or no data chunk among its first _CHUNKS_READ."""
+    if handle.format not in ("WAV", "WAVEX", "AIFF"):
+        return None
+    order, data_id, data_header = ("big", b"SSND", 8) if handle.format == "AIFF" else ("little", b"data", 0)
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        def chunk_at(at: int) -> tuple[bytes, int, int]:
+            """(its name, its stated length, where the next begins) of the chunk at `at`."""
+            file.seek(at)
+            head = file.read(10)
+            if head[:3] == b"ID3" and len(head) == 10:  # its size counts neither its header nor its footer
+                length = synchsafe(head[6:10]) + (10 if head[5] & 0x10 else 0)
+                return b"ID3", length, at + 10 + length
+            length = int.from_bytes(head[4:8], order) if len(head) >= 8 else size
+            return head[:4], length, at + 8 + length + (length & 1)  # a chunk of odd length is padded
+
+        at = 12
+        for _ in range(_CHUNKS_READ):
+            name, length, at = chunk_at(at)
+            if name == data_id:
+                stated = length - data_header
+                break
+        else:
+            return None
+        if _data_size_unstated(stated, path):
+            return None
+        while at + 8 <= size:  # whole chunks after the data: a LIST of tags, a cover, a tagger's id3
+            name, length, end = chunk_at(at)
+            if not all(0x20 <= c <= 0x7E for c in name) or end > size + 1:
+                break
+            at = end
+    return stated, max(0, size - at)
+
+
+def _unread_after_data(path: Path, handle: sf.SoundFile) -> str | None:
+    """What to say of a WAV or AIFF whose data is followed by more bytes that are not chunks than a tag or padding
+    takes (_JUNK_AFTER_DATA_SLACK), but not more than the data (then it is refused: _check_chunk_sizes): its data
+    size damaged low, or a recording stopped before its header was brought up to date. They are not read (where
+    audio would end in them cannot be told), but said, with what they would hold as audio; None for any other file."""
+    if (after := _after_data(path, handle)) is None or (unread := after[1]) <= _JUNK_AFTER_DATA_SLACK:
+        return None
+    width = _SAMPLE_BYTES.get(handle.subtype)
+    as_audio = f", {unread / (width * handle.channels * handle.samplerate):.1f} s more if they are audio" if width else ""
+    return (f"{unread:,} bytes that are not chunks follow its data ({handle.frames / handle.samplerate:.1f} s, as its "
+            f"header states{as_audio}): not read (its data size damaged, or a recording stopped before its header "
+            f"was brought up to date: a good copy may hold all of it)")
 
 
 def _wav_data_size_unstated(path: Path, handle: sf.SoundFile) -> bool:
