@@ -12,6 +12,7 @@ appended ID3v2) end the walk as whole.
 from __future__ import annotations
 
 import mmap
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def _next_chain(data, start: int, kind: tuple[int, int, int] | None) -> int | No
 
 # How far past its tags an MP3's first frames are looked for where a decoder finds none at its start
 FRAME_SEARCH_BYTES = 1 << 20
+_ZEROS = re.compile(rb"\0*")  # a run of zeros, counted where it starts without copying the bytes
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,11 @@ def first_frames(path: Path) -> FirstFrames | None:
             searched = data[start:start + FRAME_SEARCH_BYTES + _MAX_FRAME_BYTES + _HEADER_BYTES]
     known = 0  # past the zeros and tags that follow the first tags
     while True:
-        past_zeros = len(searched) - len(searched[known:].lstrip(b"\0"))
+        past_zeros = _ZEROS.match(searched, known).end()
         if searched[past_zeros:past_zeros + 3] != b"ID3" or (past_tags := _audio_start(searched, past_zeros)) <= known:
             break
         known = past_tags
-    padded = len(searched) - len(searched[known:].lstrip(b"\0"))  # where the last tag's padding ends
+    padded = _ZEROS.match(searched, known).end()  # where the last tag's padding ends
     position = known
     while (position := _next_chain(searched, position, None)) is not None and position <= FRAME_SEARCH_BYTES:
         if _frame(searched[position:position + _HEADER_BYTES])[0][0] != _ADTS and _third_follows(searched, position):
