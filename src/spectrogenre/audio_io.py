@@ -437,8 +437,7 @@ def iter_mono_blocks(path: Path, *, block_frames: int = BLOCK_FRAMES,
     header (check_stream_format), possibly after some blocks were yielded.
     """
     with _opened(path) as handle:
-        _check_chunk_sizes(path, handle)
-        if (unread := _unread_after_data(path, handle)) is not None:
+        if (unread := _unread_after_data(handle, _check_chunk_sizes(path, handle))) is not None:
             limits.warn(path, unread)
         decoded = 0
         while True:
@@ -690,7 +689,9 @@ def mix_to_mono(block: np.ndarray) -> np.ndarray:
     return sum(block[:, c] for c in range(channels)) / np.float32(channels)
 
 
-def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
+def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> tuple[int, int] | None:
+    """Raise AudioError for a header whose sizes the file contradicts; return _after_data's measure, which the
+    decode says where it is short of a refusal (_unread_after_data)."""
     for declared, present in _SHORT_CHUNK.findall(handle.extra_info):
         declared, present = int(declared), int(present)
         if present < declared and not _data_size_unstated(declared, path):
@@ -710,6 +711,7 @@ def _check_chunk_sizes(path: Path, handle: sf.SoundFile) -> None:
     # libsndfile's log names bytes that are not chunks only where they do not start with zeros (a quiet start)
     if (after := _after_data(path, handle)) is not None and after[1] > after[0] + _JUNK_AFTER_DATA_SLACK:
         raise _data_size_damaged(path, handle, stated=after[0], following=after[1])
+    return after
 
 
 def _data_size_damaged(path: Path, handle: sf.SoundFile, *, stated: int, following: int) -> AudioError:
@@ -755,12 +757,13 @@ def _after_data(path: Path, handle: sf.SoundFile) -> tuple[int, int] | None:
     return stated, max(0, size - at)
 
 
-def _unread_after_data(path: Path, handle: sf.SoundFile) -> str | None:
-    """What to say of a WAV or AIFF whose data is followed by more bytes that are not chunks than a tag or padding
-    takes (_JUNK_AFTER_DATA_SLACK), but not more than the data (then it is refused: _check_chunk_sizes): its data
-    size damaged low, or a recording stopped before its header was brought up to date. They are not read (where
-    audio would end in them cannot be told), but said, with what they would hold as audio; None for any other file."""
-    if (after := _after_data(path, handle)) is None or (unread := after[1]) <= _JUNK_AFTER_DATA_SLACK:
+def _unread_after_data(handle: sf.SoundFile, after: tuple[int, int] | None) -> str | None:
+    """What to say of a WAV or AIFF (`after`: its _after_data) whose data is followed by more bytes that are not
+    chunks than a tag or padding takes (_JUNK_AFTER_DATA_SLACK), but not more than the data (then it is refused:
+    _check_chunk_sizes): its data size damaged low, or a recording stopped before its header was brought up to
+    date. They are not read (where audio would end in them cannot be told), but said, with what they would hold as
+    audio; None for any other file."""
+    if after is None or (unread := after[1]) <= _JUNK_AFTER_DATA_SLACK:
         return None
     width = _SAMPLE_BYTES.get(handle.subtype)
     as_audio = f", {unread / (width * handle.channels * handle.samplerate):.1f} s more if they are audio" if width else ""
